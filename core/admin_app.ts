@@ -1,0 +1,440 @@
+/**
+ * The admin app every server shares (Hono, zod, OpenAPI): health, state,
+ * connections, faults, journal, live events, and the OpenAPI document. A
+ * server adds its own routes to the app this returns.
+ *
+ * @module
+ */
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { ZodError } from "zod";
+import type { ConnectionInfo } from "./connection.ts";
+import { journalEventStream } from "./event_stream.ts";
+import {
+  FAULT_KINDS,
+  type FaultEngine,
+  type FaultKind,
+  FaultsPatchSchema,
+  FaultsSchema,
+} from "./faults.ts";
+import type { Journal, JournalQuery } from "./journal.ts";
+import type { ServerState } from "./tcp_server.ts";
+
+/** What the shared admin routes need of a server. */
+export interface AdminTarget {
+  /** The server's name. */
+  readonly name: string;
+  /** What kind of server it is. */
+  readonly kind: string;
+  /** Its journal. */
+  readonly journal: Journal;
+  /** Its faults. */
+  readonly faults: FaultEngine;
+  /** Aborted once the server closes: event streams end on it. */
+  readonly signal: AbortSignal;
+  /** Its state. */
+  state(): ServerState | Record<string, unknown>;
+  /** Its open connections. */
+  connectionInfos(): ConnectionInfo[];
+  /** A connection by id, to close it. */
+  connection(
+    id: number,
+  ):
+    | { close(how?: "fin" | "rst" | "half-close", reason?: string): void }
+    | undefined;
+  /** Goes down. */
+  down(how?: "fin" | "rst"): void;
+  /** Comes back up. */
+  up(): void;
+  /** Waits until the listener matches the faults after a change. */
+  settled?(): Promise<void>;
+}
+
+/** The body of every error the admin API answers. */
+export interface AdminError {
+  /** A stable code: `invalid_request`, `not_found`, ... */
+  error: string;
+  /** What was wrong, naming the field. */
+  message: string;
+  /** Each problem found, with its path in the body. */
+  issues?: { path: string; message: string }[];
+}
+
+function issuesOf(error: ZodError): { path: string; message: string }[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.join(".") || "(body)",
+    message: issue.message,
+  }));
+}
+
+function invalid(c: Context, error: ZodError, where: string): Response {
+  const issues = issuesOf(error);
+  const body: AdminError = {
+    error: "invalid_request",
+    message: `Invalid ${where}: ${
+      issues.map((i) => `${i.path}: ${i.message}`).join("; ")
+    }`,
+    issues,
+  };
+  return c.json(body, 400);
+}
+
+/** Makes an OpenAPIHono app with this project's error handling. */
+export function createApiApp(): OpenAPIHono {
+  const app = new OpenAPIHono({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        return invalid(c, result.error as ZodError, result.target);
+      }
+    },
+  });
+  app.onError((error, c) => {
+    if (error instanceof ZodError) return invalid(c, error, "value");
+    if (error instanceof HTTPException) {
+      const status = error.status;
+      const message = error.message === "Malformed JSON in request body"
+        ? "Invalid JSON in request body: cannot parse it"
+        : error.message || "Request failed";
+      return c.json(
+        {
+          error: status === 415 ? "unsupported_media_type" : "invalid_request",
+          message: status === 415
+            ? "Send the body as JSON with Content-Type: application/json"
+            : message,
+        } satisfies AdminError,
+        status,
+      );
+    }
+    return c.json(
+      { error: "internal", message: String(error?.message ?? error) },
+      500,
+    );
+  });
+  app.notFound((c) =>
+    c.json(
+      {
+        error: "not_found",
+        message: `No route ${c.req.method} ${c.req.path}`,
+      } satisfies AdminError,
+      404,
+    )
+  );
+  return app;
+}
+
+const ErrorSchema = z.object({
+  error: z.string(),
+  message: z.string(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() }))
+    .optional(),
+}).openapi("Error");
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+
+const errors = {
+  400: json(ErrorSchema, "The request was invalid; nothing changed"),
+  415: json(ErrorSchema, "The body was not sent as application/json"),
+};
+
+const FaultsBody = FaultsSchema.openapi("Faults");
+const FaultsPatchBody = FaultsPatchSchema.openapi("FaultsPatch");
+const HowSchema = z.enum(["fin", "rst", "half-close"]);
+
+const JournalQuerySchema = z.object({
+  type: z.string().optional().openapi({
+    description: "Event types, comma-separated",
+  }),
+  conn: z.coerce.number().int().min(1).optional(),
+  id: z.string().optional(),
+  since: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(100_000).optional(),
+});
+
+/** Turns admin query parameters into a journal query. */
+export function journalQuery(
+  params: z.infer<typeof JournalQuerySchema>,
+): JournalQuery {
+  return {
+    ...(params.type ? { type: params.type.split(",") } : {}),
+    ...(params.conn !== undefined ? { conn: params.conn } : {}),
+    ...(params.id !== undefined ? { id: params.id } : {}),
+    ...(params.since !== undefined ? { since: params.since } : {}),
+    limit: params.limit ?? 1000,
+  };
+}
+
+/** Options for {@linkcode createAdminApp}. */
+export interface AdminAppOptions {
+  /** Adds the OpenAPI document at `/openapi.json` (default true). */
+  openapi?: boolean;
+}
+
+/**
+ * Makes the admin app of one server: the shared routes. Add a server's own
+ * routes to what it returns; mount it under `/servers/<name>` with `.route()`
+ * in a process with several servers.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { createAdminApp } from "./admin_app.ts";
+ * const app = createAdminApp(primary);
+ * await app.request("/faults", {
+ *   method: "PUT",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ dropAck: { probability: 0.3 } }),
+ * });
+ * ```
+ */
+export function createAdminApp(
+  server: AdminTarget,
+  options: AdminAppOptions = {},
+): OpenAPIHono {
+  const app = createApiApp();
+  const settle = async () => {
+    await server.settled?.();
+  };
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/health",
+      responses: {
+        200: json(
+          z.object({ ok: z.boolean(), name: z.string(), kind: z.string() }),
+          "The server is up",
+        ),
+      },
+    }),
+    (c) => c.json({ ok: true, name: server.name, kind: server.kind }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/state",
+      responses: {
+        200: json(z.record(z.string(), z.unknown()), "The server's state"),
+      },
+    }),
+    (c) => c.json(server.state() as Record<string, unknown>, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/connections",
+      responses: {
+        200: json(
+          z.object({ connections: z.array(z.record(z.string(), z.unknown())) }),
+          "The open connections",
+        ),
+      },
+    }),
+    (c) =>
+      c.json(
+        {
+          connections: server.connectionInfos() as unknown as Record<
+            string,
+            unknown
+          >[],
+        },
+        200,
+      ),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/connections/{id}/close",
+      request: {
+        params: z.object({ id: z.coerce.number().int().min(1) }),
+        query: z.object({ how: HowSchema.optional() }),
+      },
+      responses: {
+        200: json(
+          z.object({ closed: z.number(), how: HowSchema }),
+          "Closing",
+        ),
+        404: json(ErrorSchema, "No such connection"),
+        ...errors,
+      },
+    }),
+    (c) => {
+      const { id } = c.req.valid("param");
+      const how = c.req.valid("query").how ?? "fin";
+      const connection = server.connection(id);
+      if (!connection) {
+        return c.json(
+          { error: "not_found", message: `No open connection ${id}` },
+          404,
+        );
+      }
+      connection.close(how, "admin");
+      return c.json({ closed: id, how }, 200);
+    },
+  );
+
+  const faultsRoute = (
+    method: "get" | "put" | "patch" | "delete",
+    body?: z.ZodType,
+  ) =>
+    createRoute({
+      method,
+      path: "/faults",
+      ...(body
+        ? {
+          request: {
+            body: {
+              required: true,
+              content: { "application/json": { schema: body } },
+            },
+          },
+        }
+        : {}),
+      responses: { 200: json(FaultsBody, "The faults in force"), ...errors },
+    });
+
+  app.openapi(faultsRoute("get"), (c) => c.json(server.faults.get(), 200));
+  app.openapi(faultsRoute("put", FaultsBody), async (c) => {
+    server.faults.set(c.req.valid("json" as never));
+    await settle();
+    return c.json(server.faults.get(), 200);
+  });
+  app.openapi(faultsRoute("patch", FaultsPatchBody), async (c) => {
+    server.faults.patch(c.req.valid("json" as never));
+    await settle();
+    return c.json(server.faults.get(), 200);
+  });
+  app.openapi(faultsRoute("delete"), async (c) => {
+    server.faults.clear();
+    await settle();
+    return c.json(server.faults.get(), 200);
+  });
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/faults/{kind}",
+      request: {
+        params: z.object({
+          kind: z.enum(FAULT_KINDS as [FaultKind, ...FaultKind[]]),
+        }),
+      },
+      responses: { 200: json(FaultsBody, "The faults in force"), ...errors },
+    }),
+    async (c) => {
+      server.faults.clear(c.req.valid("param").kind);
+      await settle();
+      return c.json(server.faults.get(), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/down",
+      request: {
+        query: z.object({ how: z.enum(["fin", "rst"]).optional() }),
+      },
+      responses: {
+        200: json(z.record(z.string(), z.unknown()), "Down"),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      server.down(c.req.valid("query").how ?? "fin");
+      await settle();
+      return c.json(server.state() as Record<string, unknown>, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/up",
+      responses: { 200: json(z.record(z.string(), z.unknown()), "Up") },
+    }),
+    async (c) => {
+      server.up();
+      await settle();
+      return c.json(server.state() as Record<string, unknown>, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/journal",
+      request: { query: JournalQuerySchema },
+      responses: {
+        200: json(
+          z.object({
+            events: z.array(z.record(z.string(), z.unknown())),
+            lastSeq: z.number(),
+          }),
+          "Journal events, oldest first",
+        ),
+        ...errors,
+      },
+    }),
+    (c) =>
+      c.json(
+        {
+          events: server.journal.query(journalQuery(c.req.valid("query"))),
+          lastSeq: server.journal.lastSeq,
+        },
+        200,
+      ),
+  );
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/journal",
+      responses: {
+        200: json(z.object({ cleared: z.number() }), "Cleared"),
+      },
+    }),
+    (c) => {
+      const cleared = server.journal.size;
+      server.journal.clear();
+      return c.json({ cleared }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/events",
+      request: { query: JournalQuerySchema.omit({ limit: true }) },
+      responses: {
+        200: {
+          content: { "text/event-stream": { schema: z.string() } },
+          description: "Live journal events as server-sent events",
+        },
+        ...errors,
+      },
+    }),
+    (c) => {
+      const { limit: _limit, ...query } = journalQuery(c.req.valid("query"));
+      return journalEventStream(c, [server.journal], {
+        query,
+        signal: server.signal,
+      });
+    },
+  );
+
+  if (options.openapi !== false) {
+    app.doc("/openapi.json", {
+      openapi: "3.0.0",
+      info: {
+        title: `${server.kind} admin API`,
+        version: "1",
+        description:
+          "Faults, connections and journal of one failover-toolkit test server",
+      },
+    });
+  }
+  return app;
+}

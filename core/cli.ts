@@ -1,0 +1,402 @@
+/**
+ * Command-line flags shared by every server (`--host --port --admin-host
+ * --admin-port --seed --codec --journal-file` and the fault flags), help
+ * text, and the run loop of a server CLI: parse, start, print one line,
+ * stop cleanly on SIGINT or SIGTERM.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { CODEC_NAMES } from "./codecs.ts";
+import { type Faults, FaultsSchema } from "./faults.ts";
+import { parseDuration, parseRate } from "./units.ts";
+
+/** One flag: its type, default and help. */
+export interface FlagDef {
+  /** `string` flags take a value; `boolean` flags do not. */
+  type: "string" | "boolean";
+  /** What the flag does, for `--help`. */
+  description: string;
+  /** The default, shown in `--help`. */
+  default?: string;
+  /** The value's form, shown in `--help` (such as `RATE`). */
+  value?: string;
+  /** Whether it may be given more than once. */
+  multiple?: boolean;
+}
+
+/** A table of flags by long name. */
+export type FlagTable = Record<string, FlagDef>;
+
+/** Parsed flag values by long name. */
+export type FlagValues = Record<
+  string,
+  string | boolean | string[] | undefined
+>;
+
+/** An error in what the user typed: the CLI prints it and exits with 2. */
+export class CliError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+/** The flags every server takes (defaults for ports come from the server). */
+export const COMMON_FLAGS: FlagTable = {
+  host: {
+    type: "string",
+    value: "HOST",
+    default: "127.0.0.1",
+    description: "Host to listen on for TCP",
+  },
+  port: {
+    type: "string",
+    value: "PORT",
+    description: "TCP port; 0 picks a free one",
+  },
+  "admin-host": {
+    type: "string",
+    value: "HOST",
+    default: "127.0.0.1",
+    description: "Host for the HTTP admin API",
+  },
+  "admin-port": {
+    type: "string",
+    value: "PORT",
+    description: "HTTP admin API port; 0 picks a free one",
+  },
+  seed: {
+    type: "string",
+    value: "N",
+    default: "random, printed",
+    description:
+      "Run seed (0..4294967295): the same seed gives the same faults",
+  },
+  codec: {
+    type: "string",
+    value: "NAME",
+    default: "line-json",
+    description: `Wire codec: ${CODEC_NAMES.join(", ")}`,
+  },
+  "journal-file": {
+    type: "string",
+    value: "PATH",
+    description: "Also append every journal event to this JSON-lines file",
+  },
+  "max-frame": {
+    type: "string",
+    value: "BYTES",
+    default: "65536",
+    description: "Largest frame (line) accepted",
+  },
+  "max-bad-frames": {
+    type: "string",
+    value: "N",
+    default: "100",
+    description: "Close a connection after N bad frames in a row; 0 never",
+  },
+  help: { type: "boolean", description: "Show this help and exit" },
+};
+
+/** The fault flags every server takes. */
+export const FAULT_FLAGS: FlagTable = {
+  "drop-ack": {
+    type: "string",
+    value: "RATE",
+    description: "Drop this share of ACKs (30% or 0.3), seeded",
+  },
+  "delay-ack": {
+    type: "string",
+    value: "DURATION",
+    description: "Delay every ACK (200ms, 1.5s)",
+  },
+  "delay-jitter": {
+    type: "string",
+    value: "DURATION",
+    description: "With --delay-ack: add 0 to this much, seeded",
+  },
+  "duplicate-ack": {
+    type: "string",
+    value: "RATE",
+    description: "Send this share of ACKs twice",
+  },
+  "corrupt-ack": {
+    type: "string",
+    value: "RATE",
+    description: "Send this share of ACKs with a wrong id",
+  },
+  refuse: {
+    type: "boolean",
+    description: "Start refusing connections (not listening)",
+  },
+  reset: {
+    type: "string",
+    value: "RATE",
+    description: "Reset (RST) this share of new connections",
+  },
+  "black-hole": {
+    type: "boolean",
+    description: "Accept and read, never answer",
+  },
+  down: {
+    type: "boolean",
+    description: "Start down; bring it up over the admin API",
+  },
+  "close-after": {
+    type: "string",
+    value: "N",
+    description: "Close each connection after it sent N frames",
+  },
+  faults: {
+    type: "string",
+    value: "JSON",
+    description:
+      "Faults as JSON, the body of PUT /faults (fault flags override it)",
+  },
+};
+
+/**
+ * Parses arguments against a flag table. Throws {@linkcode CliError} naming
+ * the flag on anything unknown or missing its value.
+ */
+export function parseFlags(args: string[], flags: FlagTable): FlagValues {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: Object.fromEntries(
+        Object.entries(flags).map((
+          [name, flag],
+        ) => [name, { type: flag.type, multiple: flag.multiple ?? false }]),
+      ),
+      strict: true,
+      allowPositionals: true,
+    });
+    if (positionals.length > 0) {
+      throw new CliError(
+        `Unexpected argument "${positionals[0]}": every option is a --flag`,
+      );
+    }
+    return values as FlagValues;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError((error as Error).message.split("\n")[0]);
+  }
+}
+
+/** Reads a string flag through a parser, naming the flag on error. */
+export function flag<T>(
+  values: FlagValues,
+  name: string,
+  parse: (text: string) => T,
+): T | undefined {
+  const value = values[name];
+  if (value === undefined || typeof value === "boolean") return undefined;
+  const text = Array.isArray(value) ? value[value.length - 1] : value;
+  try {
+    return parse(text);
+  } catch (error) {
+    throw new CliError(
+      `Invalid --${name} "${text}": ${(error as Error).message}`,
+    );
+  }
+}
+
+/** Parses a whole number in a range. */
+export function parseInteger(
+  min: number,
+  max: number,
+): (text: string) => number {
+  return (text) => {
+    const value = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      throw new RangeError(`expected a whole number from ${min} to ${max}`);
+    }
+    return value;
+  };
+}
+
+/** Parses a TCP port (0 picks a free one). */
+export const parsePort: (text: string) => number = parseInteger(0, 65535);
+
+/** The options that the common flags give. */
+export interface CommonOptions {
+  /** TCP host. */
+  hostname: string;
+  /** TCP port. */
+  port: number;
+  /** Admin host. */
+  adminHostname: string;
+  /** Admin port. */
+  adminPort: number;
+  /** Run seed, if given. */
+  seed?: number;
+  /** Codec name. */
+  codec: string;
+  /** Journal file, if given. */
+  journalFile?: string;
+  /** Largest frame. */
+  maxFrameBytes: number;
+  /** Bad frames in a row before closing. */
+  maxBadFrames: number;
+}
+
+/** Reads the common flags, with a server's default ports. */
+export function commonOptions(
+  values: FlagValues,
+  defaults: { port: number; adminPort: number },
+): CommonOptions {
+  const codec = (values.codec as string | undefined) ?? "line-json";
+  if (!CODEC_NAMES.includes(codec)) {
+    throw new CliError(
+      `Invalid --codec "${codec}": expected one of ${CODEC_NAMES.join(", ")}`,
+    );
+  }
+  return {
+    hostname: (values.host as string | undefined) ?? "127.0.0.1",
+    port: flag(values, "port", parsePort) ?? defaults.port,
+    adminHostname: (values["admin-host"] as string | undefined) ?? "127.0.0.1",
+    adminPort: flag(values, "admin-port", parsePort) ?? defaults.adminPort,
+    seed: flag(values, "seed", parseInteger(0, 0xffffffff)),
+    codec,
+    journalFile: values["journal-file"] as string | undefined,
+    maxFrameBytes: flag(values, "max-frame", parseInteger(16, 1 << 30)) ??
+      65536,
+    maxBadFrames: flag(values, "max-bad-frames", parseInteger(0, 1e9)) ?? 100,
+  };
+}
+
+/** Reads the fault flags into a {@linkcode Faults} object. */
+export function faultsFromFlags(values: FlagValues): Faults {
+  const faults: Record<string, unknown> = {};
+  if (typeof values.faults === "string") {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(values.faults);
+    } catch (error) {
+      throw new CliError(
+        `Invalid --faults: cannot parse JSON: ${(error as Error).message}`,
+      );
+    }
+    const result = FaultsSchema.safeParse(parsed);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      throw new CliError(
+        `Invalid --faults: ${
+          issue.path.join(".") || "(value)"
+        }: ${issue.message}`,
+      );
+    }
+    Object.assign(faults, result.data);
+  }
+  const dropAck = flag(values, "drop-ack", parseRate);
+  if (dropAck !== undefined) faults.dropAck = { probability: dropAck };
+  const delay = flag(values, "delay-ack", parseDuration);
+  const jitter = flag(values, "delay-jitter", parseDuration);
+  if (jitter !== undefined && delay === undefined) {
+    throw new CliError("Invalid --delay-jitter: it needs --delay-ack");
+  }
+  if (delay !== undefined) {
+    faults.delayAck = { ms: delay, ...(jitter ? { jitterMs: jitter } : {}) };
+  }
+  const duplicate = flag(values, "duplicate-ack", parseRate);
+  if (duplicate !== undefined) {
+    faults.duplicateAck = { probability: duplicate };
+  }
+  const corrupt = flag(values, "corrupt-ack", parseRate);
+  if (corrupt !== undefined) faults.corruptAck = { probability: corrupt };
+  const reset = flag(values, "reset", parseRate);
+  if (reset !== undefined) faults.reset = { probability: reset };
+  if (values.refuse) faults.refuse = {};
+  if (values["black-hole"]) faults.blackHole = {};
+  if (values.down) faults.down = {};
+  const closeAfter = flag(values, "close-after", parseInteger(1, 1e9));
+  if (closeAfter !== undefined) faults.closeAfter = { frames: closeAfter };
+  return faults as Faults;
+}
+
+/** Formats help text: usage, a summary, then every flag with its default. */
+export function helpText(
+  usage: string,
+  summary: string,
+  sections: [string, FlagTable][],
+): string {
+  const lines = [`Usage: ${usage}`, "", summary];
+  for (const [title, flags] of sections) {
+    lines.push("", `${title}:`);
+    for (const [name, def] of Object.entries(flags)) {
+      const left = `  --${name}${def.value ? ` ${def.value}` : ""}`;
+      const right = def.description +
+        (def.default !== undefined ? ` (default: ${def.default})` : "") +
+        (def.multiple ? " (repeatable)" : "");
+      lines.push(left.padEnd(30) + " " + right);
+    }
+  }
+  return lines.join("\n");
+}
+
+/** What a server CLI's `start` gives back to {@linkcode runCli}. */
+export interface RunningService {
+  /** The one stable line to print once started. */
+  line: string;
+  /** Stops everything. */
+  close(): Promise<void>;
+  /** Resolves if the service ends by itself. */
+  finished?: Promise<void>;
+}
+
+/** What {@linkcode runCli} needs to run one command. */
+export interface CliSpec {
+  /** The usage line. */
+  usage: string;
+  /** What the command does. */
+  summary: string;
+  /** The flag sections, in help order. */
+  sections: [string, FlagTable][];
+  /** Starts the service from the parsed flags. */
+  start(values: FlagValues): Promise<RunningService>;
+}
+
+/**
+ * Runs a command: `--help`, parse errors (exit 2, naming the flag), start,
+ * print one line, then stop cleanly on SIGINT or SIGTERM (exit 0).
+ */
+export async function runCli(args: string[], spec: CliSpec): Promise<void> {
+  const flags = Object.assign({}, ...spec.sections.map(([, table]) => table));
+  let service: RunningService;
+  try {
+    const values = parseFlags(args, flags);
+    if (values.help) {
+      console.log(helpText(spec.usage, spec.summary, spec.sections));
+      return;
+    }
+    service = await spec.start(values);
+  } catch (error) {
+    if (error instanceof CliError || error instanceof RangeError) {
+      console.error(`error: ${error.message}`);
+      console.error("Run with --help to see every flag.");
+      Deno.exit(2);
+    }
+    const code = (error as { code?: string }).code;
+    console.error(
+      `error: Cannot start: ${(error as Error).message}${
+        code === "EADDRINUSE" || error instanceof Deno.errors.AddrInUse
+          ? " (pick another port, or 0 for a free one)"
+          : ""
+      }`,
+    );
+    Deno.exit(1);
+  }
+  console.log(service.line);
+  const stopped = Promise.withResolvers<void>();
+  const stop = () => stopped.resolve();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  await Promise.race([
+    stopped.promise,
+    service.finished ?? new Promise(() => {}),
+  ]);
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
+  await service.close();
+}

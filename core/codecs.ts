@@ -1,0 +1,35 @@
+/**
+ * The registry of codecs, by the name used on the command line.
+ *
+ * @module
+ */
+import type { Codec, CodecOptions } from "./codec.ts";
+import { lengthPrefixedCodec } from "./length_prefixed_codec.ts";
+import { lineJsonCodec } from "./line_json_codec.ts";
+
+const FACTORIES: Record<string, (options: CodecOptions) => Codec> = {
+  "line-json": lineJsonCodec,
+  "length-prefixed": lengthPrefixedCodec,
+};
+
+/** The names of every codec, for `--codec`. */
+export const CODEC_NAMES: readonly string[] = Object.keys(FACTORIES);
+
+/**
+ * Makes a codec by name.
+ *
+ * @example Usage
+ * ```ts
+ * import { createCodec } from "./codecs.ts";
+ * const codec = createCodec("length-prefixed");
+ * ```
+ */
+export function createCodec(name: string, options: CodecOptions = {}): Codec {
+  const factory = FACTORIES[name];
+  if (!factory) {
+    throw new RangeError(
+      `Cannot use codec "${name}": expected one of ${CODEC_NAMES.join(", ")}`,
+    );
+  }
+  return factory(options);
+}

@@ -1,0 +1,403 @@
+/**
+ * One accepted TCP connection of a test server: decoding, writing with
+ * backpressure, ACKs through the fault engine, and closing by FIN, RST or
+ * half-close.
+ *
+ * @module
+ */
+import type { Socket } from "node:net";
+import type { Codec, Decoder } from "./codec.ts";
+import { errorFrame, type Frame, type FrameError } from "./frame.ts";
+import type { FaultContext, FaultEngine } from "./faults.ts";
+import type { Journal } from "./journal.ts";
+
+/** How a connection is closed: FIN, RST, or half-close (FIN, keep reading). */
+export type CloseHow = "fin" | "rst" | "half-close";
+
+/** A connection as the admin API lists it. */
+export interface ConnectionInfo {
+  /** The connection id, from 1 per server. */
+  id: number;
+  /** The peer's `host:port`. */
+  peer: string;
+  /** The local `host:port` it was accepted on. */
+  local: string;
+  /** The listener's label, for servers with several (`A`, `B`, `ml1`). */
+  listener?: string;
+  /** Wall-clock time it was accepted, ms since the epoch. */
+  openedAt: number;
+  /** Bytes read. */
+  bytesIn: number;
+  /** Bytes written. */
+  bytesOut: number;
+  /** Frames decoded. */
+  framesIn: number;
+  /** Frames written. */
+  framesOut: number;
+  /** Whether our side has half-closed. */
+  halfClosed: boolean;
+  /** Anything the server attached (device, agent, channel). */
+  tags: Record<string, string>;
+}
+
+/** What a connection needs from its server. */
+export interface ConnectionHost {
+  /** The server's journal. */
+  journal: Journal;
+  /** The server's faults. */
+  faults: FaultEngine;
+  /** The server's codec. */
+  codec: Codec;
+  /** Close a connection after this many bad frames in a row (0: never). */
+  maxBadFrames: number;
+  /** Called for each decoded frame, in order. */
+  onFrame(frame: Frame, connection: Connection): void | Promise<void>;
+  /** Called once the connection is gone. */
+  onClosed(connection: Connection): void;
+}
+
+function address(host: string | undefined, port: number | undefined): string {
+  const h = host ?? "?";
+  return `${h.includes(":") ? `[${h}]` : h}:${port ?? 0}`;
+}
+
+function corruptId(id: string): string {
+  return `corrupt-${id}`;
+}
+
+/** One accepted TCP connection. Servers get these in their frame handler. */
+export class Connection {
+  /** The connection id, from 1 per server. */
+  readonly id: number;
+  /** The peer's host. */
+  readonly peerHost: string;
+  /** The peer's `host:port`. */
+  readonly peer: string;
+  /** The local `host:port`. */
+  readonly local: string;
+  /** The listener's label, for servers with several. */
+  readonly listener?: string;
+  /** Wall-clock time it was accepted. */
+  readonly openedAt = Date.now();
+  /** Anything the server attaches (device id, agent name, channel). */
+  readonly tags: Record<string, string> = {};
+  #socket: Socket;
+  #host: ConnectionHost;
+  #decoder: Decoder;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #framesIn = 0;
+  #framesOut = 0;
+  #badInRow = 0;
+  #halfClosed = false;
+  #closing?: { how: CloseHow; by: "server" | "peer"; reason: string };
+  #closed = false;
+  #queue?: Promise<void>;
+  #timers = new Set<ReturnType<typeof setTimeout>>();
+  #waitingDrain = false;
+  #paused = false;
+
+  constructor(
+    id: number,
+    socket: Socket,
+    host: ConnectionHost,
+    listener?: string,
+  ) {
+    this.id = id;
+    this.#socket = socket;
+    this.#host = host;
+    this.#decoder = host.codec.decoder();
+    this.peerHost = socket.remoteAddress ?? "?";
+    this.peer = address(socket.remoteAddress, socket.remotePort);
+    this.local = address(socket.localAddress, socket.localPort);
+    this.listener = listener;
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Uint8Array) => this.#read(chunk));
+    socket.on("end", () => this.#ended());
+    socket.on("error", (error: Error & { code?: string }) => {
+      if (this.#closing) return;
+      this.#closing = {
+        how: error.code === "ECONNRESET" ? "rst" : "fin",
+        by: "peer",
+        reason: error.code ?? error.message,
+      };
+    });
+    socket.on("close", () => this.#gone());
+  }
+
+  /** The context fault decisions about this connection take. */
+  context(id?: string): FaultContext {
+    return { conn: this.id, peer: this.peer, peerHost: this.peerHost, id };
+  }
+
+  /** Whether the connection is gone. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** A snapshot for the admin API. */
+  info(): ConnectionInfo {
+    return {
+      id: this.id,
+      peer: this.peer,
+      local: this.local,
+      ...(this.listener ? { listener: this.listener } : {}),
+      openedAt: this.openedAt,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+      framesIn: this.#framesIn,
+      framesOut: this.#framesOut,
+      halfClosed: this.#halfClosed,
+      tags: { ...this.tags },
+    };
+  }
+
+  /**
+   * Writes a frame (journalled as `frame_out`) unless the connection is
+   * black-holed or gone. Returns whether it was written.
+   */
+  send(frame: Frame): boolean {
+    return this.#write(frame, "frame_out", { frame });
+  }
+
+  /**
+   * Sends an ACK-like reply through the ACK faults: drop, delay (with
+   * jitter), duplicate, corrupt (wrong id). Journalled as `ack_sent`,
+   * `ack_dropped` or `ack_delayed`.
+   */
+  sendAck(frame: Frame, id: string): void {
+    const faults = this.#host.faults;
+    const context = this.context(id);
+    if (faults.decide("dropAck", context)) {
+      this.#host.journal.append("ack_dropped", { conn: this.id, id });
+      return;
+    }
+    let reply = frame;
+    if (faults.decide("corruptAck", context)) {
+      reply = { ...frame, id: corruptId(id) };
+    }
+    const copies = faults.decide("duplicateAck", context) ? 2 : 1;
+    const delay = faults.rule("delayAck");
+    if (delay && faults.decide("delayAck", context)) {
+      const ms = delay.ms +
+        (delay.jitterMs
+          ? faults.draw("delayAck", this.id, 0, delay.jitterMs)
+          : 0);
+      this.#host.journal.append("ack_delayed", { conn: this.id, id, ms });
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        for (let i = 0; i < copies; i++) this.#ack(reply, id);
+      }, ms);
+      this.#timers.add(timer);
+      return;
+    }
+    for (let i = 0; i < copies; i++) this.#ack(reply, id);
+  }
+
+  /** Sends an error frame for bad input (journalled as `frame_out`). */
+  sendError(error: FrameError): boolean {
+    return this.send(errorFrame(error));
+  }
+
+  /** Writes raw bytes (for proxies and device protocols), unless black-holed. */
+  writeBytes(bytes: Uint8Array): boolean {
+    if (this.#closed || this.#closing || this.#halfClosed) return false;
+    if (this.#host.faults.active("blackHole", this.context())) return false;
+    this.#bytesOut += bytes.length;
+    this.#push(bytes);
+    return true;
+  }
+
+  /** Stops reading: the peer's writes fill the TCP window. */
+  pauseReading(): void {
+    this.#paused = true;
+    this.#socket.pause();
+  }
+
+  /** Reads again after {@linkcode Connection.pauseReading}. */
+  resumeReading(): void {
+    this.#paused = false;
+    if (!this.#waitingDrain) this.#socket.resume();
+  }
+
+  /** Closes the connection: `fin` (orderly), `rst` (reset) or `half-close`. */
+  close(how: CloseHow = "fin", reason = "admin"): void {
+    if (this.#closed || this.#closing) return;
+    if (how === "half-close") {
+      if (this.#halfClosed) return;
+      this.#halfClosed = true;
+      this.#host.journal.append("half_closed", { conn: this.id, reason });
+      this.#socket.end();
+      return;
+    }
+    this.#closing = { how, by: "server", reason };
+    this.#clearTimers();
+    if (how === "rst") this.#socket.resetAndDestroy();
+    else this.#socket.end(() => this.#socket.destroy());
+  }
+
+  #ack(frame: Frame, id: string): void {
+    this.#write(frame, "ack_sent", { id, frame });
+  }
+
+  #write(
+    frame: Frame,
+    type: string,
+    fields: Record<string, unknown>,
+  ): boolean {
+    if (this.#closed || this.#closing || this.#halfClosed) return false;
+    const journal = this.#host.journal;
+    if (this.#host.faults.active("blackHole", this.context())) {
+      journal.append("fault", {
+        fault: "blackHole",
+        fired: true,
+        conn: this.id,
+        suppressed: frame.type,
+        ...(typeof frame.id === "string" ? { id: frame.id } : {}),
+      });
+      return false;
+    }
+    const bytes = this.#host.codec.encode(frame);
+    if (!bytes) {
+      journal.append("unencodable", { conn: this.id, frame });
+      return false;
+    }
+    this.#framesOut++;
+    this.#bytesOut += bytes.length;
+    journal.append(type, { conn: this.id, ...fields });
+    this.#push(bytes);
+    return true;
+  }
+
+  #push(bytes: Uint8Array): void {
+    if (this.#socket.write(bytes) || this.#waitingDrain) return;
+    this.#waitingDrain = true;
+    this.#socket.pause();
+    this.#socket.once("drain", () => {
+      this.#waitingDrain = false;
+      if (!this.#paused) this.#socket.resume();
+    });
+  }
+
+  #read(chunk: Uint8Array): void {
+    this.#bytesIn += chunk.length;
+    for (const decoded of this.#decoder.push(chunk)) {
+      if (this.#closing || this.#closed) return;
+      if (decoded.error) this.#bad(decoded.error, decoded.raw);
+      else this.#frame(decoded.frame);
+    }
+  }
+
+  /**
+   * Rejects input: journals a `bad_input` event and sends the error frame
+   * back. The connection stays open (up to the server's bad-frame limit).
+   */
+  reject(error: FrameError, raw?: string): void {
+    this.#bad(error, raw);
+  }
+
+  #bad(error: FrameError, raw?: string): void {
+    this.#badInRow++;
+    this.#host.journal.append("bad_input", {
+      conn: this.id,
+      code: error.code,
+      message: error.message,
+      ...(raw !== undefined ? { raw } : {}),
+    });
+    this.sendError(error);
+    const max = this.#host.maxBadFrames;
+    if (max > 0 && this.#badInRow >= max) {
+      this.close("fin", `${this.#badInRow} bad frames in a row`);
+    }
+  }
+
+  #frame(frame: Frame): void {
+    this.#badInRow = 0;
+    this.#framesIn++;
+    this.#host.journal.append("frame_in", { conn: this.id, frame });
+    const closeAfter = this.#host.faults.rule("closeAfter");
+    if (
+      closeAfter && this.#framesIn >= closeAfter.frames &&
+      this.#host.faults.active("closeAfter", this.context())
+    ) {
+      this.#host.journal.append("fault", {
+        fault: "closeAfter",
+        fired: true,
+        conn: this.id,
+      });
+      this.#handle(frame);
+      this.close(closeAfter.how ?? "fin", "fault:closeAfter");
+      return;
+    }
+    this.#handle(frame);
+  }
+
+  #handle(frame: Frame): void {
+    const run = () => this.#host.onFrame(frame, this);
+    if (this.#queue) {
+      this.#queue = this.#queue.then(run).catch((error) => this.#failed(error));
+      return;
+    }
+    try {
+      const result = run();
+      if (result instanceof Promise) {
+        const queued: Promise<void> = result.catch((error) =>
+          this.#failed(error)
+        ).finally(() => {
+          if (this.#queue === queued) this.#queue = undefined;
+        });
+        this.#queue = queued;
+      }
+    } catch (error) {
+      this.#failed(error);
+    }
+  }
+
+  #failed(error: unknown): void {
+    this.#host.journal.append("error", {
+      conn: this.id,
+      message: `Handler failed: ${(error as Error)?.message ?? error}`,
+    });
+  }
+
+  #ended(): void {
+    for (const decoded of this.#decoder.end()) {
+      if (decoded.error) {
+        this.#host.journal.append("bad_input", {
+          conn: this.id,
+          code: decoded.error.code,
+          message: decoded.error.message,
+        });
+      }
+    }
+    if (!this.#closing) {
+      this.#closing = { how: "fin", by: "peer", reason: "peer" };
+    }
+    if (!this.#socket.writableEnded) this.#socket.end();
+  }
+
+  #gone(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearTimers();
+    const closing = this.#closing ??
+      { how: "fin" as const, by: "peer" as const, reason: "peer" };
+    this.#host.journal.append("closed", {
+      conn: this.id,
+      how: closing.how,
+      by: closing.by,
+      reason: closing.reason,
+      framesIn: this.#framesIn,
+      framesOut: this.#framesOut,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+      ms: Date.now() - this.openedAt,
+    });
+    this.#host.onClosed(this);
+  }
+
+  #clearTimers(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+  }
+}

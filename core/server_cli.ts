@@ -1,0 +1,102 @@
+/**
+ * The command line of a single test server: the common flags, the fault
+ * flags and the server's own, then the TCP server and its admin API started
+ * together, announced on one line.
+ *
+ * @module
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { serveAdmin } from "./admin_server.ts";
+import {
+  COMMON_FLAGS,
+  type CommonOptions,
+  commonOptions,
+  FAULT_FLAGS,
+  faultsFromFlags,
+  type FlagTable,
+  type FlagValues,
+  runCli,
+} from "./cli.ts";
+import type { Faults } from "./faults.ts";
+
+/** What a single-server CLI starts: something with an admin app to serve. */
+export interface CliServer {
+  /** The server's name. */
+  readonly name: string;
+  /** The run seed. */
+  readonly seed: number;
+  /** The codec's name. */
+  readonly codec: { name: string };
+  /** Resolves once the server is closed. */
+  readonly finished: Promise<void>;
+  /** Its admin app. */
+  adminApp(): OpenAPIHono;
+  /** Closes it. */
+  close(): Promise<void>;
+}
+
+/** What {@linkcode runServerCli} needs to know of one server. */
+export interface ServerCliSpec<S extends CliServer> {
+  /** The script, for the usage line (`servers/primary.ts`). */
+  script: string;
+  /** What the server does, for `--help`. */
+  summary: string;
+  /** The default TCP and admin ports. */
+  defaults: { port: number; adminPort: number };
+  /** The server's own flags. */
+  flags?: FlagTable;
+  /** Starts the server from the parsed flags. */
+  start(common: CommonOptions, faults: Faults, values: FlagValues): Promise<S>;
+  /** The TCP part of the announced line (default `tcp=host:port`). */
+  describe(server: S): string;
+}
+
+/**
+ * Runs a server's CLI: parse flags, start the server and its admin API, print
+ * `<name> tcp=... admin=http://... seed=N codec=NAME`, stop on SIGINT/SIGTERM.
+ */
+export function runServerCli<S extends CliServer>(
+  args: string[],
+  spec: ServerCliSpec<S>,
+): Promise<void> {
+  const sections: [string, FlagTable][] = [];
+  if (spec.flags) sections.push(["Server flags", spec.flags]);
+  sections.push(["Common flags", {
+    ...COMMON_FLAGS,
+    port: { ...COMMON_FLAGS.port, default: String(spec.defaults.port) },
+    "admin-port": {
+      ...COMMON_FLAGS["admin-port"],
+      default: String(spec.defaults.adminPort),
+    },
+  }], ["Fault flags", FAULT_FLAGS]);
+  return runCli(args, {
+    usage: `deno run -A ${spec.script} [flags]`,
+    summary: spec.summary,
+    sections,
+    async start(values) {
+      const common = commonOptions(values, spec.defaults);
+      const faults = faultsFromFlags(values);
+      const server = await spec.start(common, faults, values);
+      let admin;
+      try {
+        admin = await serveAdmin(server.adminApp(), {
+          hostname: common.adminHostname,
+          port: common.adminPort,
+        });
+      } catch (error) {
+        await server.close();
+        throw error;
+      }
+      return {
+        line: `${server.name} ${
+          spec.describe(server)
+        } admin=${admin.url} seed=${server.seed} codec=${server.codec.name}`,
+        finished: server.finished,
+        async close() {
+          await server.close();
+          await admin.close();
+        },
+      };
+    },
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * Parsing of the values people type on a command line: rates such as `30%`
+ * or `0.3`, and durations such as `200ms`, `1.5s` or `2m`.
+ *
+ * @module
+ */
+
+/**
+ * Parses a rate written as a percentage (`30%`) or a fraction (`0.3`) into a
+ * number from 0 to 1.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseRate } from "./units.ts";
+ * parseRate("30%"); // 0.3
+ * ```
+ */
+export function parseRate(text: string): number {
+  const trimmed = text.trim();
+  const percent = trimmed.endsWith("%");
+  const body = percent ? trimmed.slice(0, -1) : trimmed;
+  const value = /^\d+(\.\d+)?$|^\.\d+$/.test(body) ? Number(body) : NaN;
+  const rate = percent ? value / 100 : value;
+  if (!Number.isFinite(rate) || rate < 0 || rate > 1) {
+    throw new RangeError(
+      `Cannot parse rate "${text}": expected 0%..100% or 0..1`,
+    );
+  }
+  return rate;
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/**
+ * Parses a duration such as `200ms`, `1.5s`, `2m` or `1h` into milliseconds.
+ * A bare number is taken as milliseconds.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseDuration } from "./units.ts";
+ * parseDuration("1.5s"); // 1500
+ * ```
+ */
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) {
+    throw new RangeError(
+      `Cannot parse duration "${text}": expected a number with ms, s, m or h, such as 200ms or 1.5s`,
+    );
+  }
+  return Number(match[1]) * DURATION_UNITS[match[2] ?? "ms"];
+}
+
+/** A closed range of milliseconds, as parsed by {@linkcode parseDurationRange}. */
+export interface DurationRange {
+  /** The least value, in milliseconds. */
+  min: number;
+  /** The greatest value, in milliseconds. */
+  max: number;
+}
+
+/**
+ * Parses a duration or a range of durations (`2s..8s`) into a
+ * {@linkcode DurationRange}; a single duration gives a range of one value.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseDurationRange } from "./units.ts";
+ * parseDurationRange("2s..8s"); // { min: 2000, max: 8000 }
+ * ```
+ */
+export function parseDurationRange(text: string): DurationRange {
+  const parts = text.split("..");
+  if (parts.length > 2) {
+    throw new RangeError(
+      `Cannot parse duration range "${text}": expected a duration or min..max, such as 2s..8s`,
+    );
+  }
+  const min = parseDuration(parts[0]);
+  const max = parts.length === 2 ? parseDuration(parts[1]) : min;
+  if (max < min) {
+    throw new RangeError(
+      `Cannot parse duration range "${text}": the maximum is less than the minimum`,
+    );
+  }
+  return { min, max };
+}
+
+/**
+ * Parses `host:port` (or `[v6]:port`) into its parts.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseHostPort } from "./units.ts";
+ * parseHostPort("127.0.0.1:7000"); // { hostname: "127.0.0.1", port: 7000 }
+ * ```
+ */
+export function parseHostPort(
+  text: string,
+): { hostname: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim());
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) {
+    throw new RangeError(
+      `Cannot parse address "${text}": expected host:port, such as 127.0.0.1:7000`,
+    );
+  }
+  return { hostname: match[1] ?? match[2], port };
+}

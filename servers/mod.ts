@@ -1,0 +1,6 @@
+/**
+ * The test servers, each a library (`startXServer`) and a CLI.
+ *
+ * @module
+ */
+export * from "./primary.ts";

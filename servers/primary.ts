@@ -1,0 +1,99 @@
+/**
+ * The primary server (IP1): ACKs every record and packet it receives, with
+ * the faults of the fault engine in the way (drop, delay, duplicate or
+ * corrupt the ACK; refuse, reset, black-hole, go down).
+ *
+ * @example Start one for a test
+ * ```ts ignore
+ * import { startPrimaryServer } from "./primary.ts";
+ * await using primary = await startPrimaryServer({ port: 0, dropAck: 0.3, seed: 7 });
+ * ```
+ *
+ * @module
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { createAdminApp } from "../core/admin_app.ts";
+import type { Connection } from "../core/connection.ts";
+import type { Frame } from "../core/frame.ts";
+import { parseFrame, TelematicsFrameSchema } from "../core/protocol.ts";
+import { runServerCli } from "../core/server_cli.ts";
+import { TcpServer, type TcpServerOptions } from "../core/tcp_server.ts";
+
+/** The primary's default TCP port. */
+export const PRIMARY_PORT = 7000;
+/** The primary's default admin port. */
+export const PRIMARY_ADMIN_PORT = 7001;
+
+/** Options for {@linkcode startPrimaryServer}. */
+export interface PrimaryServerOptions extends TcpServerOptions {
+  /** ACK packets of other kinds too, not only records (default true). */
+  ackPackets?: boolean;
+}
+
+/** A primary server: ACKs every record (`{"type":"ack","id":...}`). */
+export class PrimaryServer extends TcpServer {
+  #ackPackets: boolean;
+
+  constructor(options: PrimaryServerOptions = {}) {
+    super("primary", options);
+    this.#ackPackets = options.ackPackets ?? true;
+  }
+
+  /** The admin app: the shared routes. */
+  adminApp(): OpenAPIHono {
+    return createAdminApp(this);
+  }
+
+  protected override handleFrame(frame: Frame, connection: Connection): void {
+    const parsed = parseFrame(TelematicsFrameSchema, frame);
+    if (parsed.error) return connection.reject(parsed.error);
+    const message = parsed.frame;
+    if (message.type === "hello") {
+      if (message.device) connection.tags.device = message.device;
+      return;
+    }
+    if (message.type === "packet" && !this.#ackPackets) return;
+    connection.sendAck({ type: "ack", id: message.id }, message.id);
+  }
+}
+
+/**
+ * Starts a primary server, listening once the promise resolves.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { startPrimaryServer } from "./primary.ts";
+ * await using primary = await startPrimaryServer({ port: 0, dropAck: 0.3, seed: 7 });
+ * console.log(primary.addr.port);
+ * ```
+ */
+export function startPrimaryServer(
+  options: PrimaryServerOptions = {},
+): Promise<PrimaryServer> {
+  return new PrimaryServer(options).start();
+}
+
+/** Runs the primary's command line. */
+export function main(args: string[]): Promise<void> {
+  return runServerCli(args, {
+    script: "servers/primary.ts",
+    summary:
+      "The primary server (IP1): ACKs every record it receives, with faults switched by flag or live over the admin API.",
+    defaults: { port: PRIMARY_PORT, adminPort: PRIMARY_ADMIN_PORT },
+    flags: {
+      "no-packet-ack": {
+        type: "boolean",
+        description: "ACK records only, not packets of other kinds",
+      },
+    },
+    start: (common, faults, values) =>
+      startPrimaryServer({
+        ...common,
+        faults,
+        ackPackets: !values["no-packet-ack"],
+      }),
+    describe: (server) => `tcp=${server.addr.hostname}:${server.addr.port}`,
+  });
+}
+
+if (import.meta.main) await main(Deno.args);
