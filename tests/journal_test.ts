@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { Journal } from "../core/journal.ts";
+
+Deno.test("Journal keeps the newest events in a bounded ring, in order", () => {
+  const journal = new Journal({ server: "s", capacity: 3 });
+  for (let i = 1; i <= 5; i++) journal.append("frame_in", { id: `r${i}` });
+  assert.deepEqual(journal.events().map((e) => e.id), ["r3", "r4", "r5"]);
+  assert.deepEqual(journal.events().map((e) => e.seq), [3, 4, 5]);
+  assert.equal(journal.counts().frame_in, 5);
+  const times = journal.events().map((e) => e.time);
+  assert.deepEqual(times, [...times].sort((a, b) => a - b));
+});
+
+Deno.test("Journal.query filters by type, connection, id, seq and limit", () => {
+  const journal = new Journal();
+  journal.append("frame_in", { conn: 1, frame: { type: "record", id: "a" } });
+  journal.append("ack_sent", { conn: 1, id: "a" });
+  journal.append("frame_in", { conn: 2, frame: { type: "record", id: "b" } });
+  assert.equal(journal.query({ type: "frame_in" }).length, 2);
+  assert.equal(
+    journal.query({ type: ["frame_in", "ack_sent"], conn: 1 }).length,
+    2,
+  );
+  assert.deepEqual(journal.query({ id: "a" }).map((e) => e.type), [
+    "frame_in",
+    "ack_sent",
+  ]);
+  assert.deepEqual(journal.query({ since: 2 }).map((e) => e.seq), [3]);
+  assert.deepEqual(journal.query({ limit: 1 }).map((e) => e.seq), [3]);
+});
+
+Deno.test("Journal.waitFor finds kept events and waits for new ones", async () => {
+  const journal = new Journal();
+  journal.append("listening");
+  const signal = AbortSignal.timeout(2000);
+  assert.equal(
+    (await journal.waitFor((e) => e.type === "listening", { signal })).seq,
+    1,
+  );
+  const later = journal.waitFor((e) => e.type === "closed", { signal });
+  journal.append("closed");
+  assert.equal((await later).seq, 2);
+  const never = journal.waitFor((e) => e.type === "nothing", {
+    signal: AbortSignal.timeout(10),
+  });
+  await assert.rejects(never, (e: Error) => e.name === "TimeoutError");
+});
+
+Deno.test("Journal.clear empties the ring and numbering goes on", () => {
+  const journal = new Journal();
+  journal.append("a");
+  journal.clear();
+  assert.equal(journal.size, 0);
+  assert.equal(journal.append("b").seq, 2);
+});
+
+Deno.test("Journal file sink appends every event as a JSON line", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".jsonl" });
+  try {
+    const journal = new Journal({ server: "s", file, capacity: 2 });
+    for (let i = 0; i < 5; i++) journal.append("frame_in", { id: `r${i}` });
+    await journal.close();
+    const lines = (await Deno.readTextFile(file)).trim().split("\n");
+    assert.deepEqual(lines.map((l) => JSON.parse(l).id), [
+      "r0",
+      "r1",
+      "r2",
+      "r3",
+      "r4",
+    ]);
+  } finally {
+    await Deno.remove(file);
+  }
+});
