@@ -123,7 +123,8 @@ export function createApiApp(): OpenAPIHono {
   return app;
 }
 
-const ErrorSchema = z.object({
+/** The body of every admin error, as a schema (see {@linkcode AdminError}). */
+export const ErrorSchema = z.object({
   error: z.string(),
   message: z.string(),
   issues: z.array(z.object({ path: z.string(), message: z.string() }))
@@ -140,11 +141,14 @@ const errors = {
   415: json(ErrorSchema, "The body was not sent as application/json"),
 };
 
-const FaultsBody = FaultsSchema.openapi("Faults");
-const FaultsPatchBody = FaultsPatchSchema.openapi("FaultsPatch");
+// clone(): the schemas may have been built before @hono/zod-openapi added
+// `.openapi` to zod (it depends on import order); a clone made now has it.
+const FaultsBody = FaultsSchema.clone().openapi("Faults");
+const FaultsPatchBody = FaultsPatchSchema.clone().openapi("FaultsPatch");
 const HowSchema = z.enum(["fin", "rst", "half-close"]);
 
-const JournalQuerySchema = z.object({
+/** The query parameters of `GET /journal` and `GET /events`. */
+export const JournalQuerySchema = z.object({
   type: z.string().optional().openapi({
     description: "Event types, comma-separated",
   }),

@@ -124,7 +124,19 @@ export const FAULT_FLAGS: FlagTable = {
   "corrupt-ack": {
     type: "string",
     value: "RATE",
-    description: "Send this share of ACKs with a wrong id",
+    description:
+      "Send this share of ACKs with a wrong id (ruptela: wrong CRC; teltonika: wrong count)",
+  },
+  "nack-ack": {
+    type: "string",
+    value: "RATE",
+    description:
+      "Send a NACK instead of this share of ACKs (ruptela, teltonika only)",
+  },
+  "reject-login": {
+    type: "string",
+    value: "RATE",
+    description: "Reject this share of device logins (teltonika: 00)",
   },
   refuse: {
     type: "boolean",
@@ -305,6 +317,12 @@ export function faultsFromFlags(values: FlagValues): Faults {
   }
   const corrupt = flag(values, "corrupt-ack", parseRate);
   if (corrupt !== undefined) faults.corruptAck = { probability: corrupt };
+  const nack = flag(values, "nack-ack", parseRate);
+  if (nack !== undefined) faults.nackAck = { probability: nack };
+  const rejectLogin = flag(values, "reject-login", parseRate);
+  if (rejectLogin !== undefined) {
+    faults.rejectLogin = { probability: rejectLogin };
+  }
   const reset = flag(values, "reset", parseRate);
   if (reset !== undefined) faults.reset = { probability: reset };
   if (values.refuse) faults.refuse = {};
@@ -387,11 +405,12 @@ export async function runCli(args: string[], spec: CliSpec): Promise<void> {
     );
     Deno.exit(1);
   }
-  console.log(service.line);
   const stopped = Promise.withResolvers<void>();
   const stop = () => stopped.resolve();
+  // Listen for signals before announcing: whoever reads the line may stop us at once.
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  console.log(service.line);
   await Promise.race([
     stopped.promise,
     service.finished ?? new Promise(() => {}),

@@ -6,10 +6,34 @@
  */
 import type { Frame, FrameError } from "./frame.ts";
 
-/** One result of decoding: a frame, or an error for bytes that were not one. */
+/**
+ * One result of decoding: a frame, or an error for bytes that were not one.
+ *
+ * A device protocol may owe an answer of its own to a frame, whatever the
+ * server: a Teltonika login is answered `01`, a Ruptela heartbeat `116 01`.
+ * The decoder says so with `reply`, which the connection sends (in order,
+ * through the `blackHole` fault, and a `login_ack` through `rejectLogin`)
+ * before the server's handler runs. `handled: true` means that reply is the
+ * whole answer: the frame is journalled but the server's handler never sees
+ * it (keep-alives, which no server's frame schema knows).
+ */
 export type Decoded =
-  | { frame: Frame; error?: undefined; raw?: undefined }
+  | {
+    frame: Frame;
+    reply?: Frame;
+    handled?: boolean;
+    error?: undefined;
+    raw?: undefined;
+  }
   | { frame?: undefined; error: FrameError; raw?: string };
+
+/**
+ * Which side of a connection a codec works for. A `server` decodes what
+ * devices send and encodes replies; a `client` (a device, a reference
+ * tracker) encodes what devices send and decodes replies. Codecs whose two
+ * directions look alike (line JSON, length-prefixed) ignore it.
+ */
+export type CodecRole = "server" | "client";
 
 /**
  * A stateful decoder for one byte stream (one connection). Feed it chunks as
@@ -38,12 +62,19 @@ export interface Codec {
    * express it (a binary device protocol has no error frame, for one).
    */
   encode(frame: Frame): Uint8Array | undefined;
+  /**
+   * For text codecs: the frame as text, so a connection can encode many
+   * replies with one call (TextEncoder's per-call cost dominates otherwise).
+   */
+  encodeText?(frame: Frame): string;
 }
 
 /** Options that every codec takes. */
 export interface CodecOptions {
   /** The largest frame accepted, in bytes (default 65536). */
   maxFrameBytes?: number;
+  /** Which side of the connection the codec works for (default `server`). */
+  role?: CodecRole;
 }
 
 /** The default largest frame, in bytes: 64 KiB. */

@@ -6,17 +6,23 @@
 import type { Codec, CodecOptions } from "./codec.ts";
 import { lengthPrefixedCodec } from "./length_prefixed_codec.ts";
 import { lineJsonCodec } from "./line_json_codec.ts";
+import { ruptelaCodec } from "./ruptela_codec.ts";
+import { teltonikaCodec } from "./teltonika_codec.ts";
 
 const FACTORIES: Record<string, (options: CodecOptions) => Codec> = {
   "line-json": lineJsonCodec,
   "length-prefixed": lengthPrefixedCodec,
+  ruptela: ruptelaCodec,
+  teltonika: teltonikaCodec,
 };
 
 /** The names of every codec, for `--codec`. */
 export const CODEC_NAMES: readonly string[] = Object.keys(FACTORIES);
 
 /**
- * Makes a codec by name.
+ * Makes a codec by name. Device protocols (`ruptela`, `teltonika`) decode
+ * what devices send by default; pass `{ role: "client" }` for a device's
+ * side (encode device packets, decode the server's replies).
  *
  * @example Usage
  * ```ts

@@ -7,7 +7,12 @@
  */
 import type { Socket } from "node:net";
 import type { Codec, Decoder } from "./codec.ts";
-import { errorFrame, type Frame, type FrameError } from "./frame.ts";
+import {
+  CORRUPT_ID_PREFIX,
+  errorFrame,
+  type Frame,
+  type FrameError,
+} from "./frame.ts";
 import type { FaultContext, FaultEngine } from "./faults.ts";
 import type { Journal } from "./journal.ts";
 
@@ -50,8 +55,15 @@ export interface ConnectionHost {
   codec: Codec;
   /** Close a connection after this many bad frames in a row (0: never). */
   maxBadFrames: number;
+  /** Send an error frame back for bad input (default true; false: journal only). */
+  replyToBadInput?: boolean;
   /** Called for each decoded frame, in order. */
   onFrame(frame: Frame, connection: Connection): void | Promise<void>;
+  /**
+   * Raw mode: when set, every chunk read goes here as it is, undecoded
+   * (`onFrame` is never called). For proxies.
+   */
+  onBytes?(chunk: Uint8Array, connection: Connection): void;
   /** Called once the connection is gone. */
   onClosed(connection: Connection): void;
 }
@@ -61,8 +73,22 @@ function address(host: string | undefined, port: number | undefined): string {
   return `${h.includes(":") ? `[${h}]` : h}:${port ?? 0}`;
 }
 
+const encoder = new TextEncoder();
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
 function corruptId(id: string): string {
-  return `corrupt-${id}`;
+  return `${CORRUPT_ID_PREFIX}${id}`;
 }
 
 /** One accepted TCP connection. Servers get these in their frame handler. */
@@ -95,6 +121,7 @@ export class Connection {
   #queue?: Promise<void>;
   #timers = new Set<ReturnType<typeof setTimeout>>();
   #waitingDrain = false;
+  #batch?: (string | Uint8Array)[];
   #paused = false;
 
   constructor(
@@ -162,17 +189,29 @@ export class Connection {
 
   /**
    * Sends an ACK-like reply through the ACK faults: drop, delay (with
-   * jitter), duplicate, corrupt (wrong id). Journalled as `ack_sent`,
-   * `ack_dropped` or `ack_delayed`.
+   * jitter), duplicate, corrupt (wrong id), NACK instead (`{type:"nack"}`,
+   * journalled as `nack_sent`; codecs without a NACK journal `unencodable`).
+   * Journalled as `ack_sent`, `ack_dropped` or `ack_delayed`, each with
+   * `fields` added (such as
+   * `{ reply: "echo" }`, to tell kinds of reply apart).
    */
-  sendAck(frame: Frame, id: string): void {
+  sendAck(
+    frame: Frame,
+    id: string,
+    fields: Record<string, unknown> = {},
+  ): void {
     const faults = this.#host.faults;
     const context = this.context(id);
     if (faults.decide("dropAck", context)) {
-      this.#host.journal.append("ack_dropped", { conn: this.id, id });
+      this.#host.journal.append("ack_dropped", {
+        conn: this.id,
+        id,
+        ...fields,
+      });
       return;
     }
     let reply = frame;
+    if (faults.decide("nackAck", context)) reply = { ...reply, type: "nack" };
     if (faults.decide("corruptAck", context)) {
       reply = { ...frame, id: corruptId(id) };
     }
@@ -183,15 +222,20 @@ export class Connection {
         (delay.jitterMs
           ? faults.draw("delayAck", this.id, 0, delay.jitterMs)
           : 0);
-      this.#host.journal.append("ack_delayed", { conn: this.id, id, ms });
+      this.#host.journal.append("ack_delayed", {
+        conn: this.id,
+        id,
+        ms,
+        ...fields,
+      });
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
-        for (let i = 0; i < copies; i++) this.#ack(reply, id);
+        for (let i = 0; i < copies; i++) this.#ack(reply, id, fields);
       }, ms);
       this.#timers.add(timer);
       return;
     }
-    for (let i = 0; i < copies; i++) this.#ack(reply, id);
+    for (let i = 0; i < copies; i++) this.#ack(reply, id, fields);
   }
 
   /** Sends an error frame for bad input (journalled as `frame_out`). */
@@ -203,9 +247,31 @@ export class Connection {
   writeBytes(bytes: Uint8Array): boolean {
     if (this.#closed || this.#closing || this.#halfClosed) return false;
     if (this.#host.faults.active("blackHole", this.context())) return false;
-    this.#bytesOut += bytes.length;
-    this.#push(bytes);
+    if (this.#batch) this.#batch.push(bytes);
+    else this.#push(bytes);
     return true;
+  }
+
+  /** Whether written bytes wait for the socket to drain (write backpressure). */
+  get writableNeedDrain(): boolean {
+    return this.#waitingDrain;
+  }
+
+  /**
+   * Resolves once written bytes have drained (at once if none wait) or the
+   * connection is gone. A proxy pauses its source until then.
+   */
+  drained(): Promise<void> {
+    if (!this.#waitingDrain || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#socket.off("drain", done);
+        this.#socket.off("close", done);
+        resolve();
+      };
+      this.#socket.once("drain", done);
+      this.#socket.once("close", done);
+    });
   }
 
   /** Stops reading: the peer's writes fill the TCP window. */
@@ -223,6 +289,8 @@ export class Connection {
   /** Closes the connection: `fin` (orderly), `rst` (reset) or `half-close`. */
   close(how: CloseHow = "fin", reason = "admin"): void {
     if (this.#closed || this.#closing) return;
+    if (how === "rst") this.#batch = undefined;
+    else this.#flush();
     if (how === "half-close") {
       if (this.#halfClosed) return;
       this.#halfClosed = true;
@@ -236,8 +304,9 @@ export class Connection {
     else this.#socket.end(() => this.#socket.destroy());
   }
 
-  #ack(frame: Frame, id: string): void {
-    this.#write(frame, "ack_sent", { id, frame });
+  #ack(frame: Frame, id: string, fields: Record<string, unknown>): void {
+    const type = frame.type === "nack" ? "nack_sent" : "ack_sent";
+    this.#write(frame, type, { id, frame, ...fields });
   }
 
   #write(
@@ -257,19 +326,21 @@ export class Connection {
       });
       return false;
     }
-    const bytes = this.#host.codec.encode(frame);
-    if (!bytes) {
+    const codec = this.#host.codec;
+    const out = codec.encodeText?.(frame) ?? codec.encode(frame);
+    if (out === undefined) {
       journal.append("unencodable", { conn: this.id, frame });
       return false;
     }
     this.#framesOut++;
-    this.#bytesOut += bytes.length;
     journal.append(type, { conn: this.id, ...fields });
-    this.#push(bytes);
+    if (this.#batch) this.#batch.push(out);
+    else this.#push(typeof out === "string" ? encoder.encode(out) : out);
     return true;
   }
 
   #push(bytes: Uint8Array): void {
+    this.#bytesOut += bytes.length;
     if (this.#socket.write(bytes) || this.#waitingDrain) return;
     this.#waitingDrain = true;
     this.#socket.pause();
@@ -279,18 +350,49 @@ export class Connection {
     });
   }
 
+  /** Writes what replies to one chunk's frames gathered, in one write. */
+  #flush(): void {
+    const batch = this.#batch;
+    this.#batch = undefined;
+    if (!batch || batch.length === 0 || this.#closed) return;
+    const parts: Uint8Array[] = [];
+    let text = "";
+    for (const part of batch) {
+      if (typeof part === "string") {
+        text += part;
+        continue;
+      }
+      if (text) parts.push(encoder.encode(text));
+      text = "";
+      parts.push(part);
+    }
+    if (text) parts.push(encoder.encode(text));
+    this.#push(parts.length === 1 ? parts[0] : concat(parts));
+  }
+
   #read(chunk: Uint8Array): void {
     this.#bytesIn += chunk.length;
-    for (const decoded of this.#decoder.push(chunk)) {
-      if (this.#closing || this.#closed) return;
-      if (decoded.error) this.#bad(decoded.error, decoded.raw);
-      else this.#frame(decoded.frame);
+    if (this.#host.onBytes) {
+      if (!this.#closing && !this.#closed) this.#host.onBytes(chunk, this);
+      return;
+    }
+    // Replies to one chunk's frames leave in one write.
+    this.#batch = [];
+    try {
+      for (const decoded of this.#decoder.push(chunk)) {
+        if (this.#closing || this.#closed) return;
+        if (decoded.error) this.#bad(decoded.error, decoded.raw);
+        else this.#frame(decoded.frame, decoded.reply, decoded.handled);
+      }
+    } finally {
+      this.#flush();
     }
   }
 
   /**
    * Rejects input: journals a `bad_input` event and sends the error frame
-   * back. The connection stays open (up to the server's bad-frame limit).
+   * back (unless `replyToBadInput` is false). The connection stays open (up
+   * to the server's bad-frame limit).
    */
   reject(error: FrameError, raw?: string): void {
     this.#bad(error, raw);
@@ -304,14 +406,14 @@ export class Connection {
       message: error.message,
       ...(raw !== undefined ? { raw } : {}),
     });
-    this.sendError(error);
+    if (this.#host.replyToBadInput !== false) this.sendError(error);
     const max = this.#host.maxBadFrames;
     if (max > 0 && this.#badInRow >= max) {
       this.close("fin", `${this.#badInRow} bad frames in a row`);
     }
   }
 
-  #frame(frame: Frame): void {
+  #frame(frame: Frame, reply?: Frame, handled = false): void {
     this.#badInRow = 0;
     this.#framesIn++;
     this.#host.journal.append("frame_in", { conn: this.id, frame });
@@ -325,15 +427,23 @@ export class Connection {
         fired: true,
         conn: this.id,
       });
-      this.#handle(frame);
+      this.#handle(frame, reply, handled);
       this.close(closeAfter.how ?? "fin", "fault:closeAfter");
       return;
     }
-    this.#handle(frame);
+    this.#handle(frame, reply, handled);
   }
 
-  #handle(frame: Frame): void {
-    const run = () => this.#host.onFrame(frame, this);
+  /**
+   * Runs the handler in order; first sends the reply the codec says the
+   * protocol owes (a login answer), and skips the handler for frames the
+   * codec has handled (keep-alives).
+   */
+  #handle(frame: Frame, reply?: Frame, handled = false): void {
+    const run = () => {
+      if (reply) this.#answer(reply);
+      if (!handled) return this.#host.onFrame(frame, this);
+    };
     if (this.#queue) {
       this.#queue = this.#queue.then(run).catch((error) => this.#failed(error));
       return;
@@ -351,6 +461,17 @@ export class Connection {
     } catch (error) {
       this.#failed(error);
     }
+  }
+
+  /** Sends a reply the protocol owes; a login answer goes through `rejectLogin`. */
+  #answer(reply: Frame): void {
+    if (
+      reply.type === "login_ack" && reply.accepted !== false &&
+      this.#host.faults.decide("rejectLogin", this.context())
+    ) {
+      reply = { ...reply, accepted: false };
+    }
+    this.send(reply);
   }
 
   #failed(error: unknown): void {

@@ -62,7 +62,13 @@ export const FaultsSchema = z.object({
     "Send the ACK twice",
   ),
   corruptAck: z.object(rule).strict().optional().describe(
-    "Send an ACK with a wrong id instead of the right one",
+    "Send an ACK with a wrong id instead of the right one (device protocols: a wrong CRC, Ruptela; a wrong record count, Teltonika)",
+  ),
+  nackAck: z.object(rule).strict().optional().describe(
+    "Send a NACK instead of the ACK (device protocols only; line JSON and length-prefixed cannot express one: nothing is sent, journalled as unencodable)",
+  ),
+  rejectLogin: z.object(rule).strict().optional().describe(
+    "Reject a device's login (Teltonika: answer 00 instead of 01)",
   ),
   refuse: z.object({ window: WindowSchema.pick({ forMs: true }).optional() })
     .strict().optional().describe(

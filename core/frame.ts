@@ -36,3 +36,10 @@ export interface FrameError {
 export function errorFrame(error: FrameError): Frame {
   return { type: "error", code: error.code, message: error.message };
 }
+
+/**
+ * The prefix the `corruptAck` fault puts before an ACK's id
+ * (`corrupt-r1`). Codecs whose ACKs carry no id corrupt what they do carry
+ * when they see it: Ruptela sends a wrong CRC, Teltonika a wrong count.
+ */
+export const CORRUPT_ID_PREFIX = "corrupt-";

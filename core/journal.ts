@@ -67,7 +67,10 @@ export interface JournalQuery {
 export interface JournalOptions {
   /** The server name written in every event. */
   server?: string;
-  /** How many events the ring keeps (default 100000). */
+  /**
+   * How many events the ring keeps (default 10000). Every kept event is
+   * garbage the collector must copy; use `file` to keep everything.
+   */
   capacity?: number;
   /** A JSON-lines file every event is appended to, so none is lost. */
   file?: string;
@@ -138,7 +141,7 @@ export class Journal {
 
   constructor(options: JournalOptions = {}) {
     this.server = options.server ?? "server";
-    this.capacity = options.capacity ?? 100_000;
+    this.capacity = options.capacity ?? 10_000;
     if (this.capacity < 1) {
       throw new RangeError(
         `Cannot make journal of capacity ${this.capacity}: expected at least 1`,
@@ -164,11 +167,12 @@ export class Journal {
 
   /** Appends an event and hands it to every subscriber. */
   append(type: EventType, fields: Record<string, unknown> = {}): JournalEvent {
+    const time = performance.now();
     const event: JournalEvent = {
       ...fields,
       seq: ++this.#seq,
-      time: performance.now(),
-      wall: Date.now(),
+      time,
+      wall: Math.round(performance.timeOrigin + time),
       server: this.server,
       type,
     };

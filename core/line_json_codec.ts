@@ -18,21 +18,9 @@ const NEWLINE = 0x0a;
 const RAW_PREVIEW = 200;
 const encoder = new TextEncoder();
 
-function decodeLine(bytes: Uint8Array, text: TextDecoder): Decoded | undefined {
-  let end = bytes.length;
-  if (end > 0 && bytes[end - 1] === 0x0d) end--;
-  if (end === 0) return undefined;
-  let line: string;
-  try {
-    line = text.decode(end === bytes.length ? bytes : bytes.subarray(0, end));
-  } catch {
-    return {
-      error: {
-        code: "invalid_utf8",
-        message: "Cannot decode line: it is not valid UTF-8",
-      },
-    };
-  }
+function parseLine(line: string): Decoded | undefined {
+  if (line.endsWith("\r")) line = line.slice(0, -1);
+  if (line.length === 0) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -51,6 +39,13 @@ function decodeLine(bytes: Uint8Array, text: TextDecoder): Decoded | undefined {
     : checked;
 }
 
+const INVALID_UTF8: Decoded = {
+  error: {
+    code: "invalid_utf8",
+    message: "Cannot decode line: it is not valid UTF-8",
+  },
+};
+
 class LineJsonDecoder implements Decoder {
   #max: number;
   #parts: Uint8Array[] = [];
@@ -68,35 +63,15 @@ class LineJsonDecoder implements Decoder {
 
   push(chunk: Uint8Array): Decoded[] {
     const out: Decoded[] = [];
-    let start = 0;
-    while (start < chunk.length) {
-      const newline = chunk.indexOf(NEWLINE, start);
-      const stop = newline === -1 ? chunk.length : newline;
-      const piece = chunk.subarray(start, stop);
-      if (!this.#discarding) {
-        if (this.#pending + piece.length > this.#max) {
-          out.push({
-            error: {
-              code: "line_too_long",
-              message:
-                `Cannot accept line: longer than the limit of ${this.#max} bytes`,
-            },
-          });
-          this.#parts = [];
-          this.#pending = 0;
-          this.#discarding = true;
-        } else if (newline === -1) {
-          this.#parts.push(piece.slice());
-          this.#pending += piece.length;
-        } else {
-          const decoded = decodeLine(this.#take(piece), this.#text);
-          if (decoded) out.push(decoded);
-        }
-      }
-      if (newline === -1) break;
-      this.#discarding = false;
-      start = newline + 1;
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (last === -1) {
+      this.#keep(chunk, out);
+      return out;
     }
+    const skipFirst = this.#discarding;
+    this.#discarding = false;
+    this.#lines(this.#take(chunk.subarray(0, last + 1)), skipFirst, out);
+    this.#keep(chunk.subarray(last + 1), out);
     return out;
   }
 
@@ -113,6 +88,74 @@ class LineJsonDecoder implements Decoder {
           `Cannot decode ${pending} bytes: the stream ended before the end of the line`,
       },
     }];
+  }
+
+  /** Buffers bytes that end no line, reporting a line over the limit once. */
+  #keep(piece: Uint8Array, out: Decoded[]): void {
+    if (piece.length === 0 || this.#discarding) return;
+    if (this.#pending + piece.length > this.#max) {
+      out.push(this.#tooLong());
+      this.#parts = [];
+      this.#pending = 0;
+      this.#discarding = true;
+      return;
+    }
+    this.#parts.push(piece.slice());
+    this.#pending += piece.length;
+  }
+
+  /**
+   * Decodes a region of whole lines: one UTF-8 decode for the region (the
+   * per-call cost of TextDecoder dominates otherwise), per line only when the
+   * region holds invalid UTF-8, so the error names just the bad lines.
+   */
+  #lines(region: Uint8Array, skipFirst: boolean, out: Decoded[]): void {
+    let text: string | undefined;
+    try {
+      text = this.#text.decode(region);
+    } catch {
+      text = undefined;
+    }
+    let byteStart = 0;
+    let charStart = 0;
+    let first = true;
+    while (byteStart < region.length) {
+      const byteEnd = region.indexOf(NEWLINE, byteStart);
+      let line: string | undefined;
+      if (text !== undefined) {
+        const charEnd = text.indexOf("\n", charStart);
+        line = text.slice(charStart, charEnd);
+        charStart = charEnd + 1;
+      }
+      const length = byteEnd - byteStart;
+      if (!(first && skipFirst)) {
+        if (length > this.#max) {
+          out.push(this.#tooLong());
+        } else {
+          if (line === undefined) {
+            try {
+              line = this.#text.decode(region.subarray(byteStart, byteEnd));
+            } catch {
+              line = undefined;
+            }
+          }
+          const decoded = line === undefined ? INVALID_UTF8 : parseLine(line);
+          if (decoded) out.push(decoded);
+        }
+      }
+      first = false;
+      byteStart = byteEnd + 1;
+    }
+  }
+
+  #tooLong(): Decoded {
+    return {
+      error: {
+        code: "line_too_long",
+        message:
+          `Cannot accept line: longer than the limit of ${this.#max} bytes`,
+      },
+    };
   }
 
   #take(last: Uint8Array): Uint8Array {
@@ -148,5 +191,6 @@ export function lineJsonCodec(options: CodecOptions = {}): Codec {
     name: "line-json",
     decoder: () => new LineJsonDecoder(max),
     encode: (frame: Frame) => encoder.encode(JSON.stringify(frame) + "\n"),
+    encodeText: (frame: Frame) => JSON.stringify(frame) + "\n",
   };
 }

@@ -43,7 +43,10 @@ export interface ServerCliSpec<S extends CliServer> {
   summary: string;
   /** The default TCP and admin ports. */
   defaults: { port: number; adminPort: number };
-  /** The server's own flags. */
+  /**
+   * The server's own flags. One named like a common or fault flag takes its
+   * place (and is not read as a fault).
+   */
   flags?: FlagTable;
   /** Starts the server from the parsed flags. */
   start(common: CommonOptions, faults: Faults, values: FlagValues): Promise<S>;
@@ -59,23 +62,31 @@ export function runServerCli<S extends CliServer>(
   args: string[],
   spec: ServerCliSpec<S>,
 ): Promise<void> {
+  const own = new Set(Object.keys(spec.flags ?? {}));
+  const shadowed = <T>(table: Record<string, T>): Record<string, T> =>
+    Object.fromEntries(
+      Object.entries(table).filter(([name]) => !own.has(name)),
+    );
   const sections: [string, FlagTable][] = [];
   if (spec.flags) sections.push(["Server flags", spec.flags]);
-  sections.push(["Common flags", {
-    ...COMMON_FLAGS,
-    port: { ...COMMON_FLAGS.port, default: String(spec.defaults.port) },
-    "admin-port": {
-      ...COMMON_FLAGS["admin-port"],
-      default: String(spec.defaults.adminPort),
-    },
-  }], ["Fault flags", FAULT_FLAGS]);
+  sections.push([
+    "Common flags",
+    shadowed({
+      ...COMMON_FLAGS,
+      port: { ...COMMON_FLAGS.port, default: String(spec.defaults.port) },
+      "admin-port": {
+        ...COMMON_FLAGS["admin-port"],
+        default: String(spec.defaults.adminPort),
+      },
+    }),
+  ], ["Fault flags", shadowed(FAULT_FLAGS)]);
   return runCli(args, {
     usage: `deno run -A ${spec.script} [flags]`,
     summary: spec.summary,
     sections,
     async start(values) {
       const common = commonOptions(values, spec.defaults);
-      const faults = faultsFromFlags(values);
+      const faults = faultsFromFlags(shadowed(values));
       const server = await spec.start(common, faults, values);
       let admin;
       try {

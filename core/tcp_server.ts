@@ -43,6 +43,11 @@ export interface TcpServerOptions {
   maxFrameBytes?: number;
   /** Close a connection after this many bad frames in a row; 0 never (default 100). */
   maxBadFrames?: number;
+  /**
+   * Send `{"type":"error",...}` back for bad input (default true). False
+   * journals bad input only, for servers that never answer.
+   */
+  replyToBadInput?: boolean;
   /** The run seed (default: a random one, reported in `seed`). */
   seed?: number;
   /** A stream to draw from instead of one made from `seed`. */
@@ -57,6 +62,11 @@ export interface TcpServerOptions {
   dropAck?: number;
   /** Shorthand: delay every ACK by this many milliseconds; adds to `faults`. */
   delayAck?: number;
+  /**
+   * Raw mode: hand every chunk read to `handleBytes` undecoded instead of
+   * decoding frames (for proxies; default false).
+   */
+  raw?: boolean;
   /** Gives connection ids, when several servers share one journal. */
   nextConnectionId?: () => number;
   /** Closes the server when aborted. */
@@ -275,6 +285,15 @@ export class TcpServer implements AsyncDisposable {
     _connection: Connection,
   ): void | Promise<void> {}
 
+  /**
+   * Handles one chunk of bytes, undecoded, in raw mode (the `raw` option).
+   * Subclasses override it.
+   */
+  protected handleBytes(
+    _chunk: Uint8Array,
+    _connection: Connection,
+  ): void {}
+
   /** Called when a connection is accepted. Subclasses may override it. */
   protected handleConnected(_connection: Connection): void {}
 
@@ -360,7 +379,14 @@ export class TcpServer implements AsyncDisposable {
       faults: this.faults,
       codec: this.codec,
       maxBadFrames: this.#options.maxBadFrames ?? 100,
+      replyToBadInput: this.#options.replyToBadInput ?? true,
       onFrame: (frame, conn) => this.handleFrame(frame, conn),
+      ...(this.#options.raw
+        ? {
+          onBytes: (chunk: Uint8Array, conn: Connection) =>
+            this.handleBytes(chunk, conn),
+        }
+        : {}),
       onClosed: (conn) => {
         this.#connections.delete(conn.id);
         this.handleClosed(conn);

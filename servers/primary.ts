@@ -15,9 +15,9 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createAdminApp } from "../core/admin_app.ts";
 import type { Connection } from "../core/connection.ts";
 import type { Frame } from "../core/frame.ts";
-import { parseFrame, TelematicsFrameSchema } from "../core/protocol.ts";
 import { runServerCli } from "../core/server_cli.ts";
 import { TcpServer, type TcpServerOptions } from "../core/tcp_server.ts";
+import { handleTelematicsFrame } from "./_telematics.ts";
 
 /** The primary's default TCP port. */
 export const PRIMARY_PORT = 7000;
@@ -45,15 +45,7 @@ export class PrimaryServer extends TcpServer {
   }
 
   protected override handleFrame(frame: Frame, connection: Connection): void {
-    const parsed = parseFrame(TelematicsFrameSchema, frame);
-    if (parsed.error) return connection.reject(parsed.error);
-    const message = parsed.frame;
-    if (message.type === "hello") {
-      if (message.device) connection.tags.device = message.device;
-      return;
-    }
-    if (message.type === "packet" && !this.#ackPackets) return;
-    connection.sendAck({ type: "ack", id: message.id }, message.id);
+    handleTelematicsFrame(frame, connection, { ackPackets: this.#ackPackets });
   }
 }
 

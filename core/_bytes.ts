@@ -1,0 +1,327 @@
+/**
+ * Byte helpers for the binary device codecs (Ruptela, Teltonika): a buffer
+ * for partial reads, a bounds-checked big-endian reader and writer, hex.
+ *
+ * Private to `core/`: never re-exported.
+ *
+ * @module
+ */
+import type { Decoded } from "./codec.ts";
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * One decoding step: how many buffered bytes it used up (more than are
+ * buffered means "skip the rest as it arrives") and what it gave, if anything.
+ */
+export interface Step {
+  /** Bytes used up. */
+  consume: number;
+  /** The frame or error, if the step gave one. */
+  decoded?: Decoded;
+}
+
+/**
+ * The loop every framed binary decoder shares: buffer the chunks, let `next`
+ * look at the bytes from the start of a frame, drop what it used up, skip
+ * bytes still owed by a frame too long to keep. `next` returns `undefined`
+ * when it needs more bytes.
+ */
+export class FrameBuffer {
+  #bytes: Uint8Array = EMPTY;
+  #skip = 0;
+
+  /** How many bytes are buffered. */
+  get pending(): number {
+    return this.#bytes.length;
+  }
+
+  /** Adds a chunk and runs `next` until it needs more bytes. */
+  push(
+    chunk: Uint8Array,
+    next: (bytes: Uint8Array) => Step | undefined,
+  ): Decoded[] {
+    if (this.#skip > 0) {
+      const skipped = Math.min(this.#skip, chunk.length);
+      this.#skip -= skipped;
+      chunk = chunk.subarray(skipped);
+    }
+    let bytes = this.#bytes.length === 0 ? chunk : concat(this.#bytes, chunk);
+    const out: Decoded[] = [];
+    while (bytes.length > 0) {
+      const step = next(bytes);
+      if (!step) break;
+      if (step.decoded) out.push(step.decoded);
+      if (step.consume >= bytes.length) {
+        this.#skip = step.consume - bytes.length;
+        bytes = EMPTY;
+      } else {
+        bytes = bytes.subarray(step.consume);
+      }
+    }
+    this.#bytes = bytes.length === 0 ? EMPTY : bytes.slice();
+    return out;
+  }
+
+  /**
+   * Ends the stream: bytes that never became a frame come back as one
+   * `truncated` error.
+   */
+  end(): Decoded[] {
+    const pending = this.#bytes.length + this.#skip;
+    this.#bytes = EMPTY;
+    this.#skip = 0;
+    if (pending === 0) return [];
+    return [{
+      error: {
+        code: "truncated",
+        message:
+          `Cannot decode ${pending} bytes: the stream ended before the end of the packet`,
+      },
+    }];
+  }
+}
+
+/** Joins two byte arrays. */
+export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** A big-endian reader that throws a `RangeError` past the end. */
+export class Reader {
+  #view: DataView;
+  #bytes: Uint8Array;
+  #offset = 0;
+
+  constructor(bytes: Uint8Array) {
+    this.#bytes = bytes;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+
+  /** Bytes not read yet. */
+  get remaining(): number {
+    return this.#bytes.length - this.#offset;
+  }
+
+  /** Reads an unsigned 8-bit number. */
+  u8(): number {
+    return this.#view.getUint8(this.#take(1));
+  }
+
+  /** Reads an unsigned 16-bit number. */
+  u16(): number {
+    return this.#view.getUint16(this.#take(2));
+  }
+
+  /** Reads a signed 16-bit number. */
+  i16(): number {
+    return this.#view.getInt16(this.#take(2));
+  }
+
+  /** Reads an unsigned 32-bit number. */
+  u32(): number {
+    return this.#view.getUint32(this.#take(4));
+  }
+
+  /** Reads a signed 32-bit number. */
+  i32(): number {
+    return this.#view.getInt32(this.#take(4));
+  }
+
+  /** Reads an unsigned 64-bit number. */
+  u64(): bigint {
+    return this.#view.getBigUint64(this.#take(8));
+  }
+
+  /** Reads an unsigned number of 1, 2, 4 or 8 bytes (8: a number when safe, else a decimal string). */
+  unsigned(size: number): number | string {
+    switch (size) {
+      case 1:
+        return this.u8();
+      case 2:
+        return this.u16();
+      case 4:
+        return this.u32();
+      default: {
+        const value = this.u64();
+        return value <= BigInt(Number.MAX_SAFE_INTEGER)
+          ? Number(value)
+          : value.toString();
+      }
+    }
+  }
+
+  /** Reads `length` bytes (a view, not a copy). */
+  bytes(length: number): Uint8Array {
+    const at = this.#take(length);
+    return this.#bytes.subarray(at, at + length);
+  }
+
+  #take(length: number): number {
+    const at = this.#offset;
+    if (at + length > this.#bytes.length) {
+      throw new RangeError(
+        `it ends at byte ${this.#bytes.length}, before the ${length} bytes needed at byte ${at}`,
+      );
+    }
+    this.#offset += length;
+    return at;
+  }
+}
+
+/** A big-endian writer that throws a `RangeError` on a value out of range. */
+export class Writer {
+  #out: number[] = [];
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.#out.length;
+  }
+
+  /** Writes an unsigned 8-bit number. */
+  u8(value: number, name = "value"): this {
+    return this.#int(value, 1, 0, 0xff, name);
+  }
+
+  /** Writes an unsigned 16-bit number. */
+  u16(value: number, name = "value"): this {
+    return this.#int(value, 2, 0, 0xffff, name);
+  }
+
+  /** Writes a signed 16-bit number. */
+  i16(value: number, name = "value"): this {
+    return this.#int(value, 2, -0x8000, 0x7fff, name);
+  }
+
+  /** Writes an unsigned 32-bit number. */
+  u32(value: number, name = "value"): this {
+    return this.#int(value, 4, 0, 0xffffffff, name);
+  }
+
+  /** Writes a signed 32-bit number. */
+  i32(value: number, name = "value"): this {
+    return this.#int(value, 4, -0x80000000, 0x7fffffff, name);
+  }
+
+  /** Writes an unsigned 64-bit number (a number, a bigint or a decimal string). */
+  u64(value: unknown, name = "value"): this {
+    let big: bigint;
+    try {
+      big = BigInt(value as number | bigint | string);
+    } catch {
+      throw new RangeError(
+        `${name} ${JSON.stringify(value)} is not a whole number`,
+      );
+    }
+    if (big < 0n || big > 0xffffffffffffffffn) {
+      throw new RangeError(`${name} ${value} does not fit in 8 bytes`);
+    }
+    for (let shift = 56n; shift >= 0n; shift -= 8n) {
+      this.#out.push(Number((big >> shift) & 0xffn));
+    }
+    return this;
+  }
+
+  /** Writes an unsigned number of 1, 2, 4 or 8 bytes. */
+  unsigned(size: number, value: unknown, name = "value"): this {
+    if (size === 8) return this.u64(value, name);
+    const max = size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+    if (size !== 1 && size !== 2 && size !== 4) {
+      throw new RangeError(`${name}: size ${size} is not 1, 2, 4 or 8`);
+    }
+    return this.#int(value, size, 0, max, name);
+  }
+
+  /** Writes bytes as they are. */
+  bytes(bytes: Uint8Array): this {
+    for (const byte of bytes) this.#out.push(byte);
+    return this;
+  }
+
+  /** The bytes written. */
+  finish(): Uint8Array {
+    return Uint8Array.from(this.#out);
+  }
+
+  #int(
+    value: unknown,
+    size: number,
+    min: number,
+    max: number,
+    name: string,
+  ): this {
+    if (
+      typeof value !== "number" || !Number.isInteger(value) || value < min ||
+      value > max
+    ) {
+      throw new RangeError(
+        `${name} ${
+          JSON.stringify(value)
+        } is not a whole number from ${min} to ${max}`,
+      );
+    }
+    const unsigned = value < 0 ? value + 2 ** (8 * size) : value;
+    for (let i = size - 1; i >= 0; i--) {
+      this.#out.push(Math.floor(unsigned / 2 ** (8 * i)) & 0xff);
+    }
+    return this;
+  }
+}
+
+/** Lower-case hex of some bytes. */
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
+  return out;
+}
+
+/** Bytes from hex (spaces allowed); throws a `RangeError` on anything else. */
+export function fromHex(text: string): Uint8Array {
+  const clean = text.replace(/\s+/g, "");
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) {
+    throw new RangeError(`"${text.slice(0, 40)}" is not hex`);
+  }
+  const out = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
+  }
+  return out;
+}
+
+/** A decoded error step. */
+export function failure(
+  code: string,
+  message: string,
+  consume: number,
+  bytes?: Uint8Array,
+): Step {
+  return {
+    consume,
+    decoded: {
+      error: { code, message },
+      ...(bytes ? { raw: toHex(bytes.subarray(0, 100)) } : {}),
+    },
+  };
+}
+
+/** A number field of a frame, or a default when it is absent. */
+export function field(
+  object: Record<string, unknown>,
+  name: string,
+  fallback = 0,
+): number {
+  const value = object[name];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== "number") {
+    throw new RangeError(`${name} ${JSON.stringify(value)} is not a number`);
+  }
+  return value;
+}
+
+/** Whether a value is a plain object (not null, not an array). */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
