@@ -11,5 +11,63 @@
  *
  * @module
  */
-export * from "./core/mod.ts";
-export * from "./servers/mod.ts";
+export type { AdminError, AdminTarget } from "./core/admin_app.ts";
+export {
+  type AdminServer,
+  serveAdmin,
+  type ServeAdminOptions,
+} from "./core/admin_server.ts";
+export type {
+  Codec,
+  CodecOptions,
+  CodecRole,
+  Decoded,
+  Decoder,
+} from "./core/codec.ts";
+export { CODEC_NAMES, createCodec } from "./core/codecs.ts";
+export {
+  type CloseHow,
+  Connection,
+  type ConnectionHost,
+  type ConnectionInfo,
+} from "./core/connection.ts";
+export {
+  FAULT_KINDS,
+  type FaultCloseHow,
+  type FaultContext,
+  FaultEngine,
+  type FaultEngineOptions,
+  type FaultKind,
+  type FaultRule,
+  type Faults,
+  type FaultsPatch,
+  type FaultTarget,
+  type FaultWindow,
+} from "./core/faults.ts";
+export { errorFrame, type Frame, type FrameError } from "./core/frame.ts";
+export {
+  type EventType,
+  Journal,
+  type JournalEvent,
+  type JournalListener,
+  type JournalOptions,
+  type JournalQuery,
+  type WaitOptions,
+} from "./core/journal.ts";
+export { lengthPrefixedCodec } from "./core/length_prefixed_codec.ts";
+export { lineJsonCodec } from "./core/line_json_codec.ts";
+export { randomSeed, SeededRandom } from "./core/random.ts";
+export {
+  type Addr,
+  type ServerState,
+  TcpServer,
+  type TcpServerOptions,
+} from "./core/tcp_server.ts";
+export {
+  type DurationRange,
+  parseDuration,
+  parseDurationRange,
+  parseHostPort,
+  parseRate,
+} from "./core/units.ts";
+export * from "./servers/primary.ts";

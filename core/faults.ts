@@ -13,12 +13,75 @@ import { z } from "zod";
 import type { Journal } from "./journal.ts";
 import type { SeededRandom } from "./random.ts";
 
+/** When a fault is in force: counted in eligible events, or in time. */
+export interface FaultWindow {
+  /** Skip this many eligible events first. */
+  after?: number;
+  /** Then apply to this many eligible events, and stop. */
+  first?: number;
+  /** Remove the fault this many milliseconds after it was set. */
+  forMs?: number;
+}
+
+/** Which connections a fault applies to (all when absent). */
+export interface FaultTarget {
+  /** Only this connection id. */
+  conn?: number;
+  /** Only connections from this peer host (or `host:port`). */
+  peer?: string;
+}
+
+/** The fields every probabilistic fault takes. */
+export interface FaultRule {
+  /** Chance that the fault fires for each eligible event, 0 to 1 (default 1). */
+  probability?: number;
+  /** When it is in force. */
+  window?: FaultWindow;
+  /** Which connections it applies to. */
+  target?: FaultTarget;
+}
+
+/** How a connection is closed by a fault: FIN (orderly) or RST (reset). */
+export type FaultCloseHow = "fin" | "rst";
+
+/** Every fault, by kind. Absent means not in force. See `docs/faults.md`. */
+export interface Faults {
+  /** Do not send the ACK. */
+  dropAck?: FaultRule;
+  /** Send the ACK `ms` (+ 0..`jitterMs`) late. */
+  delayAck?: FaultRule & { ms: number; jitterMs?: number };
+  /** Send the ACK twice. */
+  duplicateAck?: FaultRule;
+  /** Send a wrong ACK instead (a wrong id; a wrong CRC or count in device protocols). */
+  corruptAck?: FaultRule;
+  /** Send a NACK instead of the ACK (device protocols only). */
+  nackAck?: FaultRule;
+  /** Reject a device's login (Teltonika). */
+  rejectLogin?: FaultRule;
+  /** Stop listening: new connections are refused; open ones go on. */
+  refuse?: { window?: Pick<FaultWindow, "forMs"> };
+  /** Accept new connections, then reset them (RST). */
+  reset?: FaultRule;
+  /** Keep reading, never answer. */
+  blackHole?: { window?: Pick<FaultWindow, "forMs">; target?: FaultTarget };
+  /** Stop listening and close every connection; removing it comes back up. */
+  down?: { how?: FaultCloseHow; window?: Pick<FaultWindow, "forMs"> };
+  /** Close a connection once it has sent `frames` frames. */
+  closeAfter?: { frames: number; how?: FaultCloseHow; target?: FaultTarget };
+}
+
+/** The name of one kind of fault. */
+export type FaultKind = keyof Faults;
+
+/** A change to the faults: a kind set to `null` is removed. */
+export type FaultsPatch = { [K in FaultKind]?: Faults[K] | null };
+
 const probability = z.number().min(0).max(1).describe(
   "Chance that the fault fires for each eligible event, 0 to 1",
 );
 
-/** When a fault is in force: counted in eligible events, or in time. */
-export const WindowSchema = z.object({
+/** The zod schema of {@linkcode FaultWindow}. */
+export const WindowSchema: z.ZodType<FaultWindow> = z.object({
   after: z.number().int().min(0).optional().describe(
     "Skip this many eligible events first",
   ),
@@ -30,8 +93,8 @@ export const WindowSchema = z.object({
   ),
 }).strict();
 
-/** Which connections a fault applies to. */
-export const TargetSchema = z.object({
+/** The zod schema of {@linkcode FaultTarget}. */
+export const TargetSchema: z.ZodType<FaultTarget> = z.object({
   conn: z.number().int().min(1).optional().describe("Only this connection id"),
   peer: z.string().min(1).optional().describe(
     "Only connections from this peer host (or host:port)",
@@ -48,8 +111,13 @@ const howSchema = z.enum(["fin", "rst"]).describe(
   "Close with FIN (orderly) or RST (reset)",
 );
 
-/** Every fault, by kind. Absent means not in force. */
-export const FaultsSchema = z.object({
+const forMsWindow = z.object({
+  forMs: z.number().positive().optional().describe(
+    "Remove the fault this many milliseconds after it was set",
+  ),
+}).strict();
+
+const faultsShape = {
   dropAck: z.object(rule).strict().optional().describe("Do not send the ACK"),
   delayAck: z.object({
     ms: z.number().min(0).max(3_600_000).describe("Delay in milliseconds"),
@@ -70,7 +138,7 @@ export const FaultsSchema = z.object({
   rejectLogin: z.object(rule).strict().optional().describe(
     "Reject a device's login (Teltonika: answer 00 instead of 01)",
   ),
-  refuse: z.object({ window: WindowSchema.pick({ forMs: true }).optional() })
+  refuse: z.object({ window: forMsWindow.optional() })
     .strict().optional().describe(
       "Stop listening: new connections are refused; open ones go on",
     ),
@@ -78,14 +146,14 @@ export const FaultsSchema = z.object({
     "Accept new connections, then reset them (RST)",
   ),
   blackHole: z.object({
-    window: WindowSchema.pick({ forMs: true }).optional(),
+    window: forMsWindow.optional(),
     target: TargetSchema.optional(),
   }).strict().optional().describe(
     "Keep reading, never answer: no ACK, echo or error goes out",
   ),
   down: z.object({
     how: howSchema.optional(),
-    window: WindowSchema.pick({ forMs: true }).optional(),
+    window: forMsWindow.optional(),
   }).strict().optional().describe(
     "Go down: stop listening and close every connection; removing it brings the server back up on the same port",
   ),
@@ -96,32 +164,24 @@ export const FaultsSchema = z.object({
     how: howSchema.optional(),
     target: TargetSchema.optional(),
   }).strict().optional().describe("Close connections after N frames"),
-}).strict();
+};
 
-/** Every fault, by kind; see {@linkcode FaultsSchema}. */
-export type Faults = z.infer<typeof FaultsSchema>;
-/** The name of one kind of fault. */
-export type FaultKind = keyof Faults;
+/** The zod schema of {@linkcode Faults}: strict, every value range-checked. */
+export const FaultsSchema: z.ZodType<Faults> = z.object(faultsShape).strict();
+
 /** The names of every kind of fault. */
 export const FAULT_KINDS: readonly FaultKind[] = Object.keys(
-  FaultsSchema.shape,
+  faultsShape,
 ) as FaultKind[];
 
-/** A change to the faults: a kind set to `null` is removed. */
-export const FaultsPatchSchema = z.object(
+/** The zod schema of {@linkcode FaultsPatch}. */
+export const FaultsPatchSchema: z.ZodType<FaultsPatch> = z.object(
   Object.fromEntries(
-    Object.entries(FaultsSchema.shape).map((
+    Object.entries(faultsShape).map((
       [kind, schema],
     ) => [kind, schema.unwrap().nullable().optional()]),
-  ) as {
-    [K in FaultKind]: z.ZodOptional<
-      z.ZodNullable<(typeof FaultsSchema.shape)[K]["_zod"]["def"]["innerType"]>
-    >;
-  },
-).strict();
-
-/** A change to the faults; see {@linkcode FaultsPatchSchema}. */
-export type FaultsPatch = z.infer<typeof FaultsPatchSchema>;
+  ),
+).strict() as z.ZodType<FaultsPatch>;
 
 /** What a fault decision is about. */
 export interface FaultContext {
@@ -135,11 +195,7 @@ export interface FaultContext {
   id?: string;
 }
 
-interface RuleLike {
-  probability?: number;
-  window?: z.infer<typeof WindowSchema>;
-  target?: z.infer<typeof TargetSchema>;
-}
+type RuleLike = FaultRule;
 
 /** Options for {@linkcode FaultEngine}. */
 export interface FaultEngineOptions {
@@ -176,6 +232,7 @@ export class FaultEngine {
   #timers = new Map<FaultKind, ReturnType<typeof setTimeout>>();
   #listeners = new Set<(faults: Faults) => void>();
 
+  /** Makes an engine; `options.faults` are in force at once. */
   constructor(options: FaultEngineOptions) {
     this.#random = options.random;
     this.#journal = options.journal;

@@ -84,7 +84,8 @@ export interface WaitOptions {
   since?: number;
 }
 
-type Listener = (event: JournalEvent) => void;
+/** A subscriber to new journal events. */
+export type JournalListener = (event: JournalEvent) => void;
 
 /** Returns the id an event is about: its own `id`, or its frame's. */
 export function eventId(event: JournalEvent): string | undefined {
@@ -133,12 +134,13 @@ export class Journal {
   #ring: JournalEvent[] = [];
   #head = 0;
   #seq = 0;
-  #listeners = new Set<Listener>();
+  #listeners = new Set<JournalListener>();
   #counts = new Map<string, number>();
   #file?: Deno.FsFile;
   #lines: string[] = [];
   #flushing?: Promise<void>;
 
+  /** Makes a journal (and opens its file sink, if any). */
   constructor(options: JournalOptions = {}) {
     this.server = options.server ?? "server";
     this.capacity = options.capacity ?? 10_000;
@@ -219,7 +221,7 @@ export class Journal {
   }
 
   /** Calls `listener` with every new event; returns the unsubscribe function. */
-  subscribe(listener: Listener): () => void {
+  subscribe(listener: JournalListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }

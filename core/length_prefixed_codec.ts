@@ -126,7 +126,8 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /**
- * Makes the length-prefixed codec (`--codec length-prefixed`).
+ * Makes the length-prefixed codec (`--codec length-prefixed`). Like line
+ * JSON it has no NACK: a `{"type":"nack"}` frame encodes to `undefined`.
  *
  * @example Usage
  * ```ts
@@ -139,7 +140,8 @@ export function lengthPrefixedCodec(options: CodecOptions = {}): Codec {
   return {
     name: "length-prefixed",
     decoder: () => new LengthPrefixedDecoder(max),
-    encode(frame: Frame): Uint8Array {
+    encode(frame: Frame): Uint8Array | undefined {
+      if (frame.type === "nack") return undefined;
       const body = encoder.encode(JSON.stringify(frame));
       const out = new Uint8Array(HEADER + body.length);
       new DataView(out.buffer).setUint32(0, body.length);

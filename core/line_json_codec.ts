@@ -174,7 +174,9 @@ class LineJsonDecoder implements Decoder {
 }
 
 /**
- * Makes the line-JSON codec (`--codec line-json`, the default).
+ * Makes the line-JSON codec (`--codec line-json`, the default). Wire
+ * protocol v1 has no NACK: a `{"type":"nack"}` frame (the `nackAck` fault)
+ * encodes to `undefined`, so nothing is sent and `unencodable` is journalled.
  *
  * @example Usage
  * ```ts
@@ -190,7 +192,11 @@ export function lineJsonCodec(options: CodecOptions = {}): Codec {
   return {
     name: "line-json",
     decoder: () => new LineJsonDecoder(max),
-    encode: (frame: Frame) => encoder.encode(JSON.stringify(frame) + "\n"),
-    encodeText: (frame: Frame) => JSON.stringify(frame) + "\n",
+    encode: (frame: Frame) =>
+      frame.type === "nack"
+        ? undefined
+        : encoder.encode(JSON.stringify(frame) + "\n"),
+    encodeText: (frame: Frame) =>
+      frame.type === "nack" ? undefined : JSON.stringify(frame) + "\n",
   };
 }

@@ -144,7 +144,8 @@ export function ruptelaRecordsId(
  * 100 + the command otherwise.
  */
 export function ruptelaReplyCommand(command: number): number {
-  return command === RUPTELA_COMMANDS.extendedRecords
+  return command === RUPTELA_COMMANDS.records ||
+      command === RUPTELA_COMMANDS.extendedRecords
     ? RUPTELA_RECORDS_REPLY
     : 100 + command;
 }

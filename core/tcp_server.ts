@@ -154,6 +154,7 @@ export class TcpServer implements AsyncDisposable {
   #reconciling: Promise<void> = Promise.resolve();
   #started = false;
 
+  /** Makes a server of a kind; call {@linkcode TcpServer.start} to listen. */
   constructor(kind: string, options: TcpServerOptions = {}) {
     this.kind = kind;
     this.name = options.name ?? kind;
@@ -275,6 +276,7 @@ export class TcpServer implements AsyncDisposable {
     this.#resolveFinished();
   }
 
+  /** Closes the server at the end of an `await using` scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

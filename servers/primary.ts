@@ -34,16 +34,23 @@ export interface PrimaryServerOptions extends TcpServerOptions {
 export class PrimaryServer extends TcpServer {
   #ackPackets: boolean;
 
+  /** Makes a primary; call `start()`, or use {@linkcode startPrimaryServer}. */
   constructor(options: PrimaryServerOptions = {}) {
     super("primary", options);
     this.#ackPackets = options.ackPackets ?? true;
   }
 
-  /** The admin app: the shared routes. */
+  /**
+   * The admin app (a Hono `OpenAPIHono`): the shared routes. Serve it with
+   * `serveAdmin`, or call it in process with `app.request()`.
+   *
+   * @ignore
+   */
   adminApp(): OpenAPIHono {
     return createAdminApp(this);
   }
 
+  /** ACKs records and packets; answers anything else with an error frame. */
   protected override handleFrame(frame: Frame, connection: Connection): void {
     handleTelematicsFrame(frame, connection, { ackPackets: this.#ackPackets });
   }
