@@ -1,6 +1,7 @@
 /**
  * A TransformStream that splits text into lines (the `@std/streams`
- * TextLineStream, which cannot be imported here: JSR is out of reach).
+ * TextLineStream, which cannot be imported here: JSR is out of reach). Used by
+ * the test helpers and the conformance runner to read processes' output.
  *
  * @module
  */

@@ -1,0 +1,12 @@
+/**
+ * Every built-in scenario, one per behaviour ID.
+ *
+ * @module
+ */
+import type { Scenario } from "../scenario.ts";
+import { TWO_SERVERS_SCENARIOS } from "./two_servers.ts";
+
+/** The built-in scenarios. */
+export const SCENARIOS: readonly Scenario[] = [
+  ...TWO_SERVERS_SCENARIOS,
+];
