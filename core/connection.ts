@@ -468,7 +468,7 @@ export class Connection {
   #answer(reply: Frame): void {
     if (
       reply.type === "login_ack" && reply.accepted !== false &&
-      false
+      this.#host.faults.decide("rejectLogin", this.context())
     ) {
       reply = { ...reply, accepted: false };
     }

@@ -21,3 +21,4 @@ export * from "./random.ts";
 export * from "./server_cli.ts";
 export * from "./tcp_server.ts";
 export * from "./units.ts";
+export * from "./text_line_stream.ts";
