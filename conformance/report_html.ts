@@ -125,7 +125,7 @@ section.pass{border-color:#059669}section.fail{border-color:#dc2626}section.not_
 .badge{text-transform:uppercase;font-size:12px;padding:2px 6px;border-radius:4px;background:#e5e7eb}
 .fail .badge{background:#fee2e2}.pass .badge{background:#d1fae5}.not_observable .badge{background:#fef3c7}
 small{color:#6b7280;font-weight:normal}table{font:12px ui-monospace,monospace;border-collapse:collapse}
-td{padding:1px 8px 1px 0;vertical-align:top}.diagram{overflow-x:auto}.summary{font-weight:600}
+td{padding:1px 8px 1px 0;vertical-align:top}code{word-break:break-all}.diagram{overflow-x:auto}.summary{font-weight:600}
 </style></head><body>
 <h1>Conformance: ${escape(result.suite)}</h1>
 <p>Client <code>${

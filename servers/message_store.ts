@@ -1,0 +1,977 @@
+/**
+ * The message-store server: the server side of the messaging (QA)
+ * behaviours. Several named front servers (`ml1`, `ml2`, ...) sit over ONE
+ * shared server-side message store, as a messaging agent's primary and
+ * alternate servers do:
+ *
+ * - an agent says `hello` with its name and its primary; every front
+ *   delivers everything waiting for it, right after `hello` and on `sync`
+ *   (QA-5);
+ * - a `send` is ACKed only once the message is in the shared store; a
+ *   delivered message leaves the store only when the agent ACKs it, and is
+ *   delivered again on the next `hello` or `sync` until then (QA-8);
+ * - a `push` goes out only from the agent's primary, when a new message for
+ *   it arrives while it is connected there (QA-6);
+ * - the store itself can be taken down: every front then answers
+ *   `{"type":"error","code":"store_unavailable"}` to `hello`, `send`, `sync`
+ *   and `ack`, delivers nothing and loses nothing (QA-7).
+ *
+ * Each front has faults of its own (refuse, reset, down, black-hole, drop
+ * ACK, ...): that is how an agent is made to fail over. Every front writes
+ * into one journal, in one order, and each of its events says which front
+ * it is about (`"front": "ml1"`).
+ *
+ * @example Start one for a test
+ * ```ts ignore
+ * import { startMessageStoreServer } from "./message_store.ts";
+ * await using server = await startMessageStoreServer({
+ *   fronts: [{ name: "ml1", port: 0 }, { name: "ml2", port: 0 }],
+ *   seed: 7,
+ * });
+ * server.front("ml1").down();
+ * ```
+ *
+ * @module
+ */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import {
+  createAdminApp,
+  createApiApp,
+  ErrorSchema,
+  journalQuery,
+  JournalQuerySchema,
+} from "../core/admin_app.ts";
+import { serveAdmin } from "../core/admin_server.ts";
+import {
+  COMMON_FLAGS,
+  commonOptions,
+  FAULT_FLAGS,
+  faultsFromFlags,
+  flag,
+  type FlagTable,
+  type FlagValues,
+  runCli,
+} from "../core/cli.ts";
+import type { Codec } from "../core/codec.ts";
+import { createCodec } from "../core/codecs.ts";
+import type { Connection, ConnectionInfo } from "../core/connection.ts";
+import { journalEventStream } from "../core/event_stream.ts";
+import type { Faults } from "../core/faults.ts";
+import type { Frame } from "../core/frame.ts";
+import { Journal } from "../core/journal.ts";
+import { AgentFrameSchema, parseFrame } from "../core/protocol.ts";
+import { randomSeed } from "../core/random.ts";
+import {
+  type ServerState,
+  TcpServer,
+  type TcpServerOptions,
+} from "../core/tcp_server.ts";
+import { type NamedAddress, parseNamedAddressList } from "../core/units.ts";
+import { JournalView } from "./_journal_view.ts";
+import { MemoryMessageStore } from "./message_store_memory.ts";
+
+/** The default fronts of the command line: ml1 on 7050, ml2 on 7052. */
+export const MESSAGE_STORE_FRONTS: readonly NamedAddress[] = [
+  { name: "ml1", hostname: "127.0.0.1", port: 7050 },
+  { name: "ml2", hostname: "127.0.0.1", port: 7052 },
+];
+/** The default admin port. */
+export const MESSAGE_STORE_ADMIN_PORT = 7051;
+
+/** One message in the shared store. */
+export interface StoredMessage {
+  /** The message id, given by the sender; unique per recipient. */
+  id: string;
+  /** The agent it is for. */
+  to: string;
+  /** The agent (or `admin`) that sent it. */
+  from: string;
+  /** Whatever the sender sent. */
+  body?: unknown;
+  /** Wall-clock time it was stored, ms since the epoch. */
+  storedAt: number;
+}
+
+/**
+ * The shared server-side message store, behind which any implementation can
+ * sit (in memory: {@linkcode MemoryMessageStore}; a durable one later). Every
+ * method is async; a method that throws is taken as the store being
+ * unavailable.
+ */
+export interface MessageStore {
+  /** Whether the store can be used now (a durable store may lose its disk or link). */
+  readonly available: boolean;
+  /**
+   * Stores a message. Resolves false, storing nothing, when a message with
+   * that id already waits for (or was acknowledged by) that recipient.
+   */
+  put(message: StoredMessage): Promise<boolean>;
+  /** The messages waiting for an agent, in the order they were stored. */
+  pending(agent: string): Promise<StoredMessage[]>;
+  /** Removes a message the agent acknowledged; resolves false if none waited. */
+  ack(agent: string, id: string): Promise<boolean>;
+  /** Every waiting message, in the order they were stored. */
+  list(): Promise<StoredMessage[]>;
+}
+
+/** The error of a store operation while the store is down (HTTP 503 in the admin API). */
+export class StoreUnavailableError extends Error {
+  /** Makes the error; the message says why the store cannot be used. */
+  constructor(message = "Cannot use the message store: it is unavailable") {
+    super(message);
+    this.name = "StoreUnavailableError";
+  }
+}
+
+/** Where one front listens, and its own faults. */
+export interface FrontOptions {
+  /** The front's name, sent in `welcome` and named by agents as their primary. */
+  name: string;
+  /** Host to bind (default `127.0.0.1`). */
+  hostname?: string;
+  /** Port to bind; 0 picks a free one (default 0). */
+  port?: number;
+  /** This front's faults, on top of the server-wide `faults`. */
+  faults?: Faults;
+}
+
+/** Options for {@linkcode startMessageStoreServer}. */
+export interface MessageStoreServerOptions extends
+  Omit<
+    TcpServerOptions,
+    "hostname" | "port" | "label" | "nextConnectionId" | "random" | "codec"
+  > {
+  /** The fronts, in order (default `ml1` and `ml2`, both on a free port). */
+  fronts?: FrontOptions[];
+  /** The shared store (default a new {@linkcode MemoryMessageStore}). */
+  store?: MessageStore;
+  /** Start with the store down (default false). */
+  storeDown?: boolean;
+  /** A codec's name (default `line-json`), used by every front. */
+  codec?: string;
+}
+
+/** What a front hands every frame to. */
+export type FrontFrameHandler = (
+  frame: Frame,
+  connection: Connection,
+  front: MessageFront,
+) => void | Promise<void>;
+
+/** Options for one {@linkcode MessageFront}. */
+export interface MessageFrontOptions extends TcpServerOptions {
+  /** The front's name. */
+  name: string;
+  /** Handles every frame the front decodes. */
+  onFrame: FrontFrameHandler;
+}
+
+/**
+ * One named front of a {@linkcode MessageStoreServer}: a TCP server with
+ * faults of its own, writing into the shared journal through a view that
+ * stamps `front` on every event. Get it with
+ * {@linkcode MessageStoreServer.front}.
+ */
+export class MessageFront extends TcpServer {
+  #onFrame: FrontFrameHandler;
+
+  /** Makes a front; `start()` binds it. */
+  constructor(options: MessageFrontOptions) {
+    super("message-front", { ...options, label: options.name });
+    this.#onFrame = options.onFrame;
+  }
+
+  /**
+   * The admin app of this front (a Hono `OpenAPIHono`): the shared routes.
+   *
+   * @ignore
+   */
+  adminApp(options: { openapi?: boolean } = {}): OpenAPIHono {
+    return createAdminApp(this, options);
+  }
+
+  /** Hands every frame to the server's handler. */
+  protected override handleFrame(
+    frame: Frame,
+    connection: Connection,
+  ): void | Promise<void> {
+    return this.#onFrame(frame, connection, this);
+  }
+}
+
+/** The whole server's state, for the admin API. */
+export interface MessageStoreState {
+  /** The server's name. */
+  name: string;
+  /** Always `message-store`. */
+  kind: string;
+  /** The run seed. */
+  seed: number;
+  /** The codec's name. */
+  codec: string;
+  /** Whether the shared store can be used now. */
+  storeAvailable: boolean;
+  /** Each front's state, in order. */
+  fronts: ServerState[];
+  /** How many events of each type the shared journal has seen. */
+  counts: Record<string, number>;
+}
+
+/** A message to inject through {@linkcode MessageStoreServer.inject}. */
+export interface InjectedMessage {
+  /** The agent it is for. */
+  to: string;
+  /** Who it is from (default `admin`). */
+  from?: string;
+  /** Its body. */
+  body?: unknown;
+  /** Its id (default `admin-1`, `admin-2`, ...). */
+  id?: string;
+}
+
+/** What {@linkcode MessageStoreServer.inject} did. */
+export interface InjectResult {
+  /** False when that id already waited for (or was acknowledged by) that agent. */
+  stored: boolean;
+  /** The message. */
+  message: StoredMessage;
+}
+
+const FRONT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * The message-store server: named fronts over one shared store. Get a
+ * front's own server (faults, connections, `down()`/`up()`) with
+ * {@linkcode MessageStoreServer.front}; take the store itself down with
+ * {@linkcode MessageStoreServer.storeDown}.
+ */
+export class MessageStoreServer implements AsyncDisposable {
+  /** Always `message-store`. */
+  readonly kind = "message-store";
+  /** The server's name. */
+  readonly name: string;
+  /** The run seed. */
+  readonly seed: number;
+  /** The shared store. */
+  readonly store: MessageStore;
+  /** The codec every front speaks. */
+  readonly codec: Codec;
+  /** The journal every front writes into; front events have `front`. */
+  readonly journal: Journal;
+  /** Resolves once every front is closed. */
+  readonly finished: Promise<void>;
+  #fronts = new Map<string, MessageFront>();
+  #ownJournal: boolean;
+  #down: boolean;
+  #injected = 0;
+  #closing?: Promise<void>;
+  #abort = new AbortController();
+
+  /** Makes the server and its fronts; `start()` binds them. */
+  constructor(options: MessageStoreServerOptions = {}) {
+    this.name = options.name ?? "message-store";
+    this.seed = options.seed ?? randomSeed();
+    this.store = options.store ?? new MemoryMessageStore();
+    this.codec = createCodec(options.codec ?? "line-json", {
+      maxFrameBytes: options.maxFrameBytes,
+    });
+    const fronts = options.fronts ?? [{ name: "ml1" }, { name: "ml2" }];
+    if (fronts.length === 0) {
+      throw new RangeError("Cannot start message store: it needs a front");
+    }
+    for (const [index, front] of fronts.entries()) {
+      if (
+        !FRONT_NAME.test(front.name) ||
+        fronts.findIndex((other) => other.name === front.name) !== index
+      ) {
+        throw new RangeError(
+          `Cannot use front name "${front.name}": expected a unique name of letters, digits, ".", "_" or "-"`,
+        );
+      }
+    }
+    this.#ownJournal = !options.journal;
+    this.journal = options.journal ??
+      new Journal({ server: this.name, file: options.journalFile });
+    this.#down = options.storeDown ?? false;
+    let lastId = 0;
+    const nextConnectionId = () => ++lastId;
+    for (const front of fronts) {
+      this.#fronts.set(
+        front.name,
+        new MessageFront({
+          name: front.name,
+          hostname: front.hostname,
+          port: front.port ?? 0,
+          codec: this.codec,
+          maxBadFrames: options.maxBadFrames,
+          seed: this.seed,
+          journal: new JournalView(this.journal, { front: front.name }),
+          nextConnectionId,
+          faults: options.faults || front.faults
+            ? { ...options.faults, ...front.faults }
+            : undefined,
+          dropAck: options.dropAck,
+          delayAck: options.delayAck,
+          onFrame: (frame, connection, self) =>
+            this.#handle(frame, connection, self),
+        }),
+      );
+    }
+    this.finished = Promise.all(this.fronts.map((front) => front.finished))
+      .then(() => {});
+    options.signal?.addEventListener("abort", () => void this.close(), {
+      once: true,
+    });
+  }
+
+  /** Every front, in order. */
+  get fronts(): MessageFront[] {
+    return [...this.#fronts.values()];
+  }
+
+  /** One front's server: its faults, connections, `down()`/`up()`. */
+  front(name: string): MessageFront {
+    const found = this.#fronts.get(name);
+    if (!found) {
+      throw new RangeError(
+        `Cannot find front "${name}": expected one of ${
+          [...this.#fronts.keys()].join(", ")
+        }`,
+      );
+    }
+    return found;
+  }
+
+  /** Aborted once the server closes: event streams end on it. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** Whether the shared store can be used now (not taken down, and available). */
+  get storeAvailable(): boolean {
+    return !this.#down && this.store.available;
+  }
+
+  /** Binds every front. If one cannot bind, closes them all and throws. */
+  async start(): Promise<this> {
+    if (this.#down) this.journal.append("store_down", {});
+    try {
+      for (const front of this.fronts) await front.start();
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    return this;
+  }
+
+  /**
+   * Takes the shared store down (QA-7): every front answers
+   * `store_unavailable` to `hello`, `send`, `sync` and `ack`, and delivers
+   * nothing. Nothing stored is lost.
+   */
+  storeDown(): void {
+    if (this.#down) return;
+    this.#down = true;
+    this.journal.append("store_down", {});
+  }
+
+  /**
+   * Brings the shared store back. Agents connected to their primary that
+   * have messages waiting get a `push`.
+   */
+  async storeUp(): Promise<void> {
+    if (!this.#down) return;
+    this.#down = false;
+    this.journal.append("store_up", {});
+    const agents = new Set(
+      this.fronts.flatMap((front) =>
+        front.connections().map((connection) => connection.tags.agent)
+      ).filter((agent) => agent !== undefined),
+    );
+    try {
+      for (const agent of agents) {
+        if ((await this.#use(() => this.store.pending(agent))).length > 0) {
+          this.#notify(agent);
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+    }
+  }
+
+  /**
+   * Puts a message into the shared store as if an agent had sent it, and
+   * pushes to the recipient on its primary. Throws
+   * {@linkcode StoreUnavailableError} while the store is down.
+   */
+  async inject(message: InjectedMessage): Promise<InjectResult> {
+    const stored: StoredMessage = {
+      id: message.id ?? `admin-${++this.#injected}`,
+      to: message.to,
+      from: message.from ?? "admin",
+      ...(message.body !== undefined ? { body: message.body } : {}),
+      storedAt: Date.now(),
+    };
+    const fresh = await this.#use(() => this.store.put(stored));
+    this.journal.append(fresh ? "message_stored" : "message_duplicate", {
+      agent: stored.to,
+      from: stored.from,
+      id: stored.id,
+      via: "admin",
+    });
+    if (fresh) this.#notify(stored.to);
+    return { stored: fresh, message: stored };
+  }
+
+  /** Every message waiting in the shared store. Throws while the store is down. */
+  messages(): Promise<StoredMessage[]> {
+    return this.#use(() => this.store.list());
+  }
+
+  /** The state of the whole server, for the admin API. */
+  state(): MessageStoreState {
+    return {
+      name: this.name,
+      kind: this.kind,
+      seed: this.seed,
+      codec: this.codec.name,
+      storeAvailable: this.storeAvailable,
+      fronts: this.fronts.map((front) => front.state()),
+      counts: this.journal.counts(),
+    };
+  }
+
+  /** The open connections of every front. */
+  connectionInfos(): ConnectionInfo[] {
+    return this.fronts.flatMap((front) => front.connectionInfos());
+  }
+
+  /** Waits until every listener matches its faults after a change. */
+  async settled(): Promise<void> {
+    await Promise.all(this.fronts.map((front) => front.settled()));
+  }
+
+  /** Closes every front; resolves once everything is gone. */
+  close(): Promise<void> {
+    return this.#closing ??= (async () => {
+      await Promise.all(this.fronts.map((front) => front.close()));
+      this.#abort.abort();
+      if (this.#ownJournal) await this.journal.close();
+      else await this.journal.flush();
+    })();
+  }
+
+  /** Closes the server (`await using`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /**
+   * The admin app: each front's shared routes under `/fronts/<name>`,
+   * `POST /messages`, `GET /store`, `POST /store/down`, `POST /store/up`,
+   * and `/health`, `/state`, `/connections`, `/journal`, `/events`,
+   * `/openapi.json` for the whole server. A Hono `OpenAPIHono`: serve it
+   * with `serveAdmin`, or call it in process with `app.request()`.
+   *
+   * @ignore
+   */
+  adminApp(): OpenAPIHono {
+    return messageStoreAdminApp(this);
+  }
+
+  async #use<T>(operation: () => Promise<T>): Promise<T> {
+    if (!this.storeAvailable) throw new StoreUnavailableError();
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      this.journal.append("error", {
+        message: `Message store failed: ${(error as Error)?.message ?? error}`,
+      });
+      throw new StoreUnavailableError(
+        `Cannot use the message store: ${(error as Error)?.message ?? error}`,
+      );
+    }
+  }
+
+  async #handle(
+    frame: Frame,
+    connection: Connection,
+    front: MessageFront,
+  ): Promise<void> {
+    const parsed = parseFrame(AgentFrameSchema, frame);
+    if (parsed.error) return connection.reject(parsed.error);
+    const message = parsed.frame;
+    const journal = front.journal;
+    if (message.type === "hello") {
+      connection.tags.agent = message.agent;
+      if (message.primary) connection.tags.primary = message.primary;
+      else delete connection.tags.primary;
+    }
+    const agent = connection.tags.agent;
+    if (agent === undefined) {
+      return connection.reject({
+        code: "hello_first",
+        message:
+          `Cannot handle ${message.type} before hello: send {"type":"hello","agent":"<name>","primary":"<server>"} first`,
+      });
+    }
+    try {
+      switch (message.type) {
+        case "hello":
+          if (!this.storeAvailable) throw new StoreUnavailableError();
+          connection.send({ type: "welcome", server: front.name });
+          return await this.#deliver(agent, connection, journal);
+        case "sync":
+          return await this.#deliver(agent, connection, journal);
+        case "send": {
+          const stored: StoredMessage = {
+            id: message.id,
+            to: message.to,
+            from: agent,
+            ...(message.body !== undefined ? { body: message.body } : {}),
+            storedAt: Date.now(),
+          };
+          const fresh = await this.#use(() => this.store.put(stored));
+          journal.append(fresh ? "message_stored" : "message_duplicate", {
+            conn: connection.id,
+            agent: stored.to,
+            from: agent,
+            id: stored.id,
+          });
+          connection.sendAck({ type: "ack", id: message.id }, message.id);
+          if (fresh) this.#notify(stored.to);
+          return;
+        }
+        case "ack": {
+          const removed = await this.#use(() =>
+            this.store.ack(agent, message.id)
+          );
+          journal.append(removed ? "message_acked" : "ack_unknown", {
+            conn: connection.id,
+            agent,
+            id: message.id,
+          });
+          return;
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      journal.append("store_unavailable", {
+        conn: connection.id,
+        agent,
+        request: message.type,
+        ...("id" in message ? { id: message.id } : {}),
+      });
+      connection.send({
+        type: "error",
+        code: "store_unavailable",
+        message: error.message,
+      });
+    }
+  }
+
+  async #deliver(
+    agent: string,
+    connection: Connection,
+    journal: Journal,
+  ): Promise<void> {
+    for (const message of await this.#use(() => this.store.pending(agent))) {
+      const sent = connection.send({
+        type: "message",
+        id: message.id,
+        from: message.from,
+        ...(message.body !== undefined ? { body: message.body } : {}),
+      });
+      if (sent) {
+        journal.append("message_delivered", {
+          conn: connection.id,
+          agent,
+          id: message.id,
+        });
+      }
+    }
+  }
+
+  /** Pushes to every connection of the agent on its primary (QA-6). */
+  #notify(agent: string): void {
+    for (const front of this.fronts) {
+      for (const connection of front.connections()) {
+        if (connection.tags.agent !== agent) continue;
+        const primary = connection.tags.primary;
+        if (primary !== front.name) {
+          front.journal.append("push_withheld", {
+            conn: connection.id,
+            agent,
+            primary: primary ?? null,
+          });
+        } else if (connection.send({ type: "push" })) {
+          front.journal.append("push_sent", { conn: connection.id, agent });
+        }
+      }
+    }
+  }
+}
+
+const AnyObject = z.record(z.string(), z.unknown());
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+
+const StoredMessageSchema = z.object({
+  id: z.string(),
+  to: z.string(),
+  from: z.string(),
+  body: z.unknown().optional(),
+  storedAt: z.number(),
+}).openapi("StoredMessage");
+
+const InjectBody = z.object({
+  to: z.string().min(1).max(256).describe("The agent it is for"),
+  from: z.string().min(1).max(256).optional().describe(
+    "Who it is from (default admin)",
+  ),
+  body: z.unknown().optional().describe("Its body"),
+  id: z.string().min(1).max(256).optional().describe(
+    "Its id (default admin-1, admin-2, ...)",
+  ),
+}).strict();
+
+const StoreBody = z.object({
+  available: z.boolean(),
+  messages: z.array(StoredMessageSchema),
+});
+
+const unavailable = {
+  503: json(ErrorSchema, "The store is down"),
+};
+
+function storeUnavailable(error: unknown): {
+  error: string;
+  message: string;
+} {
+  if (!(error instanceof StoreUnavailableError)) throw error;
+  return { error: "store_unavailable", message: error.message };
+}
+
+function messageStoreAdminApp(server: MessageStoreServer): OpenAPIHono {
+  const app = createApiApp();
+  for (const front of server.fronts) {
+    app.route(`/fronts/${front.name}`, front.adminApp({ openapi: false }));
+  }
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/health",
+      responses: {
+        200: json(
+          z.object({ ok: z.boolean(), name: z.string(), kind: z.string() }),
+          "The server is up",
+        ),
+      },
+    }),
+    (c) => c.json({ ok: true, name: server.name, kind: server.kind }, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/state",
+      responses: {
+        200: json(AnyObject, "Every front's state and the store's"),
+      },
+    }),
+    (c) => c.json(server.state() as unknown as Record<string, unknown>, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/connections",
+      responses: {
+        200: json(
+          z.object({ connections: z.array(AnyObject) }),
+          "The open connections of every front (`listener` is the front)",
+        ),
+      },
+    }),
+    (c) =>
+      c.json(
+        {
+          connections: server.connectionInfos() as unknown as Record<
+            string,
+            unknown
+          >[],
+        },
+        200,
+      ),
+  );
+
+  const FrontJournalQuery = JournalQuerySchema.extend({
+    front: z.string().optional().openapi({
+      description: "Only events of this front",
+    }),
+  });
+  const journalOf = (front: string | undefined) =>
+    front === undefined ? server.journal : server.front(front).journal;
+  const unknownFront = (front: string | undefined) =>
+    front !== undefined && !server.fronts.some((f) => f.name === front);
+  const noFront = (front: string) => ({
+    error: "not_found",
+    message: `No front "${front}": expected one of ${
+      server.fronts.map((f) => f.name).join(", ")
+    }`,
+  });
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/journal",
+      request: { query: FrontJournalQuery },
+      responses: {
+        200: json(
+          z.object({ events: z.array(AnyObject), lastSeq: z.number() }),
+          "Journal events of every front (or one) and of the store, oldest first",
+        ),
+        400: json(ErrorSchema, "The query was invalid"),
+        404: json(ErrorSchema, "No such front"),
+      },
+    }),
+    (c) => {
+      const { front, ...params } = c.req.valid("query");
+      if (unknownFront(front)) return c.json(noFront(front!), 404);
+      return c.json({
+        events: journalOf(front).query(journalQuery(params)),
+        lastSeq: server.journal.lastSeq,
+      }, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/journal",
+      responses: {
+        200: json(z.object({ cleared: z.number() }), "Cleared"),
+      },
+    }),
+    (c) => {
+      const cleared = server.journal.size;
+      server.journal.clear();
+      return c.json({ cleared }, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/events",
+      request: { query: FrontJournalQuery.omit({ limit: true }) },
+      responses: {
+        200: {
+          content: { "text/event-stream": { schema: z.string() } },
+          description: "Live journal events as server-sent events",
+        },
+        400: json(ErrorSchema, "The query was invalid"),
+        404: json(ErrorSchema, "No such front"),
+      },
+    }),
+    (c) => {
+      const { front, ...params } = c.req.valid("query");
+      if (unknownFront(front)) return c.json(noFront(front!), 404);
+      const { limit: _limit, ...query } = journalQuery(params);
+      return journalEventStream(c, [journalOf(front)], {
+        query,
+        signal: server.signal,
+      });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/messages",
+      description:
+        "Put a message into the shared store for an agent, as if another agent had sent it; pushes to the agent on its primary",
+      request: {
+        body: {
+          required: true,
+          content: { "application/json": { schema: InjectBody } },
+        },
+      },
+      responses: {
+        201: json(
+          z.object({ stored: z.boolean(), message: StoredMessageSchema }),
+          "Stored (stored is false when that id already waited for the agent)",
+        ),
+        400: json(ErrorSchema, "The body was invalid"),
+        415: json(ErrorSchema, "The body was not sent as application/json"),
+        ...unavailable,
+      },
+    }),
+    async (c) => {
+      try {
+        const result = await server.inject(c.req.valid("json"));
+        return c.json(result, 201);
+      } catch (error) {
+        return c.json(storeUnavailable(error), 503);
+      }
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/store",
+      responses: {
+        200: json(StoreBody, "Every message waiting in the shared store"),
+        ...unavailable,
+      },
+    }),
+    async (c) => {
+      try {
+        const messages = await server.messages();
+        return c.json({ available: true, messages }, 200);
+      } catch (error) {
+        return c.json(storeUnavailable(error), 503);
+      }
+    },
+  );
+  for (const [path, change] of [["down", false], ["up", true]] as const) {
+    app.openapi(
+      createRoute({
+        method: "post",
+        path: `/store/${path}`,
+        description: change
+          ? "Bring the shared store back; agents on their primary with messages waiting get a push"
+          : "Take the shared store down: every front answers store_unavailable (QA-7)",
+        responses: {
+          200: json(
+            z.object({ available: z.boolean() }),
+            "The store's availability after the change",
+          ),
+        },
+      }),
+      async (c) => {
+        if (change) await server.storeUp();
+        else server.storeDown();
+        return c.json({ available: server.storeAvailable }, 200);
+      },
+    );
+  }
+
+  app.doc("/openapi.json", {
+    openapi: "3.0.0",
+    info: {
+      title: "message-store admin API",
+      version: "1",
+      description:
+        "Fronts, shared message store, faults, connections and journal of a failover-toolkit message-store server",
+    },
+  });
+  return app;
+}
+
+/**
+ * Starts a message-store server, every front listening once the promise
+ * resolves.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { startMessageStoreServer } from "./message_store.ts";
+ * await using server = await startMessageStoreServer({
+ *   fronts: [{ name: "ml1", port: 0 }, { name: "ml2", port: 0 }],
+ *   seed: 7,
+ * });
+ * console.log(server.front("ml1").addr, server.front("ml2").addr);
+ * ```
+ */
+export function startMessageStoreServer(
+  options: MessageStoreServerOptions = {},
+): Promise<MessageStoreServer> {
+  return new MessageStoreServer(options).start();
+}
+
+const SERVER_FLAGS: FlagTable = {
+  front: {
+    type: "string",
+    value: "NAME=HOST:PORT",
+    multiple: true,
+    default: "ml1=<host>:7050 and ml2=<host>:7052",
+    description:
+      "A front server, in order; a comma-separated list works too (port 0 picks a free one)",
+  },
+  "store-down": {
+    type: "boolean",
+    description:
+      "Start with the shared store down; bring it up over the admin API",
+  },
+};
+
+function frontsFromFlags(values: FlagValues, hostname: string): FrontOptions[] {
+  const given = values.front as string[] | undefined;
+  if (!given || given.length === 0) {
+    return MESSAGE_STORE_FRONTS.map((front) => ({ ...front, hostname }));
+  }
+  return flag({ front: given.join(",") }, "front", parseNamedAddressList)!;
+}
+
+/** Runs the message-store server's command line. */
+export function main(args: string[]): Promise<void> {
+  const { port: _port, ...common } = COMMON_FLAGS;
+  return runCli(args, {
+    usage: "deno run -A servers/message_store.ts [flags]",
+    summary:
+      "The message-store server (QA): named front servers over one shared message store, push to agents on their primary, and a store that can be taken down. Fault flags apply to every front; set one front's faults over the admin API (/fronts/<name>/faults).",
+    sections: [
+      ["Server flags", SERVER_FLAGS],
+      ["Common flags", {
+        ...common,
+        host: { ...common.host, description: "Host of the default fronts" },
+        "admin-port": {
+          ...common["admin-port"],
+          default: String(MESSAGE_STORE_ADMIN_PORT),
+        },
+      }],
+      ["Fault flags (every front)", FAULT_FLAGS],
+    ],
+    async start(values) {
+      const options = commonOptions(values, {
+        port: 0,
+        adminPort: MESSAGE_STORE_ADMIN_PORT,
+      });
+      const fronts = frontsFromFlags(values, options.hostname);
+      const server = await startMessageStoreServer({
+        fronts,
+        faults: faultsFromFlags(values),
+        storeDown: values["store-down"] === true,
+        seed: options.seed,
+        codec: options.codec,
+        journalFile: options.journalFile,
+        maxFrameBytes: options.maxFrameBytes,
+        maxBadFrames: options.maxBadFrames,
+      });
+      let admin;
+      try {
+        admin = await serveAdmin(server.adminApp(), {
+          hostname: options.adminHostname,
+          port: options.adminPort,
+        });
+      } catch (error) {
+        await server.close();
+        throw error;
+      }
+      const tcp = server.fronts.map((front) =>
+        `${front.name}@${front.addr.hostname}:${front.addr.port}`
+      ).join(",");
+      return {
+        line:
+          `${server.name} tcp=${tcp} admin=${admin.url} seed=${server.seed} codec=${server.codec.name}`,
+        finished: server.finished,
+        async close() {
+          await server.close();
+          await admin.close();
+        },
+      };
+    },
+  });
+}
+
+if (import.meta.main) await main(Deno.args);
