@@ -125,6 +125,22 @@ class EventLog {
 
 const STDERR_LIMIT = 64 * 1024;
 
+/** Whether `status` settles within `ms`; the timer is cleared either way. */
+async function exitWithin(
+  status: Promise<unknown>,
+  ms: number,
+): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      status.then(() => true),
+      new Promise<false>((r) => timer = setTimeout(() => r(false), ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Options for {@linkcode processClient}. */
 export interface ProcessClientOptions {
   /** How long `stop` waits for a clean exit before SIGTERM, then SIGKILL (default 2000 ms). */
@@ -222,17 +238,11 @@ export function processClient(
           }
           await writer.close().catch(() => {});
           const grace = options.graceMs ?? 2000;
-          const waited = await Promise.race([
-            status.then(() => true),
-            new Promise<false>((r) => setTimeout(() => r(false), grace)),
-          ]);
+          const waited = await exitWithin(status, grace);
           if (!waited) {
             killed = true;
             kill("SIGTERM");
-            const termed = await Promise.race([
-              status.then(() => true),
-              new Promise<false>((r) => setTimeout(() => r(false), 1000)),
-            ]);
+            const termed = await exitWithin(status, 1000);
             if (!termed) kill("SIGKILL");
           }
           const final = await status;

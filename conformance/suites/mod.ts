@@ -4,9 +4,11 @@
  * @module
  */
 import type { Scenario } from "../scenario.ts";
+import { FAILOVER_SCENARIOS } from "./failover.ts";
 import { TWO_SERVERS_SCENARIOS } from "./two_servers.ts";
 
 /** The built-in scenarios. */
 export const SCENARIOS: readonly Scenario[] = [
   ...TWO_SERVERS_SCENARIOS,
+  ...FAILOVER_SCENARIOS,
 ];

@@ -12,6 +12,7 @@ import {
   sendRecords,
   soon,
   startTelematics,
+  untilConnected,
 } from "./_telematics.ts";
 
 const IDS = ["r1", "r2", "r3"];
@@ -25,6 +26,7 @@ function deletedIds(ctx: ScenarioContext): string[] {
 async function ts1(ctx: ScenarioContext): Promise<Verdict> {
   const { endpoints } = await startTelematics(ctx);
   await ctx.startClient(endpoints);
+  await untilConnected(ctx);
   await sendRecords(ctx, IDS);
   const all = (label: string) =>
     IDS.every((id) => received(ctx, label, "record", id).length > 0);
@@ -53,6 +55,7 @@ async function ts2(ctx: ScenarioContext): Promise<Verdict> {
     ip1Faults: { delayAck: { ms: Math.round(ctx.timing.ackTimeoutMs / 2) } },
   });
   await ctx.startClient(endpoints);
+  await untilConnected(ctx);
   await sendRecords(ctx, IDS);
   await ctx.until(
     () => IDS.every((id) => acked(ctx, "ip1", id).length > 0),
@@ -153,6 +156,7 @@ async function ts4(ctx: ScenarioContext): Promise<Verdict> {
     ip1Faults: { dropAck: { window: { first: 2 } } },
   });
   await ctx.startClient(endpoints);
+  await untilConnected(ctx);
   await sendRecords(ctx, IDS);
   await ctx.until(
     () => IDS.every((id) => acked(ctx, "ip1", id).length > 0),
@@ -325,6 +329,7 @@ async function ts7(ctx: ScenarioContext): Promise<Verdict> {
 async function ts8(ctx: ScenarioContext): Promise<Verdict> {
   const { endpoints } = await startTelematics(ctx);
   await ctx.startClient(endpoints);
+  await untilConnected(ctx);
   const ids = Array.from({ length: 20 }, (_, i) => `r${i + 1}`);
   await sendRecords(ctx, ids);
   await ctx.until(

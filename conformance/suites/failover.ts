@@ -1,0 +1,458 @@
+/**
+ * Scenarios of the failover suite (FO-1..FO-6): a tracker in failover mode
+ * ("Two servers" not ticked), IP1 a primary and IP2 a secondary that ACKs,
+ * so either can be the server in use. Start the client without mirroring,
+ * with the resends it is configured with (`--resends`, default 0).
+ *
+ * @module
+ */
+import type { Scenario, ScenarioContext, Verdict } from "../scenario.ts";
+import {
+  acked,
+  firstAck,
+  received,
+  recordTrail,
+  runsOf,
+  runsText,
+  sendRecords,
+  soon,
+  startTelematics,
+  trafficEvidence,
+  untilConnected,
+} from "./_telematics.ts";
+
+/** IP1 (or IP2) never ACKs. */
+const NO_ACKS = { dropAck: {} };
+
+/** Waits until IP2 has ACKed `id`: the client switched to IP2 and is using it. */
+async function untilOnIp2(ctx: ScenarioContext, id: string): Promise<boolean> {
+  return await ctx.until(() => acked(ctx, "ip2", id).length > 0, soon(ctx, 6));
+}
+
+async function fo1(ctx: ScenarioContext): Promise<Verdict> {
+  // IP1 ACKs every record, a little late: long enough for a client that
+  // copies records to IP2 to show it.
+  const { endpoints } = await startTelematics(ctx, {
+    ip2Acks: true,
+    ip1Faults: {
+      delayAck: { ms: Math.round(ctx.timing.ackTimeoutMs / 3) },
+    },
+  });
+  await ctx.startClient(endpoints);
+  await untilConnected(ctx, ["ip1"]);
+  const ids = ["r1", "r2", "r3", "r4"];
+  await sendRecords(ctx, ids);
+  await ctx.until(
+    () => ids.every((id) => acked(ctx, "ip1", id).length > 0),
+    soon(ctx),
+  );
+  await ctx.observe(ctx.timing.ackTimeoutMs * 2);
+  const evidence = trafficEvidence(ctx);
+  const atIp2 = received(ctx, "ip2", ["record", "packet"]);
+  if (atIp2.length > 0) {
+    return ctx.fail(
+      "no record at IP2 while IP1 ACKs every one",
+      `IP2 received ${atIp2.length} frame(s) (${
+        atIp2.map((e) => (e.frame as { id?: string }).id).join(", ")
+      })`,
+      evidence,
+    );
+  }
+  const missing = ids.filter((id) => acked(ctx, "ip1", id).length === 0);
+  if (missing.length > 0) {
+    return ctx.fail(
+      "every record delivered to IP1, which ACKs",
+      `IP1 never received ${missing.join(", ")}`,
+      evidence,
+    );
+  }
+  const ip2Connections = ctx.events("ip2", (e) => e.type === "connected");
+  return ctx.pass(
+    `IP1 ACKed every record and IP2 received none${
+      ip2Connections.length
+        ? ` (the client did open ${ip2Connections.length} connection(s) to IP2)`
+        : ""
+    }`,
+    evidence,
+  );
+}
+
+async function fo2(ctx: ScenarioContext): Promise<Verdict> {
+  const { resends, ackTimeoutMs } = ctx.timing;
+  const { endpoints } = await startTelematics(ctx, {
+    ip2Acks: true,
+    ip1Faults: NO_ACKS,
+  });
+  await ctx.startClient(endpoints);
+  await sendRecords(ctx, ["r1"]);
+  await ctx.until(
+    () => received(ctx, "ip2", "record", "r1").length > 0,
+    soon(ctx, 6),
+  );
+  const atIp2 = received(ctx, "ip2", "record", "r1")[0];
+  if (!atIp2) {
+    return ctx.fail(
+      `r1 sent to IP2 once IP1 left it without ACK ${resends + 1} time(s)`,
+      `IP2 never received it (r1 went ${runsText(runsOf(recordTrail(ctx)))})`,
+      trafficEvidence(ctx),
+    );
+  }
+  const before = received(ctx, "ip1", "record", "r1").filter((e) =>
+    e.time < atIp2.time
+  );
+  if (before.length !== resends + 1) {
+    return ctx.fail(
+      `r1 sent to IP1 ${
+        resends + 1
+      } time(s) (once and ${resends} resend(s)) before switching to IP2`,
+      `IP1 received it ${before.length} time(s) first`,
+      trafficEvidence(ctx),
+    );
+  }
+  const waited = atIp2.time - before.at(-1)!.time;
+  if (waited < ackTimeoutMs * 0.8) {
+    return ctx.fail(
+      `the switch to IP2 no sooner than the ACK timeout (${ackTimeoutMs} ms) after the last send to IP1`,
+      `r1 reached IP2 ${waited.toFixed(0)} ms after it`,
+      trafficEvidence(ctx),
+    );
+  }
+  ctx.note("runner", "r1 reached IP2: the client switched; sending r2, r3");
+  const further = ["r2", "r3"];
+  await sendRecords(ctx, further);
+  await ctx.until(
+    () => further.every((id) => acked(ctx, "ip2", id).length > 0),
+    soon(ctx),
+  );
+  await ctx.observe(ackTimeoutMs * 2);
+  const evidence = trafficEvidence(ctx);
+  const backAtIp1 = received(ctx, "ip1", "record").filter((e) =>
+    e.time > atIp2.time
+  );
+  if (backAtIp1.length > 0) {
+    return ctx.fail(
+      "every record after the switch at IP2 only",
+      `IP1 still received ${
+        backAtIp1.map((e) => (e.frame as { id?: string }).id).join(", ")
+      }`,
+      evidence,
+    );
+  }
+  const missing = further.filter((id) => acked(ctx, "ip2", id).length === 0);
+  if (missing.length > 0) {
+    return ctx.fail(
+      "every record after the switch delivered to IP2",
+      `IP2 never received ${missing.join(", ")}`,
+      evidence,
+    );
+  }
+  return ctx.pass(
+    `r1 went to IP1 ${resends + 1} time(s) without ACK, then, ${
+      waited.toFixed(0)
+    } ms after the last, to IP2; r2 and r3 went to IP2 only`,
+    evidence,
+  );
+}
+
+async function fo3(ctx: ScenarioContext): Promise<Verdict> {
+  const { ip1, endpoints } = await startTelematics(ctx, {
+    ip2Acks: true,
+    ip1Faults: NO_ACKS,
+  });
+  await ctx.startClient(endpoints);
+  await sendRecords(ctx, ["r1"]);
+  if (!await untilOnIp2(ctx, "r1")) {
+    return ctx.fail(
+      "the client on IP2 after IP1 left r1 without ACK",
+      `IP2 never ACKed r1 (r1 went ${runsText(runsOf(recordTrail(ctx)))})`,
+      trafficEvidence(ctx),
+    );
+  }
+  const switched = received(ctx, "ip2", "record", "r1")[0];
+  ctx.note("runner", "IP2 ACKed r1; IP1 recovers (its faults are cleared)");
+  ip1.faults.clear();
+  await ctx.observe(ctx.timing.reconnectDelayMs * 2);
+  const further = ["r2", "r3", "r4"];
+  for (const id of further) {
+    await sendRecords(ctx, [id]);
+    await ctx.until(
+      () => acked(ctx, "ip1", id).length + acked(ctx, "ip2", id).length > 0,
+      soon(ctx),
+    );
+  }
+  await ctx.observe(ctx.timing.ackTimeoutMs * 2);
+  const evidence = trafficEvidence(ctx);
+  const backAtIp1 = received(ctx, "ip1", "record").filter((e) =>
+    e.time > switched.time
+  );
+  if (backAtIp1.length > 0) {
+    return ctx.fail(
+      "the client to stay on IP2, which ACKs, after IP1 recovered",
+      `IP1 received ${
+        backAtIp1.map((e) => (e.frame as { id?: string }).id).join(", ")
+      } after the client had switched to IP2`,
+      evidence,
+    );
+  }
+  const missing = further.filter((id) => acked(ctx, "ip2", id).length === 0);
+  if (missing.length > 0) {
+    return ctx.fail(
+      "r2, r3 and r4 delivered to IP2 after IP1 recovered",
+      `IP2 never ACKed ${missing.join(", ")}`,
+      evidence,
+    );
+  }
+  const reconnects = ctx.events(
+    "ip1",
+    (e) => e.type === "connected" && e.time > switched.time,
+  );
+  return ctx.pass(
+    `after IP1 recovered, r2, r3 and r4 still went to IP2 only${
+      reconnects.length
+        ? ` (the client connected to IP1 ${reconnects.length} time(s) without sending records)`
+        : ""
+    }`,
+    evidence,
+  );
+}
+
+async function fo4(ctx: ScenarioContext): Promise<Verdict> {
+  const { endpoints } = await startTelematics(ctx, {
+    ip2Acks: true,
+    ip1Faults: NO_ACKS,
+    ip2Faults: NO_ACKS,
+  });
+  await ctx.startClient(endpoints);
+  await sendRecords(ctx, ["r1"]);
+  // ip1, ip2, ip1, ip2: back to IP1, and on again to IP2.
+  await ctx.until(
+    () => runsOf(recordTrail(ctx, "r1")).length >= 4,
+    soon(ctx, 10),
+  );
+  const runs = runsOf(recordTrail(ctx, "r1"));
+  const evidence = trafficEvidence(ctx, 24);
+  if (runs[0]?.label !== "ip1") {
+    return ctx.fail(
+      "r1 sent to IP1 first",
+      `it went ${runsText(runs)}`,
+      evidence,
+    );
+  }
+  if (runs.length < 2) {
+    return ctx.fail(
+      "r1 sent to IP2 once IP1 did not ACK it",
+      `it went ${runsText(runs)}`,
+      evidence,
+    );
+  }
+  if (runs.length < 4) {
+    return ctx.fail(
+      "the client to try IP1 again when IP2 did not ACK either, and so on, alternating",
+      `r1 went ${runsText(runs)}`,
+      evidence,
+    );
+  }
+  return ctx.pass(
+    `with neither server ACKing, r1 went ${runsText(runs)}`,
+    evidence,
+  );
+}
+
+async function fo5(ctx: ScenarioContext): Promise<Verdict> {
+  const { ackTimeoutMs } = ctx.timing;
+  const { ip1, ip2, endpoints } = await startTelematics(ctx, {
+    ip2Acks: true,
+    ip1Faults: NO_ACKS,
+  });
+  await ctx.startClient(endpoints);
+  await sendRecords(ctx, ["r1"]);
+  if (!await untilOnIp2(ctx, "r1")) {
+    return ctx.fail(
+      "the client on IP2 after IP1 left r1 without ACK",
+      `IP2 never ACKed r1 (r1 went ${runsText(runsOf(recordTrail(ctx)))})`,
+      trafficEvidence(ctx),
+    );
+  }
+  // IP2 still ACKs, but late (within the ACK timeout): a client that stays
+  // on IP2 has every reason to; only the restart sends it back to IP1.
+  ctx.note(
+    "runner",
+    "the client is on IP2; IP1 recovers, IP2 delays its ACKs, r2 is sent",
+  );
+  ip1.faults.clear();
+  ip2.faults.set({ delayAck: { ms: Math.round(ackTimeoutMs * 0.8) } });
+  await sendRecords(ctx, ["r2"]);
+  if (
+    !await ctx.until(
+      () => received(ctx, "ip2", "record", "r2").length > 0,
+      soon(ctx),
+    )
+  ) {
+    return ctx.fail(
+      "r2 sent to IP2, the server in use",
+      `IP2 never received it (records went ${
+        runsText(runsOf(recordTrail(ctx)))
+      })`,
+      trafficEvidence(ctx),
+    );
+  }
+  const restartedAt = performance.now();
+  await ctx.send({ cmd: "restart" });
+  await sendRecords(ctx, ["r3"]);
+  await ctx.until(
+    () => ["r2", "r3"].every((id) => acked(ctx, "ip1", id).length > 0),
+    soon(ctx),
+  );
+  await ctx.observe(ackTimeoutMs * 2);
+  const evidence = trafficEvidence(ctx, 24);
+  const earlyAck = acked(ctx, "ip2", "r2").find((e) => e.time < restartedAt);
+  if (earlyAck) {
+    return ctx.fail(
+      "r2 still unacknowledged when the restart was sent",
+      "IP2's delayed ACK of r2 came first, so the scenario could not check that it survives",
+      evidence,
+    );
+  }
+  const after = (label: string, type: string) =>
+    ctx.events(label, (e) => e.type === type && e.time > restartedAt);
+  const firstIp1 = after("ip1", "connected")[0];
+  const ip2First = after("ip2", "connected").find((e) =>
+    !firstIp1 || e.time < firstIp1.time
+  );
+  if (ip2First) {
+    return ctx.fail(
+      "the first connection after the restart to IP1",
+      "the client connected to IP2 first",
+      evidence,
+    );
+  }
+  const toIp2 = received(ctx, "ip2", "record").filter((e) =>
+    e.time > restartedAt
+  );
+  if (toIp2.length > 0) {
+    return ctx.fail(
+      "records after the restart to go to IP1, which ACKs",
+      `IP2 received ${
+        toIp2.map((e) => (e.frame as { id?: string }).id).join(", ")
+      } after the restart`,
+      evidence,
+    );
+  }
+  if (acked(ctx, "ip1", "r2").length === 0) {
+    const lateAck = acked(ctx, "ip2", "r2")[0];
+    return ctx.fail(
+      "r2, unacknowledged at the restart, delivered to IP1 after it",
+      `IP1 never received r2: it did not survive the restart${
+        lateAck
+          ? ` (IP2's delayed ACK of r2 went out ${
+            (lateAck.time - restartedAt).toFixed(0)
+          } ms after the restart command)`
+          : ""
+      }`,
+      evidence,
+    );
+  }
+  if (acked(ctx, "ip1", "r3").length === 0) {
+    return ctx.fail(
+      "r3, sent after the restart, delivered to IP1",
+      "IP1 never received it",
+      evidence,
+    );
+  }
+  return ctx.pass(
+    "after the restart the client went back to IP1, which got r2 (unacknowledged at the restart) and r3",
+    evidence,
+  );
+}
+
+async function fo6(ctx: ScenarioContext): Promise<Verdict> {
+  // Records go both ways: IP1 leaves the first record without ACK (the
+  // client moves to IP2), IP2 ACKs three and leaves the fourth without ACK
+  // (back to IP1), so both servers' ACKs delete records.
+  const tries = ctx.timing.resends + 1;
+  const { endpoints } = await startTelematics(ctx, {
+    ip2Acks: true,
+    ip1Faults: { dropAck: { window: { first: tries } } },
+    ip2Faults: { dropAck: { window: { after: 3, first: tries } } },
+  });
+  await ctx.startClient(endpoints);
+  const ids = Array.from({ length: 8 }, (_, i) => `r${i + 1}`);
+  await sendRecords(ctx, ids);
+  await ctx.until(
+    () => ids.every((id) => firstAck(ctx, id) !== undefined),
+    soon(ctx, 12),
+  );
+  await ctx.until(
+    () => ctx.clientEvents((e) => e.event === "deleted").length >= ids.length,
+    soon(ctx, 1),
+  );
+  await ctx.observe(ctx.timing.ackTimeoutMs * 3);
+  const evidence = [
+    ...trafficEvidence(ctx, 24),
+    ...ctx.clientEvidence(ctx.clientEvents((e) => e.event === "deleted")),
+  ];
+  const lost = ids.filter((id) => !firstAck(ctx, id));
+  if (lost.length > 0) {
+    return ctx.fail(
+      "every record ACKed at least once, by IP1 or IP2",
+      `${lost.join(", ")} never was`,
+      evidence,
+    );
+  }
+  for (const id of ids) {
+    const ack = firstAck(ctx, id)!;
+    const again = recordTrail(ctx, id).filter((e) =>
+      e.event.time > ack.event.time
+    );
+    if (again.length > 0) {
+      return ctx.fail(
+        `${id} never sent again after ${ack.label.toUpperCase()} ACKed it`,
+        `it was sent ${again.length} more time(s) (to ${
+          again.map((e) => e.label.toUpperCase()).join(", ")
+        })`,
+        evidence,
+      );
+    }
+  }
+  const byIp2 = ids.filter((id) => firstAck(ctx, id)!.label === "ip2");
+  const summary =
+    `every record was ACKed and none was sent again after its ACK (${byIp2.length} of ${ids.length} by IP2)`;
+  const deleted = ctx.clientEvents((e) => e.event === "deleted");
+  if (deleted.length === 0) {
+    return ctx.notObservable(
+      `the client printed no {"event":"deleted"}, so whether an ACK deleted the record is unknown (on the wire, ${summary})`,
+      evidence,
+    );
+  }
+  for (const id of ids) {
+    const del = deleted.find((e) => e.id === id);
+    const ack = firstAck(ctx, id)!;
+    if (!del) {
+      return ctx.fail(
+        `${id} deleted once ${ack.label.toUpperCase()} ACKed it`,
+        `no deleted event for ${id}`,
+        evidence,
+      );
+    }
+    if (del.time < ack.event.time) {
+      return ctx.fail(
+        `${id} deleted only after an ACK`,
+        `it was deleted ${
+          (ack.event.time - del.time).toFixed(0)
+        } ms before the first ACK`,
+        evidence,
+      );
+    }
+  }
+  return ctx.pass(summary, evidence);
+}
+
+/** The scenarios of the failover suite. */
+export const FAILOVER_SCENARIOS: readonly Scenario[] = [
+  { id: "FO-1", run: fo1 },
+  { id: "FO-2", run: fo2 },
+  { id: "FO-3", run: fo3 },
+  { id: "FO-4", run: fo4 },
+  { id: "FO-5", run: fo5 },
+  { id: "FO-6", run: fo6 },
+];
