@@ -385,7 +385,7 @@ export async function main(args: string[]): Promise<void> {
   let values: FlagValues;
   const help = helpText(
     "deno task conformance --suite NAME (--client COMMAND | --reference) [flags]",
-    "Checks a failover client against the documented behaviours (docs/behaviours.md): pass, fail or not observable per behaviour ID, with evidence. Exit 0 all pass, 1 a fail, 2 nothing failed but something was not observable.",
+    "Checks a failover client against the documented behaviours (docs/behaviours.md): pass, fail or not observable per behaviour ID, with evidence. Exit 0 all pass, 1 a fail, 2 nothing failed but something was not observable, 3 a bad command line.",
     [["Flags", CONFORMANCE_FLAGS]],
   );
   let options: ConformanceOptions;
@@ -450,7 +450,8 @@ export async function main(args: string[]): Promise<void> {
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);
     console.error("Run with --help to see every flag.");
-    Deno.exit(2);
+    // Not 2: that means "nothing failed, something was not observable".
+    Deno.exit(3);
   }
   console.log(
     `conformance: suite ${options.suite}, seed ${options.seed ?? "(random)"}`,
