@@ -1,0 +1,746 @@
+/**
+ * The watchdog-echo server: the server side of the dual-channel (DC)
+ * behaviours. Two listeners stand for two independent networks, channel A
+ * (default 127.0.1.1:7040) and channel B (default 127.0.2.1:7040). On both,
+ * it echoes `watchdog` frames back unchanged and ACKs `data` frames
+ * (`{"type":"ack","id":...}`).
+ *
+ * Each channel has faults of its own: cut it (close every connection and
+ * refuse new ones), black-hole it (keep TCP open, answer nothing), delay its
+ * echoes and ACKs, drop its next N watchdog echoes. Both channels write into
+ * one journal, in one order, and every event says which channel it is about
+ * (`"channel": "A"`), so "data only on the active channel" (DC-3) and "the
+ * alternate is monitored by watchdogs" (DC-4) are journal queries.
+ *
+ * @example Start one for a test
+ * ```ts ignore
+ * import { startWatchdogEchoServer } from "./watchdog_echo.ts";
+ * await using server = await startWatchdogEchoServer({
+ *   channels: { A: { port: 0 }, B: { port: 0 } },
+ *   seed: 7,
+ * });
+ * server.cut("A");
+ * ```
+ *
+ * @module
+ */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { createAdminApp, createApiApp } from "../core/admin_app.ts";
+import { serveAdmin } from "../core/admin_server.ts";
+import {
+  CliError,
+  COMMON_FLAGS,
+  commonOptions,
+  FAULT_FLAGS,
+  faultsFromFlags,
+  flag,
+  type FlagTable,
+  type FlagValues,
+  parsePort,
+  runCli,
+} from "../core/cli.ts";
+import type { Codec } from "../core/codec.ts";
+import type { Connection } from "../core/connection.ts";
+import { journalEventStream } from "../core/event_stream.ts";
+import { type Faults, FaultsSchema } from "../core/faults.ts";
+import type { Frame } from "../core/frame.ts";
+import {
+  Journal,
+  type JournalEvent,
+  type JournalQuery,
+} from "../core/journal.ts";
+import { DualChannelFrameSchema, parseFrame } from "../core/protocol.ts";
+import { randomSeed, SeededRandom } from "../core/random.ts";
+import {
+  type Addr,
+  type ServerState,
+  TcpServer,
+  type TcpServerOptions,
+} from "../core/tcp_server.ts";
+import { JournalView } from "./_journal_view.ts";
+
+/** A channel of the dual-channel protocol. */
+export type Channel = "A" | "B";
+/** Both channels, in order (A is the first network, B the second). */
+export const CHANNELS: readonly Channel[] = ["A", "B"];
+/** The default TCP port of both channels. */
+export const WATCHDOG_ECHO_PORT = 7040;
+/** The default admin port. */
+export const WATCHDOG_ECHO_ADMIN_PORT = 7041;
+/** The default host of each channel: two loopback networks. */
+export const WATCHDOG_ECHO_HOSTS: Readonly<Record<Channel, string>> = {
+  A: "127.0.1.1",
+  B: "127.0.2.1",
+};
+
+/** What a reply was, in the `reply` field of `ack_sent`, `ack_dropped`, `ack_delayed`. */
+export type ReplyKind = "echo" | "ack";
+
+/** Where one channel listens, and its own faults. */
+export interface ChannelOptions {
+  /** Host to bind (default 127.0.1.1 for A, 127.0.2.1 for B). */
+  hostname?: string;
+  /** Port to bind; 0 picks a free one (default 0). */
+  port?: number;
+  /** This channel's faults; when given, the server-wide `faults` do not apply to it. */
+  faults?: Faults;
+}
+
+/** Options for {@linkcode startWatchdogEchoServer}. */
+export interface WatchdogEchoServerOptions extends
+  Omit<
+    TcpServerOptions,
+    "hostname" | "port" | "label" | "nextConnectionId" | "random" | "codec"
+  > {
+  /** Where each channel listens, and its own faults. */
+  channels?: Partial<Record<Channel, ChannelOptions>>;
+  /** A codec's name (default `line-json`); each channel makes its own. */
+  codec?: string;
+}
+
+/**
+ * One channel of a {@linkcode WatchdogEchoServer}: a TCP server with faults
+ * of its own, writing into the shared journal through a view that stamps
+ * `channel` on every event.
+ */
+export class EchoChannel extends TcpServer {
+  /** Which channel this is. */
+  readonly channel: Channel;
+
+  /** Makes one channel; {@linkcode WatchdogEchoServer} makes both. */
+  constructor(channel: Channel, options: TcpServerOptions) {
+    super("watchdog-echo", options);
+    this.channel = channel;
+  }
+
+  /** Tags each connection with its channel (shown in the admin API). */
+  protected override handleConnected(connection: Connection): void {
+    connection.tags.channel = this.channel;
+  }
+
+  /** Echoes watchdogs, ACKs data, tags hellos, rejects anything else. */
+  protected override handleFrame(frame: Frame, connection: Connection): void {
+    const parsed = parseFrame(DualChannelFrameSchema, frame);
+    if (parsed.error) return connection.reject(parsed.error);
+    const message = parsed.frame;
+    switch (message.type) {
+      case "hello":
+        if (message.client) connection.tags.client = message.client;
+        if (message.channel) connection.tags.claims = message.channel;
+        return;
+      case "watchdog":
+        // Through the ACK faults, so drop/delay apply to echoes too.
+        connection.sendAck(frame, `wd-${message.seq}`, {
+          reply: "echo" satisfies ReplyKind,
+        });
+        return;
+      case "data":
+        connection.sendAck({ type: "ack", id: message.id }, message.id, {
+          reply: "ack" satisfies ReplyKind,
+        });
+        return;
+    }
+  }
+}
+
+/** The whole server's state, for the admin API. */
+export interface WatchdogEchoState {
+  /** The server's name. */
+  name: string;
+  /** Always `watchdog-echo`. */
+  kind: string;
+  /** The run seed. */
+  seed: number;
+  /** The codec's name. */
+  codec: string;
+  /** Each channel's state. */
+  channels: Record<Channel, ServerState>;
+  /** How many events of each type the shared journal has seen. */
+  counts: Record<string, number>;
+}
+
+/**
+ * The watchdog-echo server: two channels, one journal. Get a channel's own
+ * server (faults, connections, down/up) with {@linkcode WatchdogEchoServer.channel}.
+ */
+export class WatchdogEchoServer implements AsyncDisposable {
+  /** Always `watchdog-echo`. */
+  readonly kind = "watchdog-echo";
+  /** The server's name. */
+  readonly name: string;
+  /** The run seed. */
+  readonly seed: number;
+  /** The journal both channels write into; every event has `channel`. */
+  readonly journal: Journal;
+  /** Resolves once both channels are closed. */
+  readonly finished: Promise<void>;
+  #channels: Record<Channel, EchoChannel>;
+  #ownJournal: boolean;
+  #closing?: Promise<void>;
+  #resolveFinished: () => void;
+  #abort = new AbortController();
+
+  /** Makes both channels; nothing listens until `start()`. */
+  constructor(options: WatchdogEchoServerOptions = {}) {
+    this.name = options.name ?? "watchdog-echo";
+    const random = new SeededRandom(options.seed ?? randomSeed()).derive(
+      this.name,
+    );
+    this.seed = random.seed;
+    this.#ownJournal = !options.journal;
+    this.journal = options.journal ??
+      new Journal({ server: this.name, file: options.journalFile });
+    let lastId = 0;
+    const nextConnectionId = () => ++lastId;
+    const make = (channel: Channel): EchoChannel => {
+      const own = options.channels?.[channel];
+      return new EchoChannel(channel, {
+        name: `${this.name}/${channel}`,
+        label: channel,
+        hostname: own?.hostname ?? WATCHDOG_ECHO_HOSTS[channel],
+        port: own?.port ?? 0,
+        codec: options.codec,
+        maxFrameBytes: options.maxFrameBytes,
+        maxBadFrames: options.maxBadFrames,
+        random: random.derive(channel),
+        journal: new JournalView(this.journal, { channel }),
+        nextConnectionId,
+        ...(own?.faults ? { faults: own.faults } : {
+          faults: options.faults,
+          dropAck: options.dropAck,
+          delayAck: options.delayAck,
+        }),
+      });
+    };
+    this.#channels = { A: make("A"), B: make("B") };
+    const finished = Promise.withResolvers<void>();
+    this.finished = finished.promise;
+    this.#resolveFinished = finished.resolve;
+    // Both channels closed one by one: the server is closed too.
+    Promise.all(CHANNELS.map((ch) => this.#channels[ch].finished)).then(
+      () => this.close(),
+    );
+    options.signal?.addEventListener("abort", () => void this.close(), {
+      once: true,
+    });
+  }
+
+  /** One channel's server: its faults, connections, `down()`/`up()`. */
+  channel(channel: Channel): EchoChannel {
+    const found = this.#channels[channel];
+    if (!found) {
+      throw new RangeError(
+        `Cannot find channel "${channel}": expected A or B`,
+      );
+    }
+    return found;
+  }
+
+  /** Where each channel listens (kept while a channel is cut). */
+  get addr(): Record<Channel, Addr> {
+    return { A: this.#channels.A.addr, B: this.#channels.B.addr };
+  }
+
+  /** The codec (channel A's; both use the same kind). */
+  get codec(): Codec {
+    return this.#channels.A.codec;
+  }
+
+  /** Aborted once the server closes: event streams end on it. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** Binds both channels. If one cannot bind, closes both and throws. */
+  async start(): Promise<this> {
+    try {
+      await this.#channels.A.start();
+      await this.#channels.B.start();
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    return this;
+  }
+
+  /**
+   * Cuts a channel: closes its connections (FIN, or RST) and refuses new
+   * ones, until {@linkcode WatchdogEchoServer.restore}.
+   */
+  async cut(channel: Channel, how: "fin" | "rst" = "fin"): Promise<void> {
+    this.channel(channel).down(how);
+    await this.channel(channel).settled();
+  }
+
+  /** Clears every fault of a channel: it listens and answers again. */
+  async restore(channel: Channel): Promise<void> {
+    this.channel(channel).faults.clear();
+    await this.channel(channel).settled();
+  }
+
+  /** Black-holes a channel: TCP stays open, nothing is echoed or ACKed (DC-10). */
+  blackHole(channel: Channel): void {
+    this.channel(channel).faults.patch({ blackHole: {} });
+  }
+
+  /** Delays every echo and ACK on a channel by `ms` milliseconds. */
+  delayEcho(channel: Channel, ms: number): void {
+    this.channel(channel).faults.patch({ delayAck: { ms } });
+  }
+
+  /**
+   * Drops the next `n` replies on a channel: on an alternate channel, where
+   * only watchdogs flow, the next `n` watchdog echoes (a `dropAck` fault
+   * with `window.first = n`; it counts data ACKs of that channel too).
+   */
+  dropWatchdogs(channel: Channel, n: number): void {
+    this.channel(channel).faults.patch({ dropAck: { window: { first: n } } });
+  }
+
+  /** The journal events of one channel that pass a query, oldest first. */
+  eventsOn(channel: Channel, query: JournalQuery = {}): JournalEvent[] {
+    return this.channel(channel).journal.query(query);
+  }
+
+  /**
+   * The `frame_in` events of one channel, oldest first, only frames of
+   * `type` when given: `framesOn("B", "data")` should be empty while A is
+   * active (DC-3).
+   */
+  framesOn(channel: Channel, type?: string): JournalEvent[] {
+    return this.eventsOn(channel, { type: "frame_in" }).filter((event) =>
+      type === undefined || (event.frame as Frame | undefined)?.type === type
+    );
+  }
+
+  /** The echoes (`echo`) or data ACKs (`ack`) sent on one channel, oldest first. */
+  repliesOn(channel: Channel, reply?: ReplyKind): JournalEvent[] {
+    return this.eventsOn(channel, { type: "ack_sent" }).filter((event) =>
+      reply === undefined || event.reply === reply
+    );
+  }
+
+  /** The state of both channels, for the admin API. */
+  state(): WatchdogEchoState {
+    return {
+      name: this.name,
+      kind: this.kind,
+      seed: this.seed,
+      codec: this.codec.name,
+      channels: { A: this.#channels.A.state(), B: this.#channels.B.state() },
+      counts: this.journal.counts(),
+    };
+  }
+
+  /** Waits until both listeners match their faults after a change. */
+  async settled(): Promise<void> {
+    await Promise.all(CHANNELS.map((ch) => this.#channels[ch].settled()));
+  }
+
+  /** Closes both channels; resolves once everything is gone. */
+  close(): Promise<void> {
+    return this.#closing ??= (async () => {
+      await Promise.all(CHANNELS.map((ch) => this.#channels[ch].close()));
+      this.#abort.abort();
+      if (this.#ownJournal) await this.journal.close();
+      else await this.journal.flush();
+      this.#resolveFinished();
+    })();
+  }
+
+  /** Closes the server at the end of an `await using` scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /**
+   * The admin app: each channel's shared routes under `/channels/A` and
+   * `/channels/B`, shortcuts `POST /channels/{channel}/cut` (and `restore`,
+   * `black-hole`, `delay-echo`, `drop-watchdogs`), and `/health`, `/state`,
+   * `/journal`, `/events`, `/openapi.json` for the whole server.
+   */
+  adminApp(): OpenAPIHono {
+    return watchdogEchoAdminApp(this);
+  }
+}
+
+const ChannelParam = z.object({
+  channel: z.enum(["A", "B"]).openapi({
+    param: { name: "channel", in: "path" },
+    description: "The channel: A or B",
+  }),
+});
+
+const JournalQuerySchema = z.object({
+  type: z.string().optional().openapi({
+    description: "Event types, comma-separated",
+  }),
+  channel: z.enum(["A", "B"]).optional().openapi({
+    description: "Only events of this channel",
+  }),
+  conn: z.coerce.number().int().min(1).optional(),
+  id: z.string().optional(),
+  since: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(100_000).optional(),
+});
+
+function toQuery(params: z.infer<typeof JournalQuerySchema>): JournalQuery {
+  return {
+    ...(params.type ? { type: params.type.split(",") } : {}),
+    ...(params.conn !== undefined ? { conn: params.conn } : {}),
+    ...(params.id !== undefined ? { id: params.id } : {}),
+    ...(params.since !== undefined ? { since: params.since } : {}),
+  };
+}
+
+const jsonBody = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+
+const AnyObject = z.record(z.string(), z.unknown());
+const ErrorBody = z.object({ error: z.string(), message: z.string() });
+
+function watchdogEchoAdminApp(server: WatchdogEchoServer): OpenAPIHono {
+  const app = createApiApp();
+  for (const channel of CHANNELS) {
+    app.route(
+      `/channels/${channel}`,
+      createAdminApp(server.channel(channel), { openapi: false }),
+    );
+  }
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/health",
+      responses: {
+        200: jsonBody(
+          z.object({ ok: z.boolean(), name: z.string(), kind: z.string() }),
+          "The server is up",
+        ),
+      },
+    }),
+    (c) => c.json({ ok: true, name: server.name, kind: server.kind }, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/state",
+      responses: { 200: jsonBody(AnyObject, "Both channels' state") },
+    }),
+    (c) => c.json(server.state() as unknown as Record<string, unknown>, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/journal",
+      request: { query: JournalQuerySchema },
+      responses: {
+        200: jsonBody(
+          z.object({ events: z.array(AnyObject), lastSeq: z.number() }),
+          "Journal events of both channels (or one), oldest first",
+        ),
+        400: jsonBody(ErrorBody, "The query was invalid"),
+      },
+    }),
+    (c) => {
+      const params = c.req.valid("query");
+      const journal = params.channel
+        ? server.channel(params.channel).journal
+        : server.journal;
+      const events = journal.query(toQuery(params)).slice(
+        -(params.limit ?? 1000),
+      );
+      return c.json({ events, lastSeq: server.journal.lastSeq }, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/journal",
+      responses: {
+        200: jsonBody(z.object({ cleared: z.number() }), "Cleared"),
+      },
+    }),
+    (c) => {
+      const cleared = server.journal.size;
+      server.journal.clear();
+      return c.json({ cleared }, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/events",
+      request: { query: JournalQuerySchema.omit({ limit: true }) },
+      responses: {
+        200: {
+          content: { "text/event-stream": { schema: z.string() } },
+          description: "Live journal events as server-sent events",
+        },
+        400: jsonBody(ErrorBody, "The query was invalid"),
+      },
+    }),
+    (c) => {
+      const params = c.req.valid("query");
+      const journal = params.channel
+        ? server.channel(params.channel).journal
+        : server.journal;
+      return journalEventStream(c, [journal], {
+        query: toQuery(params),
+        signal: server.signal,
+      });
+    },
+  );
+
+  const shortcut = <Q extends z.ZodObject>(
+    path: string,
+    description: string,
+    query: Q,
+    run: (channel: Channel, query: z.infer<Q>) => void | Promise<void>,
+  ) =>
+    app.openapi(
+      createRoute({
+        method: "post",
+        path: `/channels/{channel}/${path}`,
+        description,
+        request: { params: ChannelParam, query },
+        responses: {
+          200: jsonBody(AnyObject, "The channel's state after the change"),
+          400: jsonBody(ErrorBody, "The request was invalid"),
+        },
+      }),
+      async (c) => {
+        // The path is generic here, so the validated types are given by hand.
+        const { channel } = c.req.valid("param" as never) as {
+          channel: Channel;
+        };
+        await run(channel, c.req.valid("query" as never) as z.infer<Q>);
+        await server.channel(channel).settled();
+        return c.json(
+          server.channel(channel).state() as unknown as Record<
+            string,
+            unknown
+          >,
+          200,
+        );
+      },
+    );
+  shortcut(
+    "cut",
+    "Close every connection of the channel and refuse new ones",
+    z.object({ how: z.enum(["fin", "rst"]).optional() }),
+    (channel, query) => server.cut(channel, query.how ?? "fin"),
+  );
+  shortcut(
+    "restore",
+    "Clear every fault of the channel",
+    z.object({}),
+    (channel) => server.restore(channel),
+  );
+  shortcut(
+    "black-hole",
+    "Keep the channel's connections open but answer nothing",
+    z.object({}),
+    (channel) => server.blackHole(channel),
+  );
+  shortcut(
+    "delay-echo",
+    "Delay every echo and ACK of the channel",
+    z.object({ ms: z.coerce.number().min(0).max(3_600_000) }),
+    (channel, query) => server.delayEcho(channel, query.ms),
+  );
+  shortcut(
+    "drop-watchdogs",
+    "Drop the channel's next N replies (watchdog echoes on an alternate)",
+    z.object({ n: z.coerce.number().int().min(1) }),
+    (channel, query) => server.dropWatchdogs(channel, query.n),
+  );
+
+  app.doc("/openapi.json", {
+    openapi: "3.0.0",
+    info: {
+      title: "watchdog-echo admin API",
+      version: "1",
+      description:
+        "Faults, connections and journal of the two channels of a failover-toolkit watchdog-echo server",
+    },
+  });
+  return app;
+}
+
+/**
+ * Starts a watchdog-echo server, both channels listening once the promise
+ * resolves.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { startWatchdogEchoServer } from "./watchdog_echo.ts";
+ * await using server = await startWatchdogEchoServer({
+ *   channels: { A: { port: 0 }, B: { port: 0 } },
+ *   seed: 7,
+ * });
+ * console.log(server.addr.A, server.addr.B);
+ * ```
+ */
+export function startWatchdogEchoServer(
+  options: WatchdogEchoServerOptions = {},
+): Promise<WatchdogEchoServer> {
+  return new WatchdogEchoServer(options).start();
+}
+
+const SERVER_FLAGS: FlagTable = {
+  "host-a": {
+    type: "string",
+    value: "HOST",
+    default: WATCHDOG_ECHO_HOSTS.A,
+    description: "Host of channel A (the first network)",
+  },
+  "host-b": {
+    type: "string",
+    value: "HOST",
+    default: WATCHDOG_ECHO_HOSTS.B,
+    description: "Host of channel B (the second network)",
+  },
+  "port-a": {
+    type: "string",
+    value: "PORT",
+    default: "--port",
+    description: "TCP port of channel A; 0 picks a free one",
+  },
+  "port-b": {
+    type: "string",
+    value: "PORT",
+    default: "--port",
+    description: "TCP port of channel B; 0 picks a free one",
+  },
+  "faults-a": {
+    type: "string",
+    value: "JSON",
+    description:
+      "Channel A's faults as JSON (the body of PUT /channels/A/faults); the fault flags then do not apply to A",
+  },
+  "faults-b": {
+    type: "string",
+    value: "JSON",
+    description:
+      "Channel B's faults as JSON; the fault flags then do not apply to B",
+  },
+};
+
+const { host: _host, ...COMMON_WITHOUT_HOST } = COMMON_FLAGS;
+
+function channelFaults(
+  values: FlagValues,
+  name: string,
+  shared: Faults,
+): Faults {
+  const text = values[name];
+  if (typeof text !== "string") return shared;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(
+      `Invalid --${name}: cannot parse JSON: ${(error as Error).message}`,
+    );
+  }
+  const result = FaultsSchema.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new CliError(
+      `Invalid --${name}: ${
+        issue.path.join(".") || "(value)"
+      }: ${issue.message}`,
+    );
+  }
+  return result.data;
+}
+
+function describeChannels(server: WatchdogEchoServer): string {
+  return CHANNELS.map((ch) =>
+    `${ch}@${server.addr[ch].hostname}:${server.addr[ch].port}`
+  ).join(",");
+}
+
+/**
+ * Runs the watchdog-echo server's command line. Prints one line:
+ * `watchdog-echo tcp=A@127.0.1.1:7040,B@127.0.2.1:7040 admin=http://127.0.0.1:7041 seed=N codec=line-json`.
+ */
+export function main(args: string[]): Promise<void> {
+  return runCli(args, {
+    usage: "deno run -A servers/watchdog_echo.ts [flags]",
+    summary:
+      "The watchdog-echo server (dual channel, DC): two listeners for two networks; echoes watchdog frames and ACKs data on both, with faults per channel switched by flag or over the admin API.",
+    sections: [
+      ["Server flags", SERVER_FLAGS],
+      ["Common flags", {
+        ...COMMON_WITHOUT_HOST,
+        port: {
+          ...COMMON_FLAGS.port,
+          default: String(WATCHDOG_ECHO_PORT),
+          description: "TCP port of both channels; 0 picks a free one",
+        },
+        "admin-port": {
+          ...COMMON_FLAGS["admin-port"],
+          default: String(WATCHDOG_ECHO_ADMIN_PORT),
+        },
+      }],
+      [
+        "Fault flags (both channels, unless --faults-a/--faults-b)",
+        FAULT_FLAGS,
+      ],
+    ],
+    async start(values) {
+      const common = commonOptions(values, {
+        port: WATCHDOG_ECHO_PORT,
+        adminPort: WATCHDOG_ECHO_ADMIN_PORT,
+      });
+      const faults = faultsFromFlags(values);
+      const server = await startWatchdogEchoServer({
+        seed: common.seed,
+        codec: common.codec,
+        journalFile: common.journalFile,
+        maxFrameBytes: common.maxFrameBytes,
+        maxBadFrames: common.maxBadFrames,
+        channels: {
+          A: {
+            hostname: (values["host-a"] as string | undefined) ??
+              WATCHDOG_ECHO_HOSTS.A,
+            port: flag(values, "port-a", parsePort) ?? common.port,
+            faults: channelFaults(values, "faults-a", faults),
+          },
+          B: {
+            hostname: (values["host-b"] as string | undefined) ??
+              WATCHDOG_ECHO_HOSTS.B,
+            port: flag(values, "port-b", parsePort) ?? common.port,
+            faults: channelFaults(values, "faults-b", faults),
+          },
+        },
+      });
+      let admin;
+      try {
+        admin = await serveAdmin(server.adminApp(), {
+          hostname: common.adminHostname,
+          port: common.adminPort,
+        });
+      } catch (error) {
+        await server.close();
+        throw error;
+      }
+      return {
+        line: `${server.name} tcp=${
+          describeChannels(server)
+        } admin=${admin.url} seed=${server.seed} codec=${server.codec.name}`,
+        finished: server.finished,
+        async close() {
+          await server.close();
+          await admin.close();
+        },
+      };
+    },
+  });
+}
+
+if (import.meta.main) await main(Deno.args);
