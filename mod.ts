@@ -44,7 +44,12 @@ export {
   type FaultTarget,
   type FaultWindow,
 } from "./core/faults.ts";
-export { errorFrame, type Frame, type FrameError } from "./core/frame.ts";
+export {
+  CORRUPT_ID_PREFIX,
+  errorFrame,
+  type Frame,
+  type FrameError,
+} from "./core/frame.ts";
 export {
   type EventType,
   Journal,
@@ -56,6 +61,7 @@ export {
 } from "./core/journal.ts";
 export { lengthPrefixedCodec } from "./core/length_prefixed_codec.ts";
 export { lineJsonCodec } from "./core/line_json_codec.ts";
+export { PACKET_KINDS, PROTOCOL_VERSION } from "./core/protocol.ts";
 export { randomSeed, SeededRandom } from "./core/random.ts";
 export {
   type Addr,
@@ -65,9 +71,31 @@ export {
 } from "./core/tcp_server.ts";
 export {
   type DurationRange,
+  type NamedAddress,
   parseDuration,
   parseDurationRange,
   parseHostPort,
   parseRate,
 } from "./core/units.ts";
-export * from "./servers/primary.ts";
+export { crc16Arc, crc16Kermit } from "./core/crc16.ts";
+export {
+  RUPTELA_COMMANDS,
+  RUPTELA_RECORDS_REPLY,
+  ruptelaCodec,
+  type RuptelaDtc,
+  type RuptelaIoElement,
+  type RuptelaRecord,
+  ruptelaRecordsId,
+  ruptelaReplyCommand,
+} from "./core/ruptela_codec.ts";
+export {
+  TELTONIKA_CODEC_8,
+  TELTONIKA_CODEC_8E,
+  teltonikaCodec,
+  type TeltonikaIoElement,
+  type TeltonikaRecord,
+  teltonikaRecordsId,
+} from "./core/teltonika_codec.ts";
+export * from "./servers/mod.ts";
+export * from "./clients/mod.ts";
+export * from "./conformance/mod.ts";

@@ -1,6 +1,67 @@
 /**
- * The test servers, each a library (`startXServer`) and a CLI.
+ * The test servers, each a library (`startXServer`) and a CLI
+ * (`deno run -A servers/x.ts --help`).
  *
  * @module
  */
-export * from "./primary.ts";
+export {
+  PRIMARY_ADMIN_PORT,
+  PRIMARY_PORT,
+  PrimaryServer,
+  type PrimaryServerOptions,
+  startPrimaryServer,
+} from "./primary.ts";
+export {
+  type ReceivedQuery,
+  type ReceivedRecord,
+  type RecordCounts,
+  SECONDARY_ADMIN_PORT,
+  SECONDARY_PORT,
+  SecondaryServer,
+  type SecondaryServerOptions,
+  startSecondaryServer,
+} from "./secondary.ts";
+export {
+  SILENT_ADMIN_PORT,
+  SILENT_MODES,
+  SILENT_PORT,
+  type SilentMode,
+  SilentServer,
+  type SilentServerOptions,
+  type SilentServerState,
+  type SilentWait,
+  type SilentWaitEnd,
+  startSilentServer,
+} from "./silent.ts";
+export {
+  type FrontFrameHandler,
+  type FrontOptions,
+  type InjectedMessage,
+  type InjectResult,
+  MESSAGE_STORE_ADMIN_PORT,
+  MESSAGE_STORE_FRONTS,
+  MessageFront,
+  type MessageFrontOptions,
+  type MessageStore,
+  MessageStoreServer,
+  type MessageStoreServerOptions,
+  type MessageStoreState,
+  startMessageStoreServer,
+  type StoredMessage,
+  StoreUnavailableError,
+} from "./message_store.ts";
+export { MemoryMessageStore } from "./message_store_memory.ts";
+export {
+  type Channel,
+  type ChannelOptions,
+  CHANNELS,
+  EchoChannel,
+  type ReplyKind,
+  startWatchdogEchoServer,
+  WATCHDOG_ECHO_ADMIN_PORT,
+  WATCHDOG_ECHO_HOSTS,
+  WATCHDOG_ECHO_PORT,
+  WatchdogEchoServer,
+  type WatchdogEchoServerOptions,
+  type WatchdogEchoState,
+} from "./watchdog_echo.ts";

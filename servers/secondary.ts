@@ -189,7 +189,11 @@ export class SecondaryServer extends TcpServer {
     };
   }
 
-  /** The admin app: the shared routes, plus `/records` and `/records/counts`. */
+  /**
+   * The admin app: the shared routes, plus `/records` and `/records/counts`.
+   *
+   * @ignore
+   */
   adminApp(): OpenAPIHono {
     return secondaryAdminApp(this);
   }

@@ -313,7 +313,11 @@ export class SilentServer extends TcpServer {
     return state;
   }
 
-  /** The admin app: the shared routes, plus `/waits`. */
+  /**
+   * The admin app: the shared routes, plus `/waits`.
+   *
+   * @ignore
+   */
   adminApp(): OpenAPIHono {
     return silentAdminApp(this);
   }

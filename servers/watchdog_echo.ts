@@ -358,6 +358,8 @@ export class WatchdogEchoServer implements AsyncDisposable {
    * `/channels/B`, shortcuts `POST /channels/{channel}/cut` (and `restore`,
    * `black-hole`, `delay-echo`, `drop-watchdogs`), and `/health`, `/state`,
    * `/journal`, `/events`, `/openapi.json` for the whole server.
+   *
+   * @ignore
    */
   adminApp(): OpenAPIHono {
     return watchdogEchoAdminApp(this);

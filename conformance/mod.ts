@@ -1,0 +1,45 @@
+/**
+ * The conformance runner: checks a failover client, in any language, against
+ * the documented behaviours (`docs/behaviours.md`).
+ *
+ * @module
+ */
+export {
+  type Behaviour,
+  type BehaviourKind,
+  BEHAVIOURS,
+  behavioursOf,
+  SUITE_NAMES,
+  type SuiteName,
+} from "./catalogue.ts";
+export {
+  type ClientCommand,
+  type ClientEvent,
+  type ClientExit,
+  type ClientSession,
+  type ClientUnderTest,
+  type Endpoints,
+  type InProcessClient,
+  inProcessClient,
+  processClient,
+  type ProcessClientOptions,
+} from "./client.ts";
+export {
+  type ConformanceOptions,
+  type ConformanceResult,
+  type Progress,
+  runConformance,
+  type ScenarioResult,
+  writeReports,
+} from "./runner.ts";
+export {
+  DEFAULT_TIMING,
+  type Evidence,
+  type Scenario,
+  ScenarioContext,
+  type Status,
+  type TimelineEntry,
+  type Timing,
+  type Verdict,
+} from "./scenario.ts";
+export { referenceClients } from "./reference.ts";
