@@ -65,3 +65,16 @@ export {
   type WatchdogEchoServerOptions,
   type WatchdogEchoState,
 } from "./watchdog_echo.ts";
+export {
+  DOWN_MODES,
+  type DownMode,
+  FLAPPING_ADMIN_PORT,
+  FLAPPING_PORT,
+  FlappingServer,
+  type FlappingServerOptions,
+  type FlappingServerState,
+  type FlapSchedule,
+  type FlapState,
+  type FlapStatus,
+  startFlappingServer,
+} from "./flapping.ts";

@@ -1,0 +1,831 @@
+/**
+ * The flapping server: alternates up and down on a schedule, fixed
+ * (`--up 5s --down 2s`) or seeded random (`--up 2s..8s --down 1s..3s`, drawn
+ * from the server's seeded stream: the same seed gives the same schedule).
+ * What "down" means is the down mode: `refuse` (listener closed, open
+ * connections closed), `reset` (accept then RST; open connections reset) or
+ * `black-hole` (accept and keep open, never answer).
+ *
+ * The schedule is a preset of the fault engine: each transition sets or
+ * clears the fault of the down mode (`down`, `reset` or `blackHole`) and is
+ * journalled as a `transition` event.
+ *
+ * Standalone (the default) it answers as a primary while up: it ACKs every
+ * record. As a proxy (`target`) it forwards raw bytes both ways to any TCP
+ * server while up, never decoding them, so a real server of any protocol can
+ * be made to flap.
+ *
+ * @example Flap a standalone primary every 30 ms
+ * ```ts ignore
+ * import { startFlappingServer } from "./flapping.ts";
+ * await using flapping = await startFlappingServer({ port: 0, up: 30, down: 30 });
+ * ```
+ *
+ * @module
+ */
+import { connect, type Socket } from "node:net";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { createAdminApp } from "../core/admin_app.ts";
+import { CliError, flag } from "../core/cli.ts";
+import type { Codec } from "../core/codec.ts";
+import type { Connection } from "../core/connection.ts";
+import type { FaultKind, Faults, FaultsPatch } from "../core/faults.ts";
+import type { Frame } from "../core/frame.ts";
+import type { SeededRandom } from "../core/random.ts";
+import { runServerCli } from "../core/server_cli.ts";
+import {
+  type Addr,
+  type ServerState,
+  TcpServer,
+  type TcpServerOptions,
+} from "../core/tcp_server.ts";
+import {
+  type DurationRange,
+  parseDurationRange,
+  parseHostPort,
+} from "../core/units.ts";
+import { handleTelematicsFrame } from "./_telematics.ts";
+
+/** The flapping server's default TCP port. */
+export const FLAPPING_PORT = 7020;
+/** The flapping server's default admin port. */
+export const FLAPPING_ADMIN_PORT = 7021;
+
+/** Whether the flapping server is up or down. */
+export type FlapState = "up" | "down";
+
+/** What "down" means; see {@linkcode DOWN_MODES}. */
+export type DownMode = "refuse" | "reset" | "black-hole";
+
+/**
+ * The down modes: `refuse` (listener closed: connects are refused, open
+ * connections closed with FIN), `reset` (connections accepted then reset,
+ * open ones reset), `black-hole` (connections accepted and kept open, never
+ * answered).
+ */
+export const DOWN_MODES: readonly DownMode[] = [
+  "refuse",
+  "reset",
+  "black-hole",
+];
+
+/** The fault each down mode sets while down. */
+const MODE_FAULT: Record<DownMode, FaultKind> = {
+  refuse: "down",
+  reset: "reset",
+  "black-hole": "blackHole",
+};
+
+/** Faults that need frames (ACKs, frame counts): no use to a raw proxy. */
+const FRAME_FAULTS: readonly FaultKind[] = [
+  "dropAck",
+  "delayAck",
+  "duplicateAck",
+  "corruptAck",
+  "closeAfter",
+];
+
+/** Options for {@linkcode startFlappingServer}. */
+export interface FlappingServerOptions extends TcpServerOptions {
+  /** How long each up period lasts, in ms: fixed, or a seeded range (default 5000). */
+  up?: number | DurationRange;
+  /** How long each down period lasts, in ms: fixed, or a seeded range (default 2000). */
+  down?: number | DurationRange;
+  /** What "down" means (default `refuse`). */
+  downMode?: DownMode;
+  /**
+   * Proxy mode: forward raw bytes to this server (`host:port` or an address)
+   * while up, instead of answering as a primary.
+   */
+  target?: string | Addr;
+  /** The state to start in (default `up`). */
+  startState?: FlapState;
+  /** Start with the schedule paused: it stays in `startState` until resumed (default false). */
+  paused?: boolean;
+  /** Standalone: ACK packets of other kinds too, not only records (default true). */
+  ackPackets?: boolean;
+}
+
+/** The schedule a flapping server follows. */
+export interface FlapSchedule {
+  /** Length of an up period, in ms (min = max when fixed). */
+  up: DurationRange;
+  /** Length of a down period, in ms (min = max when fixed). */
+  down: DurationRange;
+  /** What "down" means. */
+  downMode: DownMode;
+  /** The state it started in. */
+  startState: FlapState;
+}
+
+/** Where a flapping server is in its schedule, as `GET /schedule` shows it. */
+export interface FlapStatus {
+  /** Up or down now. */
+  state: FlapState;
+  /** Whether the schedule is paused (the state holds until resumed or forced). */
+  paused: boolean;
+  /** What "down" means. */
+  downMode: DownMode;
+  /** The state of the next transition. */
+  nextState: FlapState;
+  /** Milliseconds until the next transition (left, when paused). */
+  nextMs: number;
+  /** Wall-clock time of the next transition, ms since the epoch; null when paused. */
+  nextAt: number | null;
+  /** The length of the current period as drawn, in ms. */
+  periodMs: number;
+  /** How many transitions so far (the start counts as the first). */
+  transitions: number;
+  /** The schedule. */
+  schedule: FlapSchedule;
+  /** Proxy mode: the server bytes are forwarded to. */
+  target?: string;
+}
+
+/** A flapping server's state for the admin API: the server's, plus its schedule. */
+export interface FlappingServerState extends ServerState {
+  /** Where it is in its schedule. */
+  schedule: FlapStatus;
+}
+
+/** A codec that decodes nothing: proxy mode hands bytes over raw. */
+const RAW_CODEC: Codec = {
+  name: "raw",
+  decoder: () => ({ push: () => [], end: () => [], pending: 0 }),
+  encode: () => undefined,
+};
+
+function durationRange(
+  value: number | DurationRange | undefined,
+  fallback: number,
+  name: string,
+): DurationRange {
+  const range = value === undefined
+    ? { min: fallback, max: fallback }
+    : typeof value === "number"
+    ? { min: value, max: value }
+    : { min: value.min, max: value.max };
+  if (
+    !Number.isFinite(range.min) || !Number.isFinite(range.max) ||
+    range.min < 1 || range.max < range.min
+  ) {
+    throw new RangeError(
+      `Cannot use ${name} period ${
+        JSON.stringify(value)
+      }: expected at least 1 ms, and min at most max`,
+    );
+  }
+  return range;
+}
+
+function scheduleOf(options: FlappingServerOptions): FlapSchedule {
+  const downMode = options.downMode ?? "refuse";
+  if (!DOWN_MODES.includes(downMode)) {
+    throw new RangeError(
+      `Cannot use down mode "${downMode}": expected one of ${
+        DOWN_MODES.join(", ")
+      }`,
+    );
+  }
+  const startState = options.startState ?? "up";
+  if (startState !== "up" && startState !== "down") {
+    throw new RangeError(
+      `Cannot use start state "${startState}": expected up or down`,
+    );
+  }
+  return {
+    up: durationRange(options.up, 5000, "up"),
+    down: durationRange(options.down, 2000, "down"),
+    downMode,
+    startState,
+  };
+}
+
+function checkProxyOptions(options: FlappingServerOptions): void {
+  if (options.codec !== undefined) {
+    throw new TypeError(
+      "Cannot use a codec with target: a proxy forwards raw bytes undecoded",
+    );
+  }
+  const faults: Faults = {
+    ...options.faults,
+    ...(options.dropAck !== undefined ? { dropAck: {} } : {}),
+    ...(options.delayAck !== undefined ? { delayAck: { ms: 0 } } : {}),
+  };
+  const used = FRAME_FAULTS.find((kind) => faults[kind] !== undefined);
+  if (used) {
+    throw new TypeError(
+      `Cannot use the ${used} fault with target: a proxy forwards raw bytes and has no frames or ACKs to fault`,
+    );
+  }
+}
+
+function parseDownMode(text: string): DownMode {
+  if (!(DOWN_MODES as readonly string[]).includes(text)) {
+    throw new RangeError(`expected one of ${DOWN_MODES.join(", ")}`);
+  }
+  return text as DownMode;
+}
+
+function parseFlapState(text: string): FlapState {
+  if (text !== "up" && text !== "down") {
+    throw new RangeError("expected up or down");
+  }
+  return text;
+}
+
+interface Link {
+  upstream: Socket;
+  connected: boolean;
+  reset: boolean;
+  waitingDrain: boolean;
+  how?: "fin" | "rst";
+  by?: "upstream" | "server";
+  gone: Promise<void>;
+}
+
+/**
+ * A server that goes up and down on a schedule. Standalone it answers as a
+ * primary while up; with a `target` it is a raw TCP proxy in front of
+ * another server.
+ */
+export class FlappingServer extends TcpServer {
+  /** Proxy mode: the server bytes are forwarded to. */
+  readonly target?: Addr;
+  #schedule: FlapSchedule;
+  #ackPackets: boolean;
+  #upRandom: SeededRandom;
+  #downRandom: SeededRandom;
+  #state: FlapState;
+  #paused: boolean;
+  #timer?: ReturnType<typeof setTimeout>;
+  #periodMs = 0;
+  #dueAt = 0;
+  #leftMs = 0;
+  #transitions = 0;
+  #queue: Promise<void> = Promise.resolve();
+  #started = false;
+  #busy = 0;
+  #closing?: Promise<void>;
+  #links = new Map<number, Link>();
+
+  /** Makes a flapping server; {@linkcode FlappingServer.start} binds it. Throws on bad options, opening nothing. */
+  constructor(options: FlappingServerOptions = {}) {
+    // Everything is checked before the base class opens anything.
+    const target = typeof options.target === "string"
+      ? parseHostPort(options.target)
+      : options.target;
+    if (target) checkProxyOptions(options);
+    const schedule = scheduleOf(options);
+    super("flapping", {
+      ...options,
+      ...(target ? { raw: true, codec: RAW_CODEC } : {}),
+    });
+    this.target = target;
+    this.#schedule = schedule;
+    this.#ackPackets = options.ackPackets ?? true;
+    this.#upRandom = this.random.derive("schedule/up");
+    this.#downRandom = this.random.derive("schedule/down");
+    this.#state = this.#schedule.startState;
+    this.#paused = options.paused ?? false;
+  }
+
+  /** Up or down now. */
+  get flapState(): FlapState {
+    return this.#state;
+  }
+
+  /** Whether the schedule is paused. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** Binds, enters the start state and starts the schedule. */
+  override async start(): Promise<this> {
+    if (this.#started) return this;
+    this.#started = true;
+    // The start state's faults are in force before the first accept.
+    if (this.#state === "down") this.faults.patch(this.#preset("down"));
+    await super.start();
+    await this.#enqueue(this.#state, "start");
+    return this;
+  }
+
+  /** Where the server is in its schedule. */
+  scheduleStatus(): FlapStatus {
+    const nextMs = this.#paused || this.#timer === undefined
+      ? this.#leftMs
+      : Math.max(0, Math.round(this.#dueAt - performance.now()));
+    return {
+      state: this.#state,
+      paused: this.#paused,
+      downMode: this.#schedule.downMode,
+      nextState: this.#state === "up" ? "down" : "up",
+      nextMs,
+      nextAt: this.#paused ? null : Date.now() + nextMs,
+      periodMs: this.#periodMs,
+      transitions: this.#transitions,
+      schedule: structuredClone(this.#schedule),
+      ...(this.target
+        ? { target: `${this.target.hostname}:${this.target.port}` }
+        : {}),
+    };
+  }
+
+  /** The server's state, with its schedule. */
+  override state(): FlappingServerState {
+    return { ...super.state(), schedule: this.scheduleStatus() };
+  }
+
+  /** Pauses the schedule: the current state holds until resumed or forced. */
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    if (this.#timer !== undefined) {
+      this.#leftMs = Math.max(0, Math.round(this.#dueAt - performance.now()));
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    this.journal.append("schedule_paused", {
+      state: this.#state,
+      nextMs: this.#leftMs,
+    });
+  }
+
+  /** Resumes the schedule; the period paused goes on for what was left of it. */
+  resume(): void {
+    if (!this.#paused || this.#closing) return;
+    this.#paused = false;
+    // A transition queued or under way arms the timer itself once done.
+    if (this.#transitions > 0 && this.#busy === 0) this.#arm(this.#leftMs);
+    this.journal.append("schedule_resumed", {
+      state: this.#state,
+      nextMs: this.#leftMs,
+      nextAt: Date.now() + this.#leftMs,
+    });
+  }
+
+  /**
+   * Goes up or down now, and starts a new period of that state (the
+   * schedule stays paused if it was). Resolves once the state is in force.
+   */
+  force(state: FlapState): Promise<void> {
+    return this.#enqueue(parseFlapState(state), "force");
+  }
+
+  /**
+   * The admin app (a Hono `OpenAPIHono`): the shared routes, plus
+   * `/schedule`, `/schedule/pause`, `/schedule/resume` and `/schedule/force`.
+   *
+   * @ignore
+   */
+  adminApp(): OpenAPIHono {
+    const app = createAdminApp(this);
+    const status = (description: string) => ({
+      200: {
+        content: { "application/json": { schema: FlapStatusSchema } },
+        description,
+      },
+    });
+    app.openapi(
+      createRoute({
+        method: "get",
+        path: "/schedule",
+        responses: status("Where the server is in its schedule"),
+      }),
+      (c) => c.json(this.scheduleStatus(), 200),
+    );
+    app.openapi(
+      createRoute({
+        method: "post",
+        path: "/schedule/pause",
+        responses: status("Paused: the state holds"),
+      }),
+      (c) => {
+        this.pause();
+        return c.json(this.scheduleStatus(), 200);
+      },
+    );
+    app.openapi(
+      createRoute({
+        method: "post",
+        path: "/schedule/resume",
+        responses: status("Resumed"),
+      }),
+      (c) => {
+        this.resume();
+        return c.json(this.scheduleStatus(), 200);
+      },
+    );
+    app.openapi(
+      createRoute({
+        method: "post",
+        path: "/schedule/force",
+        request: { query: z.object({ state: FlapStateSchema }) },
+        responses: {
+          ...status("The state is in force; a new period started"),
+          400: {
+            content: {
+              "application/json": {
+                schema: z.object({ error: z.string(), message: z.string() }),
+              },
+            },
+            description: "The request was invalid; nothing changed",
+          },
+        },
+      }),
+      async (c) => {
+        await this.force(c.req.valid("query").state);
+        return c.json(this.scheduleStatus(), 200);
+      },
+    );
+    return app;
+  }
+
+  /** Stops the schedule, closes every connection (and upstream) and the listener. */
+  override close(): Promise<void> {
+    return this.#closing ??= (async () => {
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      await this.#queue;
+      await super.close();
+      const links = [...this.#links.values()];
+      for (const link of links) link.upstream.destroy();
+      await Promise.all(links.map((link) => link.gone));
+    })();
+  }
+
+  /** Standalone: answers a frame as the primary does. */
+  protected override handleFrame(frame: Frame, connection: Connection): void {
+    handleTelematicsFrame(frame, connection, { ackPackets: this.#ackPackets });
+  }
+
+  /** Proxy: forwards a chunk from the client to the upstream, unless black-holed. */
+  protected override handleBytes(
+    chunk: Uint8Array,
+    connection: Connection,
+  ): void {
+    this.journal.append("bytes_in", {
+      conn: connection.id,
+      bytes: chunk.length,
+    });
+    if (this.faults.active("blackHole", connection.context())) {
+      this.#swallowed(connection, chunk, "in");
+      return;
+    }
+    const link = this.#links.get(connection.id);
+    if (!link || link.upstream.destroyed || link.upstream.writableEnded) {
+      return;
+    }
+    if (!link.upstream.write(chunk) && !link.waitingDrain) {
+      link.waitingDrain = true;
+      connection.pauseReading();
+      link.upstream.once("drain", () => {
+        link.waitingDrain = false;
+        connection.resumeReading();
+      });
+    }
+  }
+
+  /** Proxy: opens the connection's upstream. */
+  protected override handleConnected(connection: Connection): void {
+    if (!this.target) return;
+    const { hostname, port } = this.target;
+    const upstream = connect({ host: hostname, port, noDelay: true });
+    const gone = Promise.withResolvers<void>();
+    const link: Link = {
+      upstream,
+      connected: false,
+      reset: false,
+      waitingDrain: false,
+      gone: gone.promise,
+    };
+    this.#links.set(connection.id, link);
+    const target = `${hostname}:${port}`;
+    connection.tags.upstream = target;
+    upstream.on("connect", () => {
+      link.connected = true;
+      const local = `${upstream.localAddress}:${upstream.localPort}`;
+      connection.tags.upstreamLocal = local;
+      this.journal.append("upstream_connected", {
+        conn: connection.id,
+        upstream: target,
+        local,
+      });
+    });
+    upstream.on(
+      "data",
+      (chunk: Uint8Array) => this.#toClient(chunk, link, connection),
+    );
+    upstream.on("end", () => {
+      link.how ??= "fin";
+      link.by ??= "upstream";
+      connection.close("fin", "upstream:closed");
+    });
+    upstream.on("error", (error: Error & { code?: string }) => {
+      if (!link.connected) {
+        this.journal.append("upstream_failed", {
+          conn: connection.id,
+          upstream: target,
+          code: error.code,
+          message: error.message,
+        });
+        connection.close("rst", `upstream:${error.code ?? "failed"}`);
+        return;
+      }
+      const reset = error.code === "ECONNRESET";
+      link.how ??= reset ? "rst" : "fin";
+      link.by ??= "upstream";
+      connection.close(
+        reset ? "rst" : "fin",
+        `upstream:${error.code ?? "error"}`,
+      );
+    });
+    upstream.on("close", () => {
+      this.#links.delete(connection.id);
+      if (link.connected) {
+        this.journal.append("upstream_closed", {
+          conn: connection.id,
+          how: link.how ?? "fin",
+          by: link.by ?? "server",
+        });
+      }
+      gone.resolve();
+    });
+  }
+
+  /** Proxy: closes the connection's upstream (RST when the client was reset going down). */
+  protected override handleClosed(connection: Connection): void {
+    const link = this.#links.get(connection.id);
+    if (!link || link.upstream.destroyed) return;
+    link.by ??= "server";
+    if (!link.connected) {
+      link.upstream.destroy();
+    } else if (link.reset) {
+      link.how ??= "rst";
+      link.upstream.resetAndDestroy();
+    } else {
+      link.how ??= "fin";
+      link.upstream.end(() => link.upstream.destroy());
+    }
+  }
+
+  #toClient(chunk: Uint8Array, link: Link, connection: Connection): void {
+    if (connection.writeBytes(chunk)) {
+      this.journal.append("bytes_out", {
+        conn: connection.id,
+        bytes: chunk.length,
+      });
+    } else if (this.faults.active("blackHole", connection.context())) {
+      this.#swallowed(connection, chunk, "out");
+    }
+    if (connection.writableNeedDrain) {
+      link.upstream.pause();
+      void connection.drained().then(() => {
+        if (!link.upstream.destroyed) link.upstream.resume();
+      });
+    }
+  }
+
+  #swallowed(
+    connection: Connection,
+    chunk: Uint8Array,
+    direction: "in" | "out",
+  ): void {
+    this.journal.append("fault", {
+      fault: "blackHole",
+      fired: true,
+      conn: connection.id,
+      suppressed: "bytes",
+      direction,
+      bytes: chunk.length,
+    });
+  }
+
+  /** The faults that put a state of this down mode in force. */
+  #preset(state: FlapState): FaultsPatch {
+    const kind = MODE_FAULT[this.#schedule.downMode];
+    return { [kind]: state === "down" ? {} : null } as FaultsPatch;
+  }
+
+  #enqueue(
+    state: FlapState,
+    reason: "start" | "schedule" | "force",
+  ): Promise<void> {
+    this.#busy++;
+    const next = this.#queue.then(() => this.#enter(state, reason)).finally(
+      () => this.#busy--,
+    );
+    this.#queue = next.catch((error) => {
+      this.journal.append("error", {
+        message: `Cannot change state: ${(error as Error).message}`,
+      });
+    });
+    return next;
+  }
+
+  async #enter(
+    state: FlapState,
+    reason: "start" | "schedule" | "force",
+  ): Promise<void> {
+    if (this.#closing) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#state = state;
+    if (reason !== "start") this.faults.patch(this.#preset(state));
+    if (state === "down" && this.#schedule.downMode === "reset") {
+      for (const connection of this.connections()) {
+        const link = this.#links.get(connection.id);
+        if (link) link.reset = true;
+        connection.close("rst", "flapping:down");
+      }
+    }
+    await this.settled();
+    if (this.#closing) return;
+    const range = this.#schedule[state];
+    const stream = state === "up" ? this.#upRandom : this.#downRandom;
+    this.#periodMs = range.min === range.max
+      ? range.min
+      : Math.round(stream.between(range.min, range.max));
+    this.#leftMs = this.#periodMs;
+    this.#transitions++;
+    if (!this.#paused) this.#arm(this.#periodMs);
+    this.journal.append("transition", {
+      state,
+      mode: this.#schedule.downMode,
+      reason,
+      nextMs: this.#periodMs,
+      nextAt: this.#paused ? null : Date.now() + this.#periodMs,
+      paused: this.#paused,
+    });
+  }
+
+  #arm(ms: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#dueAt = performance.now() + ms;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#leftMs = 0;
+      void this.#enqueue(this.#state === "up" ? "down" : "up", "schedule")
+        .catch(() => {});
+    }, ms);
+  }
+}
+
+const FlapStateSchema = z.enum(["up", "down"]).openapi({
+  description: "up or down",
+});
+const RangeSchema = z.object({ min: z.number(), max: z.number() });
+const FlapStatusSchema = z.object({
+  state: FlapStateSchema,
+  paused: z.boolean(),
+  downMode: z.enum(["refuse", "reset", "black-hole"]),
+  nextState: FlapStateSchema,
+  nextMs: z.number(),
+  nextAt: z.number().nullable(),
+  periodMs: z.number(),
+  transitions: z.number(),
+  schedule: z.object({
+    up: RangeSchema,
+    down: RangeSchema,
+    downMode: z.enum(["refuse", "reset", "black-hole"]),
+    startState: FlapStateSchema,
+  }),
+  target: z.string().optional(),
+}).openapi("FlappingSchedule");
+
+/**
+ * Starts a flapping server, in its start state once the promise resolves.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { startFlappingServer } from "./flapping.ts";
+ * await using flapping = await startFlappingServer({
+ *   port: 0,
+ *   up: { min: 2000, max: 8000 },
+ *   down: { min: 1000, max: 3000 },
+ *   downMode: "reset",
+ *   seed: 7,
+ * });
+ * console.log(flapping.addr.port, flapping.flapState);
+ * ```
+ */
+export function startFlappingServer(
+  options: FlappingServerOptions = {},
+): Promise<FlappingServer> {
+  return new FlappingServer(options).start();
+}
+
+/** Flags that mean nothing to a raw proxy. */
+const FRAME_ONLY_FLAGS = [
+  "codec",
+  "max-frame",
+  "max-bad-frames",
+  "no-packet-ack",
+  "drop-ack",
+  "delay-ack",
+  "delay-jitter",
+  "duplicate-ack",
+  "corrupt-ack",
+  "close-after",
+];
+
+function parsePeriod(text: string): DurationRange {
+  const range = parseDurationRange(text);
+  if (range.min < 1) throw new RangeError("expected at least 1ms");
+  return range;
+}
+
+/** Runs the flapping server's command line. */
+export function main(args: string[]): Promise<void> {
+  return runServerCli(args, {
+    script: "servers/flapping.ts",
+    summary:
+      "The flapping server: up and down on a schedule, fixed or seeded random. Standalone it ACKs records like the primary while up; with --target it forwards raw bytes to any TCP server while up.",
+    defaults: { port: FLAPPING_PORT, adminPort: FLAPPING_ADMIN_PORT },
+    flags: {
+      up: {
+        type: "string",
+        value: "DURATION[..MAX]",
+        default: "5s",
+        description:
+          "Length of each up period: fixed (5s) or a seeded range (2s..8s)",
+      },
+      down: {
+        type: "string",
+        value: "DURATION[..MAX]",
+        default: "2s",
+        description:
+          "Length of each down period: fixed (2s) or a seeded range (1s..3s)",
+      },
+      "down-mode": {
+        type: "string",
+        value: "MODE",
+        default: "refuse",
+        description:
+          "What down means: refuse (listener closed), reset (accept then RST), black-hole (accept, never answer)",
+      },
+      target: {
+        type: "string",
+        value: "HOST:PORT",
+        description:
+          "Proxy mode: forward raw bytes to this TCP server while up (any protocol)",
+      },
+      "start-state": {
+        type: "string",
+        value: "STATE",
+        default: "up",
+        description: "Start up or down",
+      },
+      paused: {
+        type: "boolean",
+        description:
+          "Start with the schedule paused (resume with POST /schedule/resume)",
+      },
+      "no-packet-ack": {
+        type: "boolean",
+        description: "Standalone: ACK records only, not packets of other kinds",
+      },
+    },
+    start: (common, faults, values) => {
+      const target = flag(values, "target", parseHostPort);
+      if (target) {
+        const bad = FRAME_ONLY_FLAGS.find((name) => values[name] !== undefined);
+        if (bad) {
+          throw new CliError(
+            `Invalid --${bad}: it does not apply with --target (a proxy forwards raw bytes undecoded)`,
+          );
+        }
+        const used = FRAME_FAULTS.find((kind) =>
+          (faults as Faults)[kind] !== undefined
+        );
+        if (used) {
+          throw new CliError(
+            `Invalid --faults: ${used} does not apply with --target (a proxy forwards raw bytes undecoded)`,
+          );
+        }
+      }
+      const { codec, maxFrameBytes, maxBadFrames, ...rest } = common;
+      return startFlappingServer({
+        ...rest,
+        ...(target ? {} : { codec, maxFrameBytes, maxBadFrames }),
+        faults,
+        up: flag(values, "up", parsePeriod),
+        down: flag(values, "down", parsePeriod),
+        downMode: flag(values, "down-mode", parseDownMode),
+        target,
+        startState: flag(values, "start-state", parseFlapState),
+        paused: values.paused === true,
+        ackPackets: !values["no-packet-ack"],
+      });
+    },
+    describe: (server) =>
+      `tcp=${server.addr.hostname}:${server.addr.port}${
+        server.target
+          ? ` target=${server.target.hostname}:${server.target.port}`
+          : ""
+      }`,
+  });
+}
+
+if (import.meta.main) await main(Deno.args);
