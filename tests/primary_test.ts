@@ -16,26 +16,36 @@ Deno.test("startPrimaryServer ACKs every record and packet", async () => {
   assert.equal(info.tags.device, "dev-1");
 });
 
-Deno.test("startPrimaryServer drops ACKs by the seed, record for record", async () => {
-  const run = async () => {
+Deno.test("startPrimaryServer drops ACKs by the seed, record for record, near the rate over 10 000 records", async () => {
+  const run = async (seed: number) => {
     await using primary = await startPrimaryServer({
       port: 0,
       dropAck: 0.3,
-      seed: 7,
+      seed,
+    });
+    const dropped: string[] = [];
+    primary.journal.subscribe((e) => {
+      if (e.type === "ack_dropped") dropped.push(e.id as string);
     });
     await using peer = await connectPeer(primary.addr);
-    for (let i = 0; i < 200; i++) peer.send({ type: "record", id: `r${i}` });
-    const signal = AbortSignal.timeout(5000);
-    await primary.journal.waitFor(
-      (e) => e.type === "fault" && e.id === "r199",
-      { signal },
+    const lines = Array.from(
+      { length: 10_000 },
+      (_, i) => `{"type":"record","id":"r${i}"}\n`,
     );
-    return primary.journal.query({ type: "ack_dropped" }).map((e) => e.id);
+    peer.write(lines.join(""));
+    await primary.journal.waitFor(
+      (e) => e.type === "fault" && e.id === "r9999",
+      { signal: AbortSignal.timeout(20_000) },
+    );
+    return dropped;
   };
-  const first = await run();
-  const second = await run();
-  assert.deepEqual(first, second);
-  assert.ok(first.length > 30 && first.length < 90, `dropped ${first.length}`);
+  const first = await run(7);
+  assert.deepEqual(first, await run(7));
+  assert.notDeepEqual(first, await run(8));
+  assert.ok(
+    first.length > 2800 && first.length < 3200,
+    `dropped ${first.length} of 10000`,
+  );
 });
 
 Deno.test("primary CLI prints its line and stops cleanly on SIGTERM", async () => {
