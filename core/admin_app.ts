@@ -171,6 +171,136 @@ export function journalQuery(
   };
 }
 
+/** Options for {@linkcode addJournalRoutes}. */
+export interface JournalRoutesOptions {
+  /**
+   * The journals a request reads: all of them, or, with a scope value, those
+   * of that part; `undefined` for a scope value that does not exist.
+   */
+  journals(scope?: string): Journal[] | undefined;
+  /** A query parameter that picks a part (`front`, `channel`, `server`). */
+  scope?: {
+    /** The parameter's name. */
+    name: string;
+    /** The values it takes, for the error on a wrong one. */
+    values(): string[];
+  };
+  /** Ends event streams when aborted. */
+  signal: AbortSignal;
+}
+
+/**
+ * Adds `GET /journal`, `DELETE /journal` and `GET /events` (server-sent
+ * events) over one or more journals, optionally scoped by a query parameter
+ * such as `?front=ml1`. Several journals are merged in time order.
+ */
+export function addJournalRoutes(
+  app: OpenAPIHono,
+  options: JournalRoutesOptions,
+): void {
+  const scope = options.scope;
+  // The scope parameter is only known at run time: typed as the base query.
+  const query = (scope
+    ? JournalQuerySchema.extend({
+      [scope.name]: z.string().optional().openapi({
+        description: `Only events of this ${scope.name}`,
+      }),
+    })
+    : JournalQuerySchema) as typeof JournalQuerySchema;
+  const pick = (params: Record<string, unknown>) => {
+    const value = scope ? params[scope.name] as string | undefined : undefined;
+    const journals = options.journals(value);
+    const error = journals ? undefined : {
+      error: "not_found",
+      message: `No ${scope?.name} "${value}": expected one of ${
+        scope?.values().join(", ")
+      }`,
+    };
+    return { journals: journals ?? [], error };
+  };
+  const notFound = {
+    404: json(ErrorSchema, `No such ${scope?.name ?? "part"}`),
+  };
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/journal",
+      request: { query },
+      responses: {
+        200: json(
+          z.object({
+            events: z.array(z.record(z.string(), z.unknown())),
+            lastSeq: z.number(),
+          }),
+          "Journal events, oldest first",
+        ),
+        ...errors,
+        ...notFound,
+      },
+    }),
+    (c) => {
+      const params = c.req.valid("query") as Record<string, unknown>;
+      const { journals, error } = pick(params);
+      if (error) return c.json(error, 404);
+      const filter = journalQuery(params as z.infer<typeof JournalQuerySchema>);
+      const events = journals.length === 1
+        ? journals[0].query(filter)
+        : journals.flatMap((j) => j.query(filter))
+          .sort((a, b) => a.time - b.time).slice(-(filter.limit ?? 1000));
+      return c.json({
+        events,
+        lastSeq: Math.max(0, ...journals.map((j) => j.lastSeq)),
+      }, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/journal",
+      responses: {
+        200: json(z.object({ cleared: z.number() }), "Cleared"),
+      },
+    }),
+    (c) => {
+      const { journals } = pick({});
+      let cleared = 0;
+      for (const journal of journals) {
+        cleared += journal.size;
+        journal.clear();
+      }
+      return c.json({ cleared }, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/events",
+      request: { query: query.omit({ limit: true }) },
+      responses: {
+        200: {
+          content: { "text/event-stream": { schema: z.string() } },
+          description: "Live journal events as server-sent events",
+        },
+        ...errors,
+        ...notFound,
+      },
+    }),
+    (c) => {
+      const params = c.req.valid("query") as Record<string, unknown>;
+      const { journals, error } = pick(params);
+      if (error) return c.json(error, 404);
+      const { limit: _limit, ...filter } = journalQuery(
+        params as z.infer<typeof JournalQuerySchema>,
+      );
+      return journalEventStream(c, journals, {
+        query: filter,
+        signal: options.signal,
+      });
+    },
+  );
+}
+
 /** Options for {@linkcode createAdminApp}. */
 export interface AdminAppOptions {
   /** Adds the OpenAPI document at `/openapi.json` (default true). */
@@ -367,67 +497,10 @@ export function createAdminApp(
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/journal",
-      request: { query: JournalQuerySchema },
-      responses: {
-        200: json(
-          z.object({
-            events: z.array(z.record(z.string(), z.unknown())),
-            lastSeq: z.number(),
-          }),
-          "Journal events, oldest first",
-        ),
-        ...errors,
-      },
-    }),
-    (c) =>
-      c.json(
-        {
-          events: server.journal.query(journalQuery(c.req.valid("query"))),
-          lastSeq: server.journal.lastSeq,
-        },
-        200,
-      ),
-  );
-  app.openapi(
-    createRoute({
-      method: "delete",
-      path: "/journal",
-      responses: {
-        200: json(z.object({ cleared: z.number() }), "Cleared"),
-      },
-    }),
-    (c) => {
-      const cleared = server.journal.size;
-      server.journal.clear();
-      return c.json({ cleared }, 200);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/events",
-      request: { query: JournalQuerySchema.omit({ limit: true }) },
-      responses: {
-        200: {
-          content: { "text/event-stream": { schema: z.string() } },
-          description: "Live journal events as server-sent events",
-        },
-        ...errors,
-      },
-    }),
-    (c) => {
-      const { limit: _limit, ...query } = journalQuery(c.req.valid("query"));
-      return journalEventStream(c, [server.journal], {
-        query,
-        signal: server.signal,
-      });
-    },
-  );
+  addJournalRoutes(app, {
+    journals: () => [server.journal],
+    signal: server.signal,
+  });
 
   if (options.openapi !== false) {
     app.doc("/openapi.json", {

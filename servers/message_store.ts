@@ -35,11 +35,10 @@
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import {
+  addJournalRoutes,
   createAdminApp,
   createApiApp,
   ErrorSchema,
-  journalQuery,
-  JournalQuerySchema,
 } from "../core/admin_app.ts";
 import { serveAdmin } from "../core/admin_server.ts";
 import {
@@ -55,7 +54,6 @@ import {
 import type { Codec } from "../core/codec.ts";
 import { createCodec } from "../core/codecs.ts";
 import type { Connection, ConnectionInfo } from "../core/connection.ts";
-import { journalEventStream } from "../core/event_stream.ts";
 import type { Faults } from "../core/faults.ts";
 import type { Frame } from "../core/frame.ts";
 import { Journal } from "../core/journal.ts";
@@ -708,82 +706,16 @@ function messageStoreAdminApp(server: MessageStoreServer): OpenAPIHono {
       ),
   );
 
-  const FrontJournalQuery = JournalQuerySchema.extend({
-    front: z.string().optional().openapi({
-      description: "Only events of this front",
-    }),
+  addJournalRoutes(app, {
+    journals: (front?: string) =>
+      front === undefined
+        ? [server.journal]
+        : server.fronts.some((f) => f.name === front)
+        ? [server.front(front).journal]
+        : undefined,
+    scope: { name: "front", values: () => server.fronts.map((f) => f.name) },
+    signal: server.signal,
   });
-  const journalOf = (front: string | undefined) =>
-    front === undefined ? server.journal : server.front(front).journal;
-  const unknownFront = (front: string | undefined) =>
-    front !== undefined && !server.fronts.some((f) => f.name === front);
-  const noFront = (front: string) => ({
-    error: "not_found",
-    message: `No front "${front}": expected one of ${
-      server.fronts.map((f) => f.name).join(", ")
-    }`,
-  });
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/journal",
-      request: { query: FrontJournalQuery },
-      responses: {
-        200: json(
-          z.object({ events: z.array(AnyObject), lastSeq: z.number() }),
-          "Journal events of every front (or one) and of the store, oldest first",
-        ),
-        400: json(ErrorSchema, "The query was invalid"),
-        404: json(ErrorSchema, "No such front"),
-      },
-    }),
-    (c) => {
-      const { front, ...params } = c.req.valid("query");
-      if (unknownFront(front)) return c.json(noFront(front!), 404);
-      return c.json({
-        events: journalOf(front).query(journalQuery(params)),
-        lastSeq: server.journal.lastSeq,
-      }, 200);
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: "delete",
-      path: "/journal",
-      responses: {
-        200: json(z.object({ cleared: z.number() }), "Cleared"),
-      },
-    }),
-    (c) => {
-      const cleared = server.journal.size;
-      server.journal.clear();
-      return c.json({ cleared }, 200);
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/events",
-      request: { query: FrontJournalQuery.omit({ limit: true }) },
-      responses: {
-        200: {
-          content: { "text/event-stream": { schema: z.string() } },
-          description: "Live journal events as server-sent events",
-        },
-        400: json(ErrorSchema, "The query was invalid"),
-        404: json(ErrorSchema, "No such front"),
-      },
-    }),
-    (c) => {
-      const { front, ...params } = c.req.valid("query");
-      if (unknownFront(front)) return c.json(noFront(front!), 404);
-      const { limit: _limit, ...query } = journalQuery(params);
-      return journalEventStream(c, [journalOf(front)], {
-        query,
-        signal: server.signal,
-      });
-    },
-  );
 
   app.openapi(
     createRoute({

@@ -25,7 +25,11 @@
  * @module
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { createAdminApp, createApiApp } from "../core/admin_app.ts";
+import {
+  addJournalRoutes,
+  createAdminApp,
+  createApiApp,
+} from "../core/admin_app.ts";
 import { serveAdmin } from "../core/admin_server.ts";
 import {
   CliError,
@@ -41,7 +45,6 @@ import {
 } from "../core/cli.ts";
 import type { Codec } from "../core/codec.ts";
 import type { Connection } from "../core/connection.ts";
-import { journalEventStream } from "../core/event_stream.ts";
 import { type Faults, FaultsSchema } from "../core/faults.ts";
 import type { Frame } from "../core/frame.ts";
 import {
@@ -373,28 +376,6 @@ const ChannelParam = z.object({
   }),
 });
 
-const JournalQuerySchema = z.object({
-  type: z.string().optional().openapi({
-    description: "Event types, comma-separated",
-  }),
-  channel: z.enum(["A", "B"]).optional().openapi({
-    description: "Only events of this channel",
-  }),
-  conn: z.coerce.number().int().min(1).optional(),
-  id: z.string().optional(),
-  since: z.coerce.number().int().min(0).optional(),
-  limit: z.coerce.number().int().min(1).max(100_000).optional(),
-});
-
-function toQuery(params: z.infer<typeof JournalQuerySchema>): JournalQuery {
-  return {
-    ...(params.type ? { type: params.type.split(",") } : {}),
-    ...(params.conn !== undefined ? { conn: params.conn } : {}),
-    ...(params.id !== undefined ? { id: params.id } : {}),
-    ...(params.since !== undefined ? { since: params.since } : {}),
-  };
-}
-
 const jsonBody = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { "application/json": { schema } },
   description,
@@ -433,68 +414,16 @@ function watchdogEchoAdminApp(server: WatchdogEchoServer): OpenAPIHono {
     }),
     (c) => c.json(server.state() as unknown as Record<string, unknown>, 200),
   );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/journal",
-      request: { query: JournalQuerySchema },
-      responses: {
-        200: jsonBody(
-          z.object({ events: z.array(AnyObject), lastSeq: z.number() }),
-          "Journal events of both channels (or one), oldest first",
-        ),
-        400: jsonBody(ErrorBody, "The query was invalid"),
-      },
-    }),
-    (c) => {
-      const params = c.req.valid("query");
-      const journal = params.channel
-        ? server.channel(params.channel).journal
-        : server.journal;
-      const events = journal.query(toQuery(params)).slice(
-        -(params.limit ?? 1000),
-      );
-      return c.json({ events, lastSeq: server.journal.lastSeq }, 200);
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: "delete",
-      path: "/journal",
-      responses: {
-        200: jsonBody(z.object({ cleared: z.number() }), "Cleared"),
-      },
-    }),
-    (c) => {
-      const cleared = server.journal.size;
-      server.journal.clear();
-      return c.json({ cleared }, 200);
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/events",
-      request: { query: JournalQuerySchema.omit({ limit: true }) },
-      responses: {
-        200: {
-          content: { "text/event-stream": { schema: z.string() } },
-          description: "Live journal events as server-sent events",
-        },
-        400: jsonBody(ErrorBody, "The query was invalid"),
-      },
-    }),
-    (c) => {
-      const params = c.req.valid("query");
-      const journal = params.channel
-        ? server.channel(params.channel).journal
-        : server.journal;
-      return journalEventStream(c, [journal], {
-        query: toQuery(params),
-        signal: server.signal,
-      });
-    },
-  );
+  addJournalRoutes(app, {
+    journals: (channel?: string) =>
+      channel === undefined
+        ? [server.journal]
+        : (CHANNELS as readonly string[]).includes(channel)
+        ? [server.channel(channel as Channel).journal]
+        : undefined,
+    scope: { name: "channel", values: () => [...CHANNELS] },
+    signal: server.signal,
+  });
 
   const shortcut = <Q extends z.ZodObject>(
     path: string,
