@@ -99,3 +99,27 @@ export {
 export * from "./servers/mod.ts";
 export * from "./clients/mod.ts";
 export * from "./conformance/mod.ts";
+export {
+  createLabApp,
+  DEFAULT_EVERY_MS,
+  Lab,
+  type LabAddress,
+  type LabClientSummary,
+  type LabCounter,
+  type LabFaultTarget,
+  type LabOptions,
+  type LabServer,
+  type LabServerSummary,
+  type LabSwitch,
+  type LabTraffic,
+  startLab,
+} from "./lab/lab.ts";
+export {
+  LAB_PORT,
+  loadTopology,
+  parseTopology,
+  type Topology,
+  type TopologyEntry,
+  TopologyError,
+  type TopologyIssue,
+} from "./lab/topology.ts";

@@ -7,6 +7,8 @@
  * @module
  */
 import { z } from "zod";
+import { CliError } from "../core/cli.ts";
+import type { Journal, JournalEvent } from "../core/journal.ts";
 
 /** `{"cmd":"send",...}`: queue a record, packet or message and deliver it. */
 export const SendCommandSchema = z.looseObject({
@@ -205,4 +207,73 @@ export function untilSignal(signal?: AbortSignal): Promise<void> {
     signal?.addEventListener("abort", done, { once: true });
     if (signal?.aborted) done();
   });
+}
+
+/** What {@linkcode runContractCli} needs to run one reference client. */
+export interface ContractCliSpec<
+  O,
+  C extends { journal: Journal; close(): Promise<void> },
+> {
+  /** Parses the flags (`undefined` after `--help`); throws CliError or RangeError. */
+  parse(args: string[]): { options: O; quiet: boolean } | undefined;
+  /** Makes the client. */
+  create(options: O): C;
+  /** The contract event a journal event becomes, if any. */
+  contractEvent(event: JournalEvent): ContractEvent | undefined;
+  /** Starts it (after the event printer is attached). */
+  start(client: C): Promise<unknown> | void;
+  /** How it handles `send` and `restart`. */
+  commands(client: C): ContractClient;
+  /** Keep running when standard input ends, until stop or a signal (default true). */
+  stayOnAtEnd?: boolean;
+}
+
+/**
+ * Runs a reference client's command line: flags (exit 2 on a bad one), the
+ * client (exit 1 if it cannot be made), its journal printed as contract
+ * events on stdout (and, unless quiet, as JSON lines on stderr), then the
+ * contract until stop, a signal, or (unless `stayOnAtEnd`) the end of input.
+ * Returns the client once closed, or `undefined` after `--help`.
+ */
+export async function runContractCli<
+  O,
+  C extends { journal: Journal; close(): Promise<void> },
+>(args: string[], spec: ContractCliSpec<O, C>): Promise<C | undefined> {
+  let parsed;
+  try {
+    parsed = spec.parse(args);
+    if (!parsed) return undefined;
+  } catch (error) {
+    if (error instanceof CliError || error instanceof RangeError) {
+      console.error(`error: ${error.message}`);
+      console.error("Run with --help to see every flag.");
+      Deno.exit(2);
+    }
+    throw error;
+  }
+  let client: C;
+  try {
+    client = spec.create(parsed.options);
+  } catch (error) {
+    console.error(`error: Cannot start: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+  const quiet = parsed.quiet;
+  client.journal.subscribe((event) => {
+    const printed = spec.contractEvent(event);
+    if (printed) printEvent(printed);
+    if (!quiet) {
+      const { seq: _seq, wall: _wall, time, server: _server, ...rest } = event;
+      console.error(JSON.stringify({ t: Math.round(time), ...rest }));
+    }
+  });
+  await spec.start(client);
+  try {
+    const end = await serveContract(spec.commands(client));
+    // The end of standard input is no "stop": the client stays on.
+    if (end === "end" && spec.stayOnAtEnd !== false) await untilSignal();
+  } finally {
+    await client.close();
+  }
+  return client;
 }

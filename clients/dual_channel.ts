@@ -67,7 +67,7 @@ import {
   WATCHDOG_ECHO_PORT,
 } from "../servers/watchdog_echo.ts";
 import { connectFrames, type FrameConnection } from "./_connection.ts";
-import { printEvent, serveContract, untilSignal } from "./_contract.ts";
+import { runContractCli } from "./_contract.ts";
 
 export type { Channel };
 
@@ -1022,11 +1022,15 @@ function optionsFromFlags(args: string[]): {
     watchdogTimeoutMs: duration("watchdog-timeout"),
     retryMs: duration("retry"),
     connectTimeoutMs: duration("connect-timeout"),
+    // An empty value is unset: the conformance runner fills an unset
+    // preference as an empty placeholder (`--preferred-net-nr=`).
     preferredNetAddr: flag(values, "preferred-net-addr", (text) => {
+      if (text === "") return undefined;
       parseNetworkMask(text);
       return text;
     }),
     preferredNetNr: flag(values, "preferred-net-nr", (text) => {
+      if (text === "") return undefined;
       if (text !== "1" && text !== "2") {
         throw new RangeError("expected 1 (channel A) or 2 (channel B)");
       }
@@ -1063,48 +1067,20 @@ function contractEvent(
  * standard input, SIGINT or SIGTERM.
  */
 export async function main(args: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = optionsFromFlags(args);
-    if (!parsed) return;
-  } catch (error) {
-    if (error instanceof CliError || error instanceof RangeError) {
-      console.error(`error: ${error.message}`);
-      console.error("Run with --help to see every flag.");
-      Deno.exit(2);
-    }
-    throw error;
-  }
-  let client: DualChannelClient;
-  try {
-    client = new DualChannelClient(parsed.options);
-  } catch (error) {
-    console.error(`error: Cannot start: ${(error as Error).message}`);
-    Deno.exit(1);
-  }
-  const quiet = parsed.quiet;
-  client.journal.subscribe((event) => {
-    const printed = contractEvent(event);
-    if (printed) printEvent(printed as { event: string });
-    if (!quiet) {
-      const { seq: _seq, wall: _wall, time, server: _server, ...rest } = event;
-      console.error(JSON.stringify({ t: Math.round(time), ...rest }));
-    }
-  });
-  await client.start();
-  try {
-    const end = await serveContract({
+  await runContractCli(args, {
+    parse: optionsFromFlags,
+    create: (options) => new DualChannelClient(options),
+    contractEvent: (event) =>
+      contractEvent(event) as { event: string } | undefined,
+    start: (client) => client.start(),
+    commands: (client) => ({
       send: (command) => {
         // Not awaited: the next command must not wait for this ACK.
         void client.send(command.id, command.data);
       },
       restart: () => client.restart(),
-    });
-    // The end of standard input is no "stop": the client stays on.
-    if (end === "end") await untilSignal();
-  } finally {
-    await client.close();
-  }
+    }),
+  });
 }
 
 if (import.meta.main) await main(Deno.args);

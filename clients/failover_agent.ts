@@ -66,7 +66,7 @@ import {
   type FrameConnection,
   type FrameConnectionClosed,
 } from "./_connection.ts";
-import { printEvent, serveContract } from "./_contract.ts";
+import { runContractCli } from "./_contract.ts";
 import { DurableQueue } from "./_durable_queue.ts";
 
 /** Options for {@linkcode FailoverAgent}. */
@@ -806,42 +806,21 @@ function contractEvent(
  * reached no server (QA-4), 2 on bad flags.
  */
 export async function main(args: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = optionsFromFlags(args);
-    if (!parsed) return;
-  } catch (error) {
-    if (error instanceof CliError || error instanceof RangeError) {
-      console.error(`error: ${error.message}`);
-      console.error("Run with --help to see every flag.");
-      Deno.exit(2);
-    }
-    throw error;
-  }
-  let agent: FailoverAgent;
-  try {
-    agent = new FailoverAgent(parsed.options);
-  } catch (error) {
-    console.error(`error: Cannot start: ${(error as Error).message}`);
-    Deno.exit(1);
-  }
-  const quiet = parsed.quiet;
   let unreachable = false;
-  agent.journal.subscribe((event) => {
-    if (event.type === "connected") unreachable = false;
-    if (event.type === "error" && event.code === "unreachable") {
-      unreachable = true;
-    }
-    const printed = contractEvent(event);
-    if (printed) printEvent(printed);
-    if (!quiet) {
-      const { seq: _seq, wall: _wall, time, server: _server, ...rest } = event;
-      console.error(JSON.stringify({ t: Math.round(time), ...rest }));
-    }
-  });
-  agent.connect().catch(() => {}); // A failure is an error event.
-  try {
-    await serveContract({
+  const agent = await runContractCli(args, {
+    parse: optionsFromFlags,
+    create: (options) => new FailoverAgent(options),
+    contractEvent,
+    start(agent) {
+      agent.journal.subscribe((event) => {
+        if (event.type === "connected") unreachable = false;
+        if (event.type === "error" && event.code === "unreachable") {
+          unreachable = true;
+        }
+      });
+      agent.connect().catch(() => {}); // A failure is an error event.
+    },
+    commands: (agent) => ({
       send(command) {
         if (command.to === undefined) {
           throw new Error(
@@ -853,11 +832,10 @@ export async function main(args: string[]): Promise<void> {
       async restart() {
         await agent.restart().catch(() => {});
       },
-    });
-  } finally {
-    await agent.close();
-  }
-  if (unreachable) Deno.exit(1);
+    }),
+    stayOnAtEnd: false,
+  });
+  if (agent && unreachable) Deno.exit(1);
 }
 
 if (import.meta.main) await main(Deno.args);

@@ -52,7 +52,7 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   type FrameConnection,
 } from "./_connection.ts";
-import { printEvent, serveContract, untilSignal } from "./_contract.ts";
+import { runContractCli } from "./_contract.ts";
 import { DurableQueue } from "./_durable_queue.ts";
 
 /** The two servers of a tracker: `ip1` (primary) and `ip2` (secondary). */
@@ -861,37 +861,12 @@ export function twoServersContractEvent(
  * standard input, SIGINT or SIGTERM.
  */
 export async function main(args: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = optionsFromFlags(args);
-    if (!parsed) return;
-  } catch (error) {
-    if (error instanceof CliError || error instanceof RangeError) {
-      console.error(`error: ${error.message}`);
-      console.error("Run with --help to see every flag.");
-      Deno.exit(2);
-    }
-    throw error;
-  }
-  let client: TwoServersClient;
-  try {
-    client = new TwoServersClient(parsed.options);
-  } catch (error) {
-    console.error(`error: Cannot start: ${(error as Error).message}`);
-    Deno.exit(1);
-  }
-  const quiet = parsed.quiet;
-  client.journal.subscribe((event) => {
-    const printed = twoServersContractEvent(event);
-    if (printed) printEvent(printed);
-    if (!quiet) {
-      const { seq: _seq, wall: _wall, time, server: _server, ...rest } = event;
-      console.error(JSON.stringify({ t: Math.round(time), ...rest }));
-    }
-  });
-  await client.start();
-  try {
-    const end = await serveContract({
+  await runContractCli(args, {
+    parse: optionsFromFlags,
+    create: (options) => new TwoServersClient(options),
+    contractEvent: twoServersContractEvent,
+    start: (client) => client.start(),
+    commands: (client) => ({
       send: (command) =>
         client.send({
           id: command.id,
@@ -899,12 +874,8 @@ export async function main(args: string[]): Promise<void> {
           data: command.data,
         }),
       restart: () => client.restart(),
-    });
-    // The end of standard input is no "stop": the device stays on.
-    if (end === "end") await untilSignal();
-  } finally {
-    await client.close();
-  }
+    }),
+  });
 }
 
 if (import.meta.main) await main(Deno.args);

@@ -1,0 +1,357 @@
+/**
+ * Every kind of traffic client a topology file may name: the reference
+ * clients of `clients/`, each fed a record or message every `everyMs`.
+ * Private to `lab/`.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { DualChannelClient } from "../clients/dual_channel.ts";
+import { FailoverAgent } from "../clients/failover_agent.ts";
+import { TwoServersClient } from "../clients/two_servers.ts";
+import {
+  type ClientKind,
+  CodecNameSchema,
+  type LabClient,
+  type LabIssue,
+} from "./_kind.ts";
+import { frontsOf } from "./_server_kinds.ts";
+import type { Channel } from "../servers/watchdog_echo.ts";
+
+const ms = (what: string) =>
+  z.number().min(0).max(3_600_000).optional().describe(what);
+const positiveMs = (what: string) =>
+  z.number().min(1).max(3_600_000).optional().describe(what);
+
+const TRAFFIC_FIELDS = {
+  everyMs: z.number().min(10).max(3_600_000).optional().describe(
+    "Send a record or message this often (default: traffic.everyMs)",
+  ),
+  maxQueued: z.number().int().min(1).optional().describe(
+    "Stop adding while this many wait unacknowledged (default 50)",
+  ),
+  codec: CodecNameSchema.optional(),
+};
+
+/** Runs `tick` every `everyMs` until stopped. */
+function every(everyMs: number, tick: () => void): () => void {
+  const timer = setInterval(() => {
+    try {
+      tick();
+    } catch {
+      // A client that refuses an item says so in its journal.
+    }
+  }, everyMs);
+  return () => clearInterval(timer);
+}
+
+const TELEMATICS_SERVERS = ["primary", "secondary", "flapping", "silent"];
+
+const twoServers: ClientKind = {
+  kind: "two-servers",
+  summary: "Tracker with IP1 and IP2 (mirror or failover)",
+  schema: z.object({
+    kind: z.literal("two-servers"),
+    ip1: z.string().min(1).describe("IP1: a server of this lab, by name"),
+    ip2: z.string().min(1).describe("IP2: a server of this lab, by name"),
+    twoServers: z.boolean().optional().describe(
+      'The "Two servers" checkbox: true mirror mode, false failover (default)',
+    ),
+    ackTimeoutMs: positiveMs("ACK timeout (default 5000)"),
+    resends: z.number().int().min(0).optional().describe(
+      "Failover mode: resends before switching (default 0)",
+    ),
+    reconnectDelayMs: ms("Wait before connecting again (default 1000)"),
+    connectTimeoutMs: positiveMs("Connect timeout (default 5000)"),
+    device: z.string().min(1).optional().describe(
+      "Device id sent in hello (default: the client's name)",
+    ),
+    ...TRAFFIC_FIELDS,
+  }).strict(),
+  references: (config) => [
+    {
+      path: ["ip1"],
+      names: [config.ip1 as string],
+      kinds: TELEMATICS_SERVERS,
+    },
+    {
+      path: ["ip2"],
+      names: [config.ip2 as string],
+      kinds: TELEMATICS_SERVERS,
+    },
+  ],
+  start(config, context) {
+    const names = { ip1: config.ip1 as string, ip2: config.ip2 as string };
+    const address = (name: string) => {
+      const found = context.servers.get(name)?.addresses()[0];
+      if (!found) throw new Error(`Cannot find server "${name}"`);
+      return found;
+    };
+    const ip1 = address(names.ip1);
+    const ip2 = address(names.ip2);
+    const client = new TwoServersClient({
+      ip1: ip1.hostname,
+      port1: ip1.port,
+      ip2: ip2.hostname,
+      port2: ip2.port,
+      twoServers: config.twoServers as boolean | undefined,
+      ackTimeoutMs: config.ackTimeoutMs as number | undefined,
+      resends: config.resends as number | undefined,
+      reconnectDelayMs: config.reconnectDelayMs as number | undefined,
+      connectTimeoutMs: config.connectTimeoutMs as number | undefined,
+      device: (config.device as string | undefined) ?? context.name,
+      codec: config.codec as string | undefined,
+      journal: context.journal,
+    });
+    client.start();
+    const maxQueued = (config.maxQueued as number | undefined) ?? 50;
+    const stop = every(
+      (config.everyMs as number | undefined) ?? context.everyMs,
+      () => {
+        if (client.memory.length >= maxQueued) return;
+        const id = context.nextId();
+        client.send({ id, data: { from: context.name, at: Date.now() } });
+      },
+    );
+    const lab: LabClient = {
+      name: context.name,
+      kind: "two-servers",
+      state() {
+        const state = client.state();
+        return {
+          summary: `${state.mode === "mirror" ? "mirror, " : ""}on ${
+            names[state.server]
+          }${state.memory.length > 1 ? `, ${state.memory.length} queued` : ""}`,
+          mode: state.mode,
+          server: names[state.server],
+          connected: state.connected.map((name) => names[name]),
+          queued: state.memory.length,
+        };
+      },
+      async close() {
+        stop();
+        await client.close();
+      },
+    };
+    return Promise.resolve(lab);
+  },
+};
+
+const dualChannel: ClientKind = {
+  kind: "dual-channel",
+  summary: "SCADA client with channels A and B",
+  schema: z.object({
+    kind: z.literal("dual-channel"),
+    server: z.string().min(1).describe(
+      "A watchdog-echo server of this lab, by name",
+    ),
+    localA: z.string().min(1).optional().describe(
+      "Local address channel A binds (its adapter)",
+    ),
+    localB: z.string().min(1).optional().describe(
+      "Local address channel B binds (its adapter)",
+    ),
+    watchdogPeriodMs: positiveMs("Watchdog period (default 1000)"),
+    watchdogTimeoutMs: positiveMs("Watchdog timeout (default 3000)"),
+    retryMs: positiveMs("Reconnect a broken channel this often (default 2000)"),
+    connectTimeoutMs: positiveMs("Connect timeout"),
+    preferredNetAddr: z.string().min(1).optional().describe(
+      "PreferredNetAddr: the preferred network, such as 127.0.2.0",
+    ),
+    preferredNetNr: z.union([z.literal(1), z.literal(2)]).optional()
+      .describe("PreferredNetNr: 1 is channel A, 2 is channel B"),
+    activeWatchdog: z.enum(["idle", "always", "never"]).optional(),
+    clientId: z.string().min(1).optional().describe(
+      "Client id sent in hello (default: the client's name)",
+    ),
+    ...TRAFFIC_FIELDS,
+  }).strict(),
+  references: (config) => [{
+    path: ["server"],
+    names: [config.server as string],
+    kinds: ["watchdog-echo"],
+  }],
+  start(config, context) {
+    const server = context.servers.get(config.server as string);
+    if (!server) throw new Error(`Cannot find server "${config.server}"`);
+    const endpoint = (channel: Channel, local: unknown) => {
+      const address = server.addresses().find((a) => a.label === channel);
+      if (!address) throw new Error(`Cannot find channel ${channel}`);
+      return {
+        hostname: address.hostname,
+        port: address.port,
+        ...(typeof local === "string" ? { localAddress: local } : {}),
+      };
+    };
+    const client = new DualChannelClient({
+      channels: {
+        A: endpoint("A", config.localA),
+        B: endpoint("B", config.localB),
+      },
+      watchdogPeriodMs: config.watchdogPeriodMs as number | undefined,
+      watchdogTimeoutMs: config.watchdogTimeoutMs as number | undefined,
+      retryMs: config.retryMs as number | undefined,
+      connectTimeoutMs: config.connectTimeoutMs as number | undefined,
+      preferredNetAddr: config.preferredNetAddr as string | undefined,
+      preferredNetNr: config.preferredNetNr as number | undefined,
+      activeWatchdog: config.activeWatchdog as
+        | "idle"
+        | "always"
+        | "never"
+        | undefined,
+      client: (config.clientId as string | undefined) ?? context.name,
+      codec: config.codec as string | undefined,
+      journal: context.journal,
+    });
+    client.start();
+    const maxQueued = (config.maxQueued as number | undefined) ?? 50;
+    const stop = every(
+      (config.everyMs as number | undefined) ?? context.everyMs,
+      () => {
+        if (client.state().pending.length >= maxQueued) return;
+        client.send(context.nextId(), { from: context.name, at: Date.now() })
+          .catch(() => {});
+      },
+    );
+    const lab: LabClient = {
+      name: context.name,
+      kind: "dual-channel",
+      state() {
+        const state = client.state();
+        return {
+          summary: `active ${state.active ?? "none"}${
+            state.pending.length > 1 ? `, ${state.pending.length} pending` : ""
+          }`,
+          active: state.active ?? null,
+          channels: {
+            A: state.channels.A.role,
+            B: state.channels.B.role,
+          },
+          pending: state.pending.length,
+        };
+      },
+      async close() {
+        stop();
+        await client.close();
+      },
+    };
+    return Promise.resolve(lab);
+  },
+};
+
+const failoverAgent: ClientKind = {
+  kind: "failover-agent",
+  summary: "Messaging agent with a primary and alternates",
+  schema: z.object({
+    kind: z.literal("failover-agent"),
+    server: z.string().min(1).describe(
+      "A message-store server of this lab, by name",
+    ),
+    fronts: z.array(z.string().min(1)).min(1).optional().describe(
+      "Its fronts, primary first (default: the server's fronts in order)",
+    ),
+    agent: z.string().min(1).optional().describe(
+      "The agent's name (default: the client's name)",
+    ),
+    to: z.string().min(1).describe("The agent its messages are for"),
+    failoverRetries: z.number().int().min(0).optional().describe(
+      "-fr: retries of the primary before an alternate (default 0)",
+    ),
+    failoverDelayMs: ms("-fd: wait between tries of the primary"),
+    connectTimeoutMs: positiveMs("Connect timeout (default 2000)"),
+    ackTimeoutMs: positiveMs("ACK timeout (default 5000)"),
+    syncIntervalMs: ms("Sync this often (default 2000; 0 never)"),
+    ...TRAFFIC_FIELDS,
+  }).strict(),
+  references: (config) => [{
+    path: ["server"],
+    names: [config.server as string],
+    kinds: ["message-store"],
+  }],
+  check(config, servers) {
+    const entry = servers[config.server as string];
+    if (!entry || entry.kind !== "message-store") return [];
+    const known = frontsOf(entry).map((front) => front.name);
+    const issues: LabIssue[] = [];
+    ((config.fronts as string[] | undefined) ?? []).forEach((front, i) => {
+      if (!known.includes(front)) {
+        issues.push({
+          path: ["fronts", i],
+          message:
+            `No front named "${front}" in server "${config.server}": expected one of ${
+              known.map((n) => `"${n}"`).join(", ")
+            }`,
+        });
+      }
+    });
+    return issues;
+  },
+  start(config, context) {
+    const server = context.servers.get(config.server as string);
+    if (!server) throw new Error(`Cannot find server "${config.server}"`);
+    const addresses = server.addresses();
+    const order = (config.fronts as string[] | undefined) ??
+      addresses.map((address) => address.label!);
+    const agent = new FailoverAgent({
+      agent: (config.agent as string | undefined) ?? context.name,
+      servers: order.map((name) => {
+        const address = addresses.find((a) => a.label === name);
+        if (!address) throw new Error(`Cannot find front "${name}"`);
+        return { name, hostname: address.hostname, port: address.port };
+      }),
+      failoverRetries: config.failoverRetries as number | undefined,
+      failoverDelayMs: config.failoverDelayMs as number | undefined,
+      connectTimeoutMs: config.connectTimeoutMs as number | undefined,
+      ackTimeoutMs: config.ackTimeoutMs as number | undefined,
+      syncIntervalMs: (config.syncIntervalMs as number | undefined) ?? 2000,
+      codec: config.codec as string | undefined,
+      journal: context.journal,
+    });
+    agent.sync().catch(() => {});
+    const maxQueued = (config.maxQueued as number | undefined) ?? 50;
+    const stop = every(
+      (config.everyMs as number | undefined) ?? context.everyMs,
+      () => {
+        if (agent.outbox.length >= maxQueued) return;
+        agent.send(
+          config.to as string,
+          { text: `hello from ${agent.agent}` },
+          context.nextId(),
+        ).catch(() => {});
+      },
+    );
+    const lab: LabClient = {
+      name: context.name,
+      kind: "failover-agent",
+      state() {
+        const state = agent.state();
+        const on = state.connected;
+        return {
+          summary: `${
+            on
+              ? `on ${on}${on === agent.primary.name ? " (primary)" : ""}`
+              : "not connected"
+          }${
+            state.outbox.length > 1 ? `, ${state.outbox.length} to send` : ""
+          }`,
+          connected: on ?? null,
+          primary: agent.primary.name,
+          outbox: state.outbox.length,
+          received: state.received,
+        };
+      },
+      async close() {
+        stop();
+        await agent.close();
+      },
+    };
+    return Promise.resolve(lab);
+  },
+};
+
+/** Every kind of traffic client a topology may name, by kind. */
+export const CLIENT_KINDS: Readonly<Record<string, ClientKind>> = {
+  "two-servers": twoServers,
+  "dual-channel": dualChannel,
+  "failover-agent": failoverAgent,
+};
