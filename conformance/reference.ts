@@ -4,6 +4,8 @@
  * @module
  */
 import type { JournalEvent } from "../core/journal.ts";
+import { DualChannelClient } from "../clients/dual_channel.ts";
+import { FailoverAgent } from "../clients/failover_agent.ts";
 import { type ItemKind, TwoServersClient } from "../clients/two_servers.ts";
 import type { SuiteName } from "./catalogue.ts";
 import { type ClientUnderTest, inProcessClient } from "./client.ts";
@@ -22,7 +24,8 @@ function trackerEvent(
 /**
  * The reference tracker (`clients/two_servers.ts`) in this process: mirror
  * mode ("Two servers" ticked) for the two-servers suite, failover mode for
- * the failover suite. Its timing comes from the scenario's timing.
+ * the failover suite. Its timing comes from the scenario's timing, its codec
+ * from `{codec}`, and it logs in (`hello`) as the scenario's `{imei}`.
  */
 export function referenceTracker(mirror: boolean): ClientUnderTest {
   return inProcessClient(
@@ -38,6 +41,8 @@ export function referenceTracker(mirror: boolean): ClientUnderTest {
         resends: Number(endpoints.resends),
         reconnectDelayMs: Number(endpoints.reconnectDelayMs),
         connectTimeoutMs: Number(endpoints.connectTimeoutMs),
+        codec: endpoints.codec,
+        device: endpoints.imei,
         signal,
       });
       const unsubscribe = client.journal.subscribe((event) => {
@@ -66,6 +71,158 @@ export function referenceTracker(mirror: boolean): ClientUnderTest {
   );
 }
 
+/**
+ * The contract events of the failover agent's journal, as its command line
+ * prints them: `connected`, `received`, `push`, `deleted` (a server ACKed a
+ * message) and `error`.
+ */
+export function agentEvent(
+  event: JournalEvent,
+): { event: string; [field: string]: unknown } | undefined {
+  switch (event.type) {
+    case "connected":
+      return { event: "connected", server: event.front };
+    case "received":
+      return { event: "received", id: event.id };
+    case "push":
+      return { event: "push" };
+    case "sent":
+      return { event: "deleted", id: event.id };
+    case "error":
+      return { event: "error", message: event.message, code: event.code };
+  }
+  return undefined;
+}
+
+/**
+ * The reference messaging agent (`clients/failover_agent.ts`) in this
+ * process, for the agent suite, as its command line runs it: it connects at
+ * start and syncs every second. Its `-fr`, `-fd`, connect and ACK timeouts
+ * come from the scenario's timing.
+ */
+export function referenceAgent(): ClientUnderTest {
+  return inProcessClient(
+    "reference FailoverAgent",
+    (endpoints, emit, signal) => {
+      const agent = new FailoverAgent({
+        agent: endpoints.agent,
+        servers: endpoints.servers,
+        failoverRetries: Number(endpoints.failoverRetries),
+        failoverDelayMs: Number(endpoints.failoverDelayMs),
+        connectTimeoutMs: Number(endpoints.connectTimeoutMs),
+        ackTimeoutMs: Number(endpoints.ackTimeoutMs),
+        syncIntervalMs: 1000,
+        signal,
+      });
+      const unsubscribe = agent.journal.subscribe((event) => {
+        const printed = agentEvent(event);
+        if (printed) emit(printed);
+      });
+      agent.connect().catch(() => {}); // A failure is an error event.
+      return Promise.resolve({
+        async command(command) {
+          if (command.cmd === "send") {
+            if (command.to === undefined) {
+              throw new Error(
+                `Cannot send "${command.id}": a message needs "to", the agent it is for`,
+              );
+            }
+            agent.send(command.to, command.body, command.id);
+          } else if (command.cmd === "restart") {
+            await agent.restart().catch(() => {});
+          }
+        },
+        async close() {
+          await agent.close();
+          unsubscribe();
+        },
+      });
+    },
+  );
+}
+
+/**
+ * The contract events of the SCADA client's journal, as its command line
+ * prints them: `connected` (`server` is the channel), `active`, `deleted`
+ * (the first ACK of a data id) and `down` (a channel failed).
+ */
+export function scadaEvent(
+  event: JournalEvent,
+): { event: string; [field: string]: unknown } | undefined {
+  switch (event.type) {
+    case "connected":
+      return { event: "connected", server: event.channel };
+    case "active":
+      return { event: "active", channel: event.channel };
+    case "delivered":
+      return { event: "deleted", id: event.id };
+    case "channel_failed":
+      return { event: "down", channel: event.channel, reason: event.reason };
+  }
+  return undefined;
+}
+
+/** A placeholder's value, or undefined when it is empty (unset). */
+function optional(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/**
+ * The reference SCADA client (`clients/dual_channel.ts`) in this process,
+ * for the dual-channel suite: both channels from the placeholders (binding
+ * `{localA}` and `{localB}`), the preference from `{preferredNetAddr}` and
+ * `{preferredNetNr}` (empty: unset), and the watchdog period, watchdog
+ * timeout, retry period and connect timeout from the scenario's timing.
+ */
+export function referenceScada(): ClientUnderTest {
+  return inProcessClient(
+    "reference DualChannelClient",
+    async (endpoints, emit, signal) => {
+      const netNr = optional(endpoints.preferredNetNr);
+      const client = new DualChannelClient({
+        channels: {
+          A: {
+            hostname: endpoints.hostA,
+            port: Number(endpoints.portA),
+            localAddress: optional(endpoints.localA),
+          },
+          B: {
+            hostname: endpoints.hostB,
+            port: Number(endpoints.portB),
+            localAddress: optional(endpoints.localB),
+          },
+        },
+        watchdogPeriodMs: Number(endpoints.watchdogPeriodMs),
+        watchdogTimeoutMs: Number(endpoints.watchdogTimeoutMs),
+        retryMs: Number(endpoints.retryMs),
+        connectTimeoutMs: Number(endpoints.connectTimeoutMs),
+        preferredNetAddr: optional(endpoints.preferredNetAddr),
+        preferredNetNr: netNr === undefined ? undefined : Number(netNr),
+        signal,
+      });
+      const unsubscribe = client.journal.subscribe((event) => {
+        const printed = scadaEvent(event);
+        if (printed) emit(printed);
+      });
+      await client.start();
+      return {
+        async command(command) {
+          if (command.cmd === "send") {
+            // Not awaited: the next command must not wait for this ACK.
+            void client.send(command.id, command.data);
+          } else if (command.cmd === "restart") {
+            await client.restart();
+          }
+        },
+        async close() {
+          await client.close();
+          unsubscribe();
+        },
+      };
+    },
+  );
+}
+
 /** The reference client of each suite, run in this process. */
 export function referenceClients(): Partial<
   Record<SuiteName, ClientUnderTest>
@@ -73,5 +230,7 @@ export function referenceClients(): Partial<
   return {
     "two-servers": referenceTracker(true),
     failover: referenceTracker(false),
+    "dual-channel": referenceScada(),
+    agent: referenceAgent(),
   };
 }

@@ -92,6 +92,7 @@ interface Observed {
   label: string;
   journal: Journal;
   close(): Promise<void>;
+  lane?: (event: JournalEvent) => string | undefined;
 }
 
 /** What a scenario gets to work with. */
@@ -104,6 +105,11 @@ export class ScenarioContext {
   readonly timing: Timing;
   /** Aborted when the scenario runs out of time. */
   readonly signal: AbortSignal;
+  /**
+   * The servers' wire codec (`line-json` unless the run asks for another,
+   * two-servers and failover suites only); also the `{codec}` placeholder.
+   */
+  readonly codec: string;
   /** `performance.now()` at the start. */
   readonly startedAt: number = performance.now();
   #client: ClientUnderTest;
@@ -115,24 +121,38 @@ export class ScenarioContext {
   constructor(
     behaviour: Behaviour,
     client: ClientUnderTest,
-    options: { seed: number; timing: Timing; signal: AbortSignal },
+    options: {
+      seed: number;
+      timing: Timing;
+      signal: AbortSignal;
+      codec?: string;
+    },
   ) {
     this.behaviour = behaviour;
     this.#client = client;
     this.seed = options.seed;
     this.timing = options.timing;
     this.signal = options.signal;
+    this.codec = options.codec ?? "line-json";
   }
 
-  /** Registers a server: its journal goes into the evidence and timeline, and it is closed at the end. */
+  /**
+   * Registers a server: its journal goes into the evidence and timeline, and
+   * it is closed at the end. `options.lane` gives the timeline lane of each
+   * of its events (default, or `undefined`: the label), for a server with
+   * several listeners over one journal (the message store's fronts:
+   * `(event) => event.front`).
+   */
   use<T extends { journal: Journal; close(): Promise<void> }>(
     label: string,
     server: T,
+    options: { lane?: (event: JournalEvent) => string | undefined } = {},
   ): T {
     this.#observed.push({
       label,
       journal: server.journal,
       close: () => server.close(),
+      lane: options.lane,
     });
     return server;
   }
@@ -145,13 +165,13 @@ export class ScenarioContext {
     return this.#session;
   }
 
-  /** Starts the client with the scenario's addresses and the timing placeholders. */
+  /** Starts the client with the scenario's addresses and the timing and `{codec}` placeholders. */
   async startClient(endpoints: Endpoints): Promise<ClientSession> {
     const timing = Object.fromEntries(
       Object.entries(this.timing).map(([key, value]) => [key, String(value)]),
     );
     this.#session = await this.#client.start(
-      { ...timing, ...endpoints },
+      { ...timing, codec: this.codec, ...endpoints },
       this.signal,
     );
     this.note("runner", `client started: ${this.#client.name}`);
@@ -300,9 +320,13 @@ export class ScenarioContext {
   /** The scenario's timeline: frames as arrows, faults and client events as marks. */
   timeline(limit = 400): TimelineEntry[] {
     const entries: TimelineEntry[] = [];
-    for (const { label, journal } of this.#observed) {
+    for (const { label, journal, lane } of this.#observed) {
       for (const event of journal.events()) {
-        const entry = timelineEntry(label, event, this.startedAt);
+        const entry = timelineEntry(
+          lane?.(event) ?? label,
+          event,
+          this.startedAt,
+        );
         if (entry) entries.push(entry);
       }
     }
@@ -427,6 +451,9 @@ function timelineEntry(
         kind: "fault",
         label: Object.keys(event.faults as object).join(", ") || "no faults",
       };
+    case "store_down":
+    case "store_up":
+      return { at, lane: label, kind: "fault", label: event.type };
     case "stopped_listening":
     case "listening":
       return {

@@ -4,6 +4,8 @@
  * @module
  */
 import type { Scenario } from "../scenario.ts";
+import { AGENT_SCENARIOS } from "./agent.ts";
+import { DUAL_CHANNEL_SCENARIOS } from "./dual_channel.ts";
 import { FAILOVER_SCENARIOS } from "./failover.ts";
 import { TWO_SERVERS_SCENARIOS } from "./two_servers.ts";
 
@@ -11,4 +13,6 @@ import { TWO_SERVERS_SCENARIOS } from "./two_servers.ts";
 export const SCENARIOS: readonly Scenario[] = [
   ...TWO_SERVERS_SCENARIOS,
   ...FAILOVER_SCENARIOS,
+  ...DUAL_CHANNEL_SCENARIOS,
+  ...AGENT_SCENARIOS,
 ];

@@ -1,0 +1,296 @@
+/**
+ * What the agent (QA) scenarios share: one message-store server with named
+ * fronts on port 0 over one shared store, the `{servers}` and `{agent}`
+ * placeholders, and journal queries per front.
+ *
+ * The server is registered once, as `store`; its events carry `front`, which
+ * is the lane of the timeline (store-wide events, `store_down` and
+ * `store_up`, are on the `store` lane) and the source of their evidence.
+ *
+ * @module
+ */
+import type { Faults } from "../../core/faults.ts";
+import type { JournalEvent } from "../../core/journal.ts";
+import {
+  type MessageStoreServer,
+  startMessageStoreServer,
+} from "../../servers/message_store.ts";
+import type { Evidence, ScenarioContext, Timing } from "../scenario.ts";
+
+/** The agent's name, the `{agent}` placeholder. */
+export const AGENT = "qa-agent";
+/** Who the agent's messages are for (no agent of that name connects). */
+export const PEER = "qa-peer";
+/** The label the store server is registered under. */
+export const STORE = "store";
+/**
+ * "At once": the most time between one server failing and the next attempt
+ * that still counts as immediate.
+ */
+export const AT_ONCE_MS = 250;
+
+/**
+ * Extra time allowed for the agent's first connection: a process may take
+ * a while to start on a busy machine (waits end as soon as it connects).
+ */
+export const STARTUP_MS = 10_000;
+
+/** Options for {@linkcode startMessaging}. */
+export interface MessagingSetup {
+  /** The fronts to start, in this order (default `ml1`, `ml2`). */
+  fronts?: string[];
+  /** The agent's list, primary first (default: the fronts, in order). */
+  order?: string[];
+  /** Each front's faults from the start. */
+  faults?: Record<string, Faults>;
+  /** Messages waiting for the agent before it starts. */
+  waiting?: string[];
+}
+
+/** A started message store and the placeholders for the agent. */
+export interface Messaging {
+  /** The server. */
+  server: MessageStoreServer;
+  /** `{servers}` and `{agent}`. */
+  endpoints: Record<string, string>;
+  /** The agent's list, primary first. */
+  order: string[];
+}
+
+/** The front an event is about, if any. */
+export function frontOf(event: JournalEvent): string | undefined {
+  return typeof event.front === "string" ? event.front : undefined;
+}
+
+/**
+ * Starts the message store for a scenario: its fronts on port 0 with their
+ * faults, messages already waiting for the agent, and the placeholders
+ * (`{servers}` lists the fronts in `order`).
+ */
+export async function startMessaging(
+  ctx: ScenarioContext,
+  setup: MessagingSetup = {},
+): Promise<Messaging> {
+  const fronts = setup.fronts ?? ["ml1", "ml2"];
+  const order = setup.order ?? fronts;
+  const server = ctx.use(
+    STORE,
+    await startMessageStoreServer({
+      name: STORE,
+      seed: ctx.seed,
+      fronts: fronts.map((name) => ({
+        name,
+        port: 0,
+        faults: setup.faults?.[name],
+      })),
+    }),
+    { lane: frontOf },
+  );
+  await server.settled();
+  for (const id of setup.waiting ?? []) {
+    await server.inject({ to: AGENT, from: PEER, id, body: { n: id } });
+  }
+  const servers = order.map((name) => {
+    const { hostname, port } = server.front(name).addr;
+    return `${name}=${hostname}:${port}`;
+  }).join(",");
+  return { server, endpoints: { servers, agent: AGENT }, order };
+}
+
+/** The store's events of these types (and matching `pred`), oldest first. */
+export function storeEvents(
+  ctx: ScenarioContext,
+  type: string | string[],
+  pred: (event: JournalEvent) => boolean = () => true,
+): JournalEvent[] {
+  const types = Array.isArray(type) ? type : [type];
+  return ctx.events(STORE, (e) => types.includes(e.type) && pred(e));
+}
+
+/** Connections accepted (by any front, or by `front`): the agent's attempts. */
+export function attempts(ctx: ScenarioContext, front?: string): JournalEvent[] {
+  return storeEvents(
+    ctx,
+    "connected",
+    (e) => front === undefined || e.front === front,
+  );
+}
+
+/** `welcome` frames sent (by `front`, or any): the agent is connected there. */
+export function welcomes(ctx: ScenarioContext, front?: string): JournalEvent[] {
+  return storeEvents(
+    ctx,
+    "frame_out",
+    (e) =>
+      (e.frame as { type?: string }).type === "welcome" &&
+      (front === undefined || e.front === front),
+  );
+}
+
+/** The `hello` frames the fronts received. */
+export function hellos(ctx: ScenarioContext): JournalEvent[] {
+  return storeEvents(
+    ctx,
+    "frame_in",
+    (e) => (e.frame as { type?: string }).type === "hello",
+  );
+}
+
+/** The ACKs (`ack_sent`) of the agent's message `id`, at any front. */
+export function sendAcks(ctx: ScenarioContext, id?: string): JournalEvent[] {
+  return storeEvents(ctx, "ack_sent", (e) => id === undefined || e.id === id);
+}
+
+/** The agent's ACKs of messages for it (`message_acked`), by id. */
+export function agentAcks(ctx: ScenarioContext, id?: string): JournalEvent[] {
+  return storeEvents(
+    ctx,
+    "message_acked",
+    (e) => e.agent === AGENT && (id === undefined || e.id === id),
+  );
+}
+
+/** The agent's message `id` entering the shared store (or arriving again). */
+export function storedFromAgent(
+  ctx: ScenarioContext,
+  id: string,
+): JournalEvent[] {
+  return storeEvents(
+    ctx,
+    ["message_stored", "message_duplicate"],
+    (e) => e.from === AGENT && e.id === id,
+  );
+}
+
+/** The client's events of a kind (and id). */
+export function clientEventsOf(
+  ctx: ScenarioContext,
+  event: string,
+  id?: string,
+): ReturnType<ScenarioContext["clientEvents"]> {
+  return ctx.clientEvents((e) =>
+    e.event === event && (id === undefined || e.id === id)
+  );
+}
+
+/** Evidence lines for store events, each under its front (or `store`). */
+export function storeEvidence(
+  ctx: ScenarioContext,
+  events: JournalEvent[],
+  limit = 16,
+): Evidence[] {
+  return events.slice(0, limit).flatMap((event) =>
+    ctx.evidence(frontOf(event) ?? STORE, [event])
+  );
+}
+
+/** Evidence of the agent's traffic: connections, hello/welcome, messages. */
+export function trafficEvidence(
+  ctx: ScenarioContext,
+  limit = 24,
+): Evidence[] {
+  const types = [
+    "connected",
+    "closed",
+    "message_stored",
+    "message_duplicate",
+    "message_delivered",
+    "message_acked",
+    "ack_sent",
+    "ack_dropped",
+    "push_sent",
+    "push_withheld",
+    "store_unavailable",
+    "store_down",
+    "store_up",
+  ];
+  const events = ctx.events(
+    STORE,
+    (e) =>
+      types.includes(e.type) ||
+      (e.type === "frame_in" &&
+        ["hello", "send"].includes((e.frame as { type?: string }).type ?? "")),
+  );
+  return storeEvidence(ctx, events, limit);
+}
+
+/** Sends messages from the agent to {@linkcode PEER}. */
+export async function sendMessages(
+  ctx: ScenarioContext,
+  ids: string[],
+): Promise<void> {
+  for (const id of ids) {
+    await ctx.send({ cmd: "send", id, to: PEER, body: { n: id } });
+  }
+}
+
+/** Closes the agent's connections at a front, from the server side. */
+export function dropAgent(
+  ctx: ScenarioContext,
+  server: MessageStoreServer,
+  front: string,
+): number {
+  const open = server.front(front).connections().filter((c) =>
+    c.tags.agent === AGENT
+  );
+  for (const connection of open) connection.close("fin", "scenario");
+  ctx.note(
+    "runner",
+    `${front} closes the agent's connection (${open.length} open)`,
+  );
+  return open.length;
+}
+
+/**
+ * How long a scenario waits for something that should come soon: a whole
+ * walk of the list (the primary with its retries, then the alternates) and
+ * an ACK timeout, times `factor`, plus a second. `timing` overrides the
+ * scenario's (a check that starts the agent with its own `-fr`).
+ */
+export function soon(
+  ctx: ScenarioContext,
+  factor = 4,
+  timing: Partial<Timing> = {},
+): number {
+  const t = { ...ctx.timing, ...timing };
+  return (t.connectTimeoutMs * (t.failoverRetries + 3) +
+        t.failoverDelayMs * (t.failoverRetries + 1) + t.ackTimeoutMs) *
+      factor + 1000;
+}
+
+/**
+ * Waits (bounded by `ms`, by default {@linkcode soon} plus
+ * {@linkcode STARTUP_MS}) until the agent is connected at `front` (or
+ * anywhere) after `since`.
+ */
+export async function untilWelcome(
+  ctx: ScenarioContext,
+  front?: string,
+  since = -Infinity,
+  ms = soon(ctx) + STARTUP_MS,
+): Promise<JournalEvent | undefined> {
+  const found = () => welcomes(ctx, front).find((e) => e.time > since);
+  await ctx.until(() => found() !== undefined, ms);
+  const welcome = found();
+  ctx.note(
+    "runner",
+    welcome
+      ? `the agent is connected to ${welcome.front}`
+      : `the agent did not connect${
+        front ? ` to ${front}` : ""
+      } in time; going on`,
+  );
+  return welcome;
+}
+
+/** `ml1 x3 -> ml2 x1`: the fronts of these events, in runs. */
+export function runsText(events: JournalEvent[]): string {
+  const runs: { front: string; count: number }[] = [];
+  for (const event of events) {
+    const front = frontOf(event) ?? "?";
+    const last = runs.at(-1);
+    if (last?.front === front) last.count++;
+    else runs.push({ front, count: 1 });
+  }
+  return runs.map((r) => `${r.front} x${r.count}`).join(" -> ") || "nowhere";
+}

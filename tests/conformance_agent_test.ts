@@ -1,0 +1,137 @@
+/**
+ * The agent suite (QA): the reference agent passes every check, in this
+ * process and as a process; and each deliberately wrong agent
+ * (`tests/wrong_clients/wrong_agent.ts`) is marked `fail` on the behaviour
+ * it breaks, for the reason it breaks it.
+ */
+import assert from "node:assert/strict";
+import { behavioursOf } from "../conformance/catalogue.ts";
+import { processClient } from "../conformance/client.ts";
+import { referenceClients } from "../conformance/reference.ts";
+import {
+  type ConformanceResult,
+  runConformance,
+} from "../conformance/runner.ts";
+import type { Timing } from "../conformance/scenario.ts";
+import { BREAKS } from "./wrong_clients/wrong_agent.ts";
+
+/** Short timing, so the whole file stays fast. */
+const TIMING: Partial<Timing> = {
+  ackTimeoutMs: 200,
+  connectTimeoutMs: 400,
+  failoverDelayMs: 200,
+  failoverRetries: 0,
+};
+const SEED = 11;
+const DENO = `'${Deno.execPath()}'`;
+const FLAGS =
+  "--servers {servers} --agent {agent} -fr {failoverRetries} -fd {failoverDelayMs}ms --connect-timeout {connectTimeoutMs}ms --ack-timeout {ackTimeoutMs}ms";
+
+function verdicts(result: ConformanceResult): string {
+  return result.results.map((r) =>
+    `${r.status.toUpperCase()} ${r.id} ${r.summary}${
+      r.stderr ? `\n  stderr: ${r.stderr.slice(-400)}` : ""
+    }`
+  ).join("\n");
+}
+
+function assertAllPass(result: ConformanceResult): void {
+  assert.deepEqual(
+    result.results.map((r) => r.id),
+    behavioursOf("agent").map((b) => b.id),
+  );
+  assert.equal(
+    result.results.every((r) => r.status === "pass"),
+    true,
+    `expected every agent check to pass:\n${verdicts(result)}`,
+  );
+  assert.equal(result.exitCode, 0);
+}
+
+Deno.test("reference agent passes every agent check in process (QA-1..QA-9)", async () => {
+  const result = await runConformance({
+    suite: "agent",
+    clients: referenceClients(),
+    seed: SEED,
+    timing: TIMING,
+  });
+  assertAllPass(result);
+});
+
+Deno.test("reference agent passes every agent check as a process, with -fr 1 (QA-1..QA-9)", async () => {
+  const result = await runConformance({
+    suite: "agent",
+    client: processClient(
+      `${DENO} run -A clients/failover_agent.ts --quiet ${FLAGS}`,
+    ),
+    seed: SEED,
+    timing: { ...TIMING, failoverRetries: 1 },
+  });
+  assertAllPass(result);
+});
+
+/** Why each wrong agent must fail: a piece of its fail summary. */
+const EXPECTED: Record<string, RegExp> = {
+  "QA-1": /first connection to go to ml2.*but it went to ml1/,
+  "QA-2": /-fr 0, the default\), but the agent tried ml1 2 times first/,
+  "QA-2/wait": /tried at once \(within \d+ ms\).*came \d+ ms later/,
+  "QA-3": /3 tries of the primary ml1 \(-fr 2\).*went ml1 x1 -> ml2 x1/,
+  "QA-3/no-delay": /-fd 200 ms apart, but retry \d came \d+ ms after/,
+  "QA-3/alternates": /alternate ml2 tried once.*tried 3 times/,
+  "QA-4": /in list order \(ml2, ml3\).*ml1 x1 -> ml3 x1 -> ml2 x1/,
+  "QA-5": /m1, m2, m3 went out to it \d+ time\(s\) but were never ACKed/,
+  "QA-6": /no push while the agent is on the alternate ml2.*ml2 pushed to it/,
+  "QA-7": /printed deleted a1 while it was down/,
+  "QA-8": /ml1 dropped a1's ACK and the agent never sent a1 again/,
+  "QA-8/ack-unstored": /it ACKed m2 .* never printed it as received/,
+  "QA-9": /after a lost connection to start at the primary ml1.*went to ml2/,
+};
+
+async function pool<T>(
+  items: T[],
+  size: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  const queue = items.slice();
+  await Promise.all(
+    Array.from({ length: size }, async () => {
+      for (let item = queue.shift(); item; item = queue.shift()) {
+        await work(item);
+      }
+    }),
+  );
+}
+
+Deno.test("each wrong agent is marked fail on the behaviour it breaks (QA-1..QA-9)", async () => {
+  assert.deepEqual(Object.keys(EXPECTED).sort(), Object.keys(BREAKS).sort());
+  const ids = new Set(Object.keys(BREAKS).map((name) => name.split("/")[0]));
+  assert.deepEqual(
+    [...ids].sort(),
+    behavioursOf("agent").map((b) => b.id).sort(),
+    "a wrong agent for every QA behaviour",
+  );
+  const wrong: string[] = [];
+  await pool(Object.keys(BREAKS), 4, async (name) => {
+    const id = name.split("/")[0];
+    const result = await runConformance({
+      suite: "agent",
+      only: [id],
+      client: processClient(
+        `${DENO} run -A tests/wrong_clients/wrong_agent.ts --break ${name} ${FLAGS}`,
+      ),
+      seed: SEED,
+      timing: TIMING,
+    });
+    const [verdict] = result.results;
+    if (verdict.status !== "fail" || !EXPECTED[name].test(verdict.summary)) {
+      wrong.push(
+        `--break ${name}: ${verdict.status.toUpperCase()} ${verdict.id} ${verdict.summary} (expected FAIL matching ${
+          EXPECTED[name]
+        })${verdict.stderr ? `\n  stderr: ${verdict.stderr.slice(-400)}` : ""}`,
+      );
+    } else {
+      assert.equal(result.exitCode, 1);
+    }
+  });
+  assert.deepEqual(wrong, [], wrong.join("\n"));
+});

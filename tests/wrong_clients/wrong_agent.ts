@@ -1,0 +1,459 @@
+/**
+ * A deliberately wrong messaging agent, for proving that the agent (QA)
+ * checks can fail: the reference agent (`clients/failover_agent.ts`) with
+ * exactly one behaviour broken, chosen by `--break ID`. It speaks the
+ * client-under-test contract like the reference command line and takes the
+ * same flags.
+ *
+ * The reference agent is not changed: each break is made around it, by an
+ * option (`-fr`, `-fd`), by the server list it is given (reordered, an entry
+ * repeated, a hidden silent server added), or by a small line-JSON proxy put
+ * between the agent and one server that alters what goes over that link
+ * (the runner sees only the servers' side, so to it this is the agent's
+ * behaviour).
+ *
+ * ```sh
+ * deno run -A tests/wrong_clients/wrong_agent.ts --break QA-3 \
+ *   --servers ml1=127.0.0.1:7050,ml2=127.0.0.1:7052 --agent alice -fr 2 -fd 500ms
+ * ```
+ *
+ * Test-only: not part of the toolkit's API.
+ *
+ * @module
+ */
+import {
+  createConnection,
+  createServer,
+  type Server,
+  type Socket,
+} from "node:net";
+import { parseArgs } from "node:util";
+import { printEvent, serveContract } from "../../clients/_contract.ts";
+import {
+  expandShortFlags,
+  FailoverAgent,
+  type FailoverAgentOptions,
+} from "../../clients/failover_agent.ts";
+import { agentEvent } from "../../conformance/reference.ts";
+import type { Frame } from "../../core/frame.ts";
+import {
+  type NamedAddress,
+  parseDuration,
+  parseNamedAddressList,
+} from "../../core/units.ts";
+
+/** Each break, by name: what the wrong agent does instead. */
+export const BREAKS: Readonly<Record<string, string>> = {
+  "QA-1":
+    "sorts its servers by name: the alphabetically first one is its primary",
+  "QA-2": "retries the primary once even with -fr 0 (the default)",
+  "QA-2/wait":
+    "waits about the connect timeout before the first alternate (a hidden try of a silent server in between)",
+  "QA-3": "ignores -fr: goes to an alternate after the primary's first failure",
+  "QA-3/no-delay": "ignores -fd: retries the primary without waiting",
+  "QA-3/alternates":
+    "applies -fr to the alternates too: tries each of them -fr + 1 times",
+  "QA-4": "tries the alternates in reverse order",
+  "QA-5":
+    "drops the messages an alternate delivers: takes messages from its primary only",
+  "QA-6":
+    "names the server it connects to as its primary in hello, so an alternate pushes to it",
+  "QA-7":
+    "takes a store_unavailable answer to a send as its ACK: counts the message delivered and forgets it",
+  "QA-8":
+    "fire and forget: a message leaves the client store as soon as it is written, without waiting for the ACK",
+  "QA-8/ack-unstored":
+    "ACKs every second message delivered to it without storing it",
+  "QA-9":
+    "reconnects to the server it was last on: once it has used an alternate, its primary's address leads there",
+};
+
+/** What a proxy hook can do besides returning the frames to forward. */
+interface ProxyLink {
+  /** Writes a frame to the agent. */
+  toClient(frame: Frame): void;
+  /** Writes a frame to the server. */
+  toServer(frame: Frame): void;
+}
+
+/** Hooks of a {@linkcode LineProxy}: the frames to forward instead of one. */
+interface ProxyHooks {
+  /** A frame from the agent to the server. */
+  toServer?(frame: Frame, link: ProxyLink): Frame[];
+  /** A frame from the server to the agent. */
+  toClient?(frame: Frame, link: ProxyLink): Frame[];
+}
+
+function write(socket: Socket, frames: Frame[]): void {
+  if (socket.destroyed || frames.length === 0) return;
+  socket.write(frames.map((f) => JSON.stringify(f) + "\n").join(""));
+}
+
+function onFrames(socket: Socket, onFrame: (frame: Frame) => void): void {
+  let buffer = "";
+  socket.setEncoding("utf8");
+  socket.on("data", (chunk: string) => {
+    buffer += chunk;
+    let newline = buffer.indexOf("\n");
+    while (newline !== -1) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      newline = buffer.indexOf("\n");
+      try {
+        onFrame(JSON.parse(line));
+      } catch {
+        // Not JSON: nothing the breaks care about.
+      }
+    }
+  });
+}
+
+/**
+ * A TCP proxy for line JSON between the agent and one server, on 127.0.0.1
+ * and a port of its own. Each accepted connection gets its own connection
+ * upstream, to wherever `target()` says then; a refused upstream resets the
+ * agent's connection.
+ */
+class LineProxy {
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+
+  private constructor(target: () => NamedAddress, hooks: ProxyHooks) {
+    this.#server = createServer({ noDelay: true }, (client) => {
+      client.pause();
+      const { hostname, port } = target();
+      const upstream = createConnection({
+        host: hostname,
+        port,
+        noDelay: true,
+      });
+      this.#sockets.add(client).add(upstream);
+      const link: ProxyLink = {
+        toClient: (frame) => write(client, [frame]),
+        toServer: (frame) => write(upstream, [frame]),
+      };
+      upstream.once("connect", () => client.resume());
+      onFrames(
+        client,
+        (frame) => write(upstream, hooks.toServer?.(frame, link) ?? [frame]),
+      );
+      onFrames(
+        upstream,
+        (frame) => write(client, hooks.toClient?.(frame, link) ?? [frame]),
+      );
+      upstream.on("error", () => client.resetAndDestroy());
+      client.on("error", () => upstream.resetAndDestroy());
+      upstream.on("close", () => {
+        this.#sockets.delete(upstream);
+        client.destroy();
+      });
+      client.on("close", () => {
+        this.#sockets.delete(client);
+        upstream.destroy();
+      });
+    });
+  }
+
+  /** Starts a proxy to wherever `target()` says at each connection. */
+  static start(
+    target: () => NamedAddress,
+    hooks: ProxyHooks,
+  ): Promise<LineProxy> {
+    const proxy = new LineProxy(target, hooks);
+    return new Promise((resolve, reject) => {
+      proxy.#server.once("error", reject);
+      proxy.#server.listen({ host: "127.0.0.1", port: 0 }, () => {
+        proxy.#server.off("error", reject);
+        resolve(proxy);
+      });
+    });
+  }
+
+  /** Its port. */
+  get port(): number {
+    return (this.#server.address() as { port: number }).port;
+  }
+
+  /** Closes the listener and every connection. */
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+/** A server that accepts connections and never answers. */
+function startSilentServer(): Promise<Server> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.on("close", () => sockets.delete(socket));
+    socket.resume();
+  });
+  server.on("close", () => {
+    for (const socket of sockets) socket.destroy();
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host: "127.0.0.1", port: 0 }, () => resolve(server));
+  });
+}
+
+/** Options for {@linkcode startWrongAgent}: the reference options and the break. */
+export interface WrongAgentOptions extends FailoverAgentOptions {
+  /** One of {@linkcode BREAKS}' names. */
+  break: string;
+}
+
+/** A running wrong agent, driven by the contract. */
+export interface WrongAgent {
+  /** Handles a `send` or `restart` command. */
+  command(
+    command: { cmd: "send"; id: string; to?: string; body?: unknown } | {
+      cmd: "restart";
+    },
+  ): Promise<void>;
+  /** Closes it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the reference agent with one behaviour broken; `emit` gets the
+ * contract events it prints.
+ */
+export async function startWrongAgent(
+  options: WrongAgentOptions,
+  emit: (event: { event: string; [field: string]: unknown }) => void,
+): Promise<WrongAgent> {
+  const broken = options.break;
+  if (!(broken in BREAKS)) {
+    throw new RangeError(
+      `Cannot break "${broken}": expected one of ${
+        Object.keys(BREAKS).join(", ")
+      }`,
+    );
+  }
+  const servers = typeof options.servers === "string"
+    ? parseNamedAddressList(options.servers)
+    : [...options.servers];
+  const [primary, ...alternates] = servers;
+  const proxies: LineProxy[] = [];
+  const silent: Server[] = [];
+  const via = async (
+    server: NamedAddress,
+    hooks: ProxyHooks,
+    target: () => NamedAddress = () => server,
+  ): Promise<NamedAddress> => {
+    const proxy = await LineProxy.start(target, hooks);
+    proxies.push(proxy);
+    return { name: server.name, hostname: "127.0.0.1", port: proxy.port };
+  };
+  let list = servers;
+  let retries = options.failoverRetries ?? 0;
+  let delayMs = options.failoverDelayMs;
+  let onConnected = (_front: string) => {};
+  switch (broken) {
+    case "QA-1":
+      list = servers.toSorted((a, b) => a.name.localeCompare(b.name));
+      break;
+    case "QA-2":
+      retries += 1;
+      break;
+    case "QA-2/wait": {
+      const server = await startSilentServer();
+      silent.push(server);
+      const port = (server.address() as { port: number }).port;
+      list = [
+        primary,
+        { name: "hidden", hostname: "127.0.0.1", port },
+        ...alternates,
+      ];
+      break;
+    }
+    case "QA-3":
+      retries = 0;
+      break;
+    case "QA-3/no-delay":
+      delayMs = 0;
+      break;
+    case "QA-3/alternates":
+      list = [
+        primary,
+        ...alternates.flatMap((a) =>
+          Array.from({ length: retries + 1 }, () => a)
+        ),
+      ];
+      break;
+    case "QA-4":
+      list = [primary, ...alternates.toReversed()];
+      break;
+    case "QA-5":
+      list = [
+        primary,
+        ...await Promise.all(alternates.map((a) =>
+          via(a, {
+            toClient: (frame) => frame.type === "message" ? [] : [frame],
+          })
+        )),
+      ];
+      break;
+    case "QA-6":
+      list = [
+        primary,
+        ...await Promise.all(alternates.map((a) =>
+          via(a, {
+            toServer: (frame) =>
+              frame.type === "hello"
+                ? [{ ...frame, primary: a.name }]
+                : [frame],
+          })
+        )),
+      ];
+      break;
+    case "QA-7":
+      list = await Promise.all(servers.map((s) => {
+        const pending = new Set<string>();
+        return via(s, {
+          toServer(frame) {
+            if (frame.type === "send") pending.add(String(frame.id));
+            return [frame];
+          },
+          toClient(frame) {
+            if (frame.type === "ack") pending.delete(String(frame.id));
+            if (
+              frame.type === "error" && frame.code === "store_unavailable" &&
+              pending.size > 0
+            ) {
+              const acks = [...pending].map((id) => ({ type: "ack", id }));
+              pending.clear();
+              return acks;
+            }
+            return [frame];
+          },
+        });
+      }));
+      break;
+    case "QA-8":
+      list = await Promise.all(servers.map((s) =>
+        via(s, {
+          toServer(frame, link) {
+            if (frame.type === "send") {
+              queueMicrotask(() =>
+                link.toClient({ type: "ack", id: frame.id })
+              );
+            }
+            return [frame];
+          },
+        })
+      ));
+      break;
+    case "QA-8/ack-unstored": {
+      const kept = new Map<string, boolean>();
+      list = await Promise.all(servers.map((s) =>
+        via(s, {
+          toClient(frame, link) {
+            if (frame.type !== "message") return [frame];
+            const id = String(frame.id);
+            if (!kept.has(id)) kept.set(id, kept.size % 2 === 0);
+            if (kept.get(id)) return [frame];
+            link.toServer({ type: "ack", id });
+            return [];
+          },
+        })
+      ));
+      break;
+    }
+    case "QA-9": {
+      let last: NamedAddress | undefined;
+      list = [await via(primary, {}, () => last ?? primary), ...alternates];
+      onConnected = (front) => {
+        if (front !== primary.name) {
+          last = servers.find((s) => s.name === front);
+        }
+      };
+      break;
+    }
+  }
+  const agent = new FailoverAgent({
+    ...options,
+    servers: list,
+    failoverRetries: retries,
+    failoverDelayMs: delayMs,
+  });
+  const unsubscribe = agent.journal.subscribe((event) => {
+    if (event.type === "connected") onConnected(String(event.front));
+    const printed = agentEvent(event);
+    if (printed) emit(printed);
+  });
+  agent.connect().catch(() => {}); // A failure is an error event.
+  return {
+    async command(command) {
+      if (command.cmd === "restart") {
+        await agent.restart().catch(() => {});
+        return;
+      }
+      if (command.to === undefined) {
+        throw new Error(
+          `Cannot send "${command.id}": a message needs "to", the agent it is for`,
+        );
+      }
+      agent.send(command.to, command.body, command.id);
+    },
+    async close() {
+      await agent.close();
+      unsubscribe();
+      for (const proxy of proxies) await proxy.close();
+      for (const server of silent) {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    },
+  };
+}
+
+/** Runs the wrong agent by the contract until `{"cmd":"stop"}`. */
+export async function main(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: expandShortFlags(args),
+    options: {
+      break: { type: "string" },
+      servers: { type: "string", default: Deno.env.get("FT_SERVERS") },
+      agent: { type: "string", default: Deno.env.get("FT_AGENT") },
+      "failover-retries": { type: "string", default: "0" },
+      "failover-delay": { type: "string", default: "1s" },
+      "connect-timeout": { type: "string", default: "2s" },
+      "ack-timeout": { type: "string", default: "5s" },
+      "sync-interval": { type: "string", default: "1s" },
+      quiet: { type: "boolean", default: false },
+    },
+  });
+  if (!values.break || !values.servers || !values.agent) {
+    console.error(
+      `error: expected --break ID (${
+        Object.keys(BREAKS).join(", ")
+      }), --servers and --agent`,
+    );
+    Deno.exit(2);
+  }
+  const agent = await startWrongAgent({
+    break: values.break,
+    agent: values.agent,
+    servers: values.servers,
+    failoverRetries: Number(values["failover-retries"]),
+    failoverDelayMs: parseDuration(values["failover-delay"]),
+    connectTimeoutMs: parseDuration(values["connect-timeout"]),
+    ackTimeoutMs: parseDuration(values["ack-timeout"]),
+    syncIntervalMs: parseDuration(values["sync-interval"]),
+  }, (event) => printEvent(event));
+  console.error(`wrong agent: ${values.break}: ${BREAKS[values.break]}`);
+  try {
+    await serveContract({
+      send: (command) => agent.command({ ...command, cmd: "send" }),
+      restart: () => agent.command({ cmd: "restart" }),
+    });
+  } finally {
+    await agent.close();
+  }
+}
+
+if (import.meta.main) await main(Deno.args);
