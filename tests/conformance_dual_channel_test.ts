@@ -1,0 +1,141 @@
+/**
+ * The dual-channel (DC) suite: the reference SCADA client passes every
+ * check, in this process and as a process; and each deliberately wrong
+ * client (`tests/wrong_clients/wrong_scada.ts`) is marked `fail` on the
+ * behaviour it breaks, for the reason it breaks it.
+ */
+import assert from "node:assert/strict";
+import { behavioursOf } from "../conformance/catalogue.ts";
+import { processClient } from "../conformance/client.ts";
+import { referenceClients } from "../conformance/reference.ts";
+import {
+  type ConformanceResult,
+  runConformance,
+} from "../conformance/runner.ts";
+import type { Timing } from "../conformance/scenario.ts";
+import { BREAKS } from "./wrong_clients/wrong_scada.ts";
+
+/** Short timing, as the reference client's own tests found stable under load. */
+const TIMING: Partial<Timing> = {
+  watchdogPeriodMs: 50,
+  watchdogTimeoutMs: 400,
+  retryMs: 100,
+  connectTimeoutMs: 500,
+};
+const SEED = 13;
+const DENO = `'${Deno.execPath()}'`;
+const FLAGS =
+  "--host-a {hostA} --port-a {portA} --host-b {hostB} --port-b {portB} --local-a {localA} --local-b {localB} --watchdog-period {watchdogPeriodMs}ms --watchdog-timeout {watchdogTimeoutMs}ms --retry {retryMs}ms --connect-timeout {connectTimeoutMs}ms --preferred-net-addr={preferredNetAddr} --preferred-net-nr={preferredNetNr}";
+
+function verdicts(result: ConformanceResult): string {
+  return result.results.map((r) =>
+    `${r.status.toUpperCase()} ${r.id} ${r.summary}${
+      r.stderr ? `\n  stderr: ${r.stderr.slice(-400)}` : ""
+    }`
+  ).join("\n");
+}
+
+function assertAllPass(result: ConformanceResult): void {
+  const ids = behavioursOf("dual-channel").map((b) => b.id);
+  assert.deepEqual(result.results.map((r) => r.id), ids);
+  assert.equal(
+    result.results.every((r) => r.status === "pass"),
+    true,
+    `expected every dual-channel check to pass:\n${verdicts(result)}`,
+  );
+  assert.equal(result.exitCode, 0);
+}
+
+Deno.test("reference SCADA client passes every dual-channel check in process", async () => {
+  const result = await runConformance({
+    suite: "dual-channel",
+    clients: referenceClients(),
+    seed: SEED,
+    timing: TIMING,
+  });
+  assertAllPass(result);
+});
+
+Deno.test("reference SCADA client passes every dual-channel check as a process", async () => {
+  const result = await runConformance({
+    suite: "dual-channel",
+    client: processClient(
+      `${DENO} run -A clients/dual_channel.ts --quiet ${FLAGS}`,
+    ),
+    seed: SEED,
+    timing: TIMING,
+  });
+  assertAllPass(result);
+});
+
+/** Why each wrong client must fail: a piece of its fail summary. */
+const EXPECTED: Record<string, RegExp> = {
+  "DC-1": /a connection on both channels, A and B, but none came on B/,
+  "DC-2": /data to stay on B, the channel that connected first .* went over A/,
+  "DC-3": /data over the active channel only .* carried d\d.* too/,
+  "DC-4": /WATCHDOG messages on the alternate . .* received 0 in that time/,
+  "DC-5": /in flight on it\), but d2, d3, d4(, d5)? never got an ACK .*: lost/,
+  "DC-5/duplicate": /handed to the application once, .*"id":"d2"} 2 times/,
+  "DC-6": /tried again every 100 ms .* made 0 connection attempt/,
+  "DC-6/switch-back": /data to stay on B when A came back .* went over A$/,
+  "DC-7": /traffic to move to B, the preferred channel \(PreferredNetNr 2\)/,
+  "DC-8":
+    /traffic to move to B, the preferred channel \(PreferredNetAddr 127\.0\.2\.0\) once it worked/,
+  "DC-8/number":
+    /traffic to move to A, the preferred channel \(PreferredNetNr 1\) once it worked/,
+  "DC-9":
+    /traffic to move to A, the preferred channel \(PreferredNetAddr 127\.0\.1\.0 and PreferredNetNr 2\)/,
+  "DC-9/both":
+    /traffic to move to B, the preferred channel \(PreferredNetAddr 127\.0\.0\.0 and PreferredNetNr 2\)/,
+  "DC-10":
+    /drop the alternate . once its watchdogs went unanswered .* stayed open/,
+};
+
+async function pool<T>(
+  items: T[],
+  size: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  const queue = items.slice();
+  await Promise.all(
+    Array.from({ length: size }, async () => {
+      for (let item = queue.shift(); item; item = queue.shift()) {
+        await work(item);
+      }
+    }),
+  );
+}
+
+Deno.test("each wrong SCADA client is marked fail on the behaviour it breaks", async () => {
+  assert.deepEqual(Object.keys(EXPECTED).sort(), Object.keys(BREAKS).sort());
+  const ids = new Set(Object.keys(BREAKS).map((name) => name.split("/")[0]));
+  assert.deepEqual(
+    [...ids].sort(),
+    behavioursOf("dual-channel").map((b) => b.id).sort(),
+    "a wrong client for every DC behaviour",
+  );
+  const wrong: string[] = [];
+  await pool(Object.keys(BREAKS), 3, async (name) => {
+    const id = name.split("/")[0];
+    const result = await runConformance({
+      suite: "dual-channel",
+      only: [id],
+      client: processClient(
+        `${DENO} run -A tests/wrong_clients/wrong_scada.ts --break ${name} ${FLAGS}`,
+      ),
+      seed: SEED,
+      timing: TIMING,
+    });
+    const [verdict] = result.results;
+    if (verdict.status !== "fail" || !EXPECTED[name].test(verdict.summary)) {
+      wrong.push(
+        `--break ${name}: ${verdict.status.toUpperCase()} ${verdict.id} ${verdict.summary} (expected FAIL matching ${
+          EXPECTED[name]
+        })${verdict.stderr ? `\n  stderr: ${verdict.stderr.slice(-400)}` : ""}`,
+      );
+    } else {
+      assert.equal(result.exitCode, 1);
+    }
+  });
+  assert.deepEqual(wrong, [], wrong.join("\n"));
+});

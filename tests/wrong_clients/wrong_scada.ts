@@ -1,0 +1,476 @@
+/**
+ * A deliberately wrong SCADA client, for proving that the dual-channel
+ * checks can fail: the reference client (`clients/dual_channel.ts`) with
+ * exactly one behaviour broken, chosen by `--break ID`. It speaks the
+ * client-under-test contract like the reference command line and takes the
+ * same flags.
+ *
+ * The reference client is not changed: each break is made around it, by an
+ * option, by what this wrapper prints, or by a small line-JSON proxy per
+ * channel between the client and the server that alters what goes over
+ * that channel (the runner only sees the server's side, so to it this is
+ * the client's behaviour). A proxy listens on the channel's server host and
+ * connects to the server from the channel's local address, so the server
+ * sees the same peers as without it.
+ *
+ * ```sh
+ * deno run -A tests/wrong_clients/wrong_scada.ts --break DC-4 \
+ *   --host-a 127.0.1.1 --port-a 7040 --host-b 127.0.2.1 --port-b 7040
+ * ```
+ *
+ * Test-only: not part of the toolkit's API.
+ *
+ * @module
+ */
+import {
+  createConnection,
+  createServer,
+  type Server,
+  type Socket,
+} from "node:net";
+import { parseArgs } from "node:util";
+import { printEvent, serveContract } from "../../clients/_contract.ts";
+import {
+  type Channel,
+  type ChannelEndpoint,
+  DualChannelClient,
+  type DualChannelClientOptions,
+  onNetwork,
+  parseNetworkMask,
+} from "../../clients/dual_channel.ts";
+import type { Frame } from "../../core/frame.ts";
+import type { JournalEvent } from "../../core/journal.ts";
+import { parseDuration } from "../../core/units.ts";
+
+/** Each break, by name: what the wrong client does instead. */
+export const BREAKS: Readonly<Record<string, string>> = {
+  "DC-1": "connects channel A only: channel B dials a closed port",
+  "DC-2":
+    "makes channel A the active one whenever it works (a preference nobody set)",
+  "DC-3": "sends every data frame over both channels",
+  "DC-4":
+    "sends no watchdogs: each one is answered inside the client instead of going out",
+  "DC-5":
+    "takes data as delivered once it is sent (fire and forget): what is in flight on a failed channel is lost",
+  "DC-5/duplicate":
+    "tells the application the in-flight data of a failed channel was delivered, then again when it is",
+  "DC-6": "never connects a broken channel again",
+  "DC-6/switch-back":
+    "moves traffic back to channel A when it comes back (a preference nobody set)",
+  "DC-7": "ignores the preferred channel",
+  "DC-8": "ignores PreferredNetAddr: only PreferredNetNr counts",
+  "DC-8/number": "ignores PreferredNetNr: only PreferredNetAddr counts",
+  "DC-9": "PreferredNetNr wins over PreferredNetAddr when both are set",
+  "DC-9/both":
+    "when PreferredNetAddr matches both channels, prefers the first (A) instead of asking PreferredNetNr",
+  "DC-10":
+    "never fails a channel that stays open: waits for echoes and ACKs forever",
+};
+
+/** The contract events the reference command line prints. */
+function scadaEvent(
+  event: JournalEvent,
+): { event: string; [field: string]: unknown } | undefined {
+  switch (event.type) {
+    case "connected":
+      return { event: "connected", server: event.channel };
+    case "active":
+      return { event: "active", channel: event.channel };
+    case "delivered":
+      return { event: "deleted", id: event.id };
+    case "channel_failed":
+      return { event: "down", channel: event.channel, reason: event.reason };
+  }
+  return undefined;
+}
+
+/** Long enough never to happen within a scenario. */
+const NEVER_MS = 3_600_000;
+
+/** What a proxy hook may do besides forwarding: write to either side of its link. */
+interface Link {
+  /** Writes a frame to the client. */
+  toClient(frame: Frame): void;
+  /** Writes a frame to the server. */
+  toServer(frame: Frame): void;
+}
+
+/** Hooks of a {@linkcode ChannelProxy}: the frames to forward instead of one. */
+interface ProxyHooks {
+  /** A frame from the client to the server. */
+  toServer?(frame: Frame, link: Link): Frame[];
+  /** A frame from the server to the client. */
+  toClient?(frame: Frame, link: Link): Frame[];
+}
+
+function lines(socket: Socket, onLine: (line: string) => void): void {
+  let buffer = "";
+  socket.setEncoding("utf8");
+  socket.on("data", (chunk: string) => {
+    buffer += chunk;
+    let newline = buffer.indexOf("\n");
+    while (newline !== -1) {
+      onLine(buffer.slice(0, newline));
+      buffer = buffer.slice(newline + 1);
+      newline = buffer.indexOf("\n");
+    }
+  });
+}
+
+function encode(frame: Frame): string {
+  return JSON.stringify(frame) + "\n";
+}
+
+/**
+ * A line-JSON proxy for one channel: listens on the channel's server host
+ * (a port of its own) and connects each accepted connection to the server
+ * from the channel's local address; frames go through the hooks.
+ */
+class ChannelProxy {
+  readonly #server: Server;
+  readonly #upstream: ChannelEndpoint;
+  readonly #hooks: ProxyHooks;
+  readonly #links = new Set<{ client: Socket; upstream: Socket }>();
+
+  private constructor(upstream: ChannelEndpoint, hooks: ProxyHooks) {
+    this.#upstream = upstream;
+    this.#hooks = hooks;
+    this.#server = createServer(
+      { noDelay: true },
+      (client) => this.#accept(client),
+    );
+  }
+
+  /** Starts a proxy in front of one channel. */
+  static start(
+    upstream: ChannelEndpoint,
+    hooks: ProxyHooks,
+  ): Promise<ChannelProxy> {
+    const proxy = new ChannelProxy(upstream, hooks);
+    return new Promise((resolve, reject) => {
+      proxy.#server.once("error", reject);
+      proxy.#server.listen(
+        { host: upstream.hostname, port: 0 },
+        () => resolve(proxy),
+      );
+    });
+  }
+
+  /** Where the client connects instead of the server. */
+  get endpoint(): ChannelEndpoint {
+    return {
+      hostname: this.#upstream.hostname,
+      port: (this.#server.address() as { port: number }).port,
+      localAddress: this.#upstream.localAddress,
+    };
+  }
+
+  #accept(client: Socket): void {
+    client.pause();
+    const upstream = createConnection({
+      host: this.#upstream.hostname,
+      port: this.#upstream.port,
+      ...(this.#upstream.localAddress
+        ? { localAddress: this.#upstream.localAddress }
+        : {}),
+      noDelay: true,
+    });
+    const pair = { client, upstream };
+    const link: Link = {
+      toClient: (frame) => {
+        if (!client.destroyed) client.write(encode(frame));
+      },
+      toServer: (frame) => {
+        if (!upstream.destroyed) upstream.write(encode(frame));
+      },
+    };
+    const pass = (
+      line: string,
+      hook: ProxyHooks["toServer"],
+      write: (frame: Frame) => void,
+      raw: Socket,
+    ) => {
+      let frame: Frame;
+      try {
+        frame = JSON.parse(line);
+      } catch {
+        if (!raw.destroyed) raw.write(line + "\n");
+        return;
+      }
+      for (const out of hook ? hook(frame, link) : [frame]) write(out);
+    };
+    upstream.once("connect", () => {
+      this.#links.add(pair);
+      client.resume();
+    });
+    lines(
+      client,
+      (line) => pass(line, this.#hooks.toServer, link.toServer, upstream),
+    );
+    lines(
+      upstream,
+      (line) => pass(line, this.#hooks.toClient, link.toClient, client),
+    );
+    const drop = () => {
+      this.#links.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    upstream.on("error", () => client.resetAndDestroy());
+    client.on("error", () => upstream.resetAndDestroy());
+    upstream.on("close", drop);
+    client.on("close", drop);
+  }
+
+  /** Writes a frame to the server over every open connection (none: dropped). */
+  inject(frame: Frame): void {
+    for (const { upstream } of this.#links) {
+      if (!upstream.destroyed) upstream.write(encode(frame));
+    }
+  }
+
+  /** Closes the listener and every connection. */
+  async close(): Promise<void> {
+    for (const { client, upstream } of this.#links) {
+      client.destroy();
+      upstream.destroy();
+    }
+    this.#links.clear();
+    if (this.#server.listening) {
+      await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    }
+  }
+}
+
+/** A port on `hostname` that refuses connections (bound, then closed). */
+async function closedPort(hostname: string): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host: hostname, port: 0 }, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Whether a channel is on the network of `text` (its local or server address). */
+function onPreferredNetwork(text: string, endpoint: ChannelEndpoint): boolean {
+  const mask = parseNetworkMask(text);
+  return onNetwork(mask, endpoint.hostname) ||
+    (endpoint.localAddress !== undefined &&
+      onNetwork(mask, endpoint.localAddress));
+}
+
+/** Options for {@linkcode startWrongScada}: the reference options and the break. */
+export interface WrongScadaOptions extends DualChannelClientOptions {
+  /** One of {@linkcode BREAKS}' names. */
+  break: string;
+}
+
+/** A running wrong SCADA client, driven by the contract. */
+export interface WrongScada {
+  /** Handles a `send` or `restart` command. */
+  command(
+    command: { cmd: "send"; id: string; data?: unknown } | { cmd: "restart" },
+  ): Promise<void>;
+  /** Closes it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the reference SCADA client with one behaviour broken; `emit` gets
+ * the contract events it prints.
+ */
+export async function startWrongScada(
+  options: WrongScadaOptions,
+  emit: (event: { event: string; [field: string]: unknown }) => void,
+): Promise<WrongScada> {
+  const broken = options.break;
+  if (!(broken in BREAKS)) {
+    throw new RangeError(
+      `Cannot break "${broken}": expected one of ${
+        Object.keys(BREAKS).join(", ")
+      }`,
+    );
+  }
+  const channels = { ...options.channels };
+  const proxies: Partial<Record<Channel, ChannelProxy>> = {};
+  const proxyBoth = async (
+    hooks: (channel: Channel) => ProxyHooks,
+  ): Promise<void> => {
+    for (const channel of ["A", "B"] as const) {
+      proxies[channel] = await ChannelProxy.start(
+        options.channels[channel],
+        hooks(channel),
+      );
+      channels[channel] = proxies[channel]!.endpoint;
+    }
+  };
+  const settings: Partial<DualChannelClientOptions> = {};
+  const { preferredNetAddr: addr, preferredNetNr: nr } = options;
+  switch (broken) {
+    case "DC-1":
+      channels.B = {
+        ...options.channels.B,
+        port: await closedPort(options.channels.B.hostname),
+      };
+      break;
+    case "DC-2":
+    case "DC-6/switch-back":
+      settings.preferredNetAddr = undefined;
+      settings.preferredNetNr = 1;
+      break;
+    case "DC-3":
+      await proxyBoth((channel) => ({
+        toServer(frame) {
+          if (frame.type === "data") {
+            proxies[channel === "A" ? "B" : "A"]?.inject(frame);
+          }
+          return [frame];
+        },
+      }));
+      break;
+    case "DC-4":
+      await proxyBoth(() => ({
+        toServer(frame, link) {
+          if (frame.type !== "watchdog") return [frame];
+          queueMicrotask(() => link.toClient(frame));
+          return [];
+        },
+      }));
+      break;
+    case "DC-5":
+      await proxyBoth(() => ({
+        toServer(frame, link) {
+          if (frame.type === "data") {
+            queueMicrotask(() => link.toClient({ type: "ack", id: frame.id }));
+          }
+          return [frame];
+        },
+        toClient: (frame) => frame.type === "ack" ? [] : [frame],
+      }));
+      break;
+    case "DC-6":
+      settings.retryMs = NEVER_MS;
+      break;
+    case "DC-7":
+      settings.preferredNetAddr = undefined;
+      settings.preferredNetNr = undefined;
+      break;
+    case "DC-8":
+      settings.preferredNetAddr = undefined;
+      break;
+    case "DC-8/number":
+      settings.preferredNetNr = undefined;
+      break;
+    case "DC-9":
+      if (addr !== undefined && nr !== undefined) {
+        settings.preferredNetAddr = undefined;
+      }
+      break;
+    case "DC-9/both":
+      if (
+        addr !== undefined &&
+        onPreferredNetwork(addr, options.channels.A) &&
+        onPreferredNetwork(addr, options.channels.B)
+      ) {
+        settings.preferredNetAddr = undefined;
+        settings.preferredNetNr = 1;
+      }
+      break;
+    case "DC-10":
+      settings.watchdogTimeoutMs = NEVER_MS;
+      settings.connectTimeoutMs = options.connectTimeoutMs ??
+        options.watchdogTimeoutMs;
+      break;
+  }
+  const { break: _break, ...reference } = options;
+  const client = new DualChannelClient({ ...reference, ...settings, channels });
+  const unsubscribe = client.journal.subscribe((event: JournalEvent) => {
+    if (broken === "DC-5/duplicate" && event.type === "requeued") {
+      for (const id of event.ids as string[]) emit({ event: "deleted", id });
+    }
+    const printed = scadaEvent(event);
+    if (printed) emit(printed);
+  });
+  await client.start();
+  return {
+    async command(command) {
+      if (command.cmd === "restart") return await client.restart();
+      void client.send(command.id, command.data);
+    },
+    async close() {
+      await client.close();
+      unsubscribe();
+      for (const proxy of Object.values(proxies)) await proxy.close();
+    },
+  };
+}
+
+/** Runs the wrong SCADA client by the contract until `{"cmd":"stop"}`. */
+export async function main(args: string[]): Promise<void> {
+  const env = (name: string) => Deno.env.get(name) || undefined;
+  const { values } = parseArgs({
+    args,
+    options: {
+      break: { type: "string" },
+      "host-a": { type: "string", default: env("FT_HOST_A") },
+      "port-a": { type: "string", default: env("FT_PORT_A") },
+      "host-b": { type: "string", default: env("FT_HOST_B") },
+      "port-b": { type: "string", default: env("FT_PORT_B") },
+      "local-a": { type: "string", default: env("FT_LOCAL_A") },
+      "local-b": { type: "string", default: env("FT_LOCAL_B") },
+      "watchdog-period": { type: "string", default: "1s" },
+      "watchdog-timeout": { type: "string", default: "3s" },
+      retry: { type: "string", default: "2s" },
+      "connect-timeout": { type: "string" },
+      "preferred-net-addr": { type: "string" },
+      "preferred-net-nr": { type: "string" },
+      quiet: { type: "boolean", default: false },
+    },
+  });
+  if (
+    !values.break || !values["host-a"] || !values["port-a"] ||
+    !values["host-b"] || !values["port-b"]
+  ) {
+    console.error(
+      `error: expected --break ID (${
+        Object.keys(BREAKS).join(", ")
+      }), --host-a, --port-a, --host-b and --port-b`,
+    );
+    Deno.exit(2);
+  }
+  const endpoint = (host: string, port: string, local?: string) => ({
+    hostname: host,
+    port: Number(port),
+    ...(local ? { localAddress: local } : {}),
+  });
+  const nr = values["preferred-net-nr"] || undefined;
+  const scada = await startWrongScada({
+    break: values.break,
+    channels: {
+      A: endpoint(values["host-a"], values["port-a"], values["local-a"]),
+      B: endpoint(values["host-b"], values["port-b"], values["local-b"]),
+    },
+    watchdogPeriodMs: parseDuration(values["watchdog-period"]),
+    watchdogTimeoutMs: parseDuration(values["watchdog-timeout"]),
+    retryMs: parseDuration(values.retry),
+    ...(values["connect-timeout"]
+      ? { connectTimeoutMs: parseDuration(values["connect-timeout"]) }
+      : {}),
+    preferredNetAddr: values["preferred-net-addr"] || undefined,
+    preferredNetNr: nr === undefined ? undefined : Number(nr),
+  }, (event) => printEvent(event));
+  console.error(`wrong SCADA client: ${values.break}: ${BREAKS[values.break]}`);
+  try {
+    await serveContract({
+      send: (command) => scada.command({ ...command, cmd: "send" }),
+      restart: () => scada.command({ cmd: "restart" }),
+    });
+  } finally {
+    await scada.close();
+  }
+}
+
+if (import.meta.main) await main(Deno.args);
