@@ -31,7 +31,11 @@ export function textReport(
   options: { evidence?: number } = {},
 ): string {
   const lines = [
-    `conformance suite=${result.suite} seed=${result.seed} client=${result.client}`,
+    `conformance suite=${result.suite}${
+      result.codec && result.codec !== "line-json"
+        ? ` codec=${result.codec}`
+        : ""
+    } seed=${result.seed} client=${result.client}`,
     "",
   ];
   for (const kind of ["documented", "interpretation"] as const) {

@@ -22,6 +22,7 @@ import {
   parseFlags,
   parseInteger,
 } from "../core/cli.ts";
+import { CODEC_NAMES } from "../core/codecs.ts";
 import { randomSeed } from "../core/random.ts";
 import { parseDuration } from "../core/units.ts";
 import {
@@ -80,6 +81,8 @@ export interface ConformanceResult {
   client: string;
   /** The run seed: the same seed gives the same fault pattern. */
   seed: number;
+  /** The servers' wire codec. */
+  codec: string;
   /** The timing the checks assumed. */
   timing: Timing;
   /** Wall-clock start, ISO 8601. */
@@ -113,12 +116,40 @@ export interface ConformanceOptions {
   seed?: number;
   /** The client's timing, as far as the checks need it. */
   timing?: Partial<Timing>;
+  /**
+   * The servers' wire codec (default `line-json`; `ruptela`, `teltonika`,
+   * `length-prefixed`): two-servers and failover suites only. Scenarios see
+   * it as `ctx.codec`, a client template as `{codec}`.
+   */
+  codec?: string;
   /** How long one scenario may take (default 30 s, or more for slow timing). */
   scenarioTimeoutMs?: number;
   /** Called as the run goes. */
   onProgress?: (progress: Progress) => void;
   /** The scenarios (default: the built-in ones). */
   scenarios?: readonly Scenario[];
+}
+
+/** The suites whose scenarios run over any codec. */
+const CODEC_SUITES: readonly SuiteName[] = ["two-servers", "failover"];
+
+/** Why `codec` cannot be used for these behaviours, or `undefined` if it can. */
+function codecProblem(
+  codec: string,
+  behaviours: readonly Behaviour[],
+): string | undefined {
+  if (!CODEC_NAMES.includes(codec)) {
+    return `Cannot use codec "${codec}": expected one of ${
+      CODEC_NAMES.join(", ")
+    }`;
+  }
+  const other = behaviours.find((b) => !CODEC_SUITES.includes(b.suite));
+  if (codec !== "line-json" && other) {
+    return `Cannot run ${other.id} over codec ${codec}: the ${other.suite} suite speaks line-json only; other codecs apply to the ${
+      CODEC_SUITES.join(" and ")
+    } suites`;
+  }
+  return undefined;
 }
 
 function countOf(results: ScenarioResult[]): Record<Status, number> {
@@ -163,6 +194,9 @@ export async function runConformance(
       }`,
     );
   }
+  const codec = options.codec ?? "line-json";
+  const problem = codecProblem(codec, wanted);
+  if (problem) throw new RangeError(problem);
   const slowest = Math.max(
     timing.ackTimeoutMs * (timing.resends + 2),
     timing.watchdogTimeoutMs,
@@ -191,6 +225,7 @@ export async function runConformance(
       seed,
       timing,
       timeoutMs,
+      codec,
     });
     results.push(result);
     options.onProgress?.({ type: "done", result, index, total: wanted.length });
@@ -201,6 +236,7 @@ export async function runConformance(
     client: options.client?.name ??
       Object.values(options.clients ?? {}).map((c) => c!.name).join(", "),
     seed,
+    codec,
     timing,
     startedAt,
     durationMs: performance.now() - started,
@@ -214,7 +250,7 @@ async function runOne(
   b: Behaviour,
   client: ClientUnderTest,
   scenarios: readonly Scenario[],
-  options: { seed: number; timing: Timing; timeoutMs: number },
+  options: { seed: number; timing: Timing; timeoutMs: number; codec: string },
 ): Promise<ScenarioResult> {
   const started = performance.now();
   const scenario = scenarios.find((s) => s.id === b.id);
@@ -243,6 +279,7 @@ async function runOne(
     seed: options.seed,
     timing: options.timing,
     signal: controller.signal,
+    codec: options.codec,
   });
   let verdict;
   try {
@@ -295,6 +332,14 @@ export const CONFORMANCE_FLAGS: FlagTable = {
     value: "N",
     default: "random, printed",
     description: "Run seed: the same seed gives the same fault pattern",
+  },
+  codec: {
+    type: "string",
+    value: "NAME",
+    default: "line-json",
+    description: `The servers' wire codec, two-servers and failover suites (${
+      CODEC_NAMES.join(", ")
+    }); the {codec} placeholder`,
   },
   report: {
     type: "string",
@@ -432,11 +477,20 @@ export async function main(args: string[]): Promise<void> {
         throw new CliError(`Invalid --only: ${(error as Error).message}`);
       }
     }
+    const codec = (values.codec as string | undefined) ?? "line-json";
+    const problem = codecProblem(
+      codec,
+      behavioursOf(suite as SuiteName | "all").filter((b) =>
+        !only || only.some((id) => behaviour(id).id === b.id)
+      ),
+    );
+    if (problem) throw new CliError(`Invalid --codec: ${problem}`);
     options = {
       suite: suite as SuiteName | "all",
       seed: flag(values, "seed", parseInteger(0, 0xffffffff)) ?? randomSeed(),
       timing,
       only,
+      codec,
       scenarioTimeoutMs: ms("scenario-timeout"),
       ...(values.reference
         ? { clients: (await import("./reference.ts")).referenceClients() }
@@ -454,7 +508,9 @@ export async function main(args: string[]): Promise<void> {
     Deno.exit(3);
   }
   console.log(
-    `conformance: suite ${options.suite}, seed ${options.seed ?? "(random)"}`,
+    `conformance: suite ${options.suite}, ${
+      options.codec === "line-json" ? "" : `codec ${options.codec}, `
+    }seed ${options.seed ?? "(random)"}`,
   );
   const result = await runConformance(options);
   console.log("\n" + textReport(result));

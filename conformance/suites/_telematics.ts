@@ -1,10 +1,18 @@
 /**
  * What the two-servers and failover scenarios share: IP1 (a primary) and IP2
- * (a secondary) on port 0, the placeholders for the client, and journal
- * queries over what each server received.
+ * (a secondary) on port 0, in the run's codec, the placeholders for the
+ * client, the record data a scenario sends, and journal queries over what
+ * each server received, by the scenario's record ids.
+ *
+ * Over a device protocol (`ruptela`, `teltonika`) the servers do not see the
+ * scenario's ids: they name a record `<imei>:<first timestamp>:<count>`. So
+ * every record is sent with the scenario's IMEI and a timestamp of its own,
+ * and {@linkcode scenarioId} maps the servers' ids back; every comparison of
+ * ids goes through it.
  *
  * @module
  */
+import { createCodec } from "../../core/codecs.ts";
 import type { JournalEvent } from "../../core/journal.ts";
 import type { Faults } from "../../core/faults.ts";
 import { startPrimaryServer } from "../../servers/primary.ts";
@@ -32,6 +40,7 @@ export async function startTelematics(
       name: "ip1",
       port: 0,
       seed: ctx.seed,
+      codec: ctx.codec,
       faults: setup.ip1Faults,
     }),
   );
@@ -41,6 +50,7 @@ export async function startTelematics(
       name: "ip2",
       port: 0,
       seed: ctx.seed,
+      codec: ctx.codec,
       ack: setup.ip2Acks ?? false,
       faults: setup.ip2Faults,
     }),
@@ -50,8 +60,104 @@ export async function startTelematics(
     port1: String(ip1.addr.port),
     ip2: ip2.addr.hostname,
     port2: String(ip2.addr.port),
+    imei: SCENARIO_IMEI,
   };
   return { ip1, ip2, endpoints };
+}
+
+/**
+ * The device's IMEI in every telematics scenario: in each record's `data`,
+ * and the `{imei}` placeholder (a Teltonika device logs in with it).
+ */
+export const SCENARIO_IMEI = "356307042441013";
+
+/** The first record timestamp, in seconds since the epoch (2023-11-14). */
+const FIRST_TIMESTAMP_S = 1_700_000_000;
+
+/**
+ * The device protocols whose servers name records by
+ * `<imei>:<first timestamp>:<count>`, and their timestamp unit (ms per unit).
+ */
+const DEVICE_TIMESTAMP_UNIT_MS: Readonly<Record<string, number>> = {
+  ruptela: 1000, // seconds
+  teltonika: 1, // milliseconds
+};
+
+/** Per scenario: the scenario's record ids by the id the servers know them by. */
+const scenarioIds = new WeakMap<ScenarioContext, Map<string, string>>();
+/** Per scenario: the record data given to each scenario id. */
+const recordsData = new WeakMap<ScenarioContext, Map<string, RecordData>>();
+
+/** The `data` of a record a scenario sends. */
+export interface RecordData {
+  /** The scenario's id, for a reader of the servers' journals. */
+  n: string;
+  /** The device's IMEI ({@linkcode SCENARIO_IMEI}). */
+  imei: string;
+  /**
+   * A timestamp of this record's own, one minute after the previous
+   * record's: seconds since the epoch, milliseconds over `teltonika`.
+   */
+  timestamp: number;
+}
+
+/** Whether the run's codec is a device protocol, whose servers name records themselves. */
+export function isDeviceCodec(ctx: ScenarioContext): boolean {
+  return ctx.codec in DEVICE_TIMESTAMP_UNIT_MS;
+}
+
+/**
+ * The data of record `id` in this scenario: the IMEI and a timestamp
+ * distinct from every other id's (the same for the same id), registering the
+ * id the servers will know it by.
+ */
+export function recordData(ctx: ScenarioContext, id: string): RecordData {
+  let byId = recordsData.get(ctx);
+  if (!byId) recordsData.set(ctx, byId = new Map());
+  const known = byId.get(id);
+  if (known) return known;
+  const unitMs = DEVICE_TIMESTAMP_UNIT_MS[ctx.codec] ?? 1000;
+  const seconds = FIRST_TIMESTAMP_S + 60 * byId.size;
+  const record = {
+    n: id,
+    imei: SCENARIO_IMEI,
+    timestamp: seconds * 1000 / unitMs,
+  };
+  byId.set(id, record);
+  if (isDeviceCodec(ctx)) {
+    let byServerId = scenarioIds.get(ctx);
+    if (!byServerId) scenarioIds.set(ctx, byServerId = new Map());
+    byServerId.set(`${record.imei}:${record.timestamp}:1`, id);
+  }
+  return record;
+}
+
+/**
+ * The scenario's id of a record (or packet) id as a server journalled it:
+ * over a device protocol `<imei>:<timestamp>:1` maps back to the id whose
+ * data carried that timestamp; any other id is the scenario's own. Every
+ * comparison of ids in the telematics scenarios goes through this.
+ */
+export function scenarioId(ctx: ScenarioContext, serverId: unknown): string {
+  const id = String(serverId);
+  return scenarioIds.get(ctx)?.get(id) ?? id;
+}
+
+/**
+ * Whether the run's codec can carry a packet of this kind (`garmin`, ...)
+ * from the client: device protocols have no such packets.
+ */
+export function codecExpressesPacket(
+  ctx: ScenarioContext,
+  kind: string,
+): boolean {
+  const frame = { type: "packet", kind, id: "probe", data: {} };
+  try {
+    return createCodec(ctx.codec, { role: "client" }).encode(frame) !==
+      undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** Frames of a type (and id) a server received, from its journal events. */
@@ -66,7 +172,7 @@ export function received(
     if (e.type !== "frame_in") return false;
     const frame = e.frame as { type?: string; id?: string };
     return types.includes(frame.type ?? "") &&
-      (id === undefined || frame.id === id);
+      (id === undefined || scenarioId(ctx, frame.id) === id);
   });
 }
 
@@ -78,19 +184,30 @@ export function acked(
 ): JournalEvent[] {
   return ctx.events(
     label,
-    (e) => e.type === "ack_sent" && (id === undefined || e.id === id),
+    (e) =>
+      e.type === "ack_sent" &&
+      (id === undefined || scenarioId(ctx, e.id) === id),
   );
 }
 
-/** Sends records `ids` to the client. */
+/**
+ * Sends records (or packets of `kind`) `ids` to the client, each with its
+ * {@linkcode recordData}.
+ */
 export async function sendRecords(
   ctx: ScenarioContext,
   ids: string[],
   kind = "record",
 ): Promise<void> {
   for (const id of ids) {
-    await ctx.send({ cmd: "send", id, kind, data: { n: id } });
+    await ctx.send({ cmd: "send", id, kind, data: recordData(ctx, id) });
   }
+}
+
+/** The scenario's ids of the frames in these `frame_in` events, as text: `r1, r2`. */
+export function idsText(ctx: ScenarioContext, events: JournalEvent[]): string {
+  return events.map((e) => scenarioId(ctx, (e.frame as { id?: string }).id))
+    .join(", ");
 }
 
 /** How long a scenario waits for something that should come soon. */

@@ -10,6 +10,7 @@ import type { Scenario, ScenarioContext, Verdict } from "../scenario.ts";
 import {
   acked,
   firstAck,
+  idsText,
   received,
   recordTrail,
   runsOf,
@@ -52,9 +53,7 @@ async function fo1(ctx: ScenarioContext): Promise<Verdict> {
   if (atIp2.length > 0) {
     return ctx.fail(
       "no record at IP2 while IP1 ACKs every one",
-      `IP2 received ${atIp2.length} frame(s) (${
-        atIp2.map((e) => (e.frame as { id?: string }).id).join(", ")
-      })`,
+      `IP2 received ${atIp2.length} frame(s) (${idsText(ctx, atIp2)})`,
       evidence,
     );
   }
@@ -132,9 +131,7 @@ async function fo2(ctx: ScenarioContext): Promise<Verdict> {
   if (backAtIp1.length > 0) {
     return ctx.fail(
       "every record after the switch at IP2 only",
-      `IP1 still received ${
-        backAtIp1.map((e) => (e.frame as { id?: string }).id).join(", ")
-      }`,
+      `IP1 still received ${idsText(ctx, backAtIp1)}`,
       evidence,
     );
   }
@@ -189,7 +186,7 @@ async function fo3(ctx: ScenarioContext): Promise<Verdict> {
     return ctx.fail(
       "the client to stay on IP2, which ACKs, after IP1 recovered",
       `IP1 received ${
-        backAtIp1.map((e) => (e.frame as { id?: string }).id).join(", ")
+        idsText(ctx, backAtIp1)
       } after the client had switched to IP2`,
       evidence,
     );
@@ -332,9 +329,7 @@ async function fo5(ctx: ScenarioContext): Promise<Verdict> {
   if (toIp2.length > 0) {
     return ctx.fail(
       "records after the restart to go to IP1, which ACKs",
-      `IP2 received ${
-        toIp2.map((e) => (e.frame as { id?: string }).id).join(", ")
-      } after the restart`,
+      `IP2 received ${idsText(ctx, toIp2)} after the restart`,
       evidence,
     );
   }

@@ -7,9 +7,18 @@
  *
  * The reference client is not changed: each break is made around it, by an
  * option, by what this wrapper does with commands and events, or by a small
- * line-JSON proxy put between the client and one server that alters what
- * goes over that link (the runner only sees the servers' side, so to it this
- * is the client's behaviour).
+ * proxy put between the client and one server that alters what goes over
+ * that link (the runner only sees the servers' side, so to it this is the
+ * client's behaviour).
+ *
+ * With `--codec ruptela` (or `teltonika`; add `--device IMEI` for a
+ * Teltonika login) the client speaks that device protocol, and the proxy
+ * decodes what the client sends with the server's side of the codec and
+ * encodes what it forwards with the device's side; what the server sends
+ * back passes as it is. So breaks that only alter the client's frames
+ * (TS-3, TS-4) or need no proxy work over a device codec; TS-2/resend-after-ack
+ * and FO-6, which read the server's ACKs, are refused, and TS-5 and TS-8 cannot
+ * express what they add (packets, padding).
  *
  * ```sh
  * deno run -A tests/wrong_clients/wrong_tracker.ts --break TS-4 \
@@ -28,6 +37,8 @@ import {
 } from "node:net";
 import { parseArgs } from "node:util";
 import { printEvent, serveContract } from "../../clients/_contract.ts";
+import type { Codec, Decoder } from "../../core/codec.ts";
+import { createCodec } from "../../core/codecs.ts";
 import {
   type ItemKind,
   type ServerName,
@@ -62,7 +73,7 @@ export const BREAKS: Readonly<Record<string, string>> = {
     'prints {"event":"deleted"} as soon as a record is first sent, before any ACK',
 };
 
-/** Hooks of a {@linkcode LineProxy}: what to forward instead of a frame. */
+/** Hooks of a {@linkcode FrameProxy}: what to forward instead of a frame. */
 interface ProxyHooks {
   /** A frame from the client to the server: the frames to forward instead. */
   toServer?(frame: Frame): Frame[];
@@ -108,36 +119,58 @@ function rewrite(
   return hook(frame).map((f) => JSON.stringify(f) + "\n").join("");
 }
 
+/** A device codec's two sides, for a proxy between a device and a server. */
+interface DeviceSides {
+  /** Decodes what the device sends. */
+  server: Codec;
+  /** Encodes what the proxy forwards to the server. */
+  client: Codec;
+}
+
 /**
- * A TCP proxy for line JSON between the client and one server, on
- * 127.0.0.1 and a port of its own. Each accepted connection gets its own
- * connection upstream; frames go through the hooks.
+ * A TCP proxy for line JSON (or a device codec) between the client and one
+ * server, on 127.0.0.1 and a port of its own. Each accepted connection gets
+ * its own connection upstream; frames go through the hooks.
  */
-class LineProxy {
+class FrameProxy {
   readonly #server: Server;
   readonly #upstream: { hostname: string; port: number };
   readonly #hooks: ProxyHooks;
+  readonly #device?: DeviceSides;
   readonly #pairs = new Set<Pair>();
   #pending: Frame[] = [];
 
   private constructor(
     upstream: { hostname: string; port: number },
     hooks: ProxyHooks,
+    codec: string,
   ) {
     this.#upstream = upstream;
     this.#hooks = hooks;
+    if (codec !== "line-json") {
+      if (hooks.toClient) {
+        throw new RangeError(
+          `Cannot alter what the server sends over codec ${codec}: this proxy decodes the client's side only`,
+        );
+      }
+      this.#device = {
+        server: createCodec(codec),
+        client: createCodec(codec, { role: "client" }),
+      };
+    }
     this.#server = createServer(
       { noDelay: true },
       (client) => this.#accept(client),
     );
   }
 
-  /** Starts a proxy to `host:port`. */
+  /** Starts a proxy to `host:port` for frames of `codec` (default line JSON). */
   static start(
     upstream: { hostname: string; port: number },
     hooks: ProxyHooks,
-  ): Promise<LineProxy> {
-    const proxy = new LineProxy(upstream, hooks);
+    codec = "line-json",
+  ): Promise<FrameProxy> {
+    const proxy = new FrameProxy(upstream, hooks, codec);
     return new Promise((resolve, reject) => {
       proxy.#server.once("error", reject);
       proxy.#server.listen(
@@ -160,14 +193,23 @@ class LineProxy {
       for (const frame of this.#pending.splice(0)) this.inject(frame);
       client.resume();
     });
-    lines(client, (line) => {
-      if (!upstream.destroyed) {
-        upstream.write(rewrite(line, this.#hooks.toServer));
-      }
-    });
-    lines(upstream, (line) => {
-      if (!client.destroyed) client.write(rewrite(line, this.#hooks.toClient));
-    });
+    if (this.#device) {
+      this.#decodeTo(client, upstream);
+      upstream.on("data", (chunk: Uint8Array) => {
+        if (!client.destroyed) client.write(chunk);
+      });
+    } else {
+      lines(client, (line) => {
+        if (!upstream.destroyed) {
+          upstream.write(rewrite(line, this.#hooks.toServer));
+        }
+      });
+      lines(upstream, (line) => {
+        if (!client.destroyed) {
+          client.write(rewrite(line, this.#hooks.toClient));
+        }
+      });
+    }
     const drop = () => {
       this.#pairs.delete(pair);
       client.destroy();
@@ -179,6 +221,31 @@ class LineProxy {
     client.on("close", drop);
   }
 
+  /**
+   * Device codec: decodes the client's packets, passes them through the
+   * `toServer` hook, and writes what it returns, encoded as the device would.
+   */
+  #decodeTo(client: Socket, upstream: Socket): void {
+    const decoder: Decoder = this.#device!.server.decoder();
+    client.on("data", (chunk: Uint8Array) => {
+      for (const decoded of decoder.push(chunk)) {
+        if (!decoded.frame || upstream.destroyed) continue;
+        const frames = this.#hooks.toServer?.(decoded.frame) ??
+          [decoded.frame];
+        for (const frame of frames) {
+          const bytes = this.#encode(frame);
+          if (bytes) upstream.write(bytes);
+        }
+      }
+    });
+  }
+
+  #encode(frame: Frame): Uint8Array | undefined {
+    return this.#device
+      ? this.#device.client.encode(frame)
+      : encoder.encode(JSON.stringify(frame) + "\n");
+  }
+
   /** The proxy's port. */
   get port(): number {
     return (this.#server.address() as { port: number }).port;
@@ -188,9 +255,9 @@ class LineProxy {
   inject(frame: Frame): void {
     const pairs = [...this.#pairs].filter((p) => !p.upstream.destroyed);
     if (pairs.length === 0) return void this.#pending.push(frame);
-    for (const { upstream } of pairs) {
-      upstream.write(encoder.encode(JSON.stringify(frame) + "\n"));
-    }
+    const bytes = this.#encode(frame);
+    if (!bytes) return;
+    for (const { upstream } of pairs) upstream.write(bytes);
   }
 
   /** Stops accepting: further connections are refused. */
@@ -249,9 +316,12 @@ export async function startWrongTracker(
     ip1: { hostname: options.ip1 ?? "127.0.0.1", port: options.port1 },
     ip2: { hostname: options.ip2 ?? "127.0.0.1", port: options.port2 },
   };
-  const proxies: Partial<Record<ServerName, LineProxy>> = {};
+  const codec = typeof options.codec === "object"
+    ? options.codec.name
+    : options.codec ?? "line-json";
+  const proxies: Partial<Record<ServerName, FrameProxy>> = {};
   const proxy = async (name: ServerName, hooks: ProxyHooks) => {
-    proxies[name] = await LineProxy.start(addrs[name], hooks);
+    proxies[name] = await FrameProxy.start(addrs[name], hooks, codec);
   };
   const resendAfterAck = (name: ServerName) => {
     const sent = new Map<string, Frame>();
@@ -442,6 +512,8 @@ export async function main(args: string[]): Promise<void> {
       resends: { type: "string", default: "0" },
       "reconnect-delay": { type: "string", default: "1s" },
       "connect-timeout": { type: "string", default: "5s" },
+      codec: { type: "string", default: "line-json" },
+      device: { type: "string" },
     },
   });
   if (!values.break || !values.port1 || !values.port2) {
@@ -463,6 +535,8 @@ export async function main(args: string[]): Promise<void> {
     resends: Number(values.resends),
     reconnectDelayMs: parseDuration(values["reconnect-delay"]),
     connectTimeoutMs: parseDuration(values["connect-timeout"]),
+    codec: values.codec,
+    device: values.device,
   }, (event) => printEvent(event));
   console.error(`wrong tracker: ${values.break}: ${BREAKS[values.break]}`);
   try {
