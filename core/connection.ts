@@ -119,7 +119,9 @@ export class Connection {
   #closing?: { how: CloseHow; by: "server" | "peer"; reason: string };
   #closed = false;
   #queue?: Promise<void>;
-  #timers = new Set<ReturnType<typeof setTimeout>>();
+  #timer?: ReturnType<typeof setTimeout>;
+  /** Delayed replies, in order of when they are due. */
+  #delayed: { due: number; send: () => void }[] = [];
   #waitingDrain = false;
   #batch?: (string | Uint8Array)[];
   #paused = false;
@@ -229,11 +231,9 @@ export class Connection {
         ms,
         ...fields,
       });
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer);
+      this.#later(performance.now() + ms, () => {
         for (let i = 0; i < copies; i++) this.#ack(reply, id, fields);
-      }, ms);
-      this.#timers.add(timer);
+      });
       return;
     }
     for (let i = 0; i < copies; i++) this.#ack(reply, id, fields);
@@ -518,8 +518,42 @@ export class Connection {
     this.#host.onClosed(this);
   }
 
+  /**
+   * Runs `send` at `due` (monotonic ms). One timer per connection: replies
+   * due together leave in one write, whatever their number.
+   */
+  #later(due: number, send: () => void): void {
+    const queue = this.#delayed;
+    let at = queue.length;
+    while (at > 0 && queue[at - 1].due > due) at--;
+    queue.splice(at, 0, { due, send });
+    if (at === 0) this.#arm();
+  }
+
+  #arm(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#delayed.length === 0) return;
+    const wait = Math.max(0, this.#delayed[0].due - performance.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      const now = performance.now() + 0.5;
+      let n = 0;
+      while (n < this.#delayed.length && this.#delayed[n].due <= now) n++;
+      const ready = this.#delayed.splice(0, n);
+      this.#batch ??= [];
+      try {
+        for (const entry of ready) entry.send();
+      } finally {
+        this.#flush();
+      }
+      this.#arm();
+    }, wait);
+  }
+
   #clearTimers(): void {
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#delayed = [];
   }
 }
