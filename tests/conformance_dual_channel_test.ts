@@ -13,6 +13,7 @@ import {
   runConformance,
 } from "../conformance/runner.ts";
 import type { Timing } from "../conformance/scenario.ts";
+import { assertWrongClientsFail } from "./_wrong_clients.ts";
 import { BREAKS } from "./wrong_clients/wrong_scada.ts";
 
 /** Short timing, as the reference client's own tests found stable under load. */
@@ -91,51 +92,15 @@ const EXPECTED: Record<string, RegExp> = {
     /drop the alternate . once its watchdogs went unanswered .* stayed open/,
 };
 
-async function pool<T>(
-  items: T[],
-  size: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  const queue = items.slice();
-  await Promise.all(
-    Array.from({ length: size }, async () => {
-      for (let item = queue.shift(); item; item = queue.shift()) {
-        await work(item);
-      }
-    }),
-  );
-}
-
 Deno.test("each wrong SCADA client is marked fail on the behaviour it breaks", async () => {
-  assert.deepEqual(Object.keys(EXPECTED).sort(), Object.keys(BREAKS).sort());
-  const ids = new Set(Object.keys(BREAKS).map((name) => name.split("/")[0]));
-  assert.deepEqual(
-    [...ids].sort(),
-    behavioursOf("dual-channel").map((b) => b.id).sort(),
-    "a wrong client for every DC behaviour",
-  );
-  const wrong: string[] = [];
-  await pool(Object.keys(BREAKS), 3, async (name) => {
-    const id = name.split("/")[0];
-    const result = await runConformance({
-      suite: "dual-channel",
-      only: [id],
-      client: processClient(
-        `${DENO} run -A tests/wrong_clients/wrong_scada.ts --break ${name} ${FLAGS}`,
-      ),
-      seed: SEED,
-      timing: TIMING,
-    });
-    const [verdict] = result.results;
-    if (verdict.status !== "fail" || !EXPECTED[name].test(verdict.summary)) {
-      wrong.push(
-        `--break ${name}: ${verdict.status.toUpperCase()} ${verdict.id} ${verdict.summary} (expected FAIL matching ${
-          EXPECTED[name]
-        })${verdict.stderr ? `\n  stderr: ${verdict.stderr.slice(-400)}` : ""}`,
-      );
-    } else {
-      assert.equal(result.exitCode, 1);
-    }
+  await assertWrongClientsFail({
+    suites: ["dual-channel"],
+    breaks: Object.keys(BREAKS),
+    expected: EXPECTED,
+    command: (name) =>
+      `${DENO} run -A tests/wrong_clients/wrong_scada.ts --break ${name} ${FLAGS}`,
+    timing: TIMING,
+    seed: SEED,
+    parallel: 3,
   });
-  assert.deepEqual(wrong, [], wrong.join("\n"));
 });
