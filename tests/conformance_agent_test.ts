@@ -18,8 +18,8 @@ import { BREAKS } from "./wrong_clients/wrong_agent.ts";
 
 /** Short timing, so the whole file stays fast. */
 const TIMING: Partial<Timing> = {
-  ackTimeoutMs: 200,
-  connectTimeoutMs: 400,
+  ackTimeoutMs: 400,
+  connectTimeoutMs: 800,
   failoverDelayMs: 200,
   failoverRetries: 0,
 };

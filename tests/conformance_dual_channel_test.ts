@@ -84,8 +84,10 @@ const EXPECTED: Record<string, RegExp> = {
     /traffic to move to B, the preferred channel \(PreferredNetAddr 127\.0\.2\.0\) once it worked/,
   "DC-8/number":
     /traffic to move to A, the preferred channel \(PreferredNetNr 1\) once it worked/,
+  // The address (A) must win over the number (B): caught when traffic fails
+  // to move to A, or fails to stay there, whichever the timing shows first.
   "DC-9":
-    /traffic to move to A, the preferred channel \(PreferredNetAddr 127\.0\.1\.0 and PreferredNetNr 2\)/,
+    /traffic to (move to|stay on) A, the preferred channel \(PreferredNetAddr 127\.0\.1\.0 and PreferredNetNr 2\)/,
   "DC-9/both":
     /traffic to move to B, the preferred channel \(PreferredNetAddr 127\.0\.0\.0 and PreferredNetNr 2\)/,
   "DC-10":
