@@ -15,6 +15,8 @@ import {
   FAULT_KINDS,
   type FaultEngine,
   type FaultKind,
+  type Faults,
+  type FaultsPatch,
   FaultsPatchSchema,
   FaultsSchema,
 } from "./faults.ts";
@@ -412,34 +414,33 @@ export function createAdminApp(
     },
   );
 
-  const faultsRoute = (
-    method: "get" | "put" | "patch" | "delete",
-    body?: z.ZodType,
-  ) =>
+  const faultsRoute = (method: "get" | "delete") =>
     createRoute({
       method,
       path: "/faults",
-      ...(body
-        ? {
-          request: {
-            body: {
-              required: true,
-              content: { "application/json": { schema: body } },
-            },
-          },
-        }
-        : {}),
+      responses: { 200: json(FaultsBody, "The faults in force"), ...errors },
+    });
+  const withBody = <T extends z.ZodType>(method: "put" | "patch", schema: T) =>
+    createRoute({
+      method,
+      path: "/faults",
+      request: {
+        body: {
+          required: true,
+          content: { "application/json": { schema } },
+        },
+      },
       responses: { 200: json(FaultsBody, "The faults in force"), ...errors },
     });
 
   app.openapi(faultsRoute("get"), (c) => c.json(server.faults.get(), 200));
-  app.openapi(faultsRoute("put", FaultsBody), async (c) => {
-    server.faults.set(c.req.valid("json" as never));
+  app.openapi(withBody("put", FaultsBody), async (c) => {
+    server.faults.set(c.req.valid("json") as Faults);
     await settle();
     return c.json(server.faults.get(), 200);
   });
-  app.openapi(faultsRoute("patch", FaultsPatchBody), async (c) => {
-    server.faults.patch(c.req.valid("json" as never));
+  app.openapi(withBody("patch", FaultsPatchBody), async (c) => {
+    server.faults.patch(c.req.valid("json") as FaultsPatch);
     await settle();
     return c.json(server.faults.get(), 200);
   });
