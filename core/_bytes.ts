@@ -1,12 +1,13 @@
 /**
- * Byte helpers for the binary device codecs (Ruptela, Teltonika): a buffer
- * for partial reads, a bounds-checked big-endian reader and writer, hex.
+ * Byte helpers for the binary codecs (Ruptela, Teltonika, length-prefixed)
+ * and the connection: a buffer for partial reads, joining byte arrays, a
+ * bounds-checked big-endian reader and writer, hex.
  *
  * Private to `core/`: never re-exported.
  *
  * @module
  */
-import type { Decoded } from "./codec.ts";
+import type { Decoded, Decoder } from "./codec.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -22,34 +23,40 @@ export interface Step {
 }
 
 /**
- * The loop every framed binary decoder shares: buffer the chunks, let `next`
- * look at the bytes from the start of a frame, drop what it used up, skip
- * bytes still owed by a frame too long to keep. `next` returns `undefined`
- * when it needs more bytes.
+ * The decoder loop every framed binary codec shares: buffer the chunks, let
+ * `step` look at the bytes from the start of a frame, drop what it used up,
+ * skip bytes still owed by a frame too long to keep. Subclasses implement
+ * `step`, which returns `undefined` when it needs more bytes.
  */
-export class FrameBuffer {
+export abstract class FramedDecoder implements Decoder {
   #bytes: Uint8Array = EMPTY;
   #skip = 0;
+  #unit: string;
+
+  /** `unit` names a frame of the protocol in the `truncated` error. */
+  constructor(unit = "packet") {
+    this.#unit = unit;
+  }
 
   /** How many bytes are buffered. */
   get pending(): number {
     return this.#bytes.length;
   }
 
-  /** Adds a chunk and runs `next` until it needs more bytes. */
-  push(
-    chunk: Uint8Array,
-    next: (bytes: Uint8Array) => Step | undefined,
-  ): Decoded[] {
+  /** Looks at the bytes from the start of a frame: one step, or `undefined`. */
+  protected abstract step(bytes: Uint8Array): Step | undefined;
+
+  /** Adds a chunk and runs `step` until it needs more bytes. */
+  push(chunk: Uint8Array): Decoded[] {
     if (this.#skip > 0) {
       const skipped = Math.min(this.#skip, chunk.length);
       this.#skip -= skipped;
       chunk = chunk.subarray(skipped);
     }
-    let bytes = this.#bytes.length === 0 ? chunk : concat(this.#bytes, chunk);
+    let bytes = this.#bytes.length === 0 ? chunk : concat([this.#bytes, chunk]);
     const out: Decoded[] = [];
     while (bytes.length > 0) {
-      const step = next(bytes);
+      const step = this.step(bytes);
       if (!step) break;
       if (step.decoded) out.push(step.decoded);
       if (step.consume >= bytes.length) {
@@ -76,17 +83,22 @@ export class FrameBuffer {
       error: {
         code: "truncated",
         message:
-          `Cannot decode ${pending} bytes: the stream ended before the end of the packet`,
+          `Cannot decode ${pending} bytes: the stream ended before the end of the ${this.#unit}`,
       },
     }];
   }
 }
 
-/** Joins two byte arrays. */
-export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
+/** Joins byte arrays into one new array. */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
   return out;
 }
 

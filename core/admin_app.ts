@@ -147,6 +147,10 @@ const errors = {
 // `.openapi` to zod (it depends on import order); a clone made now has it.
 const FaultsBody = FaultsSchema.clone().openapi("Faults");
 const FaultsPatchBody = FaultsPatchSchema.clone().openapi("FaultsPatch");
+const faultsResponses = {
+  200: json(FaultsBody, "The faults in force"),
+  ...errors,
+};
 const HowSchema = z.enum(["fin", "rst", "half-close"]);
 
 /** The query parameters of `GET /journal` and `GET /events`. */
@@ -415,11 +419,7 @@ export function createAdminApp(
   );
 
   const faultsRoute = (method: "get" | "delete") =>
-    createRoute({
-      method,
-      path: "/faults",
-      responses: { 200: json(FaultsBody, "The faults in force"), ...errors },
-    });
+    createRoute({ method, path: "/faults", responses: faultsResponses });
   const withBody = <T extends z.ZodType>(method: "put" | "patch", schema: T) =>
     createRoute({
       method,
@@ -430,7 +430,7 @@ export function createAdminApp(
           content: { "application/json": { schema } },
         },
       },
-      responses: { 200: json(FaultsBody, "The faults in force"), ...errors },
+      responses: faultsResponses,
     });
 
   app.openapi(faultsRoute("get"), (c) => c.json(server.faults.get(), 200));
@@ -458,7 +458,7 @@ export function createAdminApp(
           kind: z.enum(FAULT_KINDS as [FaultKind, ...FaultKind[]]),
         }),
       },
-      responses: { 200: json(FaultsBody, "The faults in force"), ...errors },
+      responses: faultsResponses,
     }),
     async (c) => {
       server.faults.clear(c.req.valid("param").kind);

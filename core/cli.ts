@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { CODEC_NAMES } from "./codecs.ts";
-import { type Faults, FaultsSchema } from "./faults.ts";
+import { type FaultKind, type Faults, FaultsSchema } from "./faults.ts";
 import { parseDuration, parseRate } from "./units.ts";
 
 /** One flag: its type, default and help. */
@@ -301,8 +301,11 @@ export function faultsFromFlags(values: FlagValues): Faults {
     }
     Object.assign(faults, result.data);
   }
-  const dropAck = flag(values, "drop-ack", parseRate);
-  if (dropAck !== undefined) faults.dropAck = { probability: dropAck };
+  const rate = (name: string, kind: FaultKind) => {
+    const probability = flag(values, name, parseRate);
+    if (probability !== undefined) faults[kind] = { probability };
+  };
+  rate("drop-ack", "dropAck");
   const delay = flag(values, "delay-ack", parseDuration);
   const jitter = flag(values, "delay-jitter", parseDuration);
   if (jitter !== undefined && delay === undefined) {
@@ -311,20 +314,11 @@ export function faultsFromFlags(values: FlagValues): Faults {
   if (delay !== undefined) {
     faults.delayAck = { ms: delay, ...(jitter ? { jitterMs: jitter } : {}) };
   }
-  const duplicate = flag(values, "duplicate-ack", parseRate);
-  if (duplicate !== undefined) {
-    faults.duplicateAck = { probability: duplicate };
-  }
-  const corrupt = flag(values, "corrupt-ack", parseRate);
-  if (corrupt !== undefined) faults.corruptAck = { probability: corrupt };
-  const nack = flag(values, "nack-ack", parseRate);
-  if (nack !== undefined) faults.nackAck = { probability: nack };
-  const rejectLogin = flag(values, "reject-login", parseRate);
-  if (rejectLogin !== undefined) {
-    faults.rejectLogin = { probability: rejectLogin };
-  }
-  const reset = flag(values, "reset", parseRate);
-  if (reset !== undefined) faults.reset = { probability: reset };
+  rate("duplicate-ack", "duplicateAck");
+  rate("corrupt-ack", "corruptAck");
+  rate("nack-ack", "nackAck");
+  rate("reject-login", "rejectLogin");
+  rate("reset", "reset");
   if (values.refuse) faults.refuse = {};
   if (values["black-hole"]) faults.blackHole = {};
   if (values.down) faults.down = {};

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Socket } from "node:net";
+import { concat } from "./_bytes.ts";
 import type { Codec, Decoder } from "./codec.ts";
 import {
   CORRUPT_ID_PREFIX,
@@ -75,18 +76,6 @@ function address(host: string | undefined, port: number | undefined): string {
 
 const encoder = new TextEncoder();
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 function corruptId(id: string): string {
   return `${CORRUPT_ID_PREFIX}${id}`;
 }
@@ -125,6 +114,8 @@ export class Connection {
   #waitingDrain = false;
   #batch?: (string | Uint8Array)[];
   #paused = false;
+  /** The fault context of decisions about the whole connection (no id). */
+  readonly #context: FaultContext;
 
   /** Wraps an accepted socket; the server does this, not you. */
   constructor(
@@ -141,6 +132,7 @@ export class Connection {
     this.peer = address(socket.remoteAddress, socket.remotePort);
     this.local = address(socket.localAddress, socket.localPort);
     this.listener = listener;
+    this.#context = this.context();
     socket.setNoDelay(true);
     socket.on("data", (chunk: Uint8Array) => this.#read(chunk));
     socket.on("end", () => this.#ended());
@@ -187,7 +179,7 @@ export class Connection {
    * black-holed or gone. Returns whether it was written.
    */
   send(frame: Frame): boolean {
-    return this.#write(frame, "frame_out", { frame });
+    return this.#write(frame, "frame_out", { conn: this.id, frame });
   }
 
   /**
@@ -247,7 +239,7 @@ export class Connection {
   /** Writes raw bytes (for proxies and device protocols), unless black-holed. */
   writeBytes(bytes: Uint8Array): boolean {
     if (this.#closed || this.#closing || this.#halfClosed) return false;
-    if (this.#host.faults.active("blackHole", this.context())) return false;
+    if (this.#host.faults.active("blackHole", this.#context)) return false;
     if (this.#batch) this.#batch.push(bytes);
     else this.#push(bytes);
     return true;
@@ -307,17 +299,18 @@ export class Connection {
 
   #ack(frame: Frame, id: string, fields: Record<string, unknown>): void {
     const type = frame.type === "nack" ? "nack_sent" : "ack_sent";
-    this.#write(frame, type, { id, frame, ...fields });
+    this.#write(frame, type, { conn: this.id, id, frame, ...fields });
   }
 
+  /** Encodes and writes a frame; `event` is what `type` is journalled with. */
   #write(
     frame: Frame,
     type: string,
-    fields: Record<string, unknown>,
+    event: Record<string, unknown>,
   ): boolean {
     if (this.#closed || this.#closing || this.#halfClosed) return false;
     const journal = this.#host.journal;
-    if (this.#host.faults.active("blackHole", this.context())) {
+    if (this.#host.faults.active("blackHole", this.#context)) {
       journal.append("fault", {
         fault: "blackHole",
         fired: true,
@@ -334,7 +327,7 @@ export class Connection {
       return false;
     }
     this.#framesOut++;
-    journal.append(type, { conn: this.id, ...fields });
+    journal.append(type, event);
     if (this.#batch) this.#batch.push(out);
     else this.#push(typeof out === "string" ? encoder.encode(out) : out);
     return true;
@@ -419,20 +412,18 @@ export class Connection {
     this.#framesIn++;
     this.#host.journal.append("frame_in", { conn: this.id, frame });
     const closeAfter = this.#host.faults.rule("closeAfter");
-    if (
-      closeAfter && this.#framesIn >= closeAfter.frames &&
-      this.#host.faults.active("closeAfter", this.context())
-    ) {
+    const closing = closeAfter !== undefined &&
+      this.#framesIn >= closeAfter.frames &&
+      this.#host.faults.active("closeAfter", this.#context);
+    if (closing) {
       this.#host.journal.append("fault", {
         fault: "closeAfter",
         fired: true,
         conn: this.id,
       });
-      this.#handle(frame, reply, handled);
-      this.close(closeAfter.how ?? "fin", "fault:closeAfter");
-      return;
     }
     this.#handle(frame, reply, handled);
+    if (closing) this.close(closeAfter.how ?? "fin", "fault:closeAfter");
   }
 
   /**
@@ -468,7 +459,7 @@ export class Connection {
   #answer(reply: Frame): void {
     if (
       reply.type === "login_ack" && reply.accepted !== false &&
-      this.#host.faults.decide("rejectLogin", this.context())
+      this.#host.faults.decide("rejectLogin", this.#context)
     ) {
       reply = { ...reply, accepted: false };
     }

@@ -195,8 +195,6 @@ export interface FaultContext {
   id?: string;
 }
 
-type RuleLike = FaultRule;
-
 /** Options for {@linkcode FaultEngine}. */
 export interface FaultEngineOptions {
   /** The stream every decision draws from (one derived stream per kind and connection). */
@@ -227,7 +225,8 @@ export class FaultEngine {
   #faults: Faults = {};
   #random: SeededRandom;
   #journal: Journal;
-  #streams = new Map<string, SeededRandom>();
+  /** Decision streams by kind, then connection. */
+  #streams = new Map<FaultKind, Map<number, SeededRandom>>();
   #counts = new Map<FaultKind, number>();
   #timers = new Map<FaultKind, ReturnType<typeof setTimeout>>();
   #listeners = new Set<(faults: Faults) => void>();
@@ -286,7 +285,7 @@ export class FaultEngine {
    * connection when one is given.
    */
   active(kind: FaultKind, context?: FaultContext): boolean {
-    const rule = this.#faults[kind] as RuleLike | undefined;
+    const rule = this.#faults[kind] as FaultRule | undefined;
     if (!rule) return false;
     return !context || targets(rule, context);
   }
@@ -298,7 +297,7 @@ export class FaultEngine {
    * this connection.
    */
   decide(kind: FaultKind, context: FaultContext): boolean {
-    const rule = this.#faults[kind] as RuleLike | undefined;
+    const rule = this.#faults[kind] as FaultRule | undefined;
     if (!rule || !targets(rule, context)) return false;
     const count = (this.#counts.get(kind) ?? 0) + 1;
     this.#counts.set(kind, count);
@@ -330,11 +329,12 @@ export class FaultEngine {
   }
 
   #stream(kind: FaultKind, conn: number): SeededRandom {
-    const key = `${kind}/conn-${conn}`;
-    let stream = this.#streams.get(key);
+    let streams = this.#streams.get(kind);
+    if (!streams) this.#streams.set(kind, streams = new Map());
+    let stream = streams.get(conn);
     if (!stream) {
-      stream = this.#random.derive(key);
-      this.#streams.set(key, stream);
+      stream = this.#random.derive(`${kind}/conn-${conn}`);
+      streams.set(conn, stream);
     }
     return stream;
   }
@@ -342,13 +342,11 @@ export class FaultEngine {
   #apply(next: Faults, touched: Set<FaultKind>): void {
     for (const kind of touched) {
       this.#counts.delete(kind);
-      for (const key of this.#streams.keys()) {
-        if (key.startsWith(`${kind}/`)) this.#streams.delete(key);
-      }
+      this.#streams.delete(kind);
       const timer = this.#timers.get(kind);
       if (timer !== undefined) clearTimeout(timer);
       this.#timers.delete(kind);
-      const forMs = (next[kind] as RuleLike | undefined)?.window?.forMs;
+      const forMs = (next[kind] as FaultRule | undefined)?.window?.forMs;
       if (forMs !== undefined) {
         this.#timers.set(
           kind,
@@ -366,7 +364,7 @@ export class FaultEngine {
   }
 }
 
-function targets(rule: RuleLike, context: FaultContext): boolean {
+function targets(rule: FaultRule, context: FaultContext): boolean {
   const target = rule.target;
   if (!target) return true;
   if (target.conn !== undefined && target.conn !== context.conn) return false;

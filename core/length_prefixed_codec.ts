@@ -5,12 +5,12 @@
  *
  * @module
  */
+import { FramedDecoder, type Step } from "./_bytes.ts";
 import {
   checkFrame,
   type Codec,
   type CodecOptions,
   type Decoded,
-  type Decoder,
   DEFAULT_MAX_FRAME_BYTES,
 } from "./codec.ts";
 import type { Frame } from "./frame.ts";
@@ -18,77 +18,48 @@ import type { Frame } from "./frame.ts";
 const HEADER = 4;
 const encoder = new TextEncoder();
 
-class LengthPrefixedDecoder implements Decoder {
+class LengthPrefixedDecoder extends FramedDecoder {
   #max: number;
-  #buffer = new Uint8Array(0);
-  #skip = 0;
   #text = new TextDecoder("utf-8", { fatal: true });
 
   constructor(max: number) {
+    super("frame");
     this.#max = max;
   }
 
-  get pending(): number {
-    return this.#buffer.length;
-  }
-
-  push(chunk: Uint8Array): Decoded[] {
-    if (this.#skip > 0) {
-      const skipped = Math.min(this.#skip, chunk.length);
-      this.#skip -= skipped;
-      chunk = chunk.subarray(skipped);
-    }
-    let buffer = this.#buffer.length === 0
-      ? chunk
-      : concat(this.#buffer, chunk);
-    const out: Decoded[] = [];
-    while (buffer.length >= HEADER) {
-      const view = new DataView(buffer.buffer, buffer.byteOffset, HEADER);
-      const length = view.getUint32(0);
-      if (length === 0) {
-        out.push({
+  /** Cuts one frame off the front; a frame over the limit is skipped. */
+  protected step(bytes: Uint8Array): Step | undefined {
+    if (bytes.length < HEADER) return undefined;
+    const length = new DataView(bytes.buffer, bytes.byteOffset, HEADER)
+      .getUint32(0);
+    if (length === 0) {
+      return {
+        consume: HEADER,
+        decoded: {
           error: {
             code: "invalid_frame",
             message: "Cannot decode frame: its length is 0",
           },
-        });
-        buffer = buffer.subarray(HEADER);
-        continue;
-      }
-      if (length > this.#max) {
-        out.push({
+        },
+      };
+    }
+    if (length > this.#max) {
+      return {
+        consume: HEADER + length,
+        decoded: {
           error: {
             code: "frame_too_long",
             message:
               `Cannot accept frame of ${length} bytes: longer than the limit of ${this.#max} bytes`,
           },
-        });
-        const available = buffer.length - HEADER;
-        const skipped = Math.min(length, available);
-        this.#skip = length - skipped;
-        buffer = buffer.subarray(HEADER + skipped);
-        continue;
-      }
-      if (buffer.length < HEADER + length) break;
-      out.push(this.#decode(buffer.subarray(HEADER, HEADER + length)));
-      buffer = buffer.subarray(HEADER + length);
+        },
+      };
     }
-    this.#buffer = buffer.length === 0 ? new Uint8Array(0) : buffer.slice();
-    return out;
-  }
-
-  end(): Decoded[] {
-    const pending = this.#buffer.length + this.#skip;
-    this.#buffer = new Uint8Array(0);
-    this.#skip = 0;
-    if (pending === 0) return [];
-    return [{
-      error: {
-        code: "truncated",
-        message:
-          `Cannot decode ${pending} bytes: the stream ended before the end of the frame`,
-      },
-    }];
+    if (bytes.length < HEADER + length) return undefined;
+    return {
+      consume: HEADER + length,
+      decoded: this.#decode(bytes.subarray(HEADER, HEADER + length)),
+    };
   }
 
   #decode(bytes: Uint8Array): Decoded {
@@ -116,13 +87,6 @@ class LengthPrefixedDecoder implements Decoder {
       };
     }
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /**

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { concat } from "./_bytes.ts";
 import {
   checkFrame,
   type Codec,
@@ -160,13 +161,8 @@ class LineJsonDecoder implements Decoder {
 
   #take(last: Uint8Array): Uint8Array {
     if (this.#parts.length === 0) return last;
-    const whole = new Uint8Array(this.#pending + last.length);
-    let offset = 0;
-    for (const part of this.#parts) {
-      whole.set(part, offset);
-      offset += part.length;
-    }
-    whole.set(last, offset);
+    this.#parts.push(last);
+    const whole = concat(this.#parts);
     this.#parts = [];
     this.#pending = 0;
     return whole;

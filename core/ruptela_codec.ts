@@ -28,7 +28,7 @@
 import {
   failure,
   field,
-  FrameBuffer,
+  FramedDecoder,
   fromHex,
   isObject,
   Reader,
@@ -41,7 +41,6 @@ import {
   type CodecOptions,
   type CodecRole,
   type Decoded,
-  type Decoder,
   DEFAULT_MAX_FRAME_BYTES,
 } from "./codec.ts";
 import { crc16Kermit } from "./crc16.ts";
@@ -368,26 +367,18 @@ function decodeReply(body: Uint8Array): Decoded {
   };
 }
 
-class RuptelaDecoder implements Decoder {
-  #buffer = new FrameBuffer();
+class RuptelaDecoder extends FramedDecoder {
   #next: (bytes: Uint8Array) => Step | undefined;
 
   constructor(role: CodecRole, max: number) {
+    super();
     this.#next = role === "client"
       ? (bytes) => packetStep(bytes, CLIENT_MIN, max, decodeReply)
       : (bytes) => packetStep(bytes, SERVER_MIN, max, decodeDevicePacket);
   }
 
-  get pending(): number {
-    return this.#buffer.pending;
-  }
-
-  push(chunk: Uint8Array): Decoded[] {
-    return this.#buffer.push(chunk, this.#next);
-  }
-
-  end(): Decoded[] {
-    return this.#buffer.end();
+  protected step(bytes: Uint8Array): Step | undefined {
+    return this.#next(bytes);
   }
 }
 

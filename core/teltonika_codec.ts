@@ -28,7 +28,7 @@
 import {
   failure,
   field,
-  FrameBuffer,
+  FramedDecoder,
   fromHex,
   isObject,
   Reader,
@@ -40,7 +40,6 @@ import {
   type Codec,
   type CodecOptions,
   type Decoded,
-  type Decoder,
   DEFAULT_MAX_FRAME_BYTES,
 } from "./codec.ts";
 import { crc16Arc } from "./crc16.ts";
@@ -200,29 +199,16 @@ function decodeAvl(imei: string, data: Uint8Array): Decoded {
   }
 }
 
-class TeltonikaServerDecoder implements Decoder {
-  #buffer = new FrameBuffer();
+class TeltonikaServerDecoder extends FramedDecoder {
   #max: number;
   #imei?: string;
-  #next = (bytes: Uint8Array): Step | undefined => this.#step(bytes);
 
   constructor(max: number) {
+    super();
     this.#max = max;
   }
 
-  get pending(): number {
-    return this.#buffer.pending;
-  }
-
-  push(chunk: Uint8Array): Decoded[] {
-    return this.#buffer.push(chunk, this.#next);
-  }
-
-  end(): Decoded[] {
-    return this.#buffer.end();
-  }
-
-  #step(bytes: Uint8Array): Step | undefined {
+  protected step(bytes: Uint8Array): Step | undefined {
     if (bytes[0] === 0xff) {
       return {
         consume: 1,
@@ -320,24 +306,10 @@ class TeltonikaServerDecoder implements Decoder {
   }
 }
 
-class TeltonikaClientDecoder implements Decoder {
-  #buffer = new FrameBuffer();
+class TeltonikaClientDecoder extends FramedDecoder {
   #loggedIn = false;
-  #next = (bytes: Uint8Array): Step | undefined => this.#step(bytes);
 
-  get pending(): number {
-    return this.#buffer.pending;
-  }
-
-  push(chunk: Uint8Array): Decoded[] {
-    return this.#buffer.push(chunk, this.#next);
-  }
-
-  end(): Decoded[] {
-    return this.#buffer.end();
-  }
-
-  #step(bytes: Uint8Array): Step | undefined {
+  protected step(bytes: Uint8Array): Step | undefined {
     if (!this.#loggedIn) {
       const answer = bytes[0];
       if (answer > 1) {

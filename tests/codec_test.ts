@@ -38,7 +38,13 @@ for (const codec of [lineJsonCodec(), lengthPrefixedCodec()]) {
     const decoder = codec.decoder();
     const bytes = codec.encode({ type: "record", id: "r1" })!;
     assert.deepEqual(decoder.push(bytes.subarray(0, 5)), []);
-    assert.deepEqual(decoder.end().map((r) => r.error?.code), ["truncated"]);
+    const ended = decoder.end();
+    assert.deepEqual(ended.map((r) => r.error?.code), ["truncated"]);
+    const unit = codec.name === "line-json" ? "line" : "frame";
+    assert.equal(
+      ended[0].error?.message,
+      `Cannot decode 5 bytes: the stream ended before the end of the ${unit}`,
+    );
   });
 
   Deno.test(`${codec.name} codec rejects oversized frames and goes on`, () => {

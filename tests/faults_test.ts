@@ -101,3 +101,23 @@ Deno.test("FaultEngine removes a fault set for a duration when it expires", asyn
   assert.equal(faults.active("refuse"), false);
   faults.dispose();
 });
+
+Deno.test("FaultEngine restarts a kind's streams when that kind is set again, not another's", () => {
+  const { faults } = engine();
+  const draw = (kind: "dropAck" | "duplicateAck", conn: number) =>
+    Array.from(
+      { length: 50 },
+      (_, i) => faults.decide(kind, at(conn, `r${i}`)),
+    );
+  faults.set({
+    dropAck: { probability: 0.5 },
+    duplicateAck: { probability: 0.5 },
+  });
+  const drop1 = draw("dropAck", 1);
+  const drop2 = draw("dropAck", 2);
+  const duplicate = draw("duplicateAck", 1);
+  faults.patch({ dropAck: { probability: 0.5 } });
+  assert.deepEqual(draw("dropAck", 1), drop1);
+  assert.deepEqual(draw("dropAck", 2), drop2);
+  assert.notDeepEqual(draw("duplicateAck", 1), duplicate);
+});

@@ -195,6 +195,23 @@ Deno.test("TcpServer survives bad input and loses nothing it already received", 
   assert.deepEqual(await peer.next(timeout()), { type: "ack", id: "still" });
 });
 
+Deno.test("TcpServer journals each reply with its connection, id and frame", async () => {
+  await using primary = await startPrimaryServer({ port: 0 });
+  await using peer = await connectPeer(primary.addr);
+  peer.send({ type: "record", id: "r1" });
+  assert.deepEqual(await peer.next(timeout()), { type: "ack", id: "r1" });
+  peer.write("not json\n");
+  assert.equal((await peer.next(timeout())).type, "error");
+  const [conn] = primary.connections().map((c) => c.id);
+  const [ack] = primary.journal.query({ type: "ack_sent" });
+  assert.equal(ack.conn, conn);
+  assert.equal(ack.id, "r1");
+  assert.deepEqual(ack.frame, { type: "ack", id: "r1" });
+  const [error] = primary.journal.query({ type: "frame_out" });
+  assert.equal(error.conn, conn);
+  assert.equal((error.frame as { type: string }).type, "error");
+});
+
 Deno.test("TcpServer closes a connection after too many bad frames in a row", async () => {
   await using primary = await startPrimaryServer({ port: 0, maxBadFrames: 3 });
   const peer = await connectPeer(primary.addr);
@@ -215,6 +232,8 @@ Deno.test("TcpServer closeAfter fault closes after N frames", async () => {
   peer.send({ type: "record", id: "r1" });
   peer.send({ type: "record", id: "r2" });
   assert.equal(await peer.ended, "rst");
+  // The Nth frame is still handled (journalled as ACKed) before the close.
+  assert.equal(primary.journal.query({ type: "ack_sent", id: "r2" }).length, 1);
 });
 
 Deno.test("TcpServer writes the journal to a file with --journal-file", async () => {
