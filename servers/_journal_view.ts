@@ -35,23 +35,23 @@ import {
  */
 export class JournalView extends Journal {
   /** The journal this view writes into. */
-  readonly shared: Journal;
+  readonly #shared: Journal;
   /** The fields stamped on every event appended through this view. */
-  readonly fields: Readonly<Record<string, unknown>>;
+  readonly #fields: Readonly<Record<string, unknown>>;
   #counts = new Map<string, number>();
   #since = 0;
 
   /** Makes a view of `shared` that stamps and selects by `fields`. */
   constructor(shared: Journal, fields: Record<string, unknown>) {
     super({ server: shared.server, capacity: 1 });
-    this.shared = shared;
-    this.fields = { ...fields };
+    this.#shared = shared;
+    this.#fields = { ...fields };
   }
 
   /** Whether an event belongs to this view (and was not cleared from it). */
-  owns(event: JournalEvent): boolean {
+  #owns(event: JournalEvent): boolean {
     if (event.seq <= this.#since) return false;
-    for (const [key, value] of Object.entries(this.fields)) {
+    for (const [key, value] of Object.entries(this.#fields)) {
       if (event[key] !== value) return false;
     }
     return true;
@@ -59,7 +59,7 @@ export class JournalView extends Journal {
 
   /** The `seq` of the shared journal's newest event. */
   override get lastSeq(): number {
-    return this.shared.lastSeq;
+    return this.#shared.lastSeq;
   }
 
   /** How many events of this view the shared ring holds. */
@@ -73,7 +73,7 @@ export class JournalView extends Journal {
     fields: Record<string, unknown> = {},
   ): JournalEvent {
     this.#counts.set(type, (this.#counts.get(type) ?? 0) + 1);
-    return this.shared.append(type, { ...fields, ...this.fields });
+    return this.#shared.append(type, { ...fields, ...this.#fields });
   }
 
   /** How many events of each type were appended through this view. */
@@ -83,25 +83,27 @@ export class JournalView extends Journal {
 
   /** This view's events, oldest first. */
   override events(): JournalEvent[] {
-    return this.shared.events().filter((event) => this.owns(event));
+    return this.#shared.events().filter((event) => this.#owns(event));
   }
 
   /** This view's events that pass a query, oldest first. */
   override query(query: JournalQuery = {}): JournalEvent[] {
     const { limit, ...filter } = query;
-    const found = this.shared.query(filter).filter((event) => this.owns(event));
+    const found = this.#shared.query(filter).filter((event) =>
+      this.#owns(event)
+    );
     return limit !== undefined ? found.slice(-limit) : found;
   }
 
   /** Hides the events kept so far from this view (the shared ring keeps them). */
   override clear(): void {
-    this.#since = this.shared.lastSeq;
+    this.#since = this.#shared.lastSeq;
   }
 
   /** Calls `listener` with every new event of this view. */
   override subscribe(listener: (event: JournalEvent) => void): () => void {
-    return this.shared.subscribe((event) => {
-      if (this.owns(event)) listener(event);
+    return this.#shared.subscribe((event) => {
+      if (this.#owns(event)) listener(event);
     });
   }
 
@@ -110,19 +112,19 @@ export class JournalView extends Journal {
     predicate: (event: JournalEvent) => boolean,
     options: WaitOptions = {},
   ): Promise<JournalEvent> {
-    return this.shared.waitFor(
-      (event) => this.owns(event) && predicate(event),
+    return this.#shared.waitFor(
+      (event) => this.#owns(event) && predicate(event),
       options,
     );
   }
 
   /** Flushes the shared journal. */
   override flush(): Promise<void> {
-    return this.shared.flush();
+    return this.#shared.flush();
   }
 
   /** Flushes the shared journal; it stays open for its other users. */
   override close(): Promise<void> {
-    return this.shared.flush();
+    return this.#shared.flush();
   }
 }

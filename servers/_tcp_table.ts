@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { hostPort } from "../core/admin_server.ts";
 
 /** TCP states as `/proc/net/tcp` numbers them. */
 export const TCP_STATE = {
@@ -32,11 +33,11 @@ export interface TcpTableEntry {
  * IPv4 (and IPv4-mapped IPv6) as `4:<8 hex>:<port>`, IPv6 as
  * `6:<32 hex>:<port>`. Returns `undefined` when it cannot be parsed.
  */
-export function addressKey(hostPort: string): string | undefined {
-  const colon = hostPort.lastIndexOf(":");
+export function addressKey(address: string): string | undefined {
+  const colon = address.lastIndexOf(":");
   if (colon < 0) return undefined;
-  let host = hostPort.slice(0, colon);
-  const port = Number(hostPort.slice(colon + 1));
+  let host = address.slice(0, colon);
+  const port = Number(address.slice(colon + 1));
   if (!Number.isInteger(port)) return undefined;
   if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
   const hex = host.includes(":") ? ipv6Hex(host) : ipv4Hex(host);
@@ -144,9 +145,7 @@ export function acceptQueue(
   hostname: string,
   port: number,
 ): { queued: number } | undefined {
-  const local = addressKey(
-    `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`,
-  );
+  const local = addressKey(hostPort(hostname, port));
   if (local === undefined) return undefined;
   const table = readTcpTable();
   if (!table) return undefined;

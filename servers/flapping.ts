@@ -25,7 +25,7 @@
  */
 import { connect, type Socket } from "node:net";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { createAdminApp } from "../core/admin_app.ts";
+import { createAdminApp, ErrorSchema } from "../core/admin_app.ts";
 import { CliError, flag } from "../core/cli.ts";
 import type { Codec } from "../core/codec.ts";
 import type { Connection } from "../core/connection.ts";
@@ -425,11 +425,7 @@ export class FlappingServer extends TcpServer {
         responses: {
           ...status("The state is in force; a new period started"),
           400: {
-            content: {
-              "application/json": {
-                schema: z.object({ error: z.string(), message: z.string() }),
-              },
-            },
+            content: { "application/json": { schema: ErrorSchema } },
             description: "The request was invalid; nothing changed",
           },
         },
@@ -675,11 +671,12 @@ export class FlappingServer extends TcpServer {
 const FlapStateSchema = z.enum(["up", "down"]).openapi({
   description: "up or down",
 });
+const DownModeSchema = z.enum(DOWN_MODES as [DownMode, ...DownMode[]]);
 const RangeSchema = z.object({ min: z.number(), max: z.number() });
 const FlapStatusSchema = z.object({
   state: FlapStateSchema,
   paused: z.boolean(),
-  downMode: z.enum(["refuse", "reset", "black-hole"]),
+  downMode: DownModeSchema,
   nextState: FlapStateSchema,
   nextMs: z.number(),
   nextAt: z.number().nullable(),
@@ -688,7 +685,7 @@ const FlapStatusSchema = z.object({
   schedule: z.object({
     up: RangeSchema,
     down: RangeSchema,
-    downMode: z.enum(["refuse", "reset", "black-hole"]),
+    downMode: DownModeSchema,
     startState: FlapStateSchema,
   }),
   target: z.string().optional(),
@@ -796,9 +793,7 @@ export function main(args: string[]): Promise<void> {
             `Invalid --${bad}: it does not apply with --target (a proxy forwards raw bytes undecoded)`,
           );
         }
-        const used = FRAME_FAULTS.find((kind) =>
-          (faults as Faults)[kind] !== undefined
-        );
+        const used = FRAME_FAULTS.find((kind) => faults[kind] !== undefined);
         if (used) {
           throw new CliError(
             `Invalid --faults: ${used} does not apply with --target (a proxy forwards raw bytes undecoded)`,

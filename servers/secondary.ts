@@ -19,7 +19,7 @@
  * @module
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { createAdminApp } from "../core/admin_app.ts";
+import { createAdminApp, ErrorSchema } from "../core/admin_app.ts";
 import type { Connection } from "../core/connection.ts";
 import type { Frame } from "../core/frame.ts";
 import { runServerCli } from "../core/server_cli.ts";
@@ -256,13 +256,6 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
 });
 
-const ErrorBody = z.object({
-  error: z.string(),
-  message: z.string(),
-  issues: z.array(z.object({ path: z.string(), message: z.string() }))
-    .optional(),
-});
-
 const ReceivedRecordSchema = z.object({
   n: z.number(),
   time: z.number(),
@@ -311,7 +304,7 @@ function secondaryAdminApp(server: SecondaryServer): OpenAPIHono {
           }),
           "Records and packets received, oldest first; total counts every one since the last clear",
         ),
-        400: json(ErrorBody, "The query was invalid"),
+        400: json(ErrorSchema, "The query was invalid"),
       },
     }),
     (c) => {

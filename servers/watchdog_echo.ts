@@ -29,6 +29,7 @@ import {
   addJournalRoutes,
   createAdminApp,
   createApiApp,
+  ErrorSchema,
 } from "../core/admin_app.ts";
 import { serveAdmin } from "../core/admin_server.ts";
 import {
@@ -370,7 +371,7 @@ export class WatchdogEchoServer implements AsyncDisposable {
 }
 
 const ChannelParam = z.object({
-  channel: z.enum(["A", "B"]).openapi({
+  channel: z.enum(CHANNELS as [Channel, ...Channel[]]).openapi({
     param: { name: "channel", in: "path" },
     description: "The channel: A or B",
   }),
@@ -382,7 +383,6 @@ const jsonBody = <T extends z.ZodType>(schema: T, description: string) => ({
 });
 
 const AnyObject = z.record(z.string(), z.unknown());
-const ErrorBody = z.object({ error: z.string(), message: z.string() });
 
 function watchdogEchoAdminApp(server: WatchdogEchoServer): OpenAPIHono {
   const app = createApiApp();
@@ -439,7 +439,7 @@ function watchdogEchoAdminApp(server: WatchdogEchoServer): OpenAPIHono {
         request: { params: ChannelParam, query },
         responses: {
           200: jsonBody(AnyObject, "The channel's state after the change"),
-          400: jsonBody(ErrorBody, "The request was invalid"),
+          400: jsonBody(ErrorSchema, "The request was invalid"),
         },
       }),
       async (c) => {
