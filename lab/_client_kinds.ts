@@ -10,10 +10,13 @@ import { DualChannelClient } from "../clients/dual_channel.ts";
 import { FailoverAgent } from "../clients/failover_agent.ts";
 import { TwoServersClient } from "../clients/two_servers.ts";
 import {
+  addressOf,
   type ClientKind,
+  type ClientStartContext,
   CodecNameSchema,
   type LabClient,
   type LabIssue,
+  serverOf,
 } from "./_kind.ts";
 import { frontsOf } from "./_server_kinds.ts";
 import type { Channel } from "../servers/watchdog_echo.ts";
@@ -33,16 +36,46 @@ const TRAFFIC_FIELDS = {
   codec: CodecNameSchema.optional(),
 };
 
-/** Runs `tick` every `everyMs` until stopped. */
-function every(everyMs: number, tick: () => void): () => void {
+/** A started reference client, as {@linkcode trafficClient} feeds it. */
+interface Fed {
+  /** How many items wait unacknowledged. */
+  queued(): number;
+  /** Hands it the next item. */
+  send(): void;
+  /** What it is doing now, for the dashboard. */
+  state(): { summary: string } & Record<string, unknown>;
+  /** Stops it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Feeds a started client an item every `everyMs` (the entry's, else the
+ * lab's) while fewer than `maxQueued` (default 50) wait; closing stops the
+ * feed, then the client.
+ */
+function trafficClient(
+  kind: string,
+  config: Record<string, unknown>,
+  context: ClientStartContext,
+  client: Fed,
+): Promise<LabClient> {
+  const maxQueued = (config.maxQueued as number | undefined) ?? 50;
   const timer = setInterval(() => {
     try {
-      tick();
+      if (client.queued() < maxQueued) client.send();
     } catch {
       // A client that refuses an item says so in its journal.
     }
-  }, everyMs);
-  return () => clearInterval(timer);
+  }, (config.everyMs as number | undefined) ?? context.everyMs);
+  return Promise.resolve({
+    name: context.name,
+    kind,
+    state: () => client.state(),
+    async close() {
+      clearInterval(timer);
+      await client.close();
+    },
+  });
 }
 
 const TELEMATICS_SERVERS = ["primary", "secondary", "flapping", "silent"];
@@ -82,13 +115,8 @@ const twoServers: ClientKind = {
   ],
   start(config, context) {
     const names = { ip1: config.ip1 as string, ip2: config.ip2 as string };
-    const address = (name: string) => {
-      const found = context.servers.get(name)?.addresses()[0];
-      if (!found) throw new Error(`Cannot find server "${name}"`);
-      return found;
-    };
-    const ip1 = address(names.ip1);
-    const ip2 = address(names.ip2);
+    const ip1 = addressOf(context.servers, names.ip1);
+    const ip2 = addressOf(context.servers, names.ip2);
     const client = new TwoServersClient({
       ip1: ip1.hostname,
       port1: ip1.port,
@@ -104,18 +132,12 @@ const twoServers: ClientKind = {
       journal: context.journal,
     });
     client.start();
-    const maxQueued = (config.maxQueued as number | undefined) ?? 50;
-    const stop = every(
-      (config.everyMs as number | undefined) ?? context.everyMs,
-      () => {
-        if (client.memory.length >= maxQueued) return;
+    return trafficClient("two-servers", config, context, {
+      queued: () => client.memory.length,
+      send() {
         const id = context.nextId();
         client.send({ id, data: { from: context.name, at: Date.now() } });
       },
-    );
-    const lab: LabClient = {
-      name: context.name,
-      kind: "two-servers",
       state() {
         const state = client.state();
         return {
@@ -128,12 +150,8 @@ const twoServers: ClientKind = {
           queued: state.memory.length,
         };
       },
-      async close() {
-        stop();
-        await client.close();
-      },
-    };
-    return Promise.resolve(lab);
+      close: () => client.close(),
+    });
   },
 };
 
@@ -172,8 +190,7 @@ const dualChannel: ClientKind = {
     kinds: ["watchdog-echo"],
   }],
   start(config, context) {
-    const server = context.servers.get(config.server as string);
-    if (!server) throw new Error(`Cannot find server "${config.server}"`);
+    const server = serverOf(context.servers, config.server as string);
     const endpoint = (channel: Channel, local: unknown) => {
       const address = server.addresses().find((a) => a.label === channel);
       if (!address) throw new Error(`Cannot find channel ${channel}`);
@@ -204,18 +221,12 @@ const dualChannel: ClientKind = {
       journal: context.journal,
     });
     client.start();
-    const maxQueued = (config.maxQueued as number | undefined) ?? 50;
-    const stop = every(
-      (config.everyMs as number | undefined) ?? context.everyMs,
-      () => {
-        if (client.state().pending.length >= maxQueued) return;
+    return trafficClient("dual-channel", config, context, {
+      queued: () => client.state().pending.length,
+      send() {
         client.send(context.nextId(), { from: context.name, at: Date.now() })
           .catch(() => {});
       },
-    );
-    const lab: LabClient = {
-      name: context.name,
-      kind: "dual-channel",
       state() {
         const state = client.state();
         return {
@@ -230,12 +241,8 @@ const dualChannel: ClientKind = {
           pending: state.pending.length,
         };
       },
-      async close() {
-        stop();
-        await client.close();
-      },
-    };
-    return Promise.resolve(lab);
+      close: () => client.close(),
+    });
   },
 };
 
@@ -287,9 +294,8 @@ const failoverAgent: ClientKind = {
     return issues;
   },
   start(config, context) {
-    const server = context.servers.get(config.server as string);
-    if (!server) throw new Error(`Cannot find server "${config.server}"`);
-    const addresses = server.addresses();
+    const addresses = serverOf(context.servers, config.server as string)
+      .addresses();
     const order = (config.fronts as string[] | undefined) ??
       addresses.map((address) => address.label!);
     const agent = new FailoverAgent({
@@ -308,21 +314,15 @@ const failoverAgent: ClientKind = {
       journal: context.journal,
     });
     agent.sync().catch(() => {});
-    const maxQueued = (config.maxQueued as number | undefined) ?? 50;
-    const stop = every(
-      (config.everyMs as number | undefined) ?? context.everyMs,
-      () => {
-        if (agent.outbox.length >= maxQueued) return;
+    return trafficClient("failover-agent", config, context, {
+      queued: () => agent.outbox.length,
+      send() {
         agent.send(
           config.to as string,
           { text: `hello from ${agent.agent}` },
           context.nextId(),
         ).catch(() => {});
       },
-    );
-    const lab: LabClient = {
-      name: context.name,
-      kind: "failover-agent",
       state() {
         const state = agent.state();
         const on = state.connected;
@@ -340,12 +340,8 @@ const failoverAgent: ClientKind = {
           received: state.received,
         };
       },
-      async close() {
-        stop();
-        await agent.close();
-      },
-    };
-    return Promise.resolve(lab);
+      close: () => agent.close(),
+    });
   },
 };
 

@@ -262,15 +262,26 @@ export function tcpLabServer(
   };
 }
 
+/** A started server, for a client or proxy that names it. */
+export function serverOf(
+  servers: ReadonlyMap<string, LabServer>,
+  name: string,
+): LabServer {
+  const server = servers.get(name);
+  if (!server) {
+    throw new Error(`Cannot find server "${name}": it is not running`);
+  }
+  return server;
+}
+
 /** The first address of a started server, for a client or proxy that names it. */
 export function addressOf(
   servers: ReadonlyMap<string, LabServer>,
   name: string,
 ): { hostname: string; port: number } {
-  const server = servers.get(name);
-  const address = server?.addresses()[0];
+  const address = serverOf(servers, name).addresses()[0];
   if (!address) {
-    throw new Error(`Cannot find server "${name}": it is not running`);
+    throw new Error(`Cannot find server "${name}": it has no address`);
   }
   return { hostname: address.hostname, port: address.port };
 }

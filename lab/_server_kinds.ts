@@ -36,6 +36,7 @@ import {
 import {
   ACKS_DROPPED,
   ACKS_SENT,
+  addressOf,
   COMMON_SERVER_FIELDS,
   counter,
   framesIn,
@@ -48,18 +49,28 @@ import {
   tcpLabServer,
 } from "./_kind.ts";
 
+/** The schema of an entry of a kind with one listener: its own fields besides. */
+function listenerSchema(kind: string, fields: z.ZodRawShape): z.ZodObject {
+  return z.object({
+    kind: z.literal(kind),
+    ...LISTENER_FIELDS,
+    ...COMMON_SERVER_FIELDS,
+    ...fields,
+  }).strict();
+}
+
+/** What the primary's and the secondary's cards count. */
+const TELEMATICS_COUNTERS = [RECORDS_IN, ACKS_SENT, ACKS_DROPPED];
+
 const primary: ServerKind = {
   kind: "primary",
   summary: "IP1: ACKs every record",
-  schema: z.object({
-    kind: z.literal("primary"),
-    ...LISTENER_FIELDS,
-    ...COMMON_SERVER_FIELDS,
+  schema: listenerSchema("primary", {
     ackPackets: z.boolean().optional().describe(
       "ACK packets of other kinds too (default true)",
     ),
-  }).strict(),
-  counters: [RECORDS_IN, ACKS_SENT, ACKS_DROPPED],
+  }),
+  counters: TELEMATICS_COUNTERS,
   async start(config, context) {
     const server = await startPrimaryServer({
       ...serverOptions(config, context, PRIMARY_PORT),
@@ -72,15 +83,12 @@ const primary: ServerKind = {
 const secondary: ServerKind = {
   kind: "secondary",
   summary: "IP2: records what it gets; ACKs only if told",
-  schema: z.object({
-    kind: z.literal("secondary"),
-    ...LISTENER_FIELDS,
-    ...COMMON_SERVER_FIELDS,
+  schema: listenerSchema("secondary", {
     ack: z.boolean().optional().describe(
       "ACK like the primary, to be a failover target (default false)",
     ),
-  }).strict(),
-  counters: [RECORDS_IN, ACKS_SENT, ACKS_DROPPED],
+  }),
+  counters: TELEMATICS_COUNTERS,
   async start(config, context) {
     const server = await startSecondaryServer({
       ...serverOptions(config, context, SECONDARY_PORT),
@@ -127,10 +135,7 @@ function formatMs(ms: number): string {
 const flapping: ServerKind = {
   kind: "flapping",
   summary: "Goes up and down on a schedule",
-  schema: z.object({
-    kind: z.literal("flapping"),
-    ...LISTENER_FIELDS,
-    ...COMMON_SERVER_FIELDS,
+  schema: listenerSchema("flapping", {
     up: DurationRangeSchema.optional().describe(
       "Length of an up period (default 5s)",
     ),
@@ -146,7 +151,7 @@ const flapping: ServerKind = {
     startState: z.enum(["up", "down"]).optional(),
     paused: z.boolean().optional().describe("Start with the schedule paused"),
     ackPackets: z.boolean().optional(),
-  }).strict(),
+  }),
   counters: [
     RECORDS_IN,
     ACKS_SENT,
@@ -163,15 +168,9 @@ const flapping: ServerKind = {
       up: config.up as { min: number; max: number } | undefined,
       down: config.down as { min: number; max: number } | undefined,
       downMode: config.downMode as "refuse" | "reset" | "black-hole",
-      target: target === undefined
-        ? undefined
-        : target.includes(":")
+      target: target === undefined || target.includes(":")
         ? target
-        : (() => {
-          const address = context.servers.get(target)?.addresses()[0];
-          if (!address) throw new Error(`Cannot find server "${target}"`);
-          return { hostname: address.hostname, port: address.port };
-        })(),
+        : addressOf(context.servers, target),
       startState: config.startState as "up" | "down" | undefined,
       paused: config.paused as boolean | undefined,
       ackPackets: config.ackPackets as boolean | undefined,
@@ -202,16 +201,13 @@ const flapping: ServerKind = {
 const silent: ServerKind = {
   kind: "silent",
   summary: "Accepts and never answers",
-  schema: z.object({
-    kind: z.literal("silent"),
-    ...LISTENER_FIELDS,
-    ...COMMON_SERVER_FIELDS,
+  schema: listenerSchema("silent", {
     mode: z.enum(SILENT_MODES as [SilentMode, ...SilentMode[]]).optional()
       .describe("read (default), no-read, no-accept or trickle"),
     trickleEveryMs: z.number().min(1).optional(),
     backlog: z.number().int().min(0).optional(),
     fillQueue: z.boolean().optional(),
-  }).strict(),
+  }),
   counters: [
     counter("framesIn", "frames in", (e) => e.type === "frame_in"),
     counter("waits", "waits ended", (e) => e.type === "wait_ended"),
@@ -282,22 +278,21 @@ const watchdogEcho: ServerKind = {
     };
   },
   async start(config, context) {
-    const base = serverOptions(config, context, WATCHDOG_ECHO_PORT);
+    // Each channel has its own host; the entry's port is both channels' default.
+    const { hostname: _, port, ...common } = serverOptions(
+      config,
+      context,
+      WATCHDOG_ECHO_PORT,
+    );
     const channels = (config.channels ?? {}) as Record<
       string,
       z.infer<typeof ChannelSchema> | undefined
     >;
     const server = await startWatchdogEchoServer({
-      name: base.name,
-      seed: base.seed,
-      codec: base.codec,
-      faults: base.faults,
-      journalFile: base.journalFile,
-      maxFrameBytes: base.maxFrameBytes,
-      maxBadFrames: base.maxBadFrames,
+      ...common,
       channels: Object.fromEntries(CHANNELS.map((ch) => [ch, {
         hostname: channels[ch]?.hostname ?? WATCHDOG_ECHO_HOSTS[ch],
-        port: channels[ch]?.port ?? base.port,
+        port: channels[ch]?.port ?? port,
         ...(channels[ch]?.faults ? { faults: channels[ch]?.faults } : {}),
       }])),
     });
@@ -414,15 +409,14 @@ const messageStore: ServerKind = {
     };
   },
   async start(config, context) {
-    const base = serverOptions(config, context, 0);
+    // Each front has its own host and port.
+    const { hostname: _, port: _port, ...common } = serverOptions(
+      config,
+      context,
+      0,
+    );
     const server = await startMessageStoreServer({
-      name: base.name,
-      seed: base.seed,
-      codec: base.codec,
-      faults: base.faults,
-      journalFile: base.journalFile,
-      maxFrameBytes: base.maxFrameBytes,
-      maxBadFrames: base.maxBadFrames,
+      ...common,
       storeDown: config.storeDown as boolean | undefined,
       fronts: frontsOf(config).map((front) => ({
         name: front.name,

@@ -26,7 +26,11 @@
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { parseArgs } from "node:util";
-import { createApiApp, ErrorSchema } from "../core/admin_app.ts";
+import {
+  addJournalRoutes,
+  createApiApp,
+  ErrorSchema,
+} from "../core/admin_app.ts";
 import { type AdminServer, serveAdmin } from "../core/admin_server.ts";
 import {
   CliError,
@@ -37,12 +41,7 @@ import {
 } from "../core/cli.ts";
 import type { ConnectionInfo } from "../core/connection.ts";
 import type { Faults } from "../core/faults.ts";
-import { journalEventStream } from "../core/event_stream.ts";
-import {
-  Journal,
-  type JournalEvent,
-  type JournalQuery,
-} from "../core/journal.ts";
+import { Journal } from "../core/journal.ts";
 import { randomSeed } from "../core/random.ts";
 import type { Addr } from "../core/tcp_server.ts";
 import { CLIENT_KINDS, type LabClient, SERVER_KINDS } from "./_kinds.ts";
@@ -201,7 +200,7 @@ export interface LabTraffic {
 interface ServerSlot {
   server: LabServer;
   summary: string;
-  counters: { key: string; label: string; value: number }[];
+  counters: LabCounter[];
   unsubscribes: (() => void)[];
 }
 
@@ -567,31 +566,13 @@ const NameParam = z.object({
     description: "The server's name in the topology",
   }),
 });
-const EventsQuery = z.object({
-  type: z.string().optional().openapi({
-    description: "Event types, comma-separated",
-  }),
-  server: z.string().optional().openapi({
-    description: "Server names, comma-separated",
-  }),
-  limit: z.coerce.number().int().min(1).max(10_000).optional(),
-});
-
-function eventFilter(
-  params: { type?: string; server?: string },
-): (event: JournalEvent) => boolean {
-  const types = params.type?.split(",");
-  const servers = params.server?.split(",");
-  return (event) =>
-    (!types || types.includes(event.type)) &&
-    (!servers || servers.includes(event.server));
-}
 
 /**
  * Makes the lab's admin app (a Hono `OpenAPIHono`): the dashboard at `/`,
  * `GET /servers`, `GET /servers/<name>` and each server's own routes under
- * it, `GET /lab`, `POST /lab/traffic/start|stop`, `GET /journal`,
- * `GET /events` (every journal, live), `GET /openapi.json`.
+ * it, `GET /lab`, `POST /lab/traffic/start|stop`, `GET|DELETE /journal`
+ * and `GET /events` (every journal, merged; `?server=a,b` picks some),
+ * `GET /openapi.json`.
  *
  * @ignore
  */
@@ -699,60 +680,19 @@ export function createLabApp(lab: Lab): OpenAPIHono {
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/journal",
-      request: { query: EventsQuery },
-      responses: {
-        200: json(
-          z.object({ events: z.array(AnyObject) }),
-          "The newest events of every journal, oldest first",
-        ),
-        400: json(ErrorSchema, "The query was invalid"),
-      },
-    }),
-    (c) => {
-      const params = c.req.valid("query");
-      const limit = params.limit ?? 200;
-      const keep = eventFilter(params);
-      const events = lab.journals()
-        .flatMap((journal) =>
-          journal.query({
-            ...(params.type ? { type: params.type.split(",") } : {}),
-          }).filter(keep).slice(-limit)
-        )
-        .sort((a, b) => a.time - b.time)
-        .slice(-limit);
-      return c.json({ events }, 200);
+  // `?server=` takes a comma-separated list; an unknown name matches nothing.
+  addJournalRoutes(app, {
+    journals: (servers) => {
+      if (servers === undefined) return lab.journals();
+      const names = servers.split(",");
+      return lab.journals().filter((journal) => names.includes(journal.server));
     },
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/events",
-      request: { query: EventsQuery.omit({ limit: true }) },
-      responses: {
-        200: {
-          content: { "text/event-stream": { schema: z.string() } },
-          description:
-            "Live events of every server and of the lab, as server-sent events",
-        },
-        400: json(ErrorSchema, "The query was invalid"),
-      },
-    }),
-    (c) => {
-      const params = c.req.valid("query");
-      const servers = params.server?.split(",");
-      const journals = lab.journals().filter((journal) =>
-        !servers || servers.includes(journal.server)
-      );
-      const query: JournalQuery = params.type
-        ? { type: params.type.split(",") }
-        : {};
-      return journalEventStream(c, journals, { query, signal: lab.signal });
+    scope: {
+      name: "server",
+      values: () => lab.journals().map((journal) => journal.server),
     },
-  );
+    signal: lab.signal,
+  });
 
   app.doc("/openapi.json", {
     openapi: "3.0.0",
@@ -844,6 +784,7 @@ export async function main(args: string[]): Promise<void> {
     async start(values) {
       const source = file ??
         new URL("./demo.json", import.meta.url).pathname;
+      const shown = file ?? "lab/demo.json";
       let topology: Topology;
       try {
         topology = await loadTopology(source);
@@ -857,14 +798,12 @@ export async function main(args: string[]): Promise<void> {
         seed: flag(values, "seed", parseInteger(0, 0xffffffff)),
         traffic: values["no-traffic"] ? false : undefined,
         anyPort: values["any-port"] === true,
-        source: file ?? "lab/demo.json",
+        source: shown,
       });
       const lines = [
-        `lab dashboard=${lab.url} seed=${lab.seed} topology=${
-          file ?? "lab/demo.json"
-        } servers=${[...lab.servers.keys()].join(",")} clients=${
-          Object.keys(topology.clients ?? {}).join(",") || "-"
-        }`,
+        `lab dashboard=${lab.url} seed=${lab.seed} topology=${shown} servers=${
+          [...lab.servers.keys()].join(",")
+        } clients=${Object.keys(topology.clients ?? {}).join(",") || "-"}`,
         ...lab.summaries().map((server) =>
           `  ${server.name} ${server.kind} ${
             server.addresses.map((a) =>

@@ -37,6 +37,13 @@ export function findChromium(): string {
   );
 }
 
+/** A DevTools event (a message without an id). */
+interface CdpEvent {
+  method: string;
+  params: Record<string, unknown>;
+  sessionId?: string;
+}
+
 interface Pending {
   resolve(value: Record<string, unknown>): void;
   reject(error: Error): void;
@@ -166,15 +173,7 @@ export async function launchChromium(
   });
   let nextId = 0;
   const pending = new Map<number, Pending>();
-  const listeners = new Set<
-    (
-      message: {
-        method: string;
-        params: Record<string, unknown>;
-        sessionId?: string;
-      },
-    ) => void
-  >();
+  const listeners = new Set<(message: CdpEvent) => void>();
   socket.addEventListener("message", (event) => {
     const message = JSON.parse(event.data as string);
     if (message.id !== undefined) {
@@ -211,13 +210,7 @@ export async function launchChromium(
     signal: AbortSignal,
   ): Promise<Record<string, unknown>> =>
     new Promise((resolve, reject) => {
-      const listener = (
-        message: {
-          method: string;
-          params: Record<string, unknown>;
-          sessionId?: string;
-        },
-      ) => {
+      const listener = (message: CdpEvent) => {
         if (message.method === method && message.sessionId === sessionId) {
           listeners.delete(listener);
           signal.removeEventListener("abort", onAbort);

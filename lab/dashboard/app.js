@@ -135,7 +135,6 @@ function currentTarget(server) {
 }
 
 function faultBody(spec, row) {
-  if (spec.kind === "down") return {};
   if (!spec.field) return {};
   const input = $("input[type=number]", row);
   const raw = Number(input.value);
