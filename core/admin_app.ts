@@ -133,14 +133,18 @@ export const ErrorSchema = z.object({
     .optional(),
 }).openapi("Error");
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { "application/json": { schema } },
-  description,
-});
+/** An OpenAPI response with a JSON body of this schema. */
+export function jsonResponse<T extends z.ZodType>(
+  schema: T,
+  description: string,
+): { content: { "application/json": { schema: T } }; description: string } {
+  return { content: { "application/json": { schema } }, description };
+}
 
-const errors = {
-  400: json(ErrorSchema, "The request was invalid; nothing changed"),
-  415: json(ErrorSchema, "The body was not sent as application/json"),
+/** The 400 and 415 responses of a route that validates its input. */
+export const ERROR_RESPONSES = {
+  400: jsonResponse(ErrorSchema, "The request was invalid; nothing changed"),
+  415: jsonResponse(ErrorSchema, "The body was not sent as application/json"),
 };
 
 // clone(): the schemas may have been built before @hono/zod-openapi added
@@ -148,13 +152,13 @@ const errors = {
 const FaultsBody = FaultsSchema.clone().openapi("Faults");
 const FaultsPatchBody = FaultsPatchSchema.clone().openapi("FaultsPatch");
 const faultsResponses = {
-  200: json(FaultsBody, "The faults in force"),
-  ...errors,
+  200: jsonResponse(FaultsBody, "The faults in force"),
+  ...ERROR_RESPONSES,
 };
 const HowSchema = z.enum(["fin", "rst", "half-close"]);
 
 /** The query parameters of `GET /journal` and `GET /events`. */
-export const JournalQuerySchema = z.object({
+const JournalQuerySchema = z.object({
   type: z.string().optional().openapi({
     description: "Event types, comma-separated",
   }),
@@ -165,7 +169,7 @@ export const JournalQuerySchema = z.object({
 });
 
 /** Turns admin query parameters into a journal query. */
-export function journalQuery(
+function journalQuery(
   params: z.infer<typeof JournalQuerySchema>,
 ): JournalQuery {
   return {
@@ -225,7 +229,7 @@ export function addJournalRoutes(
     return { journals: journals ?? [], error };
   };
   const notFound = {
-    404: json(ErrorSchema, `No such ${scope?.name ?? "part"}`),
+    404: jsonResponse(ErrorSchema, `No such ${scope?.name ?? "part"}`),
   };
 
   app.openapi(
@@ -234,14 +238,14 @@ export function addJournalRoutes(
       path: "/journal",
       request: { query },
       responses: {
-        200: json(
+        200: jsonResponse(
           z.object({
             events: z.array(z.record(z.string(), z.unknown())),
             lastSeq: z.number(),
           }),
           "Journal events, oldest first",
         ),
-        ...errors,
+        ...ERROR_RESPONSES,
         ...notFound,
       },
     }),
@@ -265,7 +269,7 @@ export function addJournalRoutes(
       method: "delete",
       path: "/journal",
       responses: {
-        200: json(z.object({ cleared: z.number() }), "Cleared"),
+        200: jsonResponse(z.object({ cleared: z.number() }), "Cleared"),
       },
     }),
     (c) => {
@@ -288,7 +292,7 @@ export function addJournalRoutes(
           content: { "text/event-stream": { schema: z.string() } },
           description: "Live journal events as server-sent events",
         },
-        ...errors,
+        ...ERROR_RESPONSES,
         ...notFound,
       },
     }),
@@ -343,7 +347,7 @@ export function createAdminApp(
       method: "get",
       path: "/health",
       responses: {
-        200: json(
+        200: jsonResponse(
           z.object({ ok: z.boolean(), name: z.string(), kind: z.string() }),
           "The server is up",
         ),
@@ -357,7 +361,10 @@ export function createAdminApp(
       method: "get",
       path: "/state",
       responses: {
-        200: json(z.record(z.string(), z.unknown()), "The server's state"),
+        200: jsonResponse(
+          z.record(z.string(), z.unknown()),
+          "The server's state",
+        ),
       },
     }),
     (c) => c.json(server.state() as Record<string, unknown>, 200),
@@ -368,7 +375,7 @@ export function createAdminApp(
       method: "get",
       path: "/connections",
       responses: {
-        200: json(
+        200: jsonResponse(
           z.object({ connections: z.array(z.record(z.string(), z.unknown())) }),
           "The open connections",
         ),
@@ -395,12 +402,12 @@ export function createAdminApp(
         query: z.object({ how: HowSchema.optional() }),
       },
       responses: {
-        200: json(
+        200: jsonResponse(
           z.object({ closed: z.number(), how: HowSchema }),
           "Closing",
         ),
-        404: json(ErrorSchema, "No such connection"),
-        ...errors,
+        404: jsonResponse(ErrorSchema, "No such connection"),
+        ...ERROR_RESPONSES,
       },
     }),
     (c) => {
@@ -475,8 +482,8 @@ export function createAdminApp(
         query: z.object({ how: z.enum(["fin", "rst"]).optional() }),
       },
       responses: {
-        200: json(z.record(z.string(), z.unknown()), "Down"),
-        ...errors,
+        200: jsonResponse(z.record(z.string(), z.unknown()), "Down"),
+        ...ERROR_RESPONSES,
       },
     }),
     async (c) => {
@@ -489,7 +496,7 @@ export function createAdminApp(
     createRoute({
       method: "post",
       path: "/up",
-      responses: { 200: json(z.record(z.string(), z.unknown()), "Up") },
+      responses: { 200: jsonResponse(z.record(z.string(), z.unknown()), "Up") },
     }),
     async (c) => {
       server.up();

@@ -30,6 +30,7 @@ import {
   addJournalRoutes,
   createApiApp,
   ErrorSchema,
+  jsonResponse,
 } from "../core/admin_app.ts";
 import { type AdminServer, serveAdmin } from "../core/admin_server.ts";
 import {
@@ -554,11 +555,6 @@ async function dashboardFile(name: string): Promise<Response> {
   });
 }
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { "application/json": { schema } },
-  description,
-});
-
 const AnyObject = z.record(z.string(), z.unknown());
 const NameParam = z.object({
   name: z.string().openapi({
@@ -589,7 +585,7 @@ export function createLabApp(lab: Lab): OpenAPIHono {
       method: "get",
       path: "/servers",
       responses: {
-        200: json(
+        200: jsonResponse(
           z.object({ servers: z.array(AnyObject) }),
           "Every server: kind, addresses, connections, counters, faults",
         ),
@@ -609,8 +605,8 @@ export function createLabApp(lab: Lab): OpenAPIHono {
       path: "/servers/{name}",
       request: { params: NameParam },
       responses: {
-        200: json(AnyObject, "One server"),
-        404: json(ErrorSchema, "No such server"),
+        200: jsonResponse(AnyObject, "One server"),
+        404: jsonResponse(ErrorSchema, "No such server"),
       },
     }),
     (c) => {
@@ -652,7 +648,10 @@ export function createLabApp(lab: Lab): OpenAPIHono {
       method: "get",
       path: "/lab",
       responses: {
-        200: json(LabSchema, "The topology, the seed, the traffic clients"),
+        200: jsonResponse(
+          LabSchema,
+          "The topology, the seed, the traffic clients",
+        ),
       },
     }),
     (c) => c.json(labBody(), 200),
@@ -661,7 +660,9 @@ export function createLabApp(lab: Lab): OpenAPIHono {
     createRoute({
       method: "post",
       path: "/lab/traffic/start",
-      responses: { 200: json(AnyObject, "The traffic clients, running") },
+      responses: {
+        200: jsonResponse(AnyObject, "The traffic clients, running"),
+      },
     }),
     async (c) => {
       await lab.startTraffic();
@@ -672,7 +673,9 @@ export function createLabApp(lab: Lab): OpenAPIHono {
     createRoute({
       method: "post",
       path: "/lab/traffic/stop",
-      responses: { 200: json(AnyObject, "The traffic clients, stopped") },
+      responses: {
+        200: jsonResponse(AnyObject, "The traffic clients, stopped"),
+      },
     }),
     async (c) => {
       await lab.stopTraffic();

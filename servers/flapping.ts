@@ -25,7 +25,11 @@
  */
 import { connect, type Socket } from "node:net";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { createAdminApp, ErrorSchema } from "../core/admin_app.ts";
+import {
+  createAdminApp,
+  ERROR_RESPONSES,
+  jsonResponse,
+} from "../core/admin_app.ts";
 import { CliError, flag } from "../core/cli.ts";
 import type { Codec } from "../core/codec.ts";
 import type { Connection } from "../core/connection.ts";
@@ -382,10 +386,7 @@ export class FlappingServer extends TcpServer {
   adminApp(): OpenAPIHono {
     const app = createAdminApp(this);
     const status = (description: string) => ({
-      200: {
-        content: { "application/json": { schema: FlapStatusSchema } },
-        description,
-      },
+      200: jsonResponse(FlapStatusSchema, description),
     });
     app.openapi(
       createRoute({
@@ -424,10 +425,7 @@ export class FlappingServer extends TcpServer {
         request: { query: z.object({ state: FlapStateSchema }) },
         responses: {
           ...status("The state is in force; a new period started"),
-          400: {
-            content: { "application/json": { schema: ErrorSchema } },
-            description: "The request was invalid; nothing changed",
-          },
+          400: ERROR_RESPONSES[400],
         },
       }),
       async (c) => {

@@ -38,7 +38,9 @@ import {
   addJournalRoutes,
   createAdminApp,
   createApiApp,
+  ERROR_RESPONSES,
   ErrorSchema,
+  jsonResponse,
 } from "../core/admin_app.ts";
 import { serveAdmin } from "../core/admin_server.ts";
 import {
@@ -613,11 +615,6 @@ export class MessageStoreServer implements AsyncDisposable {
 
 const AnyObject = z.record(z.string(), z.unknown());
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { "application/json": { schema } },
-  description,
-});
-
 const StoredMessageSchema = z.object({
   id: z.string(),
   to: z.string(),
@@ -643,7 +640,7 @@ const StoreBody = z.object({
 });
 
 const unavailable = {
-  503: json(ErrorSchema, "The store is down"),
+  503: jsonResponse(ErrorSchema, "The store is down"),
 };
 
 function storeUnavailable(error: unknown): {
@@ -665,7 +662,7 @@ function messageStoreAdminApp(server: MessageStoreServer): OpenAPIHono {
       method: "get",
       path: "/health",
       responses: {
-        200: json(
+        200: jsonResponse(
           z.object({ ok: z.boolean(), name: z.string(), kind: z.string() }),
           "The server is up",
         ),
@@ -678,7 +675,7 @@ function messageStoreAdminApp(server: MessageStoreServer): OpenAPIHono {
       method: "get",
       path: "/state",
       responses: {
-        200: json(AnyObject, "Every front's state and the store's"),
+        200: jsonResponse(AnyObject, "Every front's state and the store's"),
       },
     }),
     (c) => c.json(server.state() as unknown as Record<string, unknown>, 200),
@@ -688,7 +685,7 @@ function messageStoreAdminApp(server: MessageStoreServer): OpenAPIHono {
       method: "get",
       path: "/connections",
       responses: {
-        200: json(
+        200: jsonResponse(
           z.object({ connections: z.array(AnyObject) }),
           "The open connections of every front (`listener` is the front)",
         ),
@@ -730,12 +727,11 @@ function messageStoreAdminApp(server: MessageStoreServer): OpenAPIHono {
         },
       },
       responses: {
-        201: json(
+        201: jsonResponse(
           z.object({ stored: z.boolean(), message: StoredMessageSchema }),
           "Stored (stored is false when that id already waited for the agent)",
         ),
-        400: json(ErrorSchema, "The body was invalid"),
-        415: json(ErrorSchema, "The body was not sent as application/json"),
+        ...ERROR_RESPONSES,
         ...unavailable,
       },
     }),
@@ -753,7 +749,10 @@ function messageStoreAdminApp(server: MessageStoreServer): OpenAPIHono {
       method: "get",
       path: "/store",
       responses: {
-        200: json(StoreBody, "Every message waiting in the shared store"),
+        200: jsonResponse(
+          StoreBody,
+          "Every message waiting in the shared store",
+        ),
         ...unavailable,
       },
     }),
@@ -775,7 +774,7 @@ function messageStoreAdminApp(server: MessageStoreServer): OpenAPIHono {
           ? "Bring the shared store back; agents on their primary with messages waiting get a push"
           : "Take the shared store down: every front answers store_unavailable (QA-7)",
         responses: {
-          200: json(
+          200: jsonResponse(
             z.object({ available: z.boolean() }),
             "The store's availability after the change",
           ),

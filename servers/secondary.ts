@@ -19,7 +19,11 @@
  * @module
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { createAdminApp, ErrorSchema } from "../core/admin_app.ts";
+import {
+  createAdminApp,
+  ErrorSchema,
+  jsonResponse,
+} from "../core/admin_app.ts";
 import type { Connection } from "../core/connection.ts";
 import type { Frame } from "../core/frame.ts";
 import { runServerCli } from "../core/server_cli.ts";
@@ -251,11 +255,6 @@ export class SecondaryServer extends TcpServer {
   }
 }
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { "application/json": { schema } },
-  description,
-});
-
 const ReceivedRecordSchema = z.object({
   n: z.number(),
   time: z.number(),
@@ -297,14 +296,14 @@ function secondaryAdminApp(server: SecondaryServer): OpenAPIHono {
         }),
       },
       responses: {
-        200: json(
+        200: jsonResponse(
           z.object({
             records: z.array(ReceivedRecordSchema),
             total: z.number(),
           }),
           "Records and packets received, oldest first; total counts every one since the last clear",
         ),
-        400: json(ErrorSchema, "The query was invalid"),
+        400: jsonResponse(ErrorSchema, "The query was invalid"),
       },
     }),
     (c) => {
@@ -320,7 +319,7 @@ function secondaryAdminApp(server: SecondaryServer): OpenAPIHono {
       method: "get",
       path: "/records/counts",
       responses: {
-        200: json(
+        200: jsonResponse(
           RecordCountsSchema,
           "Times each id was received; duplicates lists ids received more than once (TS-4: none)",
         ),
@@ -333,7 +332,7 @@ function secondaryAdminApp(server: SecondaryServer): OpenAPIHono {
       method: "delete",
       path: "/records",
       responses: {
-        200: json(
+        200: jsonResponse(
           z.object({ cleared: z.number() }),
           "The record log and counts are empty",
         ),

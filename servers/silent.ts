@@ -27,7 +27,7 @@
  * @module
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { createAdminApp } from "../core/admin_app.ts";
+import { createAdminApp, jsonResponse } from "../core/admin_app.ts";
 import { CliError, flag, parseInteger } from "../core/cli.ts";
 import type { Connection } from "../core/connection.ts";
 import type { JournalEvent } from "../core/journal.ts";
@@ -554,11 +554,6 @@ export class SilentServer extends TcpServer {
   }
 }
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { "application/json": { schema } },
-  description,
-});
-
 const WaitSchema = z.object({
   conn: z.number(),
   peer: z.string(),
@@ -581,7 +576,7 @@ function silentAdminApp(server: SilentServer): OpenAPIHono {
       method: "get",
       path: "/waits",
       responses: {
-        200: json(
+        200: jsonResponse(
           z.object({ mode: z.string(), waits: z.array(WaitSchema) }),
           "Per closed connection: how long the client waited, and how it ended",
         ),
@@ -594,7 +589,10 @@ function silentAdminApp(server: SilentServer): OpenAPIHono {
       method: "delete",
       path: "/waits",
       responses: {
-        200: json(z.object({ cleared: z.number() }), "The waits are forgotten"),
+        200: jsonResponse(
+          z.object({ cleared: z.number() }),
+          "The waits are forgotten",
+        ),
       },
     }),
     (c) => c.json({ cleared: server.clearWaits() }, 200),

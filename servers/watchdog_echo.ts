@@ -30,6 +30,7 @@ import {
   createAdminApp,
   createApiApp,
   ErrorSchema,
+  jsonResponse,
 } from "../core/admin_app.ts";
 import { serveAdmin } from "../core/admin_server.ts";
 import {
@@ -377,11 +378,6 @@ const ChannelParam = z.object({
   }),
 });
 
-const jsonBody = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { "application/json": { schema } },
-  description,
-});
-
 const AnyObject = z.record(z.string(), z.unknown());
 
 function watchdogEchoAdminApp(server: WatchdogEchoServer): OpenAPIHono {
@@ -398,7 +394,7 @@ function watchdogEchoAdminApp(server: WatchdogEchoServer): OpenAPIHono {
       method: "get",
       path: "/health",
       responses: {
-        200: jsonBody(
+        200: jsonResponse(
           z.object({ ok: z.boolean(), name: z.string(), kind: z.string() }),
           "The server is up",
         ),
@@ -410,7 +406,7 @@ function watchdogEchoAdminApp(server: WatchdogEchoServer): OpenAPIHono {
     createRoute({
       method: "get",
       path: "/state",
-      responses: { 200: jsonBody(AnyObject, "Both channels' state") },
+      responses: { 200: jsonResponse(AnyObject, "Both channels' state") },
     }),
     (c) => c.json(server.state() as unknown as Record<string, unknown>, 200),
   );
@@ -438,8 +434,8 @@ function watchdogEchoAdminApp(server: WatchdogEchoServer): OpenAPIHono {
         description,
         request: { params: ChannelParam, query },
         responses: {
-          200: jsonBody(AnyObject, "The channel's state after the change"),
-          400: jsonBody(ErrorSchema, "The request was invalid"),
+          200: jsonResponse(AnyObject, "The channel's state after the change"),
+          400: jsonResponse(ErrorSchema, "The request was invalid"),
         },
       }),
       async (c) => {
