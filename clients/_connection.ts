@@ -6,12 +6,25 @@
  * @module
  */
 import { connect, type Socket } from "node:net";
-import type { Codec, Decoder } from "../core/codec.ts";
+import type { Codec, CodecOptions, Decoder } from "../core/codec.ts";
 import { createCodec } from "../core/codecs.ts";
 import type { Frame, FrameError } from "../core/frame.ts";
 
 /** The default connect timeout, in milliseconds. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+/**
+ * The codec a client option names: a codec as is, or a codec made by name
+ * (default `line-json`) with these options.
+ */
+export function resolveCodec(
+  codec: Codec | string | undefined,
+  options: CodecOptions = {},
+): Codec {
+  return typeof codec === "object"
+    ? codec
+    : createCodec(codec ?? "line-json", options);
+}
 
 /** Options for {@linkcode connectFrames}. */
 export interface FrameConnectionOptions {
@@ -52,10 +65,6 @@ export interface FrameConnection extends AsyncDisposable {
   readonly remote: string;
   /** Our `host:port`. */
   readonly local: string;
-  /** Bytes read from the server. */
-  readonly bytesIn: number;
-  /** Bytes written to the server. */
-  readonly bytesOut: number;
   /** Whether the connection is gone (or going). */
   readonly isClosed: boolean;
   /** Resolves once the connection is gone, saying how. */
@@ -81,8 +90,6 @@ class SocketFrameConnection implements FrameConnection {
   #socket: Socket;
   #codec: Codec;
   #decoder: Decoder;
-  #bytesIn = 0;
-  #bytesOut = 0;
   #ending?: FrameConnectionClosed;
 
   constructor(socket: Socket, codec: Codec, options: FrameConnectionOptions) {
@@ -93,7 +100,6 @@ class SocketFrameConnection implements FrameConnection {
     this.local = address(socket.localAddress, socket.localPort);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Uint8Array) => {
-      this.#bytesIn += chunk.length;
       for (const decoded of this.#decoder.push(chunk)) {
         if (decoded.frame) options.onFrame?.(decoded.frame);
         else options.onDecodeError?.(decoded.error);
@@ -119,14 +125,6 @@ class SocketFrameConnection implements FrameConnection {
     options.signal?.addEventListener("abort", this.#onAbort, { once: true });
   }
 
-  get bytesIn(): number {
-    return this.#bytesIn;
-  }
-
-  get bytesOut(): number {
-    return this.#bytesOut;
-  }
-
   get isClosed(): boolean {
     return this.#ending !== undefined || this.#socket.destroyed;
   }
@@ -135,7 +133,6 @@ class SocketFrameConnection implements FrameConnection {
     if (this.isClosed || this.#socket.writableEnded) return false;
     const bytes = this.#codec.encode(frame);
     if (!bytes) return false;
-    this.#bytesOut += bytes.length;
     this.#socket.write(bytes);
     return true;
   }
@@ -176,9 +173,7 @@ class SocketFrameConnection implements FrameConnection {
 export function connectFrames(
   options: FrameConnectionOptions,
 ): Promise<FrameConnection> {
-  const codec = typeof options.codec === "object"
-    ? options.codec
-    : createCodec(options.codec ?? "line-json", { role: "client" });
+  const codec = resolveCodec(options.codec, { role: "client" });
   const target = address(options.hostname, options.port);
   const timeoutMs = options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {

@@ -7,7 +7,14 @@
  * @module
  */
 import { z } from "zod";
-import { CliError } from "../core/cli.ts";
+import {
+  CliError,
+  type FlagTable,
+  type FlagValues,
+  helpText,
+  parseFlags,
+} from "../core/cli.ts";
+import { CODEC_NAMES } from "../core/codecs.ts";
 import type { Journal, JournalEvent } from "../core/journal.ts";
 
 /** `{"cmd":"send",...}`: queue a record, packet or message and deliver it. */
@@ -209,13 +216,59 @@ export function untilSignal(signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** The flags every reference client's command line takes, after its own. */
+export const CONTRACT_FLAGS: FlagTable = {
+  codec: {
+    type: "string",
+    value: "NAME",
+    default: "line-json",
+    description: `Wire codec: ${CODEC_NAMES.join(", ")}`,
+  },
+  quiet: {
+    type: "boolean",
+    description: "Do not log every client event on standard error",
+  },
+  help: { type: "boolean", description: "Show this help and exit" },
+};
+
+/** Reads `--codec` (default `line-json`); throws CliError on an unknown name. */
+export function codecFlag(values: FlagValues): string {
+  const codec = (values.codec as string | undefined) ?? "line-json";
+  if (!CODEC_NAMES.includes(codec)) {
+    throw new CliError(
+      `Invalid --codec "${codec}": expected one of ${CODEC_NAMES.join(", ")}`,
+    );
+  }
+  return codec;
+}
+
+/**
+ * Reads a string flag, falling back to an environment variable (an empty one
+ * is unset); the fallback is written into `values`, so that
+ * {@linkcode flag} reads it too.
+ */
+export function flagOrEnv(
+  values: FlagValues,
+  name: string,
+  variable: string,
+): string | undefined {
+  values[name] ??= Deno.env.get(variable) || undefined;
+  return values[name] as string | undefined;
+}
+
 /** What {@linkcode runContractCli} needs to run one reference client. */
 export interface ContractCliSpec<
   O,
   C extends { journal: Journal; close(): Promise<void> },
 > {
-  /** Parses the flags (`undefined` after `--help`); throws CliError or RangeError. */
-  parse(args: string[]): { options: O; quiet: boolean } | undefined;
+  /** The script, for the usage line: `clients/two_servers.ts`. */
+  script: string;
+  /** What the client does, for `--help`. */
+  summary: string;
+  /** The client's own flags; {@linkcode CONTRACT_FLAGS} follow them. */
+  flags: FlagTable;
+  /** Reads the parsed flags into the client's options; throws CliError or RangeError. */
+  options(values: FlagValues): O;
   /** Makes the client. */
   create(options: O): C;
   /** The contract event a journal event becomes, if any. */
@@ -229,20 +282,33 @@ export interface ContractCliSpec<
 }
 
 /**
- * Runs a reference client's command line: flags (exit 2 on a bad one), the
- * client (exit 1 if it cannot be made), its journal printed as contract
- * events on stdout (and, unless quiet, as JSON lines on stderr), then the
- * contract until stop, a signal, or (unless `stayOnAtEnd`) the end of input.
- * Returns the client once closed, or `undefined` after `--help`.
+ * Runs a reference client's command line: flags (`--help`; exit 2 on a bad
+ * one), the client (exit 1 if it cannot be made), its journal printed as
+ * contract events on stdout (and, unless `--quiet`, as JSON lines on
+ * stderr), then the contract until stop, a signal, or (unless
+ * `stayOnAtEnd`) the end of input. Returns the client once closed, or
+ * `undefined` after `--help`.
  */
 export async function runContractCli<
   O,
   C extends { journal: Journal; close(): Promise<void> },
 >(args: string[], spec: ContractCliSpec<O, C>): Promise<C | undefined> {
-  let parsed;
+  const flags = { ...spec.flags, ...CONTRACT_FLAGS };
+  let options: O;
+  let quiet: boolean;
   try {
-    parsed = spec.parse(args);
-    if (!parsed) return undefined;
+    const values = parseFlags(args, flags);
+    if (values.help) {
+      console.log(
+        helpText(`deno run -A ${spec.script} [flags]`, spec.summary, [[
+          "Flags",
+          flags,
+        ]]),
+      );
+      return undefined;
+    }
+    options = spec.options(values);
+    quiet = values.quiet === true;
   } catch (error) {
     if (error instanceof CliError || error instanceof RangeError) {
       console.error(`error: ${error.message}`);
@@ -253,12 +319,11 @@ export async function runContractCli<
   }
   let client: C;
   try {
-    client = spec.create(parsed.options);
+    client = spec.create(options);
   } catch (error) {
     console.error(`error: Cannot start: ${(error as Error).message}`);
     Deno.exit(1);
   }
-  const quiet = parsed.quiet;
   client.journal.subscribe((event) => {
     const printed = spec.contractEvent(event);
     if (printed) printEvent(printed);

@@ -52,11 +52,9 @@ import {
   CliError,
   flag,
   type FlagTable,
-  helpText,
-  parseFlags,
+  type FlagValues,
   parsePort,
 } from "../core/cli.ts";
-import { CODEC_NAMES, createCodec } from "../core/codecs.ts";
 import type { Frame } from "../core/frame.ts";
 import { Journal, type JournalEvent } from "../core/journal.ts";
 import { parseDuration } from "../core/units.ts";
@@ -66,8 +64,13 @@ import {
   WATCHDOG_ECHO_HOSTS,
   WATCHDOG_ECHO_PORT,
 } from "../servers/watchdog_echo.ts";
-import { connectFrames, type FrameConnection } from "./_connection.ts";
-import { runContractCli } from "./_contract.ts";
+import {
+  connectFrames,
+  type FrameConnection,
+  resolveCodec,
+} from "./_connection.ts";
+import { codecFlag, flagOrEnv, runContractCli } from "./_contract.ts";
+import { checkMs } from "./_options.ts";
 
 export type { Channel };
 
@@ -297,15 +300,6 @@ function other(channel: Channel): Channel {
   return channel === "A" ? "B" : "A";
 }
 
-function checkMs(name: string, value: number, min: number): number {
-  if (!Number.isFinite(value) || value < min) {
-    throw new RangeError(
-      `Cannot use ${name} ${value}: expected a number of milliseconds from ${min}`,
-    );
-  }
-  return value;
-}
-
 /**
  * A SCADA client with two channels. Create it, `start()` it, `send()` data;
  * watch `journal` (or `onEvent`) for what it does.
@@ -380,9 +374,7 @@ export class DualChannelClient implements AsyncDisposable {
       );
     }
     this.#client = options.client ?? "dual-channel";
-    this.#codec = typeof options.codec === "object"
-      ? options.codec
-      : createCodec(options.codec ?? "line-json");
+    this.#codec = resolveCodec(options.codec);
     const link = (channel: Channel): Link => ({
       channel,
       endpoint: { ...options.channels[channel] },
@@ -956,59 +948,30 @@ const FLAGS: FlagTable = {
     default: "dual-channel",
     description: 'Send {"type":"hello","client":ID,"channel":...} on connect',
   },
-  codec: {
-    type: "string",
-    value: "NAME",
-    default: "line-json",
-    description: `Wire codec: ${CODEC_NAMES.join(", ")}`,
-  },
-  quiet: {
-    type: "boolean",
-    description: "Do not log every client event on standard error",
-  },
-  help: { type: "boolean", description: "Show this help and exit" },
 };
 
 const SUMMARY =
   `The reference SCADA client with two channels (DC behaviours). It speaks the client-under-test contract: commands on standard input ({"cmd":"send","id":"m1","data":{}}, {"cmd":"restart"}, {"cmd":"stop"}), events on standard output ({"event":"connected","server":"A"}, {"event":"active","channel":"A"}, {"event":"deleted","id":"m1"}, {"event":"down","channel":"A","reason":"..."}, {"event":"error","message":"..."}).`;
 
-function optionsFromFlags(args: string[]): {
-  options: DualChannelClientOptions;
-  quiet: boolean;
-} | undefined {
-  const values = parseFlags(args, FLAGS);
-  if (values.help) {
-    console.log(
-      helpText("deno run -A clients/dual_channel.ts [flags]", SUMMARY, [[
-        "Flags",
-        FLAGS,
-      ]]),
-    );
-    return undefined;
-  }
-  const fromEnv = (name: string, variable: string) => {
-    values[name] ??= Deno.env.get(variable) || undefined;
-    return values[name] as string | undefined;
-  };
+function optionsFromFlags(values: FlagValues): DualChannelClientOptions {
   const duration = (name: string) => flag(values, name, parseDuration);
   const endpoint = (channel: Channel): ChannelEndpoint => {
     const lower = channel.toLowerCase();
-    const hostname = fromEnv(`host-${lower}`, `FT_HOST_${channel}`) ??
+    const hostname = flagOrEnv(values, `host-${lower}`, `FT_HOST_${channel}`) ??
       WATCHDOG_ECHO_HOSTS[channel];
-    fromEnv(`port-${lower}`, `FT_PORT_${channel}`);
-    const localAddress = fromEnv(`local-${lower}`, `FT_LOCAL_${channel}`);
+    flagOrEnv(values, `port-${lower}`, `FT_PORT_${channel}`);
+    const localAddress = flagOrEnv(
+      values,
+      `local-${lower}`,
+      `FT_LOCAL_${channel}`,
+    );
     return {
       hostname,
       port: flag(values, `port-${lower}`, parsePort) ?? WATCHDOG_ECHO_PORT,
       ...(localAddress ? { localAddress } : {}),
     };
   };
-  const codec = (values.codec as string | undefined) ?? "line-json";
-  if (!CODEC_NAMES.includes(codec)) {
-    throw new CliError(
-      `Invalid --codec "${codec}": expected one of ${CODEC_NAMES.join(", ")}`,
-    );
-  }
+  const codec = codecFlag(values);
   const activeWatchdog = (values["active-watchdog"] as string | undefined) ??
     "idle";
   if (!["idle", "always", "never"].includes(activeWatchdog)) {
@@ -1016,7 +979,7 @@ function optionsFromFlags(args: string[]): {
       `Invalid --active-watchdog "${activeWatchdog}": expected idle, always or never`,
     );
   }
-  const options: DualChannelClientOptions = {
+  return {
     channels: { A: endpoint("A"), B: endpoint("B") },
     watchdogPeriodMs: duration("watchdog-period"),
     watchdogTimeoutMs: duration("watchdog-timeout"),
@@ -1040,13 +1003,26 @@ function optionsFromFlags(args: string[]): {
     client: values.client as string | undefined,
     codec,
   };
-  return { options, quiet: values.quiet === true };
 }
 
-/** The events of the contract that the command line prints on stdout. */
-function contractEvent(
+/**
+ * Maps a client journal event to the contract event the command line prints
+ * on stdout (`connected` with the channel as `server`, `active`, `deleted`
+ * on the first ACK of a data id, `down` when a channel failed), or
+ * `undefined` for the rest.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { dualChannelContractEvent } from "./dual_channel.ts";
+ * client.journal.subscribe((e) => {
+ *   const printed = dualChannelContractEvent(e);
+ *   if (printed) console.log(JSON.stringify(printed));
+ * });
+ * ```
+ */
+export function dualChannelContractEvent(
   event: JournalEvent,
-): Record<string, unknown> | undefined {
+): { event: string; [field: string]: unknown } | undefined {
   switch (event.type) {
     case "connected":
       return { event: "connected", server: event.channel };
@@ -1068,10 +1044,12 @@ function contractEvent(
  */
 export async function main(args: string[]): Promise<void> {
   await runContractCli(args, {
-    parse: optionsFromFlags,
+    script: "clients/dual_channel.ts",
+    summary: SUMMARY,
+    flags: FLAGS,
+    options: optionsFromFlags,
     create: (options) => new DualChannelClient(options),
-    contractEvent: (event) =>
-      contractEvent(event) as { event: string } | undefined,
+    contractEvent: dualChannelContractEvent,
     start: (client) => client.start(),
     commands: (client) => ({
       send: (command) => {

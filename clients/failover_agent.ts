@@ -49,11 +49,9 @@ import {
   CliError,
   flag,
   type FlagTable,
-  helpText,
-  parseFlags,
+  type FlagValues,
   parseInteger,
 } from "../core/cli.ts";
-import { CODEC_NAMES, createCodec } from "../core/codecs.ts";
 import type { Frame } from "../core/frame.ts";
 import { Journal, type JournalEvent } from "../core/journal.ts";
 import {
@@ -65,9 +63,11 @@ import {
   connectFrames,
   type FrameConnection,
   type FrameConnectionClosed,
+  resolveCodec,
 } from "./_connection.ts";
-import { runContractCli } from "./_contract.ts";
+import { codecFlag, flagOrEnv, runContractCli } from "./_contract.ts";
 import { DurableQueue } from "./_durable_queue.ts";
+import { checkCount, checkMs } from "./_options.ts";
 
 /** Options for {@linkcode FailoverAgent}. */
 export interface FailoverAgentOptions {
@@ -166,15 +166,6 @@ interface Session {
   retransmit: boolean;
 }
 
-function checkMs(name: string, value: number, min: number): number {
-  if (!Number.isFinite(value) || value < min) {
-    throw new RangeError(
-      `Cannot use ${name} ${value}: expected a number of milliseconds from ${min}`,
-    );
-  }
-  return value;
-}
-
 /**
  * A messaging agent with a primary and alternate servers. Create it,
  * `connect()` (or just `send()`), and watch `journal` for what it does.
@@ -232,14 +223,10 @@ export class FailoverAgent implements AsyncDisposable {
     if (this.servers.length === 0) {
       throw new RangeError("Cannot make agent: expected at least one server");
     }
-    this.#failoverRetries = options.failoverRetries ?? 0;
-    if (
-      !Number.isSafeInteger(this.#failoverRetries) || this.#failoverRetries < 0
-    ) {
-      throw new RangeError(
-        `Cannot use failoverRetries ${options.failoverRetries}: expected a whole number from 0`,
-      );
-    }
+    this.#failoverRetries = checkCount(
+      "failoverRetries",
+      options.failoverRetries ?? 0,
+    );
     this.#failoverDelayMs = checkMs(
       "failoverDelayMs",
       options.failoverDelayMs ?? 1000,
@@ -260,9 +247,7 @@ export class FailoverAgent implements AsyncDisposable {
       options.syncIntervalMs ?? 0,
       0,
     );
-    this.#codec = typeof options.codec === "object"
-      ? options.codec
-      : createCodec(options.codec ?? "line-json");
+    this.#codec = resolveCodec(options.codec);
     this.journal = options.journal ?? new Journal({ server: this.agent });
     this.#outbox = new DurableQueue({ file: options.outboxFile });
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
@@ -696,17 +681,6 @@ const FLAGS: FlagTable = {
     value: "PATH",
     description: "Keep unacknowledged outgoing messages in this file",
   },
-  codec: {
-    type: "string",
-    value: "NAME",
-    default: "line-json",
-    description: `Wire codec: ${CODEC_NAMES.join(", ")}`,
-  },
-  quiet: {
-    type: "boolean",
-    description: "Do not log every agent event on standard error",
-  },
-  help: { type: "boolean", description: "Show this help and exit" },
 };
 
 const SUMMARY =
@@ -725,22 +699,10 @@ export function expandShortFlags(args: string[]): string[] {
   });
 }
 
-function optionsFromFlags(
-  args: string[],
-): { options: FailoverAgentOptions; quiet: boolean } | undefined {
-  const values = parseFlags(expandShortFlags(args), FLAGS);
-  if (values.help) {
-    console.log(
-      helpText("deno run -A clients/failover_agent.ts [flags]", SUMMARY, [[
-        "Flags",
-        FLAGS,
-      ]]),
-    );
-    return undefined;
-  }
-  const env = (name: string) => Deno.env.get(name) || undefined;
+function optionsFromFlags(values: FlagValues): FailoverAgentOptions {
+  const env = Deno.env.get("FT_SERVERS") || undefined;
   const lists = (values.servers as string[] | undefined) ??
-    [env("FT_SERVERS")].filter((list) => list !== undefined);
+    (env === undefined ? [] : [env]);
   if (lists.length === 0) {
     throw new CliError(
       "Missing --servers: expected name=host:port,... with the primary first",
@@ -751,37 +713,38 @@ function optionsFromFlags(
     "servers",
     (text) => parseNamedAddressList(text),
   )!;
-  const agent = (values.agent as string | undefined) ?? env("FT_AGENT");
+  const agent = flagOrEnv(values, "agent", "FT_AGENT");
   if (!agent) throw new CliError("Missing --agent: the agent's name");
-  const codec = (values.codec as string | undefined) ?? "line-json";
-  if (!CODEC_NAMES.includes(codec)) {
-    throw new CliError(
-      `Invalid --codec "${codec}": expected one of ${CODEC_NAMES.join(", ")}`,
-    );
-  }
+  const codec = codecFlag(values);
   const duration = (name: string) => flag(values, name, parseDuration);
   return {
-    quiet: values.quiet === true,
-    options: {
-      agent,
-      servers,
-      failoverRetries: flag(
-        values,
-        "failover-retries",
-        parseInteger(0, 1e6),
-      ),
-      failoverDelayMs: duration("failover-delay"),
-      connectTimeoutMs: duration("connect-timeout"),
-      ackTimeoutMs: duration("ack-timeout"),
-      syncIntervalMs: duration("sync-interval") ?? 1000,
-      outboxFile: values["outbox-file"] as string | undefined,
-      codec,
-    },
+    agent,
+    servers,
+    failoverRetries: flag(values, "failover-retries", parseInteger(0, 1e6)),
+    failoverDelayMs: duration("failover-delay"),
+    connectTimeoutMs: duration("connect-timeout"),
+    ackTimeoutMs: duration("ack-timeout"),
+    syncIntervalMs: duration("sync-interval") ?? 1000,
+    outboxFile: values["outbox-file"] as string | undefined,
+    codec,
   };
 }
 
-/** The events of the contract that the command line prints on stdout. */
-function contractEvent(
+/**
+ * Maps an agent journal event to the contract event the command line prints
+ * on stdout (`connected`, `received`, `push`, `deleted` once a server ACKed
+ * a message, `error`), or `undefined` for the rest.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { failoverAgentContractEvent } from "./failover_agent.ts";
+ * agent.journal.subscribe((e) => {
+ *   const printed = failoverAgentContractEvent(e);
+ *   if (printed) console.log(JSON.stringify(printed));
+ * });
+ * ```
+ */
+export function failoverAgentContractEvent(
   event: JournalEvent,
 ): { event: string; [field: string]: unknown } | undefined {
   switch (event.type) {
@@ -807,10 +770,13 @@ function contractEvent(
  */
 export async function main(args: string[]): Promise<void> {
   let unreachable = false;
-  const agent = await runContractCli(args, {
-    parse: optionsFromFlags,
+  const agent = await runContractCli(expandShortFlags(args), {
+    script: "clients/failover_agent.ts",
+    summary: SUMMARY,
+    flags: FLAGS,
+    options: optionsFromFlags,
     create: (options) => new FailoverAgent(options),
-    contractEvent,
+    contractEvent: failoverAgentContractEvent,
     start(agent) {
       agent.journal.subscribe((event) => {
         if (event.type === "connected") unreachable = false;

@@ -18,6 +18,7 @@ export {
 } from "./two_servers.ts";
 export {
   FailoverAgent,
+  failoverAgentContractEvent,
   FailoverAgentError,
   type FailoverAgentErrorCode,
   type FailoverAgentOptions,
@@ -32,6 +33,7 @@ export {
   DualChannelClient,
   type DualChannelClientOptions,
   type DualChannelClientState,
+  dualChannelContractEvent,
   type NetworkMask,
   onNetwork,
   parseNetworkMask,

@@ -37,12 +37,10 @@ import {
   CliError,
   flag,
   type FlagTable,
-  helpText,
-  parseFlags,
+  type FlagValues,
   parseInteger,
   parsePort,
 } from "../core/cli.ts";
-import { CODEC_NAMES, createCodec } from "../core/codecs.ts";
 import type { Frame } from "../core/frame.ts";
 import { Journal, type JournalEvent } from "../core/journal.ts";
 import { PACKET_KINDS } from "../core/protocol.ts";
@@ -51,9 +49,11 @@ import {
   connectFrames,
   DEFAULT_CONNECT_TIMEOUT_MS,
   type FrameConnection,
+  resolveCodec,
 } from "./_connection.ts";
-import { runContractCli } from "./_contract.ts";
+import { codecFlag, flagOrEnv, runContractCli } from "./_contract.ts";
 import { DurableQueue } from "./_durable_queue.ts";
+import { checkCount, checkMs } from "./_options.ts";
 
 /** The two servers of a tracker: `ip1` (primary) and `ip2` (secondary). */
 export type ServerName = "ip1" | "ip2";
@@ -161,15 +161,6 @@ function toFrame(entry: MemoryEntry): Frame {
     : { type: "packet", kind: entry.kind, id: entry.id, ...data };
 }
 
-function checkMs(name: string, value: number, min: number): number {
-  if (!Number.isFinite(value) || value < min) {
-    throw new RangeError(
-      `Cannot use ${name} ${value}: expected a number of milliseconds from ${min}`,
-    );
-  }
-  return value;
-}
-
 /**
  * A tracker with two servers. Create it, `start()` it, `send()` records and
  * packets; watch `journal` for what it does.
@@ -235,15 +226,8 @@ export class TwoServersClient implements AsyncDisposable {
       options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       1,
     );
-    this.#resends = options.resends ?? 0;
-    if (!Number.isSafeInteger(this.#resends) || this.#resends < 0) {
-      throw new RangeError(
-        `Cannot use resends ${options.resends}: expected a whole number from 0`,
-      );
-    }
-    this.#codec = typeof options.codec === "object"
-      ? options.codec
-      : createCodec(options.codec ?? "line-json", { role: "client" });
+    this.#resends = checkCount("resends", options.resends ?? 0);
+    this.#codec = resolveCodec(options.codec, { role: "client" });
     this.#device = options.device;
     this.#ownJournal = !options.journal;
     this.journal = options.journal ??
@@ -757,75 +741,38 @@ const FLAGS: FlagTable = {
     value: "PATH",
     description: "Keep device memory in this file across process restarts",
   },
-  codec: {
-    type: "string",
-    value: "NAME",
-    default: "line-json",
-    description: `Wire codec: ${CODEC_NAMES.join(", ")}`,
-  },
   device: {
     type: "string",
     value: "ID",
     description: 'Send {"type":"hello","device":ID} on every connection',
   },
-  quiet: {
-    type: "boolean",
-    description: "Do not log every client event on standard error",
-  },
-  help: { type: "boolean", description: "Show this help and exit" },
 };
 
 const SUMMARY =
   `The reference tracker client with two servers (TS and FO behaviours). It speaks the client-under-test contract: commands on standard input ({"cmd":"send","id":"r1","kind":"record","data":{}}, {"cmd":"restart"}, {"cmd":"stop"}), events on standard output ({"event":"connected","server":"ip1"}, {"event":"deleted","id":"r1"}, {"event":"error","message":"..."}).`;
 
-function optionsFromFlags(args: string[]): {
-  options: TwoServersClientOptions;
-  quiet: boolean;
-} | undefined {
-  const values = parseFlags(args, FLAGS);
-  if (values.help) {
-    console.log(
-      helpText("deno run -A clients/two_servers.ts [flags]", SUMMARY, [[
-        "Flags",
-        FLAGS,
-      ]]),
-    );
-    return undefined;
-  }
-  const env = (name: string) => Deno.env.get(name) || undefined;
-  const value = (name: string, variable: string) => {
-    values[name] ??= env(variable);
-    return values[name] as string | undefined;
-  };
+function optionsFromFlags(values: FlagValues): TwoServersClientOptions {
   const port = (name: string, variable: string) => {
-    if (value(name, variable) === undefined) {
+    if (flagOrEnv(values, name, variable) === undefined) {
       throw new CliError(`Missing --${name}: the server's port is required`);
     }
     return flag(values, name, parsePort)!;
   };
   const duration = (name: string) => flag(values, name, parseDuration);
-  const codec = (values.codec as string | undefined) ?? "line-json";
-  if (!CODEC_NAMES.includes(codec)) {
-    throw new CliError(
-      `Invalid --codec "${codec}": expected one of ${CODEC_NAMES.join(", ")}`,
-    );
-  }
+  const codec = codecFlag(values);
   return {
-    quiet: values.quiet === true,
-    options: {
-      ip1: value("ip1", "FT_IP1"),
-      port1: port("port1", "FT_PORT1"),
-      ip2: value("ip2", "FT_IP2"),
-      port2: port("port2", "FT_PORT2"),
-      twoServers: values.mirror === true,
-      ackTimeoutMs: duration("ack-timeout"),
-      resends: flag(values, "resends", parseInteger(0, 1e6)),
-      reconnectDelayMs: duration("reconnect-delay"),
-      connectTimeoutMs: duration("connect-timeout"),
-      memoryFile: values["memory-file"] as string | undefined,
-      codec,
-      device: values.device as string | undefined,
-    },
+    ip1: flagOrEnv(values, "ip1", "FT_IP1"),
+    port1: port("port1", "FT_PORT1"),
+    ip2: flagOrEnv(values, "ip2", "FT_IP2"),
+    port2: port("port2", "FT_PORT2"),
+    twoServers: values.mirror === true,
+    ackTimeoutMs: duration("ack-timeout"),
+    resends: flag(values, "resends", parseInteger(0, 1e6)),
+    reconnectDelayMs: duration("reconnect-delay"),
+    connectTimeoutMs: duration("connect-timeout"),
+    memoryFile: values["memory-file"] as string | undefined,
+    codec,
+    device: values.device as string | undefined,
   };
 }
 
@@ -862,7 +809,10 @@ export function twoServersContractEvent(
  */
 export async function main(args: string[]): Promise<void> {
   await runContractCli(args, {
-    parse: optionsFromFlags,
+    script: "clients/two_servers.ts",
+    summary: SUMMARY,
+    flags: FLAGS,
+    options: optionsFromFlags,
     create: (options) => new TwoServersClient(options),
     contractEvent: twoServersContractEvent,
     start: (client) => client.start(),

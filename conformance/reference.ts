@@ -3,23 +3,21 @@
  *
  * @module
  */
-import type { JournalEvent } from "../core/journal.ts";
-import { DualChannelClient } from "../clients/dual_channel.ts";
-import { FailoverAgent } from "../clients/failover_agent.ts";
-import { type ItemKind, TwoServersClient } from "../clients/two_servers.ts";
+import {
+  DualChannelClient,
+  dualChannelContractEvent,
+} from "../clients/dual_channel.ts";
+import {
+  FailoverAgent,
+  failoverAgentContractEvent,
+} from "../clients/failover_agent.ts";
+import {
+  type ItemKind,
+  TwoServersClient,
+  twoServersContractEvent,
+} from "../clients/two_servers.ts";
 import type { SuiteName } from "./catalogue.ts";
 import { type ClientUnderTest, inProcessClient } from "./client.ts";
-
-/** The contract events of the tracker's journal: `deleted` and `connected`. */
-function trackerEvent(
-  event: JournalEvent,
-): { event: string; [field: string]: unknown } | undefined {
-  if (event.type === "deleted") return { event: "deleted", id: event.id };
-  if (event.type === "connected") {
-    return { event: "connected", server: event.link };
-  }
-  return undefined;
-}
 
 /**
  * The reference tracker (`clients/two_servers.ts`) in this process: mirror
@@ -46,7 +44,7 @@ export function referenceTracker(mirror: boolean): ClientUnderTest {
         signal,
       });
       const unsubscribe = client.journal.subscribe((event) => {
-        const printed = trackerEvent(event);
+        const printed = twoServersContractEvent(event);
         if (printed) emit(printed);
       });
       await client.start();
@@ -73,26 +71,10 @@ export function referenceTracker(mirror: boolean): ClientUnderTest {
 
 /**
  * The contract events of the failover agent's journal, as its command line
- * prints them: `connected`, `received`, `push`, `deleted` (a server ACKed a
- * message) and `error`.
+ * prints them: {@linkcode failoverAgentContractEvent}, under its old name.
  */
-export function agentEvent(
-  event: JournalEvent,
-): { event: string; [field: string]: unknown } | undefined {
-  switch (event.type) {
-    case "connected":
-      return { event: "connected", server: event.front };
-    case "received":
-      return { event: "received", id: event.id };
-    case "push":
-      return { event: "push" };
-    case "sent":
-      return { event: "deleted", id: event.id };
-    case "error":
-      return { event: "error", message: event.message, code: event.code };
-  }
-  return undefined;
-}
+export const agentEvent: typeof failoverAgentContractEvent =
+  failoverAgentContractEvent;
 
 /**
  * The reference messaging agent (`clients/failover_agent.ts`) in this
@@ -115,7 +97,7 @@ export function referenceAgent(): ClientUnderTest {
         signal,
       });
       const unsubscribe = agent.journal.subscribe((event) => {
-        const printed = agentEvent(event);
+        const printed = failoverAgentContractEvent(event);
         if (printed) emit(printed);
       });
       agent.connect().catch(() => {}); // A failure is an error event.
@@ -143,24 +125,10 @@ export function referenceAgent(): ClientUnderTest {
 
 /**
  * The contract events of the SCADA client's journal, as its command line
- * prints them: `connected` (`server` is the channel), `active`, `deleted`
- * (the first ACK of a data id) and `down` (a channel failed).
+ * prints them: {@linkcode dualChannelContractEvent}, under its old name.
  */
-export function scadaEvent(
-  event: JournalEvent,
-): { event: string; [field: string]: unknown } | undefined {
-  switch (event.type) {
-    case "connected":
-      return { event: "connected", server: event.channel };
-    case "active":
-      return { event: "active", channel: event.channel };
-    case "delivered":
-      return { event: "deleted", id: event.id };
-    case "channel_failed":
-      return { event: "down", channel: event.channel, reason: event.reason };
-  }
-  return undefined;
-}
+export const scadaEvent: typeof dualChannelContractEvent =
+  dualChannelContractEvent;
 
 /** A placeholder's value, or undefined when it is empty (unset). */
 function optional(value: string | undefined): string | undefined {
@@ -201,7 +169,7 @@ export function referenceScada(): ClientUnderTest {
         signal,
       });
       const unsubscribe = client.journal.subscribe((event) => {
-        const printed = scadaEvent(event);
+        const printed = dualChannelContractEvent(event);
         if (printed) emit(printed);
       });
       await client.start();
