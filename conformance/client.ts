@@ -45,6 +45,8 @@ export interface ClientSession {
     predicate: (event: ClientEvent) => boolean,
     signal: AbortSignal,
   ): Promise<ClientEvent>;
+  /** Calls `listener` with each event to come; returns the function that stops it. */
+  subscribe(listener: (event: ClientEvent) => void): () => void;
   /** Stops the client (`stop`, then signals), returning how it ended. */
   stop(): Promise<ClientExit>;
   /** Whether it has exited on its own. */
@@ -93,11 +95,16 @@ export function fillTemplate(template: string, endpoints: Endpoints): string {
 
 class EventLog {
   readonly events: ClientEvent[] = [];
-  #waiters = new Set<() => void>();
+  #listeners = new Set<(event: ClientEvent) => void>();
 
   push(event: ClientEvent): void {
     this.events.push(event);
-    for (const wake of this.#waiters) wake();
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  subscribe(listener: (event: ClientEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   async waitFor(
@@ -112,11 +119,11 @@ class EventLog {
       signal.throwIfAborted();
       await new Promise<void>((resolve) => {
         const wake = () => {
-          this.#waiters.delete(wake);
+          unsubscribe();
           signal.removeEventListener("abort", wake);
           resolve();
         };
-        this.#waiters.add(wake);
+        const unsubscribe = this.subscribe(wake);
         signal.addEventListener("abort", wake, { once: true });
       });
     }
@@ -267,6 +274,7 @@ export function processClient(
         },
         waitForEvent: (predicate, waitSignal) =>
           log.waitFor(predicate, waitSignal),
+        subscribe: (listener) => log.subscribe(listener),
         stop,
       });
     },
@@ -345,6 +353,7 @@ export function inProcessClient(
         },
         waitForEvent: (predicate, waitSignal) =>
           log.waitFor(predicate, waitSignal),
+        subscribe: (listener) => log.subscribe(listener),
         stop,
       };
     },

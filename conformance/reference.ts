@@ -70,13 +70,6 @@ export function referenceTracker(mirror: boolean): ClientUnderTest {
 }
 
 /**
- * The contract events of the failover agent's journal, as its command line
- * prints them: {@linkcode failoverAgentContractEvent}, under its old name.
- */
-export const agentEvent: typeof failoverAgentContractEvent =
-  failoverAgentContractEvent;
-
-/**
  * The reference messaging agent (`clients/failover_agent.ts`) in this
  * process, for the agent suite, as its command line runs it: it connects at
  * start and syncs every second. Its `-fr`, `-fd`, connect and ACK timeouts
@@ -122,13 +115,6 @@ export function referenceAgent(): ClientUnderTest {
     },
   );
 }
-
-/**
- * The contract events of the SCADA client's journal, as its command line
- * prints them: {@linkcode dualChannelContractEvent}, under its old name.
- */
-export const scadaEvent: typeof dualChannelContractEvent =
-  dualChannelContractEvent;
 
 /** A placeholder's value, or undefined when it is empty (unset). */
 function optional(value: string | undefined): string | undefined {

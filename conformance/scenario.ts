@@ -214,13 +214,7 @@ export class ScenarioContext {
         for (const observed of this.#observed) {
           stops.push(observed.journal.subscribe(wake));
         }
-        if (this.#session) {
-          const seen = this.#session.events.length;
-          const poll = setInterval(() => {
-            if (this.#session!.events.length !== seen) wake();
-          }, 5);
-          stops.push(() => clearInterval(poll));
-        }
+        if (this.#session) stops.push(this.#session.subscribe(wake));
         deadline.addEventListener("abort", wake, { once: true });
         stops.push(() => deadline.removeEventListener("abort", wake));
       });

@@ -194,6 +194,15 @@ export class DualChannelRig {
     );
   }
 
+  /** Watchdog echoes the server sent on a channel from `since` on. */
+  echoes(channel: Channel, since = 0): JournalEvent[] {
+    return this.events(
+      (e) =>
+        e.type === "ack_sent" && e.reply === "echo" && e.channel === channel,
+      since,
+    );
+  }
+
   /** Frames of any type a channel received from `since` on. */
   frames(channel: Channel, since = 0): JournalEvent[] {
     return this.events(

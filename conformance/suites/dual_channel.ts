@@ -230,11 +230,7 @@ async function dc4(ctx: ScenarioContext): Promise<Verdict> {
   const from = performance.now();
   await ctx.observe(window);
   const watchdogs = rig.watchdogs(alternate, from);
-  const echoes = rig.events(
-    (e) =>
-      e.type === "ack_sent" && e.reply === "echo" && e.channel === alternate,
-    from,
-  );
+  const echoes = rig.echoes(alternate, from);
   const closed = rig.events(
     (e) => e.type === "closed" && e.channel === alternate,
     from,
@@ -634,41 +630,55 @@ async function dc10(ctx: ScenarioContext): Promise<Verdict> {
     () => rig.closedByClient(alternate, quietAt).length > 0,
     wait,
   );
-  const droppedAlternate = rig.closedByClient(alternate, quietAt)[0];
   const evidence = () => rig.evidence(trafficAndWatchdogs, quietAt - 50);
-  if (!droppedAlternate) {
-    return ctx.fail(
-      `the client to drop the alternate ${alternate} once its watchdogs went unanswered for ${
-        msText(t.watchdogTimeoutMs)
-      }`,
-      `${alternate} stayed open and silent for ${
-        msText(performance.now() - quietAt)
-      }`,
-      evidence(),
-    );
-  }
-  const alternateMs = droppedAlternate.time - quietAt;
-  if (alternateMs > limit) {
-    return ctx.fail(
-      `the client to drop the silent alternate ${alternate} within its ${
-        msText(t.watchdogTimeoutMs)
-      } timeout (allowing ${msText(limit)})`,
-      `it dropped it only after ${msText(alternateMs)}`,
-      evidence(),
-    );
-  }
+  /** When the client dropped `channel`, silent since `since`: ms after it. */
+  const dropMs = (channel: Channel, since: number): number | undefined => {
+    const closed = rig.closedByClient(channel, since)[0];
+    return closed && closed.time - since;
+  };
+  /** A fail verdict unless the client dropped the silent channel in time. */
+  const notDropped = (
+    role: "alternate" | "active",
+    channel: Channel,
+    since: number,
+    unanswered: string,
+  ): Verdict | undefined => {
+    const ms = dropMs(channel, since);
+    if (ms === undefined) {
+      return ctx.fail(
+        `the client to drop the ${role} ${channel} once ${unanswered} went unanswered for ${
+          msText(t.watchdogTimeoutMs)
+        }`,
+        `${channel} stayed open and silent for ${
+          msText(performance.now() - since)
+        }`,
+        evidence(),
+      );
+    }
+    if (ms > limit) {
+      return ctx.fail(
+        `the client to drop the silent ${role} ${channel} within its ${
+          msText(t.watchdogTimeoutMs)
+        } timeout (allowing ${msText(limit)})`,
+        `it dropped it only after ${msText(ms)}`,
+        evidence(),
+      );
+    }
+    return undefined;
+  };
+  const alternateFail = notDropped(
+    "alternate",
+    alternate,
+    quietAt,
+    "its watchdogs",
+  );
+  if (alternateFail) return alternateFail;
 
   ctx.note("runner", `${alternate} answers again`);
   const backAt = performance.now();
   await rig.server.restore(alternate);
   const answered = await ctx.until(
-    () =>
-      rig.events(
-        (e) =>
-          e.type === "ack_sent" && e.reply === "echo" &&
-          e.channel === alternate,
-        backAt,
-      ).length > 0,
+    () => rig.echoes(alternate, backAt).length > 0,
     dcSoon(ctx, 1),
   );
   if (!answered) {
@@ -691,28 +701,13 @@ async function dc10(ctx: ScenarioContext): Promise<Verdict> {
     () => rig.closedByClient(active, silentAt).length > 0 && rig.acked(id),
     wait,
   );
-  const droppedActive = rig.closedByClient(active, silentAt)[0];
-  if (!droppedActive) {
-    return ctx.fail(
-      `the client to drop the active ${active} once ${id} and its watchdogs went unanswered for ${
-        msText(t.watchdogTimeoutMs)
-      }`,
-      `${active} stayed open and silent for ${
-        msText(performance.now() - silentAt)
-      }`,
-      evidence(),
-    );
-  }
-  const activeMs = droppedActive.time - silentAt;
-  if (activeMs > limit) {
-    return ctx.fail(
-      `the client to drop the silent active ${active} within its ${
-        msText(t.watchdogTimeoutMs)
-      } timeout (allowing ${msText(limit)})`,
-      `it dropped it only after ${msText(activeMs)}`,
-      evidence(),
-    );
-  }
+  const activeFail = notDropped(
+    "active",
+    active,
+    silentAt,
+    `${id} and its watchdogs`,
+  );
+  if (activeFail) return activeFail;
   if (!rig.acked(id)) {
     return ctx.fail(
       `${id} delivered over ${alternate} once ${active} was dropped`,
@@ -722,10 +717,12 @@ async function dc10(ctx: ScenarioContext): Promise<Verdict> {
   }
   return ctx.pass(
     `the silent alternate ${alternate} was dropped after ${
-      msText(alternateMs)
-    }, the silent active ${active} after ${msText(activeMs)} (timeout ${
-      msText(t.watchdogTimeoutMs)
-    }), and ${id} was ACKed on ${rig.acks({ id })[0].channel}`,
+      msText(dropMs(alternate, quietAt)!)
+    }, the silent active ${active} after ${
+      msText(dropMs(active, silentAt)!)
+    } (timeout ${msText(t.watchdogTimeoutMs)}), and ${id} was ACKed on ${
+      rig.acks({ id })[0].channel
+    }`,
     evidence(),
   );
 }

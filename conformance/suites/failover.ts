@@ -25,9 +25,24 @@ import {
 /** IP1 (or IP2) never ACKs. */
 const NO_ACKS = { dropAck: {} };
 
-/** Waits until IP2 has ACKed `id`: the client switched to IP2 and is using it. */
-async function untilOnIp2(ctx: ScenarioContext, id: string): Promise<boolean> {
-  return await ctx.until(() => acked(ctx, "ip2", id).length > 0, soon(ctx, 6));
+/**
+ * Waits until IP2 has ACKed `id` (the client switched to IP2 and is using
+ * it); a fail verdict if it never did.
+ */
+async function failUnlessOnIp2(
+  ctx: ScenarioContext,
+  id: string,
+): Promise<Verdict | undefined> {
+  const on = await ctx.until(
+    () => acked(ctx, "ip2", id).length > 0,
+    soon(ctx, 6),
+  );
+  if (on) return undefined;
+  return ctx.fail(
+    `the client on IP2 after IP1 left ${id} without ACK`,
+    `IP2 never ACKed ${id} (${id} went ${runsText(runsOf(recordTrail(ctx)))})`,
+    trafficEvidence(ctx),
+  );
 }
 
 async function fo1(ctx: ScenarioContext): Promise<Verdict> {
@@ -158,13 +173,8 @@ async function fo3(ctx: ScenarioContext): Promise<Verdict> {
   });
   await ctx.startClient(endpoints);
   await sendRecords(ctx, ["r1"]);
-  if (!await untilOnIp2(ctx, "r1")) {
-    return ctx.fail(
-      "the client on IP2 after IP1 left r1 without ACK",
-      `IP2 never ACKed r1 (r1 went ${runsText(runsOf(recordTrail(ctx)))})`,
-      trafficEvidence(ctx),
-    );
-  }
+  const notOnIp2 = await failUnlessOnIp2(ctx, "r1");
+  if (notOnIp2) return notOnIp2;
   const switched = received(ctx, "ip2", "record", "r1")[0];
   ctx.note("runner", "IP2 ACKed r1; IP1 recovers (its faults are cleared)");
   ip1.faults.clear();
@@ -263,13 +273,8 @@ async function fo5(ctx: ScenarioContext): Promise<Verdict> {
   });
   await ctx.startClient(endpoints);
   await sendRecords(ctx, ["r1"]);
-  if (!await untilOnIp2(ctx, "r1")) {
-    return ctx.fail(
-      "the client on IP2 after IP1 left r1 without ACK",
-      `IP2 never ACKed r1 (r1 went ${runsText(runsOf(recordTrail(ctx)))})`,
-      trafficEvidence(ctx),
-    );
-  }
+  const notOnIp2 = await failUnlessOnIp2(ctx, "r1");
+  if (notOnIp2) return notOnIp2;
   // IP2 still ACKs, but late (within the ACK timeout): a client that stays
   // on IP2 has every reason to; only the restart sends it back to IP1.
   ctx.note(

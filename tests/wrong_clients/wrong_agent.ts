@@ -21,26 +21,21 @@
  *
  * @module
  */
-import {
-  createConnection,
-  createServer,
-  type Server,
-  type Socket,
-} from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { parseArgs } from "node:util";
 import { printEvent, serveContract } from "../../clients/_contract.ts";
 import {
   expandShortFlags,
   FailoverAgent,
+  failoverAgentContractEvent,
   type FailoverAgentOptions,
 } from "../../clients/failover_agent.ts";
-import { agentEvent } from "../../conformance/reference.ts";
-import type { Frame } from "../../core/frame.ts";
 import {
   type NamedAddress,
   parseDuration,
   parseNamedAddressList,
 } from "../../core/units.ts";
+import { FrameProxy, type ProxyHooks } from "./_proxy.ts";
 
 /** Each break, by name: what the wrong agent does instead. */
 export const BREAKS: Readonly<Record<string, string>> = {
@@ -67,120 +62,6 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "QA-9":
     "reconnects to the server it was last on: once it has used an alternate, its primary's address leads there",
 };
-
-/** What a proxy hook can do besides returning the frames to forward. */
-interface ProxyLink {
-  /** Writes a frame to the agent. */
-  toClient(frame: Frame): void;
-  /** Writes a frame to the server. */
-  toServer(frame: Frame): void;
-}
-
-/** Hooks of a {@linkcode LineProxy}: the frames to forward instead of one. */
-interface ProxyHooks {
-  /** A frame from the agent to the server. */
-  toServer?(frame: Frame, link: ProxyLink): Frame[];
-  /** A frame from the server to the agent. */
-  toClient?(frame: Frame, link: ProxyLink): Frame[];
-}
-
-function write(socket: Socket, frames: Frame[]): void {
-  if (socket.destroyed || frames.length === 0) return;
-  socket.write(frames.map((f) => JSON.stringify(f) + "\n").join(""));
-}
-
-function onFrames(socket: Socket, onFrame: (frame: Frame) => void): void {
-  let buffer = "";
-  socket.setEncoding("utf8");
-  socket.on("data", (chunk: string) => {
-    buffer += chunk;
-    let newline = buffer.indexOf("\n");
-    while (newline !== -1) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      newline = buffer.indexOf("\n");
-      try {
-        onFrame(JSON.parse(line));
-      } catch {
-        // Not JSON: nothing the breaks care about.
-      }
-    }
-  });
-}
-
-/**
- * A TCP proxy for line JSON between the agent and one server, on 127.0.0.1
- * and a port of its own. Each accepted connection gets its own connection
- * upstream, to wherever `target()` says then; a refused upstream resets the
- * agent's connection.
- */
-class LineProxy {
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
-
-  private constructor(target: () => NamedAddress, hooks: ProxyHooks) {
-    this.#server = createServer({ noDelay: true }, (client) => {
-      client.pause();
-      const { hostname, port } = target();
-      const upstream = createConnection({
-        host: hostname,
-        port,
-        noDelay: true,
-      });
-      this.#sockets.add(client).add(upstream);
-      const link: ProxyLink = {
-        toClient: (frame) => write(client, [frame]),
-        toServer: (frame) => write(upstream, [frame]),
-      };
-      upstream.once("connect", () => client.resume());
-      onFrames(
-        client,
-        (frame) => write(upstream, hooks.toServer?.(frame, link) ?? [frame]),
-      );
-      onFrames(
-        upstream,
-        (frame) => write(client, hooks.toClient?.(frame, link) ?? [frame]),
-      );
-      upstream.on("error", () => client.resetAndDestroy());
-      client.on("error", () => upstream.resetAndDestroy());
-      upstream.on("close", () => {
-        this.#sockets.delete(upstream);
-        client.destroy();
-      });
-      client.on("close", () => {
-        this.#sockets.delete(client);
-        upstream.destroy();
-      });
-    });
-  }
-
-  /** Starts a proxy to wherever `target()` says at each connection. */
-  static start(
-    target: () => NamedAddress,
-    hooks: ProxyHooks,
-  ): Promise<LineProxy> {
-    const proxy = new LineProxy(target, hooks);
-    return new Promise((resolve, reject) => {
-      proxy.#server.once("error", reject);
-      proxy.#server.listen({ host: "127.0.0.1", port: 0 }, () => {
-        proxy.#server.off("error", reject);
-        resolve(proxy);
-      });
-    });
-  }
-
-  /** Its port. */
-  get port(): number {
-    return (this.#server.address() as { port: number }).port;
-  }
-
-  /** Closes the listener and every connection. */
-  async close(): Promise<void> {
-    for (const socket of this.#sockets) socket.destroy();
-    this.#sockets.clear();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-  }
-}
 
 /** A server that accepts connections and never answers. */
 function startSilentServer(): Promise<Server> {
@@ -238,14 +119,14 @@ export async function startWrongAgent(
     ? parseNamedAddressList(options.servers)
     : [...options.servers];
   const [primary, ...alternates] = servers;
-  const proxies: LineProxy[] = [];
+  const proxies: FrameProxy[] = [];
   const silent: Server[] = [];
   const via = async (
     server: NamedAddress,
     hooks: ProxyHooks,
     target: () => NamedAddress = () => server,
   ): Promise<NamedAddress> => {
-    const proxy = await LineProxy.start(target, hooks);
+    const proxy = await FrameProxy.start({ upstream: target, hooks });
     proxies.push(proxy);
     return { name: server.name, hostname: "127.0.0.1", port: proxy.port };
   };
@@ -383,7 +264,7 @@ export async function startWrongAgent(
   });
   const unsubscribe = agent.journal.subscribe((event) => {
     if (event.type === "connected") onConnected(String(event.front));
-    const printed = agentEvent(event);
+    const printed = failoverAgentContractEvent(event);
     if (printed) emit(printed);
   });
   agent.connect().catch(() => {}); // A failure is an error event.

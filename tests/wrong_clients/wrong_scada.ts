@@ -22,12 +22,7 @@
  *
  * @module
  */
-import {
-  createConnection,
-  createServer,
-  type Server,
-  type Socket,
-} from "node:net";
+import { createServer } from "node:net";
 import { parseArgs } from "node:util";
 import { printEvent, serveContract } from "../../clients/_contract.ts";
 import {
@@ -35,12 +30,13 @@ import {
   type ChannelEndpoint,
   DualChannelClient,
   type DualChannelClientOptions,
+  dualChannelContractEvent,
   onNetwork,
   parseNetworkMask,
 } from "../../clients/dual_channel.ts";
-import type { Frame } from "../../core/frame.ts";
 import type { JournalEvent } from "../../core/journal.ts";
 import { parseDuration } from "../../core/units.ts";
+import { FrameProxy, type ProxyHooks } from "./_proxy.ts";
 
 /** Each break, by name: what the wrong client does instead. */
 export const BREAKS: Readonly<Record<string, string>> = {
@@ -67,180 +63,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
     "never fails a channel that stays open: waits for echoes and ACKs forever",
 };
 
-/** The contract events the reference command line prints. */
-function scadaEvent(
-  event: JournalEvent,
-): { event: string; [field: string]: unknown } | undefined {
-  switch (event.type) {
-    case "connected":
-      return { event: "connected", server: event.channel };
-    case "active":
-      return { event: "active", channel: event.channel };
-    case "delivered":
-      return { event: "deleted", id: event.id };
-    case "channel_failed":
-      return { event: "down", channel: event.channel, reason: event.reason };
-  }
-  return undefined;
-}
-
 /** Long enough never to happen within a scenario. */
 const NEVER_MS = 3_600_000;
-
-/** What a proxy hook may do besides forwarding: write to either side of its link. */
-interface Link {
-  /** Writes a frame to the client. */
-  toClient(frame: Frame): void;
-  /** Writes a frame to the server. */
-  toServer(frame: Frame): void;
-}
-
-/** Hooks of a {@linkcode ChannelProxy}: the frames to forward instead of one. */
-interface ProxyHooks {
-  /** A frame from the client to the server. */
-  toServer?(frame: Frame, link: Link): Frame[];
-  /** A frame from the server to the client. */
-  toClient?(frame: Frame, link: Link): Frame[];
-}
-
-function lines(socket: Socket, onLine: (line: string) => void): void {
-  let buffer = "";
-  socket.setEncoding("utf8");
-  socket.on("data", (chunk: string) => {
-    buffer += chunk;
-    let newline = buffer.indexOf("\n");
-    while (newline !== -1) {
-      onLine(buffer.slice(0, newline));
-      buffer = buffer.slice(newline + 1);
-      newline = buffer.indexOf("\n");
-    }
-  });
-}
-
-function encode(frame: Frame): string {
-  return JSON.stringify(frame) + "\n";
-}
-
-/**
- * A line-JSON proxy for one channel: listens on the channel's server host
- * (a port of its own) and connects each accepted connection to the server
- * from the channel's local address; frames go through the hooks.
- */
-class ChannelProxy {
-  readonly #server: Server;
-  readonly #upstream: ChannelEndpoint;
-  readonly #hooks: ProxyHooks;
-  readonly #links = new Set<{ client: Socket; upstream: Socket }>();
-
-  private constructor(upstream: ChannelEndpoint, hooks: ProxyHooks) {
-    this.#upstream = upstream;
-    this.#hooks = hooks;
-    this.#server = createServer(
-      { noDelay: true },
-      (client) => this.#accept(client),
-    );
-  }
-
-  /** Starts a proxy in front of one channel. */
-  static start(
-    upstream: ChannelEndpoint,
-    hooks: ProxyHooks,
-  ): Promise<ChannelProxy> {
-    const proxy = new ChannelProxy(upstream, hooks);
-    return new Promise((resolve, reject) => {
-      proxy.#server.once("error", reject);
-      proxy.#server.listen(
-        { host: upstream.hostname, port: 0 },
-        () => resolve(proxy),
-      );
-    });
-  }
-
-  /** Where the client connects instead of the server. */
-  get endpoint(): ChannelEndpoint {
-    return {
-      hostname: this.#upstream.hostname,
-      port: (this.#server.address() as { port: number }).port,
-      localAddress: this.#upstream.localAddress,
-    };
-  }
-
-  #accept(client: Socket): void {
-    client.pause();
-    const upstream = createConnection({
-      host: this.#upstream.hostname,
-      port: this.#upstream.port,
-      ...(this.#upstream.localAddress
-        ? { localAddress: this.#upstream.localAddress }
-        : {}),
-      noDelay: true,
-    });
-    const pair = { client, upstream };
-    const link: Link = {
-      toClient: (frame) => {
-        if (!client.destroyed) client.write(encode(frame));
-      },
-      toServer: (frame) => {
-        if (!upstream.destroyed) upstream.write(encode(frame));
-      },
-    };
-    const pass = (
-      line: string,
-      hook: ProxyHooks["toServer"],
-      write: (frame: Frame) => void,
-      raw: Socket,
-    ) => {
-      let frame: Frame;
-      try {
-        frame = JSON.parse(line);
-      } catch {
-        if (!raw.destroyed) raw.write(line + "\n");
-        return;
-      }
-      for (const out of hook ? hook(frame, link) : [frame]) write(out);
-    };
-    upstream.once("connect", () => {
-      this.#links.add(pair);
-      client.resume();
-    });
-    lines(
-      client,
-      (line) => pass(line, this.#hooks.toServer, link.toServer, upstream),
-    );
-    lines(
-      upstream,
-      (line) => pass(line, this.#hooks.toClient, link.toClient, client),
-    );
-    const drop = () => {
-      this.#links.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    upstream.on("error", () => client.resetAndDestroy());
-    client.on("error", () => upstream.resetAndDestroy());
-    upstream.on("close", drop);
-    client.on("close", drop);
-  }
-
-  /** Writes a frame to the server over every open connection (none: dropped). */
-  inject(frame: Frame): void {
-    for (const { upstream } of this.#links) {
-      if (!upstream.destroyed) upstream.write(encode(frame));
-    }
-  }
-
-  /** Closes the listener and every connection. */
-  async close(): Promise<void> {
-    for (const { client, upstream } of this.#links) {
-      client.destroy();
-      upstream.destroy();
-    }
-    this.#links.clear();
-    if (this.#server.listening) {
-      await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    }
-  }
-}
 
 /** A port on `hostname` that refuses connections (bound, then closed). */
 async function closedPort(hostname: string): Promise<number> {
@@ -295,16 +119,19 @@ export async function startWrongScada(
     );
   }
   const channels = { ...options.channels };
-  const proxies: Partial<Record<Channel, ChannelProxy>> = {};
+  const proxies: Partial<Record<Channel, FrameProxy>> = {};
   const proxyBoth = async (
     hooks: (channel: Channel) => ProxyHooks,
   ): Promise<void> => {
     for (const channel of ["A", "B"] as const) {
-      proxies[channel] = await ChannelProxy.start(
-        options.channels[channel],
-        hooks(channel),
-      );
-      channels[channel] = proxies[channel]!.endpoint;
+      const upstream = options.channels[channel];
+      const proxy = await FrameProxy.start({
+        upstream,
+        hooks: hooks(channel),
+        hostname: upstream.hostname,
+      });
+      proxies[channel] = proxy;
+      channels[channel] = { ...upstream, port: proxy.port };
     }
   };
   const settings: Partial<DualChannelClientOptions> = {};
@@ -391,7 +218,7 @@ export async function startWrongScada(
     if (broken === "DC-5/duplicate" && event.type === "requeued") {
       for (const id of event.ids as string[]) emit({ event: "deleted", id });
     }
-    const printed = scadaEvent(event);
+    const printed = dualChannelContractEvent(event);
     if (printed) emit(printed);
   });
   await client.start();

@@ -29,16 +29,9 @@
  *
  * @module
  */
-import {
-  createConnection,
-  createServer,
-  type Server,
-  type Socket,
-} from "node:net";
+import { createConnection, type Socket } from "node:net";
 import { parseArgs } from "node:util";
 import { printEvent, serveContract } from "../../clients/_contract.ts";
-import type { Codec, Decoder } from "../../core/codec.ts";
-import { createCodec } from "../../core/codecs.ts";
 import {
   type ItemKind,
   type ServerName,
@@ -48,6 +41,7 @@ import {
 import type { Frame } from "../../core/frame.ts";
 import type { JournalEvent } from "../../core/journal.ts";
 import { parseDuration } from "../../core/units.ts";
+import { FrameProxy, type ProxyHooks } from "./_proxy.ts";
 
 /** Each break, by name: what the wrong client does instead. */
 export const BREAKS: Readonly<Record<string, string>> = {
@@ -72,211 +66,6 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "FO-6/early-delete":
     'prints {"event":"deleted"} as soon as a record is first sent, before any ACK',
 };
-
-/** Hooks of a {@linkcode FrameProxy}: what to forward instead of a frame. */
-interface ProxyHooks {
-  /** A frame from the client to the server: the frames to forward instead. */
-  toServer?(frame: Frame): Frame[];
-  /** A frame from the server to the client: the frames to forward instead. */
-  toClient?(frame: Frame): Frame[];
-}
-
-interface Pair {
-  client: Socket;
-  upstream: Socket;
-}
-
-const encoder = new TextEncoder();
-
-function lines(
-  socket: Socket,
-  onLine: (line: string) => void,
-): void {
-  let buffer = "";
-  socket.setEncoding("utf8");
-  socket.on("data", (chunk: string) => {
-    buffer += chunk;
-    let newline = buffer.indexOf("\n");
-    while (newline !== -1) {
-      onLine(buffer.slice(0, newline));
-      buffer = buffer.slice(newline + 1);
-      newline = buffer.indexOf("\n");
-    }
-  });
-}
-
-function rewrite(
-  line: string,
-  hook: ((frame: Frame) => Frame[]) | undefined,
-): string {
-  if (!hook) return line + "\n";
-  let frame: Frame;
-  try {
-    frame = JSON.parse(line);
-  } catch {
-    return line + "\n";
-  }
-  return hook(frame).map((f) => JSON.stringify(f) + "\n").join("");
-}
-
-/** A device codec's two sides, for a proxy between a device and a server. */
-interface DeviceSides {
-  /** Decodes what the device sends. */
-  server: Codec;
-  /** Encodes what the proxy forwards to the server. */
-  client: Codec;
-}
-
-/**
- * A TCP proxy for line JSON (or a device codec) between the client and one
- * server, on 127.0.0.1 and a port of its own. Each accepted connection gets
- * its own connection upstream; frames go through the hooks.
- */
-class FrameProxy {
-  readonly #server: Server;
-  readonly #upstream: { hostname: string; port: number };
-  readonly #hooks: ProxyHooks;
-  readonly #device?: DeviceSides;
-  readonly #pairs = new Set<Pair>();
-  #pending: Frame[] = [];
-
-  private constructor(
-    upstream: { hostname: string; port: number },
-    hooks: ProxyHooks,
-    codec: string,
-  ) {
-    this.#upstream = upstream;
-    this.#hooks = hooks;
-    if (codec !== "line-json") {
-      if (hooks.toClient) {
-        throw new RangeError(
-          `Cannot alter what the server sends over codec ${codec}: this proxy decodes the client's side only`,
-        );
-      }
-      this.#device = {
-        server: createCodec(codec),
-        client: createCodec(codec, { role: "client" }),
-      };
-    }
-    this.#server = createServer(
-      { noDelay: true },
-      (client) => this.#accept(client),
-    );
-  }
-
-  /** Starts a proxy to `host:port` for frames of `codec` (default line JSON). */
-  static start(
-    upstream: { hostname: string; port: number },
-    hooks: ProxyHooks,
-    codec = "line-json",
-  ): Promise<FrameProxy> {
-    const proxy = new FrameProxy(upstream, hooks, codec);
-    return new Promise((resolve, reject) => {
-      proxy.#server.once("error", reject);
-      proxy.#server.listen(
-        { host: "127.0.0.1", port: 0 },
-        () => resolve(proxy),
-      );
-    });
-  }
-
-  #accept(client: Socket): void {
-    client.pause();
-    const upstream = createConnection({
-      host: this.#upstream.hostname,
-      port: this.#upstream.port,
-      noDelay: true,
-    });
-    const pair = { client, upstream };
-    upstream.once("connect", () => {
-      this.#pairs.add(pair);
-      for (const frame of this.#pending.splice(0)) this.inject(frame);
-      client.resume();
-    });
-    if (this.#device) {
-      this.#decodeTo(client, upstream);
-      upstream.on("data", (chunk: Uint8Array) => {
-        if (!client.destroyed) client.write(chunk);
-      });
-    } else {
-      lines(client, (line) => {
-        if (!upstream.destroyed) {
-          upstream.write(rewrite(line, this.#hooks.toServer));
-        }
-      });
-      lines(upstream, (line) => {
-        if (!client.destroyed) {
-          client.write(rewrite(line, this.#hooks.toClient));
-        }
-      });
-    }
-    const drop = () => {
-      this.#pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    upstream.on("error", () => client.resetAndDestroy());
-    client.on("error", () => upstream.resetAndDestroy());
-    upstream.on("close", drop);
-    client.on("close", drop);
-  }
-
-  /**
-   * Device codec: decodes the client's packets, passes them through the
-   * `toServer` hook, and writes what it returns, encoded as the device would.
-   */
-  #decodeTo(client: Socket, upstream: Socket): void {
-    const decoder: Decoder = this.#device!.server.decoder();
-    client.on("data", (chunk: Uint8Array) => {
-      for (const decoded of decoder.push(chunk)) {
-        if (!decoded.frame || upstream.destroyed) continue;
-        const frames = this.#hooks.toServer?.(decoded.frame) ??
-          [decoded.frame];
-        for (const frame of frames) {
-          const bytes = this.#encode(frame);
-          if (bytes) upstream.write(bytes);
-        }
-      }
-    });
-  }
-
-  #encode(frame: Frame): Uint8Array | undefined {
-    return this.#device
-      ? this.#device.client.encode(frame)
-      : encoder.encode(JSON.stringify(frame) + "\n");
-  }
-
-  /** The proxy's port. */
-  get port(): number {
-    return (this.#server.address() as { port: number }).port;
-  }
-
-  /** Writes a frame to the server, now or once a connection is up. */
-  inject(frame: Frame): void {
-    const pairs = [...this.#pairs].filter((p) => !p.upstream.destroyed);
-    if (pairs.length === 0) return void this.#pending.push(frame);
-    const bytes = this.#encode(frame);
-    if (!bytes) return;
-    for (const { upstream } of pairs) upstream.write(bytes);
-  }
-
-  /** Stops accepting: further connections are refused. */
-  refuse(): void {
-    this.#server.close();
-  }
-
-  /** Closes the listener and every connection. */
-  async close(): Promise<void> {
-    for (const { client, upstream } of this.#pairs) {
-      client.destroy();
-      upstream.destroy();
-    }
-    this.#pairs.clear();
-    if (this.#server.listening) {
-      await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    }
-  }
-}
 
 /** Options for {@linkcode startWrongTracker}: the reference options and the break. */
 export interface WrongTrackerOptions extends TwoServersClientOptions {
@@ -321,7 +110,11 @@ export async function startWrongTracker(
     : options.codec ?? "line-json";
   const proxies: Partial<Record<ServerName, FrameProxy>> = {};
   const proxy = async (name: ServerName, hooks: ProxyHooks) => {
-    proxies[name] = await FrameProxy.start(addrs[name], hooks, codec);
+    proxies[name] = await FrameProxy.start({
+      upstream: addrs[name],
+      hooks,
+      codec,
+    });
   };
   const resendAfterAck = (name: ServerName) => {
     const sent = new Map<string, Frame>();
