@@ -192,7 +192,13 @@ export function parseFlags(args: string[], flags: FlagTable): FlagValues {
     return values as FlagValues;
   } catch (error) {
     if (error instanceof CliError) throw error;
-    throw new CliError((error as Error).message.split("\n")[0]);
+    const message = (error as Error).message.split("\n")[0];
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    throw new CliError(
+      unknown
+        ? `Unknown flag ${unknown[1]}: this command has no such flag`
+        : message,
+    );
   }
 }
 

@@ -50,6 +50,13 @@ export interface ServerCliSpec<S extends CliServer> {
   flags?: FlagTable;
   /** Starts the server from the parsed flags. */
   start(common: CommonOptions, faults: Faults, values: FlagValues): Promise<S>;
+  /**
+   * Adjusts the common flags (drop one the server has no use for, reword
+   * one); what it returns is what `--help` shows and the parser accepts.
+   */
+  common?(flags: FlagTable): FlagTable;
+  /** The title of the fault flags' section (default `Fault flags`). */
+  faultsTitle?: string;
   /** The TCP part of the announced line (default `tcp=host:port`). */
   describe(server: S): string;
 }
@@ -69,17 +76,18 @@ export function runServerCli<S extends CliServer>(
     );
   const sections: [string, FlagTable][] = [];
   if (spec.flags) sections.push(["Server flags", spec.flags]);
-  sections.push([
-    "Common flags",
-    shadowed({
-      ...COMMON_FLAGS,
-      port: { ...COMMON_FLAGS.port, default: String(spec.defaults.port) },
-      "admin-port": {
-        ...COMMON_FLAGS["admin-port"],
-        default: String(spec.defaults.adminPort),
-      },
-    }),
-  ], ["Fault flags", shadowed(FAULT_FLAGS)]);
+  const common = shadowed({
+    ...COMMON_FLAGS,
+    port: { ...COMMON_FLAGS.port, default: String(spec.defaults.port) },
+    "admin-port": {
+      ...COMMON_FLAGS["admin-port"],
+      default: String(spec.defaults.adminPort),
+    },
+  });
+  sections.push(
+    ["Common flags", spec.common ? spec.common(common) : common],
+    [spec.faultsTitle ?? "Fault flags", shadowed(FAULT_FLAGS)],
+  );
   return runCli(args, {
     usage: `deno run -A ${spec.script} [flags]`,
     summary: spec.summary,

@@ -42,17 +42,8 @@ import {
   ErrorSchema,
   jsonResponse,
 } from "../core/admin_app.ts";
-import { serveAdmin } from "../core/admin_server.ts";
-import {
-  COMMON_FLAGS,
-  commonOptions,
-  FAULT_FLAGS,
-  faultsFromFlags,
-  flag,
-  type FlagTable,
-  type FlagValues,
-  runCli,
-} from "../core/cli.ts";
+import { flag, type FlagTable, type FlagValues } from "../core/cli.ts";
+import { runServerCli } from "../core/server_cli.ts";
 import type { Codec } from "../core/codec.ts";
 import { createCodec } from "../core/codecs.ts";
 import type { Connection, ConnectionInfo } from "../core/connection.ts";
@@ -846,62 +837,35 @@ function frontsFromFlags(values: FlagValues, hostname: string): FrontOptions[] {
 
 /** Runs the message-store server's command line. */
 export function main(args: string[]): Promise<void> {
-  const { port: _port, ...common } = COMMON_FLAGS;
-  return runCli(args, {
-    usage: "deno run -A servers/message_store.ts [flags]",
+  return runServerCli(args, {
+    script: "servers/message_store.ts",
     summary:
       "The message-store server (QA): named front servers over one shared message store, push to agents on their primary, and a store that can be taken down. Fault flags apply to every front; set one front's faults over the admin API (/fronts/<name>/faults).",
-    sections: [
-      ["Server flags", SERVER_FLAGS],
-      ["Common flags", {
-        ...common,
-        host: { ...common.host, description: "Host of the default fronts" },
-        "admin-port": {
-          ...common["admin-port"],
-          default: String(MESSAGE_STORE_ADMIN_PORT),
-        },
-      }],
-      ["Fault flags (every front)", FAULT_FLAGS],
-    ],
-    async start(values) {
-      const options = commonOptions(values, {
-        port: 0,
-        adminPort: MESSAGE_STORE_ADMIN_PORT,
-      });
-      const fronts = frontsFromFlags(values, options.hostname);
-      const server = await startMessageStoreServer({
-        fronts,
-        faults: faultsFromFlags(values),
+    defaults: { port: 0, adminPort: MESSAGE_STORE_ADMIN_PORT },
+    flags: SERVER_FLAGS,
+    // Each front has its own port: --front NAME=HOST:PORT.
+    common: ({ port: _port, ...flags }) => ({
+      ...flags,
+      host: { ...flags.host, description: "Host of the default fronts" },
+    }),
+    faultsTitle: "Fault flags (every front)",
+    start: (options, faults, values) =>
+      startMessageStoreServer({
+        fronts: frontsFromFlags(values, options.hostname),
+        faults,
         storeDown: values["store-down"] === true,
         seed: options.seed,
         codec: options.codec,
         journalFile: options.journalFile,
         maxFrameBytes: options.maxFrameBytes,
         maxBadFrames: options.maxBadFrames,
-      });
-      let admin;
-      try {
-        admin = await serveAdmin(server.adminApp(), {
-          hostname: options.adminHostname,
-          port: options.adminPort,
-        });
-      } catch (error) {
-        await server.close();
-        throw error;
-      }
-      const tcp = server.fronts.map((front) =>
-        `${front.name}@${front.addr.hostname}:${front.addr.port}`
-      ).join(",");
-      return {
-        line:
-          `${server.name} tcp=${tcp} admin=${admin.url} seed=${server.seed} codec=${server.codec.name}`,
-        finished: server.finished,
-        async close() {
-          await server.close();
-          await admin.close();
-        },
-      };
-    },
+      }),
+    describe: (server) =>
+      `tcp=${
+        server.fronts.map((front) =>
+          `${front.name}@${front.addr.hostname}:${front.addr.port}`
+        ).join(",")
+      }`,
   });
 }
 

@@ -32,18 +32,12 @@ import {
   ErrorSchema,
   jsonResponse,
 } from "../core/admin_app.ts";
-import { serveAdmin } from "../core/admin_server.ts";
 import {
   CliError,
-  COMMON_FLAGS,
-  commonOptions,
-  FAULT_FLAGS,
-  faultsFromFlags,
   flag,
   type FlagTable,
   type FlagValues,
   parsePort,
-  runCli,
 } from "../core/cli.ts";
 import type { Codec } from "../core/codec.ts";
 import type { Connection } from "../core/connection.ts";
@@ -62,6 +56,7 @@ import {
   TcpServer,
   type TcpServerOptions,
 } from "../core/tcp_server.ts";
+import { runServerCli } from "../core/server_cli.ts";
 import { JournalView } from "./_journal_view.ts";
 
 /** A channel of the dual-channel protocol. */
@@ -556,8 +551,6 @@ const SERVER_FLAGS: FlagTable = {
   },
 };
 
-const { host: _host, ...COMMON_WITHOUT_HOST } = COMMON_FLAGS;
-
 function channelFaults(
   values: FlagValues,
   name: string,
@@ -596,36 +589,23 @@ function describeChannels(server: WatchdogEchoServer): string {
  * `watchdog-echo tcp=A@127.0.1.1:7040,B@127.0.2.1:7040 admin=http://127.0.0.1:7041 seed=N codec=line-json`.
  */
 export function main(args: string[]): Promise<void> {
-  return runCli(args, {
-    usage: "deno run -A servers/watchdog_echo.ts [flags]",
+  return runServerCli(args, {
+    script: "servers/watchdog_echo.ts",
     summary:
       "The watchdog-echo server (dual channel, DC): two listeners for two networks; echoes watchdog frames and ACKs data on both, with faults per channel switched by flag or over the admin API.",
-    sections: [
-      ["Server flags", SERVER_FLAGS],
-      ["Common flags", {
-        ...COMMON_WITHOUT_HOST,
-        port: {
-          ...COMMON_FLAGS.port,
-          default: String(WATCHDOG_ECHO_PORT),
-          description: "TCP port of both channels; 0 picks a free one",
-        },
-        "admin-port": {
-          ...COMMON_FLAGS["admin-port"],
-          default: String(WATCHDOG_ECHO_ADMIN_PORT),
-        },
-      }],
-      [
-        "Fault flags (both channels, unless --faults-a/--faults-b)",
-        FAULT_FLAGS,
-      ],
-    ],
-    async start(values) {
-      const common = commonOptions(values, {
-        port: WATCHDOG_ECHO_PORT,
-        adminPort: WATCHDOG_ECHO_ADMIN_PORT,
-      });
-      const faults = faultsFromFlags(values);
-      const server = await startWatchdogEchoServer({
+    defaults: { port: WATCHDOG_ECHO_PORT, adminPort: WATCHDOG_ECHO_ADMIN_PORT },
+    flags: SERVER_FLAGS,
+    // One host makes no sense for two networks: --host-a and --host-b.
+    common: ({ host: _host, ...flags }) => ({
+      ...flags,
+      port: {
+        ...flags.port,
+        description: "TCP port of both channels; 0 picks a free one",
+      },
+    }),
+    faultsTitle: "Fault flags (both channels, unless --faults-a/--faults-b)",
+    start: (common, faults, values) =>
+      startWatchdogEchoServer({
         seed: common.seed,
         codec: common.codec,
         journalFile: common.journalFile,
@@ -645,28 +625,8 @@ export function main(args: string[]): Promise<void> {
             faults: channelFaults(values, "faults-b", faults),
           },
         },
-      });
-      let admin;
-      try {
-        admin = await serveAdmin(server.adminApp(), {
-          hostname: common.adminHostname,
-          port: common.adminPort,
-        });
-      } catch (error) {
-        await server.close();
-        throw error;
-      }
-      return {
-        line: `${server.name} tcp=${
-          describeChannels(server)
-        } admin=${admin.url} seed=${server.seed} codec=${server.codec.name}`,
-        finished: server.finished,
-        async close() {
-          await server.close();
-          await admin.close();
-        },
-      };
-    },
+      }),
+    describe: (server) => `tcp=${describeChannels(server)}`,
   });
 }
 
