@@ -235,7 +235,10 @@ export class Journal {
     options: WaitOptions = {},
   ): Promise<JournalEvent> {
     const since = options.since ?? 0;
-    for (const event of this.events()) {
+    // Walk the ring in place, oldest first: no copy per wait.
+    const ring = this.#ring;
+    for (let i = 0; i < ring.length; i++) {
+      const event = ring[(this.#head + i) % ring.length];
       if (event.seq > since && predicate(event)) return Promise.resolve(event);
     }
     return new Promise((resolve, reject) => {

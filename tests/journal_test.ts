@@ -72,3 +72,16 @@ Deno.test("Journal file sink appends every event as a JSON line", async () => {
     await Deno.remove(file);
   }
 });
+
+Deno.test("Journal.waitFor walks a wrapped ring oldest first", async () => {
+  const journal = new Journal({ capacity: 3 });
+  for (let i = 1; i <= 5; i++) journal.append("frame_in", { id: `r${i}` });
+  const signal = AbortSignal.timeout(1000);
+  const first = await journal.waitFor((e) => e.type === "frame_in", { signal });
+  assert.equal(first.id, "r3");
+  const after = await journal.waitFor((e) => e.type === "frame_in", {
+    signal,
+    since: 4,
+  });
+  assert.equal(after.id, "r5");
+});
