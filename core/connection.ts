@@ -14,11 +14,10 @@ import {
   type Frame,
   type FrameError,
 } from "./frame.ts";
-import type { FaultContext, FaultEngine } from "./faults.ts";
+import type { CloseHow, FaultContext, FaultEngine } from "./faults.ts";
 import type { Journal } from "./journal.ts";
 
-/** How a connection is closed: FIN, RST, or half-close (FIN, keep reading). */
-export type CloseHow = "fin" | "rst" | "half-close";
+export type { CloseHow } from "./faults.ts";
 
 /** A connection as the admin API lists it. */
 export interface ConnectionInfo {
