@@ -101,7 +101,9 @@ try {
   const before = cpuMs(child.pid);
   const started = performance.now();
   const each = Math.floor(records / connections);
-  await Promise.all(Array.from({ length: connections }, () => drive(port, each)));
+  await Promise.all(
+    Array.from({ length: connections }, () => drive(port, each)),
+  );
   const wallMs = performance.now() - started;
   const after = cpuMs(child.pid);
   const total = each * connections;

@@ -242,11 +242,11 @@ export class FaultEngine {
   /** Accept stage: once per new connection. Returns whether it is still open. */
   accept(conn: FaultConnection): boolean {
     const list = this.#accept;
-    for (let i = 0; i < list.length && !conn.closed; i++) {
+    for (let i = 0; i < list.length && !conn.closing; i++) {
       const { rule, tools, hook } = list[i];
       if (targets(rule.target, conn)) hook(rule, tools, conn);
     }
-    return !conn.closed;
+    return !conn.closing;
   }
 
   /** Frame-in stage: once per decoded frame. */

@@ -68,8 +68,8 @@ export type CloseHow = FaultCloseHow | "half-close";
  * implements it; so does the proxy's link.
  */
 export interface FaultConnection extends FaultSubject {
-  /** Whether it is closed or closing. */
-  readonly closed: boolean;
+  /** Whether it is gone or closing. */
+  readonly closing: boolean;
   /** Frames decoded so far (0 for a proxy link). */
   readonly framesIn: number;
   /** Whether it forwards bytes to a server behind (a proxy link) rather than answering itself. */

@@ -66,7 +66,7 @@ export const resetAfter: FaultDefinition<"resetAfter", ResetAfterRule> =
         let seen = 0;
         return {
           write(chunk) {
-            if (conn.closed) return;
+            if (conn.closing) return;
             if (seen + chunk.length < limit) {
               seen += chunk.length;
               return next.write(chunk);
