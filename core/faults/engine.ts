@@ -87,6 +87,8 @@ type Hooked<H extends keyof FaultHooks<unknown>> = {
 
 interface Schedule {
   schedule: FaultSchedule;
+  /** A schedule run as an operation: this rule is set while on, removed while off. */
+  run?: { rule: unknown };
   on: boolean;
   paused: boolean;
   timer?: ReturnType<typeof setTimeout>;
@@ -126,6 +128,7 @@ export class FaultEngine {
   #counts = new Map<FaultKind, number>();
   #timers = new Map<FaultKind, ReturnType<typeof setTimeout>>();
   #schedules = new Map<FaultKind, Schedule>();
+  #runs = new Map<FaultKind, Schedule>();
   #listeners = new Set<(faults: Faults) => void>();
   #transitionListeners = new Set<
     (status: ScheduleStatus, reason: TransitionReason) => void
@@ -344,7 +347,7 @@ export class FaultEngine {
 
   /** Where a scheduled fault is in its schedule; undefined when it has none. */
   scheduleStatus(kind: FaultKind): ScheduleStatus | undefined {
-    const s = this.#schedules.get(kind);
+    const s = this.#scheduleOf(kind);
     if (!s) return undefined;
     const nextMs = s.paused || s.timer === undefined
       ? s.leftMs
@@ -362,7 +365,7 @@ export class FaultEngine {
 
   /** Pauses a schedule: its state holds until resumed or forced. Returns false without one. */
   pauseSchedule(kind: FaultKind): boolean {
-    const s = this.#schedules.get(kind);
+    const s = this.#scheduleOf(kind);
     if (!s) return false;
     if (s.paused) return true;
     s.paused = true;
@@ -376,7 +379,7 @@ export class FaultEngine {
 
   /** Resumes a schedule for what was left of its period. Returns false without one. */
   resumeSchedule(kind: FaultKind): boolean {
-    const s = this.#schedules.get(kind);
+    const s = this.#scheduleOf(kind);
     if (!s) return false;
     if (!s.paused) return true;
     s.paused = false;
@@ -389,10 +392,53 @@ export class FaultEngine {
    * state (a paused schedule stays paused). Returns false without one.
    */
   forceSchedule(kind: FaultKind, state: "on" | "off"): boolean {
-    const s = this.#schedules.get(kind);
+    const s = this.#scheduleOf(kind);
     if (!s) return false;
     this.#enter(kind, s, state === "on", "force");
     return true;
+  }
+
+  /**
+   * Runs a schedule as an operation (a preset, as the flapping server's):
+   * `rule` is set as the fault of `kind` for each on period and removed for
+   * each off period, so the faults in force read as plain rules. Enters the
+   * start state at once (journalled through {@linkcode FaultEngine.onTransition}
+   * listeners as reason `start`). Replaces a schedule run for the same kind.
+   */
+  runSchedule(
+    kind: FaultKind,
+    options: {
+      schedule: FaultSchedule;
+      rule?: unknown;
+      random?: { on: SeededRandom; off: SeededRandom };
+    },
+  ): void {
+    this.stopSchedule(kind);
+    const { schedule } = options;
+    const s: Schedule = {
+      schedule,
+      run: { rule: options.rule ?? {} },
+      on: schedule.start === "on",
+      paused: schedule.paused ?? false,
+      dueAt: 0,
+      leftMs: 0,
+      periodMs: 0,
+      transitions: 0,
+      random: options.random ?? {
+        on: this.#random.derive(`schedule/${kind}/on`),
+        off: this.#random.derive(`schedule/${kind}/off`),
+      },
+    };
+    this.#runs.set(kind, s);
+    this.#enter(kind, s, s.on, "start");
+  }
+
+  /** Stops a schedule run by {@linkcode FaultEngine.runSchedule} (the fault stays as it is). */
+  stopSchedule(kind: FaultKind): void {
+    const s = this.#runs.get(kind);
+    if (!s) return;
+    clearTimeout(s.timer);
+    this.#runs.delete(kind);
   }
 
   /** Stops every timer (durations, schedules). */
@@ -401,11 +447,17 @@ export class FaultEngine {
     this.#timers.clear();
     for (const s of this.#schedules.values()) clearTimeout(s.timer);
     this.#schedules.clear();
+    for (const s of this.#runs.values()) clearTimeout(s.timer);
+    this.#runs.clear();
     this.#listeners.clear();
     this.#transitionListeners.clear();
   }
 
   // ---- private ----
+
+  #scheduleOf(kind: FaultKind): Schedule | undefined {
+    return this.#runs.get(kind) ?? this.#schedules.get(kind);
+  }
 
   #inForce(kind: FaultKind): boolean {
     const s = this.#schedules.get(kind);
@@ -540,7 +592,11 @@ export class FaultEngine {
     s.leftMs = s.periodMs;
     s.transitions++;
     if (!s.paused) this.#arm(kind, s, s.periodMs);
-    if (changed) {
+    if (s.run) {
+      if ((this.#faults[kind] !== undefined) !== on) {
+        this.patch({ [kind]: on ? s.run.rule : null } as FaultsPatch);
+      }
+    } else if (changed) {
       this.#rebuild();
       for (const listener of this.#listeners) listener(this.get());
     }
