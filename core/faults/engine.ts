@@ -33,6 +33,7 @@ import {
   type FaultRule,
   type FaultSchedule,
   type FaultSubject,
+  type ScheduleSpan,
   targets,
 } from "./rule.ts";
 
@@ -584,7 +585,8 @@ export class FaultEngine {
     s.on = on;
     if (s.timer !== undefined) clearTimeout(s.timer);
     s.timer = undefined;
-    const span = on ? s.schedule.on : s.schedule.off;
+    // Parsed by the schema (or given as spans by runSchedule).
+    const span = (on ? s.schedule.on : s.schedule.off) as ScheduleSpan;
     const stream = on ? s.random.on : s.random.off;
     s.periodMs = span.min === span.max
       ? span.min

@@ -17,20 +17,26 @@ export const MAX_TIMER_MS = 2_147_483_647;
  * `"0.3"`), as the command line takes it. Parsed to a number from 0 to 1.
  */
 export const RateSchema: z.ZodType<number, number | string> = z.union([
-  z.number().min(0).max(1),
-  z.string().transform((text, ctx) => {
-    try {
-      return parseRate(text);
-    } catch {
-      ctx.addIssue({
-        code: "custom",
-        message:
-          `Cannot parse rate "${text}": write 0..1 or a percentage, such as 0.3 or "30%"`,
-      });
-      return z.NEVER;
-    }
-  }),
-]).describe(
+  z.number(),
+  z.string(),
+]).transform((value, ctx) => {
+  let rate = NaN;
+  try {
+    rate = typeof value === "number" ? value : parseRate(value);
+  } catch {
+    // Reported below.
+  }
+  if (!(rate >= 0 && rate <= 1)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `Cannot use rate ${
+        JSON.stringify(value)
+      }: write 0..1 or a percentage, such as 0.3 or "30%"`,
+    });
+    return z.NEVER;
+  }
+  return rate;
+}).describe(
   'Chance that the fault fires for each eligible event: 0 to 1, or a percentage such as "30%"',
 );
 
@@ -89,10 +95,10 @@ export const ScheduleSpanSchema: z.ZodType<
  * seeded range. The flapping server is this with `on` = its down period.
  */
 export interface FaultSchedule {
-  /** How long each period in force lasts. */
-  on: ScheduleSpan;
-  /** How long each period out of force lasts. */
-  off: ScheduleSpan;
+  /** How long each period in force lasts: ms, `"2s"`, `"1s..3s"` or a span (read back as a span). */
+  on: ScheduleSpan | number | string;
+  /** How long each period out of force lasts: ms, `"5s"`, `"2s..8s"` or a span (read back as a span). */
+  off: ScheduleSpan | number | string;
   /** The state to start in (default `off`). */
   start?: "on" | "off";
   /** Start paused: the start state holds until resumed or forced (default false). */
