@@ -190,6 +190,7 @@ export class TcpServer implements AsyncDisposable {
     this.faults = new FaultEngine({
       random: this.random.derive("faults"),
       journal: this.journal,
+      settled: () => this.#reconciling,
     });
     // Subscribed before the first faults, so a schedule's start is journalled too.
     this.faults.onTransition((status, reason) => {
@@ -326,11 +327,15 @@ export class TcpServer implements AsyncDisposable {
     await this.close();
   }
 
-  /** Handles one decoded frame. Subclasses override it. */
+  /**
+   * Handles one decoded frame and returns its reply (an ACK, whose `id`
+   * names the record: the connection sends it through the reply stage), or
+   * nothing. Subclasses override it.
+   */
   protected handleFrame(
     _frame: Frame,
     _connection: Connection,
-  ): void | Promise<void> {}
+  ): Frame | void | Promise<Frame | void> {}
 
   /**
    * Handles one chunk of bytes, undecoded, in raw mode (the `raw` option).

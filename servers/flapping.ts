@@ -54,7 +54,7 @@ import {
   parseDurationRange,
   parseHostPort,
 } from "../core/units.ts";
-import { handleTelematicsFrame } from "./_telematics.ts";
+import { checkTelematicsFrame, telematicsReply } from "./_telematics.ts";
 
 /** The flapping server's default TCP port. */
 export const FLAPPING_PORT = 7020;
@@ -487,8 +487,13 @@ export class FlappingServer extends TcpServer {
   }
 
   /** Standalone: answers a frame as the primary does. */
-  protected override handleFrame(frame: Frame, connection: Connection): void {
-    handleTelematicsFrame(frame, connection, { ackPackets: this.#ackPackets });
+  protected override handleFrame(
+    frame: Frame,
+    connection: Connection,
+  ): Frame | undefined {
+    return telematicsReply(checkTelematicsFrame(frame, connection), {
+      ackPackets: this.#ackPackets,
+    });
   }
 
   /** Proxy: forwards a chunk from the client to the upstream (what the bytes-in stage lets through). */

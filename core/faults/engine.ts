@@ -77,6 +77,11 @@ export interface FaultEngineOptions {
    * `random` as `schedule/<kind>/<on|off>`).
    */
   scheduleRandom?: (kind: FaultKind, state: "on" | "off") => SeededRandom;
+  /**
+   * Resolves once a change of faults is in force (the TCP base: once the
+   * listener matches). A schedule's period starts then, not before.
+   */
+  settled?: () => Promise<void>;
 }
 
 type AnyDefinition = FaultDefinition<FaultKind, unknown>;
@@ -124,6 +129,7 @@ export class FaultEngine {
   #random: SeededRandom;
   #journal: Journal;
   #scheduleRandom?: FaultEngineOptions["scheduleRandom"];
+  #settled?: () => Promise<void>;
   /** Decision streams by kind, then connection. */
   #streams = new Map<FaultKind, Map<number, SeededRandom>>();
   #counts = new Map<FaultKind, number>();
@@ -150,6 +156,7 @@ export class FaultEngine {
     this.#random = options.random;
     this.#journal = options.journal;
     this.#scheduleRandom = options.scheduleRandom;
+    this.#settled = options.settled;
     if (options.faults) this.set(options.faults);
   }
 
@@ -384,7 +391,7 @@ export class FaultEngine {
     if (!s) return false;
     if (!s.paused) return true;
     s.paused = false;
-    this.#arm(kind, s, s.leftMs);
+    if (s.timer === undefined) this.#arm(kind, s, s.leftMs);
     return true;
   }
 
@@ -592,8 +599,7 @@ export class FaultEngine {
       ? span.min
       : Math.round(stream.between(span.min, span.max));
     s.leftMs = s.periodMs;
-    s.transitions++;
-    if (!s.paused) this.#arm(kind, s, s.periodMs);
+    const transition = ++s.transitions;
     if (s.run) {
       if ((this.#faults[kind] !== undefined) !== on) {
         this.patch({ [kind]: on ? s.run.rule : null } as FaultsPatch);
@@ -604,6 +610,15 @@ export class FaultEngine {
     }
     const status = this.scheduleStatus(kind)!;
     for (const listener of this.#transitionListeners) listener(status, reason);
+    if (s.paused) return;
+    if (!this.#settled) return this.#arm(kind, s, s.periodMs);
+    // The period starts once the state is in force.
+    void this.#settled().then(() => {
+      if (
+        s.transitions === transition && !s.paused && s.timer === undefined &&
+        this.#scheduleOf(kind) === s
+      ) this.#arm(kind, s, s.periodMs);
+    });
   }
 
   #arm(kind: FaultKind, s: Schedule, ms: number): void {
