@@ -62,3 +62,16 @@ export function telematicsReply(
   }
   return { type: "ack", id: message.id };
 }
+
+/**
+ * Handles one telematics frame as the primary does: checks it (see
+ * {@linkcode checkTelematicsFrame}) and returns its reply (see
+ * {@linkcode telematicsReply}).
+ */
+export function answerTelematicsFrame(
+  frame: Frame,
+  connection: Connection,
+  options: TelematicsHandlerOptions = {},
+): Frame | undefined {
+  return telematicsReply(checkTelematicsFrame(frame, connection), options);
+}

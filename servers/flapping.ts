@@ -54,7 +54,7 @@ import {
   parseDurationRange,
   parseHostPort,
 } from "../core/units.ts";
-import { checkTelematicsFrame, telematicsReply } from "./_telematics.ts";
+import { answerTelematicsFrame } from "./_telematics.ts";
 
 /** The flapping server's default TCP port. */
 export const FLAPPING_PORT = 7020;
@@ -491,7 +491,7 @@ export class FlappingServer extends TcpServer {
     frame: Frame,
     connection: Connection,
   ): Frame | undefined {
-    return telematicsReply(checkTelematicsFrame(frame, connection), {
+    return answerTelematicsFrame(frame, connection, {
       ackPackets: this.#ackPackets,
     });
   }

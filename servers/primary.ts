@@ -17,7 +17,7 @@ import type { Connection } from "../core/connection.ts";
 import type { Frame } from "../core/frame.ts";
 import { runServerCli } from "../core/server_cli.ts";
 import { TcpServer, type TcpServerOptions } from "../core/tcp_server.ts";
-import { checkTelematicsFrame, telematicsReply } from "./_telematics.ts";
+import { answerTelematicsFrame } from "./_telematics.ts";
 
 /** The primary's default TCP port. */
 export const PRIMARY_PORT = 7000;
@@ -55,7 +55,7 @@ export class PrimaryServer extends TcpServer {
     frame: Frame,
     connection: Connection,
   ): Frame | undefined {
-    return telematicsReply(checkTelematicsFrame(frame, connection), {
+    return answerTelematicsFrame(frame, connection, {
       ackPackets: this.#ackPackets,
     });
   }

@@ -422,21 +422,8 @@ export class FaultEngine {
     },
   ): void {
     this.stopSchedule(kind);
-    const { schedule } = options;
-    const s: Schedule = {
-      schedule,
-      run: { rule: options.rule ?? {} },
-      on: schedule.start === "on",
-      paused: schedule.paused ?? false,
-      dueAt: 0,
-      leftMs: 0,
-      periodMs: 0,
-      transitions: 0,
-      random: options.random ?? {
-        on: this.#random.derive(`schedule/${kind}/on`),
-        off: this.#random.derive(`schedule/${kind}/off`),
-      },
-    };
+    const s = this.#newSchedule(kind, options.schedule, options.random);
+    s.run = { rule: options.rule ?? {} };
     this.#runs.set(kind, s);
     this.#enter(kind, s, s.on, "start");
   }
@@ -462,6 +449,26 @@ export class FaultEngine {
   }
 
   // ---- private ----
+
+  #newSchedule(
+    kind: FaultKind,
+    schedule: FaultSchedule,
+    random?: { on: SeededRandom; off: SeededRandom },
+  ): Schedule {
+    const stream = this.#scheduleRandom ??
+      ((k: FaultKind, state: "on" | "off") =>
+        this.#random.derive(`schedule/${k}/${state}`));
+    return {
+      schedule,
+      on: schedule.start === "on",
+      paused: schedule.paused ?? false,
+      dueAt: 0,
+      leftMs: 0,
+      periodMs: 0,
+      transitions: 0,
+      random: random ?? { on: stream(kind, "on"), off: stream(kind, "off") },
+    };
+  }
 
   #scheduleOf(kind: FaultKind): Schedule | undefined {
     return this.#runs.get(kind) ?? this.#schedules.get(kind);
@@ -556,20 +563,7 @@ export class FaultEngine {
         );
       }
       if (window?.schedule) {
-        const schedule = window.schedule;
-        const random = this.#scheduleRandom ??
-          ((k: FaultKind, state: "on" | "off") =>
-            this.#random.derive(`schedule/${k}/${state}`));
-        this.#schedules.set(kind, {
-          schedule,
-          on: schedule.start === "on",
-          paused: schedule.paused ?? false,
-          dueAt: 0,
-          leftMs: 0,
-          periodMs: 0,
-          transitions: 0,
-          random: { on: random(kind, "on"), off: random(kind, "off") },
-        });
+        this.#schedules.set(kind, this.#newSchedule(kind, window.schedule));
       }
     }
     this.#faults = next;

@@ -256,12 +256,3 @@ export function targets(
   ) return false;
   return true;
 }
-
-/** A rule of one rate flag (`--drop-ack 30%`): `{ probability }`, or undefined when absent. */
-export function rateFlag(
-  flags: { value<T>(name: string, parse: (text: string) => T): T | undefined },
-  name: string,
-): FaultRule | undefined {
-  const probability = flags.value(name, parseRate);
-  return probability === undefined ? undefined : { probability };
-}
