@@ -16,29 +16,25 @@ export const MAX_TIMER_MS = 2_147_483_647;
  * A rate: a number from 0 to 1, or a percentage or fraction as text (`"30%"`,
  * `"0.3"`), as the command line takes it. Parsed to a number from 0 to 1.
  */
-export const RateSchema: z.ZodType<number, number | string> = z.union([
-  z.number(),
-  z.string(),
-]).transform((value, ctx) => {
-  let rate = NaN;
-  try {
-    rate = typeof value === "number" ? value : parseRate(value);
-  } catch {
-    // Reported below.
-  }
-  if (!(rate >= 0 && rate <= 1)) {
-    ctx.addIssue({
-      code: "custom",
-      message: `Cannot use rate ${
-        JSON.stringify(value)
-      }: write 0..1 or a percentage, such as 0.3 or "30%"`,
-    });
-    return z.NEVER;
-  }
-  return rate;
-}).describe(
+export const RateSchema: z.ZodType<number, number | string> = z.preprocess(
+  (value, ctx) => {
+    if (typeof value !== "string") return value;
+    try {
+      return parseRate(value);
+    } catch {
+      ctx.addIssue({
+        code: "custom",
+        message: `Cannot use rate ${
+          JSON.stringify(value)
+        }: write 0..1 or a percentage, such as 0.3 or "30%"`,
+      });
+      return z.NEVER;
+    }
+  },
+  z.number().min(0).max(1),
+).describe(
   'Chance that the fault fires for each eligible event: 0 to 1, or a percentage such as "30%"',
-);
+) as z.ZodType<number, number | string>;
 
 /**
  * A length of time in a schedule: milliseconds, a duration (`"2s"`) or a
