@@ -13,6 +13,7 @@ import {
   type FlagValues,
   helpText,
   parseFlags,
+  runCommand,
 } from "../core/cli.ts";
 import { CODEC_NAMES } from "../core/codecs.ts";
 import type { Journal, JournalEvent } from "../core/journal.ts";
@@ -300,7 +301,7 @@ export async function runContractCli<
     const values = parseFlags(args, flags);
     if (values.help) {
       console.log(
-        helpText(`deno run -A ${spec.script} [flags]`, spec.summary, [[
+        helpText(`${runCommand(spec.script)} [flags]`, spec.summary, [[
           "Flags",
           flags,
         ]]),
