@@ -278,7 +278,10 @@ export interface ContractCliSpec<
   start(client: C): Promise<unknown> | void;
   /** How it handles `send` and `restart`. */
   commands(client: C): ContractClient;
-  /** Keep running when standard input ends, until stop or a signal (default true). */
+  /**
+   * Keep running when standard input ends, until stop or a signal (default
+   * false: the end of input ends the client, which closes and exits 0).
+   */
   stayOnAtEnd?: boolean;
 }
 
@@ -286,8 +289,8 @@ export interface ContractCliSpec<
  * Runs a reference client's command line: flags (`--help`; exit 2 on a bad
  * one), the client (exit 1 if it cannot be made), its journal printed as
  * contract events on stdout (and, unless `--quiet`, as JSON lines on
- * stderr), then the contract until stop, a signal, or (unless
- * `stayOnAtEnd`) the end of input. Returns the client once closed, or
+ * stderr), then the contract until stop, a signal, or the end of input
+ * (unless `stayOnAtEnd`). Returns the client once closed, or
  * `undefined` after `--help`.
  */
 export async function runContractCli<
@@ -336,8 +339,9 @@ export async function runContractCli<
   await spec.start(client);
   try {
     const end = await serveContract(spec.commands(client));
-    // The end of standard input is no "stop": the client stays on.
-    if (end === "end" && spec.stayOnAtEnd !== false) await untilSignal();
+    // The end of standard input ends the client, as `stop` does, unless
+    // it asked to stay on until a signal.
+    if (end === "end" && spec.stayOnAtEnd === true) await untilSignal();
   } finally {
     await client.close();
   }
