@@ -217,13 +217,18 @@ export function untilSignal(signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** The codecs a client can speak: all but `raw`, which decodes nothing. */
+export const CLIENT_CODEC_NAMES: readonly string[] = CODEC_NAMES.filter((
+  name,
+) => name !== "raw");
+
 /** The flags every reference client's command line takes, after its own. */
 export const CONTRACT_FLAGS: FlagTable = {
   codec: {
     type: "string",
     value: "NAME",
     default: "line-json",
-    description: `Wire codec: ${CODEC_NAMES.join(", ")}`,
+    description: `Wire codec: ${CLIENT_CODEC_NAMES.join(", ")}`,
   },
   quiet: {
     type: "boolean",
@@ -235,9 +240,18 @@ export const CONTRACT_FLAGS: FlagTable = {
 /** Reads `--codec` (default `line-json`); throws CliError on an unknown name. */
 export function codecFlag(values: FlagValues): string {
   const codec = (values.codec as string | undefined) ?? "line-json";
-  if (!CODEC_NAMES.includes(codec)) {
+  if (codec === "raw") {
     throw new CliError(
-      `Invalid --codec "${codec}": expected one of ${CODEC_NAMES.join(", ")}`,
+      `Invalid --codec "raw": a client speaks a protocol, and raw decodes nothing (it is for servers); expected one of ${
+        CLIENT_CODEC_NAMES.join(", ")
+      }`,
+    );
+  }
+  if (!CLIENT_CODEC_NAMES.includes(codec)) {
+    throw new CliError(
+      `Invalid --codec "${codec}": expected one of ${
+        CLIENT_CODEC_NAMES.join(", ")
+      }`,
     );
   }
   return codec;
