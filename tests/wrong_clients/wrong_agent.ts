@@ -13,7 +13,7 @@
  * behaviour).
  *
  * ```sh
- * deno run -A tests/wrong_clients/wrong_agent.ts --break QA-3 \
+ * npx -y deno@2.9.6 run -A tests/wrong_clients/wrong_agent.ts --break QA-3 \
  *   --servers ml1=127.0.0.1:7050,ml2=127.0.0.1:7052 --agent alice -fr 2 -fd 500ms
  * ```
  *
