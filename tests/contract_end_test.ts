@@ -34,19 +34,20 @@ Deno.test("dual_channel CLI exits 0 by itself at the end of standard input", asy
   await using server = await startWatchdogEchoServer({
     channels: { A: { port: 0 }, B: { port: 0 } },
   });
+  const channel = (name: "a" | "b", local: string) => {
+    const { hostname, port } = server.addr[name === "a" ? "A" : "B"];
+    return [
+      `--host-${name}`,
+      hostname,
+      `--port-${name}`,
+      String(port),
+      `--local-${name}`,
+      local,
+    ];
+  };
   await using cli = spawnContractClient("clients/dual_channel.ts", [
-    "--host-a",
-    server.addr.A.hostname,
-    "--port-a",
-    String(server.addr.A.port),
-    "--local-a",
-    "127.0.1.2",
-    "--host-b",
-    server.addr.B.hostname,
-    "--port-b",
-    String(server.addr.B.port),
-    "--local-b",
-    "127.0.2.2",
+    ...channel("a", "127.0.1.2"),
+    ...channel("b", "127.0.2.2"),
     "--watchdog-period",
     "20ms",
     "--quiet",
