@@ -103,12 +103,23 @@ export {
 } from "./core/tcp_server.ts";
 export {
   type DurationRange,
-  type NamedAddress,
   parseDuration,
   parseDurationRange,
-  parseHostPort,
   parseRate,
 } from "./core/units.ts";
+export {
+  type HostPort,
+  ipHex,
+  joinHostPort,
+  type NamedAddress,
+  type NetworkMask,
+  onNetwork,
+  parseHostPort,
+  parseIpv4,
+  parseNamedAddress,
+  parseNamedAddressList,
+  parseNetworkMask,
+} from "./core/net/mod.ts";
 export { crc16Arc, crc16Kermit } from "./core/crc16.ts";
 export {
   RUPTELA_COMMANDS,

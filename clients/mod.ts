@@ -38,6 +38,7 @@ export {
   onNetwork,
   parseNetworkMask,
   type Preference,
+  type PreferenceOptions,
   preferredChannel,
   startDualChannelClient,
 } from "./dual_channel.ts";

@@ -16,6 +16,7 @@ export * from "./faults.ts";
 export * from "./frame.ts";
 export * from "./journal.ts";
 export * from "./length_prefixed_codec.ts";
+export * from "./net/mod.ts";
 export * from "./line_json_codec.ts";
 export * from "./protocol.ts";
 export * from "./random.ts";
