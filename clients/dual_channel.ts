@@ -29,6 +29,7 @@ import {
   WATCHDOG_ECHO_PORT,
 } from "../servers/watchdog_echo.ts";
 import { codecFlag, flagOrEnv, runContractCli } from "./_contract.ts";
+import type { ContractEvent } from "./contract.ts";
 import {
   type ActiveWatchdog,
   DualChannelClient,
@@ -204,7 +205,7 @@ function optionsFromFlags(values: FlagValues): DualChannelClientOptions {
  */
 export function dualChannelContractEvent(
   event: JournalEvent,
-): { event: string; [field: string]: unknown } | undefined {
+): ContractEvent | undefined {
   switch (event.type) {
     case "connected":
       return { event: "connected", server: event.channel };

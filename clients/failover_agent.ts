@@ -66,6 +66,7 @@ import {
   resolveCodec,
 } from "./_connection.ts";
 import { codecFlag, flagOrEnv, runContractCli } from "./_contract.ts";
+import type { ContractEvent } from "./contract.ts";
 import { DurableQueue } from "./_durable_queue.ts";
 import { checkCount, checkMs } from "./_options.ts";
 
@@ -746,7 +747,7 @@ function optionsFromFlags(values: FlagValues): FailoverAgentOptions {
  */
 export function failoverAgentContractEvent(
   event: JournalEvent,
-): { event: string; [field: string]: unknown } | undefined {
+): ContractEvent | undefined {
   switch (event.type) {
     case "connected":
       return { event: "connected", server: event.front };

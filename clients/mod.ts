@@ -42,3 +42,11 @@ export {
   preferredChannel,
   startDualChannelClient,
 } from "./dual_channel.ts";
+export {
+  type ContractCommand,
+  type ContractEvent,
+  parseCommand,
+  type RestartCommand,
+  type SendCommand,
+  type StopCommand,
+} from "./contract.ts";

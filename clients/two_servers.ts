@@ -53,6 +53,7 @@ import {
   resolveCodec,
 } from "./_connection.ts";
 import { codecFlag, flagOrEnv, runContractCli } from "./_contract.ts";
+import type { ContractEvent } from "./contract.ts";
 import { DurableQueue } from "./_durable_queue.ts";
 import { Link, Tasks } from "./_link.ts";
 import { checkCount, checkMs } from "./_options.ts";
@@ -748,7 +749,7 @@ function optionsFromFlags(values: FlagValues): TwoServersClientOptions {
  */
 export function twoServersContractEvent(
   event: JournalEvent,
-): { event: string; [field: string]: unknown } | undefined {
+): ContractEvent | undefined {
   if (event.type === "deleted") return { event: "deleted", id: event.id };
   if (event.type === "connected") {
     return { event: "connected", server: event.link };

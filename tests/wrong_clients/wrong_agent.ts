@@ -37,6 +37,11 @@ import {
 } from "../../core/units.ts";
 import type { Frame } from "../../core/frame.ts";
 import { FrameProxy, type ProxyHooks, type ProxyLink } from "./_proxy.ts";
+import type {
+  ContractEvent,
+  RestartCommand,
+  SendCommand,
+} from "../../clients/contract.ts";
 
 /** Each break, by name: what the wrong agent does instead. */
 export const BREAKS: Readonly<Record<string, string>> = {
@@ -94,9 +99,7 @@ export interface WrongAgentOptions extends FailoverAgentOptions {
 export interface WrongAgent {
   /** Handles a `send` or `restart` command. */
   command(
-    command: { cmd: "send"; id: string; to?: string; body?: unknown } | {
-      cmd: "restart";
-    },
+    command: SendCommand | RestartCommand,
   ): Promise<void>;
   /** Closes it. */
   close(): Promise<void>;
@@ -108,7 +111,7 @@ export interface WrongAgent {
  */
 export async function startWrongAgent(
   options: WrongAgentOptions,
-  emit: (event: { event: string; [field: string]: unknown }) => void,
+  emit: (event: ContractEvent) => void,
 ): Promise<WrongAgent> {
   const broken = options.break;
   if (!(broken in BREAKS)) {

@@ -37,6 +37,11 @@ import {
 import type { JournalEvent } from "../../core/journal.ts";
 import { parseDuration } from "../../core/units.ts";
 import { FrameProxy, type ProxyHooks } from "./_proxy.ts";
+import type {
+  ContractEvent,
+  RestartCommand,
+  SendCommand,
+} from "../../clients/contract.ts";
 
 /** Each break, by name: what the wrong client does instead. */
 export const BREAKS: Readonly<Record<string, string>> = {
@@ -96,7 +101,7 @@ export interface WrongScadaOptions extends DualChannelClientOptions {
 export interface WrongScada {
   /** Handles a `send` or `restart` command. */
   command(
-    command: { cmd: "send"; id: string; data?: unknown } | { cmd: "restart" },
+    command: SendCommand | RestartCommand,
   ): Promise<void>;
   /** Closes it. */
   close(): Promise<void>;
@@ -108,7 +113,7 @@ export interface WrongScada {
  */
 export async function startWrongScada(
   options: WrongScadaOptions,
-  emit: (event: { event: string; [field: string]: unknown }) => void,
+  emit: (event: ContractEvent) => void,
 ): Promise<WrongScada> {
   const broken = options.break;
   if (!(broken in BREAKS)) {

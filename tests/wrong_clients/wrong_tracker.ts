@@ -42,6 +42,11 @@ import type { Frame } from "../../core/frame.ts";
 import type { JournalEvent } from "../../core/journal.ts";
 import { parseDuration } from "../../core/units.ts";
 import { FrameProxy, type ProxyHooks } from "./_proxy.ts";
+import type {
+  ContractEvent,
+  RestartCommand,
+  SendCommand,
+} from "../../clients/contract.ts";
 
 /** Each break, by name: what the wrong client does instead. */
 export const BREAKS: Readonly<Record<string, string>> = {
@@ -77,9 +82,7 @@ export interface WrongTrackerOptions extends TwoServersClientOptions {
 export interface WrongTracker {
   /** Handles a `send` or `restart` command. */
   command(
-    command: { cmd: "send"; id: string; kind?: string; data?: unknown } | {
-      cmd: "restart";
-    },
+    command: SendCommand | RestartCommand,
   ): Promise<void>;
   /** Closes it. */
   close(): Promise<void>;
@@ -91,7 +94,7 @@ export interface WrongTracker {
  */
 export async function startWrongTracker(
   options: WrongTrackerOptions,
-  emit: (event: { event: string; [field: string]: unknown }) => void,
+  emit: (event: ContractEvent) => void,
 ): Promise<WrongTracker> {
   const broken = options.break;
   if (!(broken in BREAKS)) {
