@@ -26,7 +26,7 @@
  * `send()`, `sync()`, the periodic sync) connects first when there is no
  * connection; losing the connection with messages still unacknowledged
  * starts one new transmission at once. Every step is written to the agent's
- * journal (`connecting`, `connect_failed`, `connected`, `sent`, `received`,
+ * journal (`connecting`, `connect_failed`, `connected`, `stored`, `received`,
  * `push`, `error`, ...), so tests wait on it as they do on a server's.
  *
  * @example Send a message through ml1, or ml2 if ml1 is down
@@ -373,7 +373,12 @@ export class FailoverAgent implements AsyncDisposable {
         new FailoverAgentError("closed", "Cannot send: the agent closed"),
       );
       this.#outbox.close();
-      this.journal.append("closed", { outbox: this.#outbox.size });
+      this.journal.append("closed_client", { outbox: this.#outbox.size });
+      // Deprecated alias of `closed_client` (journal names 1.1; gone in 2).
+      this.journal.append("closed", {
+        outbox: this.#outbox.size,
+        deprecated: true,
+      });
       this.#resolveFinished();
     })();
   }
@@ -541,7 +546,9 @@ export class FailoverAgent implements AsyncDisposable {
         clearTimeout(session.timers.get(frame.id));
         session.timers.delete(frame.id);
         this.#outbox.delete(frame.id);
-        this.journal.append("sent", { id: frame.id, front });
+        this.journal.append("stored", { id: frame.id, front });
+        // Deprecated alias of `stored` (journal names 1.1; gone in 2).
+        this.journal.append("sent", { id: frame.id, front, deprecated: true });
         this.#waiters.get(frame.id)?.resolve(frame.id);
         this.#waiters.delete(frame.id);
         return;
@@ -755,7 +762,7 @@ export function failoverAgentContractEvent(
       return { event: "received", id: event.id };
     case "push":
       return { event: "push" };
-    case "sent":
+    case "stored":
       return { event: "deleted", id: event.id };
     case "error":
       return { event: "error", message: event.message, code: event.code };
