@@ -86,7 +86,13 @@ export {
   type JournalQuery,
   type WaitOptions,
 } from "./core/journal.ts";
+export { JournalView } from "./core/journal_view.ts";
 export { lengthPrefixedCodec } from "./core/length_prefixed_codec.ts";
+export {
+  type ListenerContext,
+  MultiListenerServer,
+  type MultiListenerServerOptions,
+} from "./core/multi_listener_server.ts";
 export { lineJsonCodec } from "./core/line_json_codec.ts";
 export { PACKET_KINDS, PROTOCOL_VERSION } from "./core/protocol.ts";
 export { randomSeed, SeededRandom } from "./core/random.ts";
