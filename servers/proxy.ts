@@ -55,7 +55,13 @@ import {
 import { toxiproxyRoutes } from "./_toxiproxy_api.ts";
 
 export { NamedProxy, ProxyApiError } from "./_named_proxy.ts";
-export type { ProxyJson, ToxicJson } from "./_named_proxy.ts";
+export type {
+  NamedProxyOptions,
+  ProxyCounters,
+  ProxyHost,
+  ProxyJson,
+  ToxicJson,
+} from "./_named_proxy.ts";
 export { TOXIPROXY_VERSION } from "./_toxiproxy_api.ts";
 
 /** The proxy server's default API port: Toxiproxy's. */
@@ -374,6 +380,8 @@ export class ProxyServer implements AsyncDisposable {
    * The HTTP API as a Hono app: Toxiproxy's routes, `/metrics`, and ours
    * (`/health`, `/state`, `/journal`, `/events`, `/openapi.json`, and per
    * proxy `/proxies/{name}/faults`, `/connections`, `/down`, `/up`).
+   *
+   * @ignore
    */
   adminApp(): OpenAPIHono {
     if (this.#app) return this.#app;
