@@ -114,6 +114,20 @@ export interface ProxyLinkOptions {
    * closed.
    */
   blackHole?: boolean;
+  /**
+   * Puts a step in front of each direction's stages (the fault engine's
+   * byte pipes): it gets every chunk read from the source and writes what
+   * passes to `next`.
+   */
+  wrap?: (stream: LinkStream, next: ChunkSink) => ChunkSink;
+}
+
+/** Where a chunk goes: the stages of a direction, or a step before them. */
+export interface ChunkSink {
+  /** Takes one chunk. */
+  write(chunk: Uint8Array): void;
+  /** Stops the step's timers (passing on or dropping what it holds). */
+  stop?(): void;
 }
 
 /** One direction of a link: a source socket, a chain of stages, a destination. */
@@ -127,19 +141,31 @@ class Pipe {
   #stages: { key: string; stage: ByteStage }[] = [];
   #needDrain = false;
   #paused = false;
+  #held = false;
   #ended = false;
   #finished = false;
+  #entry: ChunkSink;
 
   constructor(
     stream: LinkStream,
     link: ProxyLink,
     source: Socket,
     dest: Socket,
+    wrap?: (stream: LinkStream, next: ChunkSink) => ChunkSink,
   ) {
     this.stream = stream;
     this.#link = link;
     this.#source = source;
     this.#dest = dest;
+    const stages: ChunkSink = { write: (chunk) => this.#toStages(chunk) };
+    this.#entry = wrap ? wrap(stream, stages) : stages;
+  }
+
+  /** Stops (or starts again) reading the source, whatever its backpressure. */
+  hold(held: boolean): void {
+    this.#held = held;
+    if (held) this.#pause();
+    else this.#check();
   }
 
   /** Starts reading the source. */
@@ -179,6 +205,7 @@ class Pipe {
 
   /** Stops every stage's timers. */
   dispose(): void {
+    this.#entry.stop?.();
     for (const entry of this.#stages) entry.stage.dispose();
     this.#stages = [];
   }
@@ -207,6 +234,10 @@ class Pipe {
   #read(chunk: Uint8Array): void {
     this.bytesIn += chunk.length;
     this.#link.events.read?.(this.stream, chunk.length);
+    this.#entry.write(chunk);
+  }
+
+  #toStages(chunk: Uint8Array): void {
     const first = this.#stages[0];
     if (first) {
       first.stage.write(chunk);
@@ -246,7 +277,7 @@ class Pipe {
     if (this.#ended) return;
     let held = 0;
     for (const entry of this.#stages) held += entry.stage.held;
-    if (this.#needDrain || held > LINK_HIGH_WATER) this.#pause();
+    if (this.#held || this.#needDrain || held > LINK_HIGH_WATER) this.#pause();
     else if (this.#paused) {
       this.#paused = false;
       if (!this.#source.destroyed) this.#source.resume();
@@ -300,6 +331,8 @@ export class ProxyLink {
   #resolve!: (closed: LinkClosed) => void;
   #pending: { stream: LinkStream; key: string; factory: StageFactory }[] = [];
   #blackHoleBytes = 0;
+  #wrap?: ProxyLinkOptions["wrap"];
+  #clientHeld = false;
 
   /** Joins a client to its upstream (connects at once). */
   constructor(options: ProxyLinkOptions) {
@@ -308,6 +341,7 @@ export class ProxyLink {
     this.peerHost = this.#client.remoteAddress ?? "?";
     this.peer = address(this.#client.remoteAddress, this.#client.remotePort);
     this.finished = new Promise((resolve) => this.#resolve = resolve);
+    this.#wrap = options.wrap;
     const client = this.#client;
     client.setNoDelay(true);
     client.pause();
@@ -390,6 +424,20 @@ export class ProxyLink {
     this.#pipes.get(stream)?.remove(key);
   }
 
+  /** Stops reading the client (its writes fill the TCP window), or reads again. */
+  holdClient(held: boolean): void {
+    this.#clientHeld = held;
+    this.#pipes.get("upstream")?.hold(held);
+  }
+
+  /** Writes bytes to the client directly, past the stages. */
+  writeToClient(bytes: Uint8Array): boolean {
+    const client = this.#client;
+    if (this.#closed || client.destroyed || client.writableEnded) return false;
+    client.write(bytes);
+    return true;
+  }
+
   /**
    * Closes both sockets: `fin` ends them (what is written still goes out),
    * `rst` resets them.
@@ -428,8 +476,15 @@ export class ProxyLink {
     this.events.upstreamConnected?.(
       address(upstream.localAddress, upstream.localPort),
     );
-    const up = new Pipe("upstream", this, this.#client, upstream);
-    const down = new Pipe("downstream", this, upstream, this.#client);
+    const up = new Pipe("upstream", this, this.#client, upstream, this.#wrap);
+    const down = new Pipe(
+      "downstream",
+      this,
+      upstream,
+      this.#client,
+      this.#wrap,
+    );
+    if (this.#clientHeld) up.hold(true);
     this.#pipes.set("upstream", up);
     this.#pipes.set("downstream", down);
     for (const { stream, key, factory } of this.#pending) {

@@ -17,7 +17,11 @@ import {
   type UpdatableStage,
 } from "../core/faults/toxic.ts";
 import { TOXICS } from "../core/faults/toxics.ts";
-import { FaultEngine, type Faults } from "../core/faults.ts";
+import {
+  type CloseHow,
+  type FaultConnection,
+  FaultEngine,
+} from "../core/faults.ts";
 import type { Journal } from "../core/journal.ts";
 import {
   type LinkCloseHow,
@@ -247,7 +251,12 @@ export class NamedProxy {
   readonly name: string;
   /** What kind of thing it is, for the admin app. */
   readonly kind = "proxy";
-  /** Connect-time faults: refuse, down, reset, blackHole (with windows). */
+  /**
+   * The fault engine of this proxy (ours, beside the toxics): listen-stage
+   * faults (refuse, down), accept-stage ones (reset, resetAfter), byte ones
+   * on both directions (blackHole, resetAfter bytes, trickle, noRead), with
+   * windows and schedules.
+   */
   readonly faults: FaultEngine;
   /** Counters for `/metrics`. */
   readonly counters: ProxyCounters = {
@@ -571,19 +580,25 @@ export class NamedProxy {
       this.#toxics.downstream.find((t) => t.name === name);
   }
 
+  /**
+   * Whether the listener should accept now. The listen stage's `no-accept`
+   * (a listener never asked to accept) is taken as closed: node:net has no
+   * listener that does not accept.
+   */
   #shouldListen(): boolean {
-    return this.#enabled && !this.faults.active("refuse") &&
-      !this.faults.active("down");
+    return this.#enabled && this.faults.listenPlan().mode === "accept";
   }
 
   #reconcile(): void {
     this.#reconciling = this.#reconciling.then(async () => {
-      const down = this.faults.rule("down");
-      if (down) await this.#closeLinks(down.how ?? "fin", "fault:down");
+      const plan = this.faults.listenPlan();
+      if (plan.closeOpen) {
+        await this.#closeLinks(plan.closeOpen, `fault:${plan.reason}`);
+      }
       if (this.#shouldListen()) {
         if (!this.#server) await this.#listenNow();
       } else if (this.#server) {
-        await this.#unlisten(down ? "fault:down" : "fault:refuse");
+        await this.#unlisten(`fault:${plan.reason}`);
       }
     }).catch((error) => {
       this.journal.append("error", {
@@ -684,31 +699,28 @@ export class NamedProxy {
     const local = formatAddr(socket.localAddress ?? "?", socket.localPort ?? 0);
     const journal = this.journal;
     journal.append("connected", { conn: id, proxy: this.name, peer, local });
-    const context = {
-      conn: id,
-      peer,
-      peerHost: socket.remoteAddress ?? "?",
-    };
-    if (this.faults.decide("reset", context)) {
-      socket.on("error", () => {});
-      socket.on("close", () =>
+    const conn = new LinkSubject(id, socket, peer);
+    if (!this.faults.accept(conn)) {
+      socket.on("close", () => {
+        conn.dispose();
         journal.append("closed", {
           conn: id,
           proxy: this.name,
-          how: "rst",
+          how: conn.closedHow ?? "fin",
           by: "proxy",
-          reason: "fault:reset",
-        }));
-      socket.resetAndDestroy();
+          reason: conn.closedReason ?? "fault",
+        });
+      });
       return;
     }
-    const blackHole = this.faults.active("blackHole", context);
+    const blackHole = this.faults.active("blackHole", conn);
     if (blackHole) {
       journal.append("fault", {
         fault: "blackHole",
         fired: true,
         conn: id,
         proxy: this.name,
+        upstream: "not opened",
       });
     }
     const { host, port } = splitHostPort(this.#upstream);
@@ -717,6 +729,16 @@ export class NamedProxy {
       client: socket,
       upstream: { hostname: host, port },
       blackHole,
+      wrap: (stream, next) => {
+        if (stream === "upstream") return this.faults.pipe(conn, "in", next);
+        return this.faults.pipe(conn, "out", {
+          write: (chunk) => {
+            if (this.faults.gate(conn, "bytes", undefined, chunk.length)) {
+              next.write(chunk);
+            }
+          },
+        });
+      },
       events: {
         upstreamConnected: (localAddr) =>
           journal.append("upstream_connected", {
@@ -739,6 +761,7 @@ export class NamedProxy {
         wrote: (stream, bytes) => counters.sent[stream] += bytes,
         closed: (info) => {
           this.#links.delete(id);
+          conn.dispose();
           for (const stage of entry.stages.values()) stage.dispose();
           journal.append("closed", {
             conn: id,
@@ -763,6 +786,7 @@ export class NamedProxy {
       info: { peer, local, openedAt: link.openedAt },
     };
     this.#links.set(id, entry);
+    conn.link = link;
     if (blackHole) return;
     for (
       const toxic of [...this.#toxics.upstream, ...this.#toxics.downstream]
@@ -849,10 +873,86 @@ function attributesOf(
   }
 }
 
-/** Faults that act at connect time on a proxy (the others need frames). */
-export const PROXY_FAULT_KINDS: readonly (keyof Faults)[] = [
-  "refuse",
-  "down",
-  "reset",
-  "blackHole",
-];
+/**
+ * A proxy link as the fault engine sees it: who it is, and what a fault may
+ * do to it (close it, hold its reads, write to its client, run timers).
+ */
+class LinkSubject implements FaultConnection {
+  readonly conn: number;
+  readonly peerHost: string;
+  readonly peer: string;
+  readonly framesIn = 0;
+  readonly forwards = true;
+  readonly faultState: Map<string, unknown> = new Map();
+  closedHow?: LinkCloseHow;
+  closedReason?: string;
+  #socket: Socket;
+  #timers = new Set<ReturnType<typeof setTimeout>>();
+  #link?: ProxyLink;
+  #held = false;
+
+  /** The link, once made (accept-stage faults act before it is). */
+  get link(): ProxyLink | undefined {
+    return this.#link;
+  }
+
+  set link(link: ProxyLink) {
+    this.#link = link;
+    if (this.#held) link.holdClient(true);
+  }
+
+  constructor(id: number, socket: Socket, peer: string) {
+    this.conn = id;
+    this.#socket = socket;
+    this.peer = peer;
+    this.peerHost = socket.remoteAddress ?? "?";
+  }
+
+  get closing(): boolean {
+    return this.closedHow !== undefined || (this.link?.closed ?? false) ||
+      this.#socket.destroyed;
+  }
+
+  close(how: CloseHow, reason: string): void {
+    const final: LinkCloseHow = how === "rst" ? "rst" : "fin";
+    this.closedHow ??= final;
+    this.closedReason ??= reason;
+    if (this.link) return this.link.close(final, reason, "proxy");
+    this.#socket.on("error", () => {});
+    if (final === "rst") this.#socket.resetAndDestroy();
+    else this.#socket.end(() => this.#socket.destroy());
+  }
+
+  pauseReading(): void {
+    this.#held = true;
+    this.link?.holdClient(true);
+  }
+
+  resumeReading(): void {
+    this.#held = false;
+    this.link?.holdClient(false);
+  }
+
+  writeBytes(bytes: Uint8Array): boolean {
+    return this.link?.writeToClient(bytes) ?? false;
+  }
+
+  every(ms: number, fn: () => void): void {
+    if (!this.closing) this.#timers.add(setInterval(fn, ms));
+  }
+
+  after(ms: number, fn: () => void): void {
+    if (this.closing) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      fn();
+    }, ms);
+    this.#timers.add(timer);
+  }
+
+  /** Stops its timers (the link is gone). */
+  dispose(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+  }
+}

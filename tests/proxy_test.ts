@@ -310,3 +310,42 @@ Deno.test("enabled false refuses connects and closes links; true comes back on t
   await using again = await connectClient(proxy.addr);
   await roundTrip(again, "y");
 });
+
+Deno.test("proxy runs the engine's faults: resetAfter passes exactly N bytes upstream, then resets", async () => {
+  await using upstream = await startUpstream(() => {});
+  const { server, proxy } = await proxyFor(upstream.address);
+  await using _ = server;
+  proxy.faults.set({ resetAfter: { bytes: 10 } });
+  await using client = await connectClient(proxy.addr);
+  client.socket.write(bytes(25));
+  assert.equal(await within(client.closed), "rst");
+  const peer = await upstream.connection(1, timeout());
+  await within(peer.closed);
+  assert.deepEqual(peer.received, bytes(25).subarray(0, 10));
+});
+
+Deno.test("proxy flaps on a seeded schedule of the engine: down, then up again on the same port", async () => {
+  await using upstream = await startUpstream();
+  const { server, proxy } = await proxyFor(upstream.address);
+  await using _ = server;
+  const port = proxy.addr.port;
+  const since = server.journal.lastSeq;
+  proxy.faults.set({
+    down: {
+      window: {
+        schedule: { on: { min: 30, max: 30 }, off: { min: 30, max: 60 } },
+      },
+    },
+  });
+  const down = await server.journal.waitFor(
+    (e) => e.type === "stopped_listening" && e.reason === "fault:down",
+    { signal: timeout(), since },
+  );
+  const up = await server.journal.waitFor(
+    (e) => e.type === "listening",
+    { signal: timeout(), since: down.seq },
+  );
+  assert.equal(up.addr, `127.0.0.1:${port}`);
+  proxy.faults.clear();
+  await proxy.settled();
+});

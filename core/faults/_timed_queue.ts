@@ -1,29 +1,29 @@
 /**
- * A queue of chunks each released at its due time, in order, on one timer:
- * the delaying toxics (latency, bandwidth, slicer) hold their bytes here.
+ * The bytes of one toxic held until they are due, in order, over the
+ * engine's {@linkcode DelayQueue}: the delaying toxics (latency, bandwidth,
+ * slicer) hold their chunks and the FIN here, and count what they hold for
+ * the link's backpressure.
  *
  * @module
  */
 import type { StageOutput } from "../proxy_link.ts";
-
-interface Item {
-  due: number;
-  chunk?: Uint8Array;
-}
+import { DelayQueue } from "./delay_queue.ts";
 
 /** Chunks (and a FIN) held until they are due, released in order. */
 export class TimedQueue {
-  #items: Item[] = [];
-  #head = 0;
+  #queue: DelayQueue<Uint8Array | null>;
   #held = 0;
   #last = 0;
-  #timer?: ReturnType<typeof setTimeout>;
   #output: StageOutput;
   #disposed = false;
 
   /** Makes a queue writing to `output`. */
   constructor(output: StageOutput) {
     this.#output = output;
+    this.#queue = new DelayQueue({
+      ordered: true,
+      deliver: (items) => this.#release(items),
+    });
   }
 
   /** Bytes held. */
@@ -36,70 +36,44 @@ export class TimedQueue {
     return this.#last;
   }
 
-  /** Whether nothing is held. */
-  get empty(): boolean {
-    return this.#head >= this.#items.length;
-  }
-
   /** Queues a chunk due at `due` (never before the item queued before it). */
   push(due: number, chunk: Uint8Array): void {
-    this.#add({ due, chunk });
+    if (this.#disposed) return;
     this.#held += chunk.length;
+    this.#add(due, chunk);
   }
 
   /** Queues the FIN, due at `due` (never before the item queued before it). */
   pushEnd(due: number): void {
-    this.#add({ due });
+    if (!this.#disposed) this.#add(due, null);
   }
 
   /** Releases everything now, in order. */
   flush(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#release(Infinity);
+    this.#release(this.#queue.clear());
   }
 
   /** Stops the timer; nothing more is released. */
   dispose(): void {
     this.#disposed = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#items = [];
-    this.#head = 0;
+    this.#queue.clear();
     this.#held = 0;
   }
 
-  #add(item: Item): void {
-    if (this.#disposed) return;
-    item.due = Math.max(item.due, this.#last);
-    this.#last = item.due;
-    this.#items.push(item);
-    if (this.#items.length - this.#head === 1) this.#arm();
+  #add(due: number, item: Uint8Array | null): void {
+    this.#last = Math.max(due, this.#last);
+    this.#queue.push(this.#last, item);
   }
 
-  #arm(): void {
-    if (this.#timer !== undefined || this.empty || this.#disposed) return;
-    const wait = this.#items[this.#head].due - performance.now();
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#release(performance.now() + 0.25);
-      this.#arm();
-    }, Math.max(0, wait));
-  }
-
-  #release(until: number): void {
-    while (!this.empty && !this.#disposed) {
-      const item = this.#items[this.#head];
-      if (item.due > until) break;
-      this.#head++;
-      if (item.chunk) {
-        this.#held -= item.chunk.length;
-        this.#output.write(item.chunk);
-      } else this.#output.end();
-    }
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
+  #release(items: (Uint8Array | null)[]): void {
+    for (const item of items) {
+      if (this.#disposed) return;
+      if (item === null) {
+        this.#output.end();
+        continue;
+      }
+      this.#held -= item.length;
+      this.#output.write(item);
     }
   }
 }
