@@ -152,6 +152,7 @@ export {
 } from "./lab/topology.ts";
 export {
   type ByteStage,
+  type ChunkSink,
   LINK_HIGH_WATER,
   LINK_STREAMS,
   type LinkBytes,
