@@ -360,7 +360,7 @@ export class NamedProxy {
     if (this.#enabled) return;
     this.#enabled = true;
     try {
-      await this.#listenNow();
+      await this.#serialized(() => this.#listenNow());
     } catch (error) {
       this.#enabled = false;
       throw error;
@@ -373,7 +373,7 @@ export class NamedProxy {
   > {
     if (!this.#enabled) return;
     this.#enabled = false;
-    await this.#unlisten(reason);
+    await this.#serialized(() => this.#unlisten(reason));
     await this.#closeLinks(how, reason);
   }
 
@@ -589,8 +589,15 @@ export class NamedProxy {
     return this.#enabled && this.faults.listenPlan().mode === "accept";
   }
 
+  /** Runs listener changes one at a time, in order. */
+  #serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#reconciling.then(work);
+    this.#reconciling = run.then(() => {}, () => {});
+    return run;
+  }
+
   #reconcile(): void {
-    this.#reconciling = this.#reconciling.then(async () => {
+    void this.#serialized(async () => {
       const plan = this.faults.listenPlan();
       if (plan.closeOpen) {
         await this.#closeLinks(plan.closeOpen, `fault:${plan.reason}`);
@@ -609,7 +616,7 @@ export class NamedProxy {
   }
 
   async #listenNow(): Promise<void> {
-    if (!this.#shouldListen() && this.#addr) return;
+    if (this.#server || (!this.#shouldListen() && this.#addr)) return;
     let host: string;
     let port: number;
     try {
