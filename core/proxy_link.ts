@@ -24,6 +24,9 @@ export type LinkCloseHow = "fin" | "rst";
 /** The bytes a pipe's stages may hold before it stops reading its source. */
 export const LINK_HIGH_WATER = 1 << 20;
 
+/** The bytes that may wait in a destination socket before its source pauses. */
+export const LINK_WRITE_WATER = 256 * 1024;
+
 /** What a stage hands its output to: the next stage, or the destination. */
 export interface StageOutput {
   /** Passes a chunk on. */
@@ -251,7 +254,10 @@ class Pipe {
     }
     this.bytesOut += chunk.length;
     this.#link.events.wrote?.(this.stream, chunk.length);
-    if (!this.#dest.write(chunk) && !this.#needDrain) {
+    // Up to LINK_WRITE_WATER bytes may wait in the socket before the source
+    // pauses: pausing at every full 16 KiB buffer costs a turn per chunk.
+    this.#dest.write(chunk);
+    if (!this.#needDrain && this.#dest.writableLength > LINK_WRITE_WATER) {
       this.#needDrain = true;
       this.#pause();
     }
