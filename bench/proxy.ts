@@ -88,6 +88,20 @@ function percentile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 }
 
+/** Writes `bytes` bytes (`chunk` over and over), then the FIN. */
+async function sendAll(conn: Deno.Conn, chunk: Uint8Array, bytes: number) {
+  let sent = 0;
+  while (sent < bytes) {
+    const part = Math.min(chunk.length, bytes - sent);
+    let written = 0;
+    while (written < part) {
+      written += await conn.write(chunk.subarray(written, part));
+    }
+    sent += part;
+  }
+  await conn.closeWrite();
+}
+
 /** Upstream servers in this process: `bulk` sinks and sources, `echo` echoes. */
 function startUpstreams(bytes: number) {
   const bulk = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -102,16 +116,7 @@ function startUpstreams(bytes: number) {
           const buffer = new Uint8Array(256 * 1024);
           while ((await conn.read(buffer)) !== null) { /* count nothing */ }
         })();
-        let sent = 0;
-        while (sent < bytes) {
-          const part = Math.min(chunk.length, bytes - sent);
-          let written = 0;
-          while (written < part) {
-            written += await conn.write(chunk.subarray(written, part));
-          }
-          sent += part;
-        }
-        await conn.closeWrite();
+        await sendAll(conn, chunk, bytes);
         await sink;
         conn.close();
         conns.delete(conn);
@@ -148,18 +153,7 @@ async function throughput(port: number, bytes: number): Promise<number> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const chunk = new Uint8Array(64 * 1024).fill(9);
   const start = performance.now();
-  const send = (async () => {
-    let sent = 0;
-    while (sent < bytes) {
-      const part = Math.min(chunk.length, bytes - sent);
-      let written = 0;
-      while (written < part) {
-        written += await conn.write(chunk.subarray(written, part));
-      }
-      sent += part;
-    }
-    await conn.closeWrite();
-  })();
+  const send = sendAll(conn, chunk, bytes);
   let received = 0;
   const buffer = new Uint8Array(256 * 1024);
   while (true) {

@@ -20,12 +20,12 @@
  *
  * @module
  */
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import {
   addJournalRoutes,
+  addStatusRoutes,
   createAdminApp,
   createApiApp,
-  jsonResponse,
 } from "../core/admin_app.ts";
 import { type AdminServer, serveAdmin } from "../core/admin_server.ts";
 import {
@@ -391,32 +391,7 @@ export class ProxyServer implements AsyncDisposable {
       c.text(this.metrics(), 200, {
         "content-type": "text/plain; version=0.0.4; charset=utf-8",
       }));
-    app.openapi(
-      createRoute({
-        method: "get",
-        path: "/health",
-        responses: {
-          200: jsonResponse(
-            z.object({ ok: z.boolean(), name: z.string(), kind: z.string() }),
-            "The server is up",
-          ),
-        },
-      }),
-      (c) => c.json({ ok: true, name: this.name, kind: this.kind }, 200),
-    );
-    app.openapi(
-      createRoute({
-        method: "get",
-        path: "/state",
-        responses: {
-          200: jsonResponse(
-            z.record(z.string(), z.unknown()),
-            "Seed, toxic types and every proxy's state",
-          ),
-        },
-      }),
-      (c) => c.json(this.state(), 200),
-    );
+    addStatusRoutes(app, this);
     addJournalRoutes(app, {
       journals: () => [this.journal],
       signal: this.signal,

@@ -24,6 +24,19 @@ export interface RawClient extends AsyncDisposable {
   readAtLeast(count: number, signal: AbortSignal): Promise<Uint8Array>;
 }
 
+/** Resolves at the next wake-up of `waiters`, or when `signal` aborts. */
+function wake(waiters: Set<() => void>, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((done) => {
+    const waiter = () => {
+      waiters.delete(waiter);
+      signal.removeEventListener("abort", waiter);
+      done();
+    };
+    waiters.add(waiter);
+    signal.addEventListener("abort", waiter, { once: true });
+  });
+}
+
 function track(socket: Socket): RawClient {
   let buffer = new Uint8Array(0);
   const waiters = new Set<() => void>();
@@ -66,15 +79,7 @@ function track(socket: Socket): RawClient {
             `Socket ended with ${buffer.length} of ${count} bytes read`,
           );
         }
-        await new Promise<void>((done) => {
-          const waiter = () => {
-            waiters.delete(waiter);
-            signal.removeEventListener("abort", waiter);
-            done();
-          };
-          waiters.add(waiter);
-          signal.addEventListener("abort", waiter, { once: true });
-        });
+        await wake(waiters, signal);
       }
       return buffer;
     },
@@ -142,15 +147,7 @@ export async function startUpstream(
     async connection(n, signal) {
       while (accepted.length < n) {
         signal.throwIfAborted();
-        await new Promise<void>((done) => {
-          const waiter = () => {
-            waiters.delete(waiter);
-            signal.removeEventListener("abort", waiter);
-            done();
-          };
-          waiters.add(waiter);
-          signal.addEventListener("abort", waiter, { once: true });
-        });
+        await wake(waiters, signal);
       }
       return accepted[n - 1];
     },
