@@ -81,6 +81,11 @@ export interface LinkEvents {
   upstreamFailed?(code: string, message: string): void;
   /** A FIN passed through one direction. */
   halfClosed?(stream: LinkStream): void;
+  /**
+   * A direction stopped reading its source because its stages hold more
+   * than {@linkcode LINK_HIGH_WATER} bytes (once per stop).
+   */
+  heldBack?(stream: LinkStream, held: number): void;
   /** Bytes were read from a source (for counters). */
   read?(stream: LinkStream, bytes: number): void;
   /** Bytes were written to a destination (for counters). */
@@ -283,6 +288,9 @@ class Pipe {
     if (this.#ended) return;
     let held = 0;
     for (const entry of this.#stages) held += entry.stage.held;
+    if (held > LINK_HIGH_WATER && !this.#paused) {
+      this.#link.events.heldBack?.(this.stream, held);
+    }
     if (this.#held || this.#needDrain || held > LINK_HIGH_WATER) this.#pause();
     else if (this.#paused) {
       this.#paused = false;

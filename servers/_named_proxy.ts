@@ -764,6 +764,13 @@ export class NamedProxy {
           }),
         halfClosed: (stream) =>
           journal.append("half_closed", { conn: id, proxy: this.name, stream }),
+        heldBack: (stream, held) =>
+          journal.append("held_back", {
+            conn: id,
+            proxy: this.name,
+            stream,
+            held,
+          }),
         read: (stream, bytes) => counters.received[stream] += bytes,
         wrote: (stream, bytes) => counters.sent[stream] += bytes,
         closed: (info) => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { LINK_HIGH_WATER } from "../core/proxy_link.ts";
 import { startProxyServer } from "../servers/proxy.ts";
 import {
   bytes,
@@ -348,4 +349,31 @@ Deno.test("proxy flaps on a seeded schedule of the engine: down, then up again o
   assert.equal(up.addr, `127.0.0.1:${port}`);
   proxy.faults.clear();
   await proxy.settled();
+});
+
+Deno.test("proxy holds back a fast sender: what a toxic holds stays bounded, then everything arrives intact", async () => {
+  const total = 8 << 20;
+  await using upstream = await startUpstream((peer) =>
+    peer.socket.end(bytes(total))
+  );
+  const { server, proxy } = await proxyFor(upstream.address);
+  await using _ = server;
+  await server.addToxic("p", {
+    type: "latency",
+    attributes: { latency: 60_000 },
+  });
+  await using client = await connectClient(proxy.addr);
+  const held = await server.journal.waitFor(
+    (e) => e.type === "held_back" && e.stream === "downstream",
+    { signal: timeout() },
+  );
+  const link = proxy.links()[0];
+  assert.ok(
+    (held.held as number) <= LINK_HIGH_WATER + 256 * 1024,
+    `held ${held.held} bytes`,
+  );
+  assert.ok(link.bytes().downstreamIn < total, "the proxy read everything");
+  await server.removeToxic("p", "latency_downstream");
+  const got = await client.readAtLeast(total, timeout());
+  assert.deepEqual(got, bytes(total));
 });
