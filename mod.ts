@@ -194,5 +194,6 @@ export {
   type ProxyServerOptions,
   startProxyServer,
   type ToxicJson,
+  type ToxicWindow,
   TOXIPROXY_VERSION,
 } from "./servers/proxy.ts";

@@ -55,6 +55,8 @@ export interface ToxicJson {
   stream: string;
   /** The share of connections it applies to, 0 to 1 (drawn per connection, seeded). */
   toxicity: number;
+  /** Ours, beyond Toxiproxy: the first N connections, or for a time. */
+  window?: ToxicWindow;
 }
 
 /** A proxy as the Toxiproxy API shows it. */
@@ -91,9 +93,54 @@ export interface ProxyCounters {
   sent: Record<LinkStream, number>;
 }
 
+/**
+ * Our extension of a toxic (beyond Toxiproxy): when it is in force, counted
+ * in the connections it meets or in time.
+ */
+export interface ToxicWindow {
+  /** Skip this many connections first. */
+  after?: number;
+  /** Then apply to this many connections, and stop. */
+  first?: number;
+  /** Remove the toxic this many milliseconds after it was added. */
+  forMs?: number;
+}
+
 interface Toxic extends ToxicJson {
   definition: ToxicDefinition;
   direction: LinkStream;
+  window?: ToxicWindow;
+  met: number;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+function toxicWindow(value: unknown): ToxicWindow | undefined {
+  if (value === undefined || value === null) return undefined;
+  const body = objectBody(value);
+  const read = (name: keyof ToxicWindow, min: number, integer: boolean) => {
+    const given = body[name];
+    if (given === undefined) return undefined;
+    if (
+      typeof given !== "number" || given < min ||
+      (integer && !Number.isInteger(given)) || given > 2_147_483_647
+    ) {
+      throw new ProxyApiError(
+        `bad request body: window.${name}: expected ${
+          integer ? "an integer" : "a number"
+        } from ${min}, got ${JSON.stringify(given)}`,
+        400,
+      );
+    }
+    return given;
+  };
+  const window: ToxicWindow = {};
+  const after = read("after", 0, true);
+  const first = read("first", 1, true);
+  const forMs = read("forMs", 1, false);
+  if (after !== undefined) window.after = after;
+  if (first !== undefined) window.first = first;
+  if (forMs !== undefined) window.forMs = forMs;
+  return window;
 }
 
 interface LinkEntry {
@@ -426,6 +473,7 @@ export class NamedProxy {
     if (this.#find(name)) throw new ProxyApiError("toxic already exists", 409);
     checkToxicity(toxicity);
     const attributes = attributesOf(definition, body.attributes);
+    const window = toxicWindow(body.window);
     const toxic: Toxic = {
       attributes,
       name,
@@ -434,8 +482,18 @@ export class NamedProxy {
       toxicity,
       definition,
       direction: dir,
+      met: 0,
+      ...(window ? { window } : {}),
     };
     this.#toxics[dir].push(toxic);
+    if (window?.forMs !== undefined) {
+      toxic.timer = setTimeout(() => {
+        toxic.timer = undefined;
+        if (this.#find(name) !== toxic) return;
+        this.journal.append("toxic_expired", { proxy: this.name, toxic: name });
+        this.removeToxic(name);
+      }, window.forMs);
+    }
     this.journal.append("toxic_added", {
       proxy: this.name,
       ...toxicJson(toxic),
@@ -482,6 +540,7 @@ export class NamedProxy {
     if (!toxic) throw new ProxyApiError("toxic not found", 404);
     const list = this.#toxics[toxic.direction];
     list.splice(list.indexOf(toxic), 1);
+    if (toxic.timer !== undefined) clearTimeout(toxic.timer);
     for (const entry of this.#links.values()) this.#removeStage(entry, toxic);
     this.journal.append("toxic_removed", { proxy: this.name, toxic: name });
   }
@@ -570,6 +629,11 @@ export class NamedProxy {
 
   /** Stops it for good (deleted): listener, links, fault timers, streams. */
   async dispose(): Promise<void> {
+    for (
+      const toxic of [...this.#toxics.upstream, ...this.#toxics.downstream]
+    ) {
+      if (toxic.timer !== undefined) clearTimeout(toxic.timer);
+    }
     await this.stop("fin", "proxy:deleted");
     this.faults.dispose();
     this.#abort.abort();
@@ -815,8 +879,13 @@ export class NamedProxy {
     const random = this.#random.derive(
       `toxic/${toxic.name}/conn-${entry.ordinal}`,
     );
-    const fired = random.chance(toxic.toxicity);
+    const met = ++toxic.met;
+    const after = toxic.window?.after ?? 0;
+    const inWindow = met > after &&
+      met <= after + (toxic.window?.first ?? Infinity);
+    const fired = inWindow && random.chance(toxic.toxicity);
     this.journal.append("fault", {
+      ...(inWindow ? {} : { outside: "window" }),
       fault: toxic.type,
       toxic: toxic.name,
       stream: toxic.direction,
@@ -860,6 +929,7 @@ function toxicJson(toxic: Toxic): ToxicJson {
     type: toxic.type,
     stream: toxic.stream,
     toxicity: toxic.toxicity,
+    ...(toxic.window ? { window: { ...toxic.window } } : {}),
   };
 }
 

@@ -61,6 +61,7 @@ export type {
   ProxyHost,
   ProxyJson,
   ToxicJson,
+  ToxicWindow,
 } from "./_named_proxy.ts";
 export { TOXIPROXY_VERSION } from "./_toxiproxy_api.ts";
 

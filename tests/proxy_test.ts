@@ -377,3 +377,33 @@ Deno.test("proxy holds back a fast sender: what a toxic holds stays bounded, the
   const got = await client.readAtLeast(total, timeout());
   assert.deepEqual(got, bytes(total));
 });
+
+Deno.test("a toxic with a window (ours) hits only the first N connections, and expires after forMs", async () => {
+  await using upstream = await startUpstream();
+  const { server, proxy } = await proxyFor(upstream.address);
+  await using _ = server;
+  await server.addToxic("p", {
+    type: "latency",
+    attributes: { latency: 1 },
+    window: { after: 1, first: 2 },
+  });
+  for (let i = 0; i < 4; i++) {
+    await using client = await connectClient(proxy.addr);
+    await roundTrip(client, "x");
+  }
+  const fired = server.journal.query({ type: "fault" }).map((e) =>
+    e.fired ? 1 : 0
+  ).join("");
+  assert.equal(fired, "0110");
+  const since = server.journal.lastSeq;
+  await server.addToxic("p", {
+    name: "brief",
+    type: "timeout",
+    window: { forMs: 30 },
+  });
+  await server.journal.waitFor(
+    (e) => e.type === "toxic_removed" && e.toxic === "brief",
+    { signal: timeout(), since },
+  );
+  assert.equal(proxy.toxic("brief"), undefined);
+});
