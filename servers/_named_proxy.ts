@@ -17,10 +17,15 @@ import {
   type UpdatableStage,
 } from "../core/faults/toxic.ts";
 import { TOXICS } from "../core/faults/toxics.ts";
+import { ZodError } from "zod";
 import {
   type CloseHow,
+  FAULT_KINDS,
   type FaultConnection,
+  faultDefinition,
   FaultEngine,
+  type FaultKind,
+  type FaultsPatch,
 } from "../core/faults.ts";
 import type { Journal } from "../core/journal.ts";
 import {
@@ -320,6 +325,8 @@ export class NamedProxy {
   #addr?: Addr;
   #links = new Map<number, LinkEntry>();
   #toxics: Record<LinkStream, Toxic[]> = { upstream: [], downstream: [] };
+  /** Faults of the engine set through the Toxiproxy API, as toxics, by name. */
+  #faultToxics = new Map<string, ToxicJson & { kind: FaultKind }>();
   #ordinal = 0;
   #abort = new AbortController();
   #reconciling: Promise<void> = Promise.resolve();
@@ -388,15 +395,20 @@ export class NamedProxy {
 
   /** Its toxics, upstream ones first, each in the order added. */
   toxics(): ToxicJson[] {
-    return [...this.#toxics.upstream, ...this.#toxics.downstream].map(
-      toxicJson,
-    );
+    return [
+      ...[...this.#toxics.upstream, ...this.#toxics.downstream].map(toxicJson),
+      ...[...this.#faultToxics.values()].map(({ kind: _, ...json }) => ({
+        ...json,
+        attributes: { ...json.attributes },
+      })),
+    ];
   }
 
   /** One toxic by name. */
   toxic(name: string): ToxicJson | undefined {
     const found = this.#find(name);
-    return found ? toxicJson(found) : undefined;
+    if (found) return toxicJson(found);
+    return this.toxics().find((toxic) => toxic.name === name);
   }
 
   /**
@@ -469,8 +481,18 @@ export class NamedProxy {
     const dir = direction(stream);
     if (name === "") name = `${type}_${stream}`;
     const definition = TOXICS.get(type);
-    if (!definition) throw new ProxyApiError("invalid toxic type", 400);
-    if (this.#find(name)) throw new ProxyApiError("toxic already exists", 409);
+    const kind = (FAULT_KINDS as readonly string[]).includes(type)
+      ? type as FaultKind
+      : undefined;
+    if (!definition && !kind) {
+      throw new ProxyApiError("invalid toxic type", 400);
+    }
+    if (this.#find(name) || this.#faultToxics.has(name)) {
+      throw new ProxyApiError("toxic already exists", 409);
+    }
+    if (!definition) {
+      return this.#addFaultToxic(kind!, name, stream, toxicity, body);
+    }
     checkToxicity(toxicity);
     const attributes = attributesOf(definition, body.attributes);
     const window = toxicWindow(body.window);
@@ -508,6 +530,17 @@ export class NamedProxy {
    */
   updateToxic(name: string, input: unknown): ToxicJson {
     const toxic = this.#find(name);
+    const fault = this.#faultToxics.get(name);
+    if (fault) {
+      const body = objectBody(input);
+      const merged = {
+        ...fault.attributes,
+        ...(body.attributes as Record<string, unknown> ?? {}),
+      };
+      this.#setFault(fault.kind, merged);
+      fault.attributes = merged as ToxicAttributes;
+      return this.toxic(name)!;
+    }
     if (!toxic) throw new ProxyApiError("toxic not found", 404);
     const body = objectBody(input);
     const toxicity = field(body, "toxicity", "number", toxic.toxicity);
@@ -537,6 +570,13 @@ export class NamedProxy {
   /** Removes a toxic; what it holds is handed on. */
   removeToxic(name: string): void {
     const toxic = this.#find(name);
+    const fault = this.#faultToxics.get(name);
+    if (fault) {
+      this.#faultToxics.delete(name);
+      this.faults.patch({ [fault.kind]: null } as FaultsPatch);
+      this.journal.append("toxic_removed", { proxy: this.name, toxic: name });
+      return;
+    }
     if (!toxic) throw new ProxyApiError("toxic not found", 404);
     const list = this.#toxics[toxic.direction];
     list.splice(list.indexOf(toxic), 1);
@@ -637,6 +677,67 @@ export class NamedProxy {
     await this.stop("fin", "proxy:deleted");
     this.faults.dispose();
     this.#abort.abort();
+  }
+
+  /**
+   * A fault of the engine set through the Toxiproxy API: `type` is its kind,
+   * `attributes` its rule (checked by its schema), one per kind.
+   */
+  #addFaultToxic(
+    kind: FaultKind,
+    name: string,
+    stream: string,
+    toxicity: number,
+    body: Record<string, unknown>,
+  ): ToxicJson {
+    if (toxicity !== 1) {
+      throw new ProxyApiError(
+        `bad request body: toxicity: the ${kind} fault takes its chance as attributes.probability`,
+        400,
+      );
+    }
+    if ([...this.#faultToxics.values()].some((t) => t.kind === kind)) {
+      throw new ProxyApiError(
+        `toxic already exists: a ${kind} fault is set on this proxy`,
+        409,
+      );
+    }
+    const attributes = (body.attributes ?? {}) as Record<string, unknown>;
+    this.#setFault(kind, attributes);
+    const json = {
+      attributes: attributes as ToxicAttributes,
+      name,
+      type: kind,
+      stream,
+      toxicity,
+      kind,
+    };
+    this.#faultToxics.set(name, json);
+    this.journal.append("toxic_added", {
+      proxy: this.name,
+      name,
+      type: kind,
+      stream,
+      attributes,
+    });
+    return this.toxic(name)!;
+  }
+
+  #setFault(kind: FaultKind, rule: unknown): void {
+    try {
+      faultDefinition(kind).schema.parse(rule);
+      this.faults.patch({ [kind]: rule } as FaultsPatch);
+    } catch (error) {
+      if (error instanceof ZodError) {
+        const issue = error.issues[0];
+        const path = ["attributes", ...issue.path].join(".");
+        throw new ProxyApiError(
+          `bad request body: ${path}: ${issue.message}`,
+          400,
+        );
+      }
+      throw error;
+    }
   }
 
   #find(name: string): Toxic | undefined {

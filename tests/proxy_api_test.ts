@@ -426,3 +426,48 @@ Deno.test("proxy API: /metrics counts connections and bytes per proxy in Prometh
     /failover_proxy_connections_total\{proxy="p",[^}]*\} 1\n/,
   );
 });
+
+Deno.test("proxy API: the engine's faults are toxic types too (resetAfter through POST /toxics)", async () => {
+  await using t = await setUp();
+  await call(t.app, "POST", "/proxies", {
+    name: "p",
+    upstream: t.upstream.address,
+  });
+  const bad = await call(t.app, "POST", "/proxies/p/toxics", {
+    type: "resetAfter",
+    attributes: { bytes: "ten" },
+  });
+  assert.equal(bad.status, 400);
+  assert.match((bad.json as { error: string }).error, /attributes\.bytes/);
+  const added = await call(t.app, "POST", "/proxies/p/toxics", {
+    type: "resetAfter",
+    stream: "upstream",
+    attributes: { bytes: 4 },
+  });
+  assert.equal(added.status, 200);
+  assert.deepEqual(added.json, {
+    attributes: { bytes: 4 },
+    name: "resetAfter_upstream",
+    type: "resetAfter",
+    stream: "upstream",
+    toxicity: 1,
+  });
+  assert.deepEqual(t.server.proxy("p")!.faults.get(), {
+    resetAfter: { bytes: 4 },
+  });
+  const how = await connectClient(t.server.proxy("p")!.addr).then(
+    async (client) => {
+      await using _ = client;
+      client.socket.write("0123456789");
+      return await client.closed;
+    },
+  );
+  assert.equal(how, "rst");
+  const removed = await call(
+    t.app,
+    "DELETE",
+    "/proxies/p/toxics/resetAfter_upstream",
+  );
+  assert.equal(removed.status, 204);
+  assert.deepEqual(t.server.proxy("p")!.faults.get(), {});
+});
