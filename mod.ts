@@ -155,3 +155,45 @@ export {
   TopologyError,
   type TopologyIssue,
 } from "./lab/topology.ts";
+export {
+  type ByteStage,
+  type ChunkSink,
+  LINK_HIGH_WATER,
+  LINK_STREAMS,
+  type LinkBytes,
+  type LinkClosed,
+  type LinkCloseHow,
+  type LinkEvents,
+  type LinkStream,
+  ProxyLink,
+  type ProxyLinkOptions,
+  type StageFactory,
+  type StageOutput,
+} from "./core/proxy_link.ts";
+export {
+  parseToxicAttributes,
+  type ToxicAttribute,
+  ToxicAttributeError,
+  type ToxicAttributes,
+  type ToxicContext,
+  type ToxicDefinition,
+  type UpdatableStage,
+} from "./core/faults/toxic.ts";
+export { TOXICS } from "./core/faults/toxics.ts";
+export {
+  main as proxyMain,
+  NamedProxy,
+  type NamedProxyOptions,
+  PROXY_API_PORT,
+  ProxyApiError,
+  type ProxyConfig,
+  type ProxyCounters,
+  type ProxyHost,
+  type ProxyJson,
+  ProxyServer,
+  type ProxyServerOptions,
+  startProxyServer,
+  type ToxicJson,
+  type ToxicWindow,
+  TOXIPROXY_VERSION,
+} from "./servers/proxy.ts";
