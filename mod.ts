@@ -99,21 +99,18 @@ export {
 export * from "./servers/mod.ts";
 export * from "./clients/mod.ts";
 export * from "./conformance/mod.ts";
-export {
-  createLabApp,
-  DEFAULT_EVERY_MS,
-  Lab,
-  type LabAddress,
-  type LabClientSummary,
-  type LabCounter,
-  type LabFaultTarget,
-  type LabOptions,
-  type LabServer,
-  type LabServerSummary,
-  type LabSwitch,
-  type LabTraffic,
-  startLab,
-} from "./lab/lab.ts";
+export { DEFAULT_EVERY_MS, Lab, type LabOptions, startLab } from "./lab/lab.ts";
+export { createLabApp, type LabAppHost } from "./lab/lab_app.ts";
+export type {
+  LabAddress,
+  LabClientSummary,
+  LabCounter,
+  LabFaultTarget,
+  LabServer,
+  LabServerSummary,
+  LabSwitch,
+  LabTraffic,
+} from "./lab/types.ts";
 export {
   LAB_PORT,
   loadTopology,

@@ -16,7 +16,7 @@ import type {
   LabFaultTarget,
   LabServer,
   LabSwitch,
-} from "./lab.ts";
+} from "./types.ts";
 
 export type { LabAddress, LabFaultTarget, LabServer, LabSwitch };
 

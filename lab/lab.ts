@@ -15,6 +15,12 @@
  * ```ts ignore
  * import { startLab } from "./lab.ts";
  * import { parseTopology } from "./topology.ts";
+import type {
+  LabCounter,
+  LabServer,
+  LabServerSummary,
+  LabTraffic,
+} from "./types.ts";
  * await using lab = await startLab(
  *   parseTopology({ servers: { primary: { kind: "primary" } } }),
  *   { anyPort: true, traffic: false },
@@ -24,14 +30,8 @@
  *
  * @module
  */
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { parseArgs } from "node:util";
-import {
-  addJournalRoutes,
-  createApiApp,
-  ErrorSchema,
-  jsonResponse,
-} from "../core/admin_app.ts";
 import { type AdminServer, serveAdmin } from "../core/admin_server.ts";
 import {
   CliError,
@@ -40,82 +40,35 @@ import {
   parsePort,
   runCli,
 } from "../core/cli.ts";
-import type { ConnectionInfo } from "../core/connection.ts";
-import type { Faults } from "../core/faults.ts";
 import { Journal } from "../core/journal.ts";
 import { randomSeed } from "../core/random.ts";
 import type { Addr } from "../core/tcp_server.ts";
 import { CLIENT_KINDS, type LabClient, SERVER_KINDS } from "./_kinds.ts";
+import { createLabApp } from "./lab_app.ts";
 import {
   LAB_PORT,
   loadTopology,
   type Topology,
   TopologyError,
 } from "./topology.ts";
+import type {
+  LabCounter,
+  LabServer,
+  LabServerSummary,
+  LabTraffic,
+} from "./types.ts";
 
-/** One address a lab server listens on. */
-export interface LabAddress {
-  /** The listener's label, for servers with several (`A`, `ml1`). */
-  label?: string;
-  /** The host it is bound to. */
-  hostname: string;
-  /** The port it is bound to. */
-  port: number;
-  /** Whether it accepts connections now. */
-  listening: boolean;
-}
-
-/** The faults of one listener of a server, for the dashboard's switches. */
-export interface LabFaultTarget {
-  /** The listener's label, or none for the whole server. */
-  label?: string;
-  /** The admin path of its faults, below the server's (`/faults`). */
-  path: string;
-  /** The faults in force. */
-  faults: Faults;
-}
-
-/** A switch of a server's own (store down, schedule paused), for the dashboard. */
-export interface LabSwitch {
-  /** A stable key (`storeDown`). */
-  key: string;
-  /** What the card shows. */
-  label: string;
-  /** Whether it is on now. */
-  on: boolean;
-  /** The admin path POSTed to turn it on, below the server's. */
-  onPath: string;
-  /** The admin path POSTed to turn it off, below the server's. */
-  offPath: string;
-}
-
-/** A running server of any kind, as the lab drives it. */
-export interface LabServer {
-  /** The server's name in the topology. */
-  readonly name: string;
-  /** Its kind (`primary`, `watchdog-echo`, ...). */
-  readonly kind: string;
-  /** The journals its events go to. */
-  readonly journals: readonly Journal[];
-  /**
-   * Its admin app (a Hono `OpenAPIHono`), mounted under `/servers/<name>`.
-   *
-   * @ignore
-   */
-  adminApp(): OpenAPIHono;
-  /** The addresses it listens on. */
-  addresses(): LabAddress[];
-  /** Its open connections. */
-  connectionInfos(): ConnectionInfo[];
-  /** Its faults, per listener when the server has several. */
-  faultTargets(): LabFaultTarget[];
-  /** Its own switches, if any. */
-  switches(): LabSwitch[];
-  /** Facts of its kind for its card (data channel, agents by front). */
-  view(): Record<string, unknown>;
-  /** Closes it. */
-  close(): Promise<void>;
-}
+export type {
+  LabAddress,
+  LabClientSummary,
+  LabCounter,
+  LabFaultTarget,
+  LabServer,
+  LabServerSummary,
+  LabSwitch,
+  LabTraffic,
+} from "./types.ts";
+export { createLabApp, type LabAppHost } from "./lab_app.ts";
 
 /** How often each client sends, when the topology does not say. */
 export const DEFAULT_EVERY_MS = 1000;
@@ -136,66 +89,6 @@ export interface LabOptions {
   source?: string;
   /** Closes the lab when aborted. */
   signal?: AbortSignal;
-}
-
-/** One counter on a server's card. */
-export interface LabCounter {
-  /** A stable key (`acksDropped`). */
-  key: string;
-  /** What the card shows (`ACKs dropped`). */
-  label: string;
-  /** Its value since the lab started. */
-  value: number;
-}
-
-/** One server as `GET /servers` lists it: what its dashboard card shows. */
-export interface LabServerSummary {
-  /** Its name: the admin routes are under `/servers/<name>`. */
-  name: string;
-  /** Its kind. */
-  kind: string;
-  /** What that kind is. */
-  summary: string;
-  /** The path of its admin API. */
-  admin: string;
-  /** The addresses it listens on. */
-  addresses: LabAddress[];
-  /** Whether any of its addresses accepts connections now. */
-  listening: boolean;
-  /** Its open connections. */
-  connections: ConnectionInfo[];
-  /** Its counters. */
-  counters: LabCounter[];
-  /** Its faults, per listener when it has several. */
-  faults: LabFaultTarget[];
-  /** Its own switches (store down, schedule paused). */
-  switches: LabSwitch[];
-  /** Facts of its kind: active channel, agents by front. */
-  view: Record<string, unknown>;
-}
-
-/** One traffic client, as `GET /lab` lists it. */
-export interface LabClientSummary {
-  /** Its name in the topology. */
-  name: string;
-  /** Its kind. */
-  kind: string;
-  /** Whether it is running. */
-  running: boolean;
-  /** What it is doing, in one line. */
-  summary: string;
-  /** What it is doing (connected server, active channel, queue). */
-  state: Record<string, unknown>;
-}
-
-/** The traffic clients' state, as `GET /lab` shows it. */
-export interface LabTraffic {
-  /** Whether the clients are running. */
-  running: boolean;
-  /** How often each client sends. */
-  everyMs: number;
-  /** Each client. */
-  clients: LabClientSummary[];
 }
 
 interface ServerSlot {
@@ -536,177 +429,6 @@ export function startLab(
   options: LabOptions = {},
 ): Promise<Lab> {
   return new Lab(topology, options).start();
-}
-
-const DASHBOARD_FILES: Record<string, string> = {
-  "index.html": "text/html; charset=utf-8",
-  "app.js": "text/javascript; charset=utf-8",
-  "style.css": "text/css; charset=utf-8",
-};
-
-async function dashboardFile(name: string): Promise<Response> {
-  const response = await fetch(new URL(`./dashboard/${name}`, import.meta.url));
-  return new Response(response.body, {
-    status: response.status,
-    headers: {
-      "content-type": DASHBOARD_FILES[name],
-      "cache-control": "no-store",
-    },
-  });
-}
-
-const AnyObject = z.record(z.string(), z.unknown());
-const NameParam = z.object({
-  name: z.string().openapi({
-    param: { name: "name", in: "path" },
-    description: "The server's name in the topology",
-  }),
-});
-
-/**
- * Makes the lab's admin app (a Hono `OpenAPIHono`): the dashboard at `/`,
- * `GET /servers`, `GET /servers/<name>` and each server's own routes under
- * it, `GET /lab`, `POST /lab/traffic/start|stop`, `GET|DELETE /journal`
- * and `GET /events` (every journal, merged; `?server=a,b` picks some),
- * `GET /openapi.json`.
- *
- * @ignore
- */
-export function createLabApp(lab: Lab): OpenAPIHono {
-  const app = createApiApp();
-
-  app.get("/", () => dashboardFile("index.html"));
-  for (const name of Object.keys(DASHBOARD_FILES)) {
-    app.get(`/dashboard/${name}`, () => dashboardFile(name));
-  }
-
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/servers",
-      responses: {
-        200: jsonResponse(
-          z.object({ servers: z.array(AnyObject) }),
-          "Every server: kind, addresses, connections, counters, faults",
-        ),
-      },
-    }),
-    (c) =>
-      c.json(
-        {
-          servers: lab.summaries() as unknown as Record<string, unknown>[],
-        },
-        200,
-      ),
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/servers/{name}",
-      request: { params: NameParam },
-      responses: {
-        200: jsonResponse(AnyObject, "One server"),
-        404: jsonResponse(ErrorSchema, "No such server"),
-      },
-    }),
-    (c) => {
-      const { name } = c.req.valid("param");
-      const summary = lab.summary(name);
-      if (!summary) {
-        return c.json({
-          error: "not_found",
-          message: `No server named "${name}"`,
-        }, 404);
-      }
-      return c.json(summary as unknown as Record<string, unknown>, 200);
-    },
-  );
-  for (const [name, server] of lab.servers) {
-    app.route(`/servers/${name}`, server.adminApp());
-  }
-
-  const labBody = () => ({
-    name: lab.topology.name ?? null,
-    description: lab.topology.description ?? null,
-    seed: lab.seed,
-    source: lab.source ?? null,
-    topology: lab.topology as unknown as Record<string, unknown>,
-    servers: [...lab.servers.keys()],
-    traffic: lab.traffic() as unknown as Record<string, unknown>,
-  });
-  const LabSchema = z.object({
-    name: z.string().nullable(),
-    description: z.string().nullable(),
-    seed: z.number(),
-    source: z.string().nullable(),
-    topology: AnyObject,
-    servers: z.array(z.string()),
-    traffic: AnyObject,
-  });
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/lab",
-      responses: {
-        200: jsonResponse(
-          LabSchema,
-          "The topology, the seed, the traffic clients",
-        ),
-      },
-    }),
-    (c) => c.json(labBody(), 200),
-  );
-  app.openapi(
-    createRoute({
-      method: "post",
-      path: "/lab/traffic/start",
-      responses: {
-        200: jsonResponse(AnyObject, "The traffic clients, running"),
-      },
-    }),
-    async (c) => {
-      await lab.startTraffic();
-      return c.json(lab.traffic() as unknown as Record<string, unknown>, 200);
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: "post",
-      path: "/lab/traffic/stop",
-      responses: {
-        200: jsonResponse(AnyObject, "The traffic clients, stopped"),
-      },
-    }),
-    async (c) => {
-      await lab.stopTraffic();
-      return c.json(lab.traffic() as unknown as Record<string, unknown>, 200);
-    },
-  );
-
-  // `?server=` takes a comma-separated list; an unknown name matches nothing.
-  addJournalRoutes(app, {
-    journals: (servers) => {
-      if (servers === undefined) return lab.journals();
-      const names = servers.split(",");
-      return lab.journals().filter((journal) => names.includes(journal.server));
-    },
-    scope: {
-      name: "server",
-      values: () => lab.journals().map((journal) => journal.server),
-    },
-    signal: lab.signal,
-  });
-
-  app.doc("/openapi.json", {
-    openapi: "3.0.0",
-    info: {
-      title: "failover-toolkit lab API",
-      version: "1",
-      description:
-        "Every server of a lab (each server's own admin API under /servers/{name}), the traffic clients and the merged live events",
-    },
-  });
-  return app;
 }
 
 const LAB_FLAGS = {
