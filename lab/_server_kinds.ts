@@ -8,7 +8,6 @@
 import { z } from "zod";
 import { FaultsSchema } from "../core/faults.ts";
 import type { JournalEvent } from "../core/journal.ts";
-import { parseDurationRange } from "../core/units.ts";
 import {
   FLAPPING_PORT,
   type FlappingServer,
@@ -39,6 +38,7 @@ import {
   addressOf,
   COMMON_SERVER_FIELDS,
   counter,
+  DurationRangeSchema,
   framesIn,
   type LabServer,
   LISTENER_FIELDS,
@@ -102,29 +102,6 @@ const secondary: ServerKind = {
     });
   },
 };
-
-const DurationRangeSchema = z.union([z.number(), z.string()]).transform(
-  (value, ctx) => {
-    if (typeof value === "number") {
-      if (value >= 1) return { min: value, max: value };
-      ctx.addIssue({
-        code: "custom",
-        message: `Invalid period ${value}: expected at least 1 (ms)`,
-      });
-      return z.NEVER;
-    }
-    try {
-      const range = parseDurationRange(value);
-      if (range.min >= 1) return range;
-      throw new RangeError(
-        `Cannot use period "${value}": expected at least 1ms`,
-      );
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: (error as Error).message });
-      return z.NEVER;
-    }
-  },
-).describe('Milliseconds, a duration ("5s") or a seeded range ("2s..8s")');
 
 function formatMs(ms: number): string {
   return ms >= 10_000

@@ -2,7 +2,7 @@
  * The lab's public types: what a running server of any kind gives the lab
  * (addresses, faults, switches, admin app) and what `GET /servers` and
  * `GET /lab` report. A file of its own so the kinds (`_kind.ts`) and the
- * lab (`lab.ts`) both import it without importing each other.
+ * lab (`start_lab.ts`) both import it without importing each other.
  *
  * @module
  */
