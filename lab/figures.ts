@@ -60,14 +60,12 @@ export interface FailoverOptions {
 
 /** One connection a server or proxy accepted, as the analysis sees it. */
 export interface FailoverConnection {
-  /** The server or proxy (the journal's `server`). */
+  /** The server or proxy (the journal's `server`; `server/listener` for servers with several listeners). */
   source: string;
   /** Its connection id there. */
   conn: number;
   /** The peer, `host:port`. */
   peer: string;
-  /** The listener's label, for servers with several. */
-  listener?: string;
   /** The name the client gave in its hello (`device`, `agent` or `client`). */
   hello?: string;
   /** The client it is attributed to. */
@@ -118,7 +116,7 @@ export interface ClientFigures {
   lost: number;
   /** Their ids (the first 20). */
   lostIds: string[];
-  /** Records or messages ACKed more than once (by two servers, or twice). */
+  /** Records or messages ACKed more than once (by two servers, or twice), once at least after the transition. */
   duplicated: number;
   /** Their ids (the first 20). */
   duplicatedIds: string[];
@@ -136,10 +134,10 @@ export interface FailoverTransition {
   atMs: number;
   /** Wall-clock time, ms since the epoch. */
   wall: number;
-  /** The server or proxy. */
+  /** The server or proxy (`server/listener` for a channel or front). */
   source: string;
-  /** The listener (channel, front) or toxic it concerns, if any. */
-  listener?: string;
+  /** The toxic it concerns, for a proxy. */
+  toxic?: string;
   /** `set`, `changed` or `cleared`. */
   change: "set" | "changed" | "cleared";
   /** The fault kinds set, changed or cleared (toxics as `toxic:<type>`). */
@@ -264,6 +262,20 @@ function helloName(frame: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
+/** The listener an event concerns: its `listener`, `front` or `channel`. */
+function labelOf(event: JournalEvent): string | undefined {
+  for (const key of ["listener", "front", "channel"]) {
+    if (typeof event[key] === "string") return event[key] as string;
+  }
+  return undefined;
+}
+
+/** The server, or `server/listener` for servers with several listeners. */
+function sourceOf(event: JournalEvent): string {
+  const label = labelOf(event);
+  return label ? `${event.server}/${label}` : event.server;
+}
+
 function hostOf(peer: string): string {
   const match = /^\[?([^\]]*?)\]?:\d+$/.exec(peer);
   return match ? match[1] : peer;
@@ -354,6 +366,7 @@ export function analyseFailovers(
 
   // Pass 1: connections, frames, ACKs, transitions.
   const connections = new Map<string, FailoverConnection>();
+  const keyOf = new Map<FailoverConnection, string>();
   const connectionIds = new Map<string, { id: string; at: number }[]>();
   const acks = new Map<string, Ack[]>(); // by connection key
   const firstSeen = new Map<string, number>(); // `${client}\u0000${id}` -> ms
@@ -368,7 +381,7 @@ export function analyseFailovers(
   const addTransition = (
     event: JournalEvent,
     source: string,
-    listener: string | undefined,
+    toxic: string | undefined,
     change: FailoverTransition["change"],
     faults: string[],
   ) => {
@@ -377,7 +390,7 @@ export function analyseFailovers(
       atMs: rel(event),
       wall: event.wall,
       source,
-      ...(listener ? { listener } : {}),
+      ...(toxic ? { toxic } : {}),
       change,
       faults,
       outage: change !== "cleared" && faults.some((f) => outageFaults.has(f)),
@@ -392,19 +405,19 @@ export function analyseFailovers(
     switch (event.type) {
       case "connected": {
         if (typeof event.peer !== "string" || event.conn === undefined) break;
-        connections.set(key(event.server, event.conn), {
-          source: event.server,
+        const connection: FailoverConnection = {
+          source: sourceOf(event),
           conn: event.conn,
           peer: event.peer,
-          ...(typeof event.listener === "string"
-            ? { listener: event.listener }
-            : {}),
           client: "",
           openedMs: t,
           decoded: false,
           bytesIn: 0,
           bytesOut: 0,
-        });
+        };
+        const k = key(event.server, event.conn);
+        connections.set(k, connection);
+        keyOf.set(connection, k);
         break;
       }
       case "frame_in": {
@@ -459,10 +472,7 @@ export function analyseFailovers(
         break;
       }
       case "faults_changed": {
-        const listener = typeof event.listener === "string"
-          ? event.listener
-          : undefined;
-        const stateKey = `${event.server}\u0000${listener ?? ""}`;
+        const stateKey = sourceOf(event);
         const before = faultState.get(stateKey) ?? new Map<string, string>();
         const after = kinds(event.faults);
         faultState.set(stateKey, after);
@@ -471,9 +481,10 @@ export function analyseFailovers(
         const changed = [...after.keys()].filter((k) =>
           before.has(k) && before.get(k) !== after.get(k)
         );
-        addTransition(event, event.server, listener, "cleared", cleared);
-        addTransition(event, event.server, listener, "set", set);
-        addTransition(event, event.server, listener, "changed", changed);
+        const source = sourceOf(event);
+        addTransition(event, source, undefined, "cleared", cleared);
+        addTransition(event, source, undefined, "set", set);
+        addTransition(event, source, undefined, "changed", changed);
         break;
       }
       case "toxic_added":
@@ -517,7 +528,7 @@ export function analyseFailovers(
         break;
       }
       case "transition": {
-        scheduleFlips.push({ at: t, server: event.server });
+        scheduleFlips.push({ at: t, server: sourceOf(event) });
         break;
       }
       case "plan_step": {
@@ -525,7 +536,9 @@ export function analyseFailovers(
         if (typeof target === "string" && typeof event.step === "number") {
           planSteps.push({
             at: t,
-            server: target,
+            server: typeof event.listener === "string"
+              ? `${target}/${event.listener}`
+              : target,
             label: `plan[${event.step}]`,
           });
         }
@@ -550,7 +563,7 @@ export function analyseFailovers(
     if (transition.change === "cleared") return;
     const clear = transitions.slice(i + 1).find((other) =>
       other.source === transition.source &&
-      other.listener === transition.listener &&
+      other.toxic === transition.toxic &&
       (other.change === "cleared" || other.change === "changed") &&
       other.faults.some((f) => transition.faults.includes(f))
     );
@@ -573,7 +586,7 @@ export function analyseFailovers(
   for (const [client, list] of byClient) {
     const mine: Ack[] = [];
     for (const connection of list) {
-      const k = key(connection.source, connection.conn);
+      const k = keyOf.get(connection)!;
       mine.push(...(acks.get(k) ?? []));
       for (const { id, at: seen } of connectionIds.get(k) ?? []) {
         const idKey = `${client}\u0000${id}`;
@@ -629,9 +642,6 @@ export function analyseFailovers(
     for (const [client, list] of byClient) {
       const onSource = list.filter((c) =>
         c.source === transition.source &&
-        (transition.listener === undefined ||
-          c.listener === undefined || c.listener === transition.listener ||
-          transition.faults.some((f) => f.startsWith("toxic:"))) &&
         c.openedMs <= t && (c.closedMs === undefined || c.closedMs >= t)
       );
       if (onSource.length === 0) continue;
@@ -652,7 +662,7 @@ export function analyseFailovers(
         acceptedAt = awayAccepted?.at;
         if (awayAccepted) {
           const ackEvent = (acks.get(
-            key(awayAccepted.c.source, awayAccepted.c.conn),
+            keyOf.get(awayAccepted.c)!,
           ) ?? [])[0];
           if (ackEvent) evidence.push(line(ackEvent.event));
         }
@@ -683,15 +693,18 @@ export function analyseFailovers(
         if (!l) ackCount.set(ack.id, l = []);
         l.push(ack);
       }
-      const inWindow = decoded
-        ? idsOf(client).filter((r) => r.at > windowStart && r.at <= until)
-        : [];
+      const seen = decoded ? idsOf(client) : [];
+      const inWindow = seen.filter((r) => r.at > windowStart && r.at <= until);
       const lostIds = inWindow.filter((r) => !ackCount.has(r.id)).map((r) =>
         r.id
       ).sort(naturally);
-      const duplicatedIds = inWindow.filter((r) =>
-        (ackCount.get(r.id)?.length ?? 0) > 1
-      ).map((r) => r.id).sort(naturally);
+      // ACKed more than once, once at least after the transition: an ACK
+      // lost with the connection, the record sent again elsewhere.
+      const duplicatedIds = seen.filter((r) => {
+        const list = ackCount.get(r.id) ?? [];
+        return r.at <= until && list.length > 1 &&
+          list.some((ack) => ack.at > t);
+      }).map((r) => r.id).sort(naturally);
       for (const id of duplicatedIds.slice(0, 2)) {
         for (const ack of ackCount.get(id)!) evidence.push(line(ack.event));
       }
@@ -759,7 +772,7 @@ export function analyseFailovers(
     ...new Set([
       ...events.filter((e) =>
         e.type === "listening" || (e.type === "connected" && e.peer)
-      ).map((e) => e.server),
+      ).map(sourceOf),
       ...transitions.map((t) => t.source),
     ]),
   ];
@@ -795,7 +808,7 @@ export function analyseFailovers(
         }
       }
       for (
-        const { at: seen } of connectionIds.get(key(c.source, c.conn)) ?? []
+        const { at: seen } of connectionIds.get(keyOf.get(c)!) ?? []
       ) {
         records[bucketOf(seen)]++;
       }

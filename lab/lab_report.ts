@@ -125,7 +125,7 @@ export function labReportHtml(report: LabRunReport): string {
   for (const t of figures.transitions) {
     const head = [
       cell(t.atMs, true),
-      cell(t.source + (t.listener ? `/${t.listener}` : "")),
+      cell(t.source + (t.toxic ? ` (${t.toxic})` : "")),
       cell(`${t.change} ${t.faults.join(", ")}`),
       cell(t.cause),
     ].join("");
