@@ -238,11 +238,10 @@ export async function main(args: string[]): Promise<void> {
         const report = await labRun.stop();
         const failed = report.expectations.filter((e) => e.status === "fail");
         for (const e of report.expectations) {
-          console.log(
-            `  ${
-              e.status === "pass" ? "ok  " : "FAIL"
-            } ${e.name}: ${e.summary}`,
-          );
+          const mark = { pass: "ok  ", fail: "FAIL", not_observable: "n/o " }[
+            e.status
+          ];
+          console.log(`  ${mark} ${e.name}: ${e.summary}`);
         }
         const files = reportDir
           ? await writeLabReport(reportDir, report)

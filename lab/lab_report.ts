@@ -22,7 +22,7 @@ export function labReportJunit(report: LabRunReport): string {
     classname: "lab.expect",
     name: `${e.name} <= ${e.max}`,
     durationMs: 0,
-    status: e.status,
+    status: e.status === "not_observable" ? "skipped" : e.status,
     message: e.summary,
     details: e.evidence.join("\n"),
   }));
@@ -101,8 +101,8 @@ export function labReportHtml(report: LabRunReport): string {
     for (const e of report.expectations) {
       out.push(
         `<tr><td>${escapeXml(`${e.name} ≤ ${e.max}`)}</td><td class="${
-          e.status === "pass" ? "good" : "bad"
-        }">${e.status}</td><td>${escapeXml(e.summary)}${
+          e.status === "pass" ? "good" : e.status === "fail" ? "bad" : ""
+        }">${e.status.replace("_", " ")}</td><td>${escapeXml(e.summary)}${
           e.evidence.length
             ? `<pre>${escapeXml(e.evidence.join("\n"))}</pre>`
             : ""

@@ -171,7 +171,9 @@ export async function startLabRun(
       });
       const figures = analyseFailovers(events, { origin, until });
       const expect = topology.expect ?? {};
-      const expectations = checkExpectations(figures, expect);
+      const expectations = checkExpectations(figures, expect, {
+        incomplete,
+      });
       const failed = expectations.some((e) => e.status === "fail");
       return {
         name: topology.name ?? null,
