@@ -21,6 +21,8 @@ export interface ChartOptions {
   height?: number;
   /** Show only from this time, ms from the origin (a rolling window). */
   fromMs?: number;
+  /** Label the time axis back from the end (`-60s` .. `now`), for a live window. */
+  ago?: boolean;
 }
 
 function seconds(ms: number): string {
@@ -158,11 +160,15 @@ export function chartSvg(
       top + plotH / 2
     }" font-size="10" fill="#1565c0">conns</text>`,
     `<text x="${left}" y="${height - 6}" font-size="10">${
-      seconds(Math.round(fromMs))
+      options.ago
+        ? `-${seconds(Math.round((toMs - fromMs) / 1000) * 1000)}`
+        : seconds(Math.round(fromMs))
     }</text>`,
     `<text x="${left + plotW}" y="${
       height - 6
-    }" font-size="10" text-anchor="end">${seconds(Math.round(toMs))}</text>`,
+    }" font-size="10" text-anchor="end">${
+      options.ago ? "now" : seconds(Math.round(toMs))
+    }</text>`,
     `<text x="${left + plotW / 2}" y="${
       height - 6
     }" font-size="11" text-anchor="middle" font-weight="bold">${

@@ -112,10 +112,12 @@ export interface ClientFigures {
   connectionsPerSecond: number;
   /** Bytes in and out through each server or proxy on connections open during the fault. */
   bytesByPath: Record<string, number>;
-  /** Records or messages sent before or during the fault that no server ever ACKed. */
+  /** Records or messages sent before or during the fault that no server ever ACKed, though a later one was ACKed. */
   lost: number;
   /** Their ids (the first 20). */
   lostIds: string[];
+  /** Records or messages sent before or during the fault not ACKed, and nothing after them either: in flight, or lost at the end of the run. */
+  pending: number;
   /** Records or messages ACKed more than once (by two servers, or twice), once at least after the transition. */
   duplicated: number;
   /** Their ids (the first 20). */
@@ -695,9 +697,18 @@ export function analyseFailovers(
       }
       const seen = decoded ? idsOf(client) : [];
       const inWindow = seen.filter((r) => r.at > windowStart && r.at <= until);
-      const lostIds = inWindow.filter((r) => !ackCount.has(r.id)).map((r) =>
+      // Never ACKed though a later record was: lost. Never ACKed and
+      // nothing later was either: still pending (in flight, or lost at the
+      // end of the run).
+      const lastAckedSeen = Math.max(
+        -Infinity,
+        ...seen.filter((r) => ackCount.has(r.id)).map((r) => r.at),
+      );
+      const unacked = inWindow.filter((r) => !ackCount.has(r.id));
+      const lostIds = unacked.filter((r) => r.at < lastAckedSeen).map((r) =>
         r.id
       ).sort(naturally);
+      const pending = unacked.length - lostIds.length;
       // ACKed more than once, once at least after the transition: an ACK
       // lost with the connection, the record sent again elsewhere.
       const duplicatedIds = seen.filter((r) => {
@@ -756,6 +767,7 @@ export function analyseFailovers(
         bytesByPath,
         lost: lostIds.length,
         lostIds: lostIds.slice(0, MAX_IDS),
+        pending,
         duplicated: duplicatedIds.length,
         duplicatedIds: duplicatedIds.slice(0, MAX_IDS),
         longestAckGapMs,
@@ -786,7 +798,7 @@ export function analyseFailovers(
     const opened = new Array(buckets).fill(0);
     const mine = all.filter((c) => c.source === source);
     for (const c of mine) {
-      opened[bucketOf(c.openedMs)]++;
+      if (c.openedMs >= 0) opened[bucketOf(c.openedMs)]++;
       for (let b = 0; b < buckets; b++) {
         // Open at any time during the bucket.
         if (
@@ -810,7 +822,7 @@ export function analyseFailovers(
       for (
         const { at: seen } of connectionIds.get(keyOf.get(c)!) ?? []
       ) {
-        records[bucketOf(seen)]++;
+        if (seen >= 0) records[bucketOf(seen)]++;
       }
     }
     const faults: FaultSpan[] = transitions

@@ -13,6 +13,12 @@ import {
   jsonResponse,
 } from "../core/admin_app.ts";
 import type { Journal } from "../core/journal.ts";
+import { chartSvg } from "./chart.ts";
+import type {
+  ClientTotals,
+  FailoverAnalysis,
+  FailoverOptions,
+} from "./figures.ts";
 import type { Topology } from "./topology.ts";
 import type { LabServer, LabServerSummary, LabTraffic } from "./types.ts";
 
@@ -40,6 +46,51 @@ export interface LabAppHost {
   startTraffic(): Promise<void>;
   /** Stops the traffic clients. */
   stopTraffic(): Promise<void>;
+  /** The failover figures so far. */
+  figures(options?: FailoverOptions): FailoverAnalysis;
+}
+
+/** The live window the dashboard charts by default, in seconds. */
+export const LIVE_WINDOW_S = 60;
+
+/**
+ * Servers (or their listeners) that see no traffic because their clients
+ * moved away (after a failover, FO-3): source -> one line saying who went
+ * where and when.
+ */
+export function idleSources(
+  figures: FailoverAnalysis,
+): Record<string, string> {
+  const idle: Record<string, string> = {};
+  const open = new Set(
+    figures.connections.filter((c) => c.closedMs === undefined).map((c) =>
+      c.source
+    ),
+  );
+  for (const series of figures.sources) {
+    if (open.has(series.source)) continue;
+    const gone = figures.clients.filter((client: ClientTotals) =>
+      client.on !== undefined && client.on !== series.source &&
+      figures.switches.findLast((s) =>
+          s.client === client.client &&
+          (s.from === series.source || s.to === series.source)
+        )?.from === series.source
+    );
+    if (gone.length === 0) continue;
+    idle[series.source] = `No traffic: ${
+      gone.map((client) => {
+        const moved = figures.switches.findLast((s) =>
+          s.client === client.client && s.from === series.source
+        )!;
+        const ago = Math.max(
+          0,
+          Math.round((figures.endMs - moved.atMs) / 1000),
+        );
+        return `${client.client} moved to ${client.on} ${ago}s ago`;
+      }).join(", ")
+    } (clients stay where they failed over, FO-3)`;
+  }
+  return idle;
 }
 
 const DASHBOARD_FILES: Record<string, string> = {
@@ -184,6 +235,68 @@ export function createLabApp(lab: LabAppHost): OpenAPIHono {
     async (c) => {
       await lab.stopTraffic();
       return c.json(lab.traffic() as unknown as Record<string, unknown>, 200);
+    },
+  );
+
+  const FiguresQuery = z.object({
+    window: z.coerce.number().min(5).max(3600).optional().openapi({
+      description: `Seconds of the rolling window (default ${LIVE_WINDOW_S})`,
+    }),
+  });
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/lab/figures",
+      request: { query: FiguresQuery },
+      responses: {
+        200: jsonResponse(
+          AnyObject,
+          "The live failover figures: a chart (SVG) per server over the window, each client's last failover, the newest transitions, servers left idle by a failover",
+        ),
+      },
+    }),
+    (c) => {
+      const windowMs = (c.req.valid("query").window ?? LIVE_WINDOW_S) * 1000;
+      const now = performance.now();
+      const figures = lab.figures({
+        origin: now - windowMs,
+        until: now,
+        bucketMs: Math.max(500, Math.round(windowMs / 60)),
+      });
+      const idle = idleSources(figures);
+      return c.json({
+        windowMs,
+        charts: figures.sources.map((series) => ({
+          source: series.source,
+          svg: chartSvg(figures, series, {
+            width: 560,
+            height: 130,
+            ago: true,
+          }),
+          ...(idle[series.source] ? { idle: idle[series.source] } : {}),
+        })),
+        clients: figures.clients.map(({ last, ...client }) => ({
+          ...client,
+          ...(last
+            ? {
+              last: {
+                ...last,
+                agoMs: Math.round(figures.endMs - last.atMs),
+                evidence: undefined,
+              },
+            }
+            : {}),
+        })),
+        transitions: figures.transitions.slice(-20).map((
+          { clients, ...t },
+        ) => ({
+          ...t,
+          agoMs: Math.round(figures.endMs - t.atMs),
+          clients: clients.map(({ evidence: _, ...rest }) => rest),
+        })),
+        idle,
+        totals: figures.totals,
+      } as Record<string, unknown>, 200);
     },
   );
 

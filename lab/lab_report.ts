@@ -120,7 +120,7 @@ export function labReportHtml(report: LabRunReport): string {
   }
   out.push(
     "<h2>Transitions</h2>",
-    "<table><tr><th>at ms</th><th>server</th><th>change</th><th>cause</th><th>client</th><th>to</th><th>switch ms</th><th>accepted ms</th><th>return ms</th><th>lost</th><th>dup</th><th>longest ACK gap ms</th><th>conns/s</th></tr>",
+    "<table><tr><th>at ms</th><th>server</th><th>change</th><th>cause</th><th>client</th><th>to</th><th>switch ms</th><th>accepted ms</th><th>return ms</th><th>lost</th><th>pending</th><th>dup</th><th>longest ACK gap ms</th><th>conns/s</th></tr>",
   );
   for (const t of figures.transitions) {
     const head = [
@@ -130,7 +130,7 @@ export function labReportHtml(report: LabRunReport): string {
       cell(t.cause),
     ].join("");
     if (t.clients.length === 0) {
-      out.push(`<tr>${head}<td colspan="9">no client moved</td></tr>`);
+      out.push(`<tr>${head}<td colspan="10">no client moved</td></tr>`);
       continue;
     }
     for (const c of t.clients) {
@@ -138,8 +138,8 @@ export function labReportHtml(report: LabRunReport): string {
         `<tr>${head}${cell(c.client)}${cell(c.to)}${cell(c.switchMs, true)}${
           cell(c.acceptedMs, true)
         }${cell(c.returnMs, true)}${cell(c.decoded ? c.lost : null, true)}${
-          cell(c.decoded ? c.duplicated : null, true)
-        }${
+          cell(c.decoded ? c.pending : null, true)
+        }${cell(c.decoded ? c.duplicated : null, true)}${
           cell(
             c.longestAckGapMs === null
               ? null

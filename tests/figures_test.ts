@@ -120,7 +120,15 @@ Deno.test("analyseFailovers: a seeded plan's figures match an independent count 
     e.time > lastAckBefore.time && e.time <= up.time
   ).map((e) => e.id as string);
   const ackCount = (id: string) => acks.filter((e) => e.id === id).length;
-  const lost = queued.filter((id) => ackCount(id) === 0);
+  const latestAcked = events.findLast((e) =>
+    e.server === "tracker" && e.type === "queued" &&
+    ackCount(e.id as string) > 0
+  )!;
+  const lost = queued.filter((id) =>
+    ackCount(id) === 0 &&
+    events.find((e) => e.server === "tracker" && e.id === id)!.time <
+      latestAcked.time
+  );
   const duplicated = events.filter((e) =>
     e.server === "tracker" && e.type === "queued" && e.time <= up.time &&
     ackCount(e.id as string) > 1 &&
@@ -276,6 +284,7 @@ Deno.test("analyseFailovers counts records never ACKed as lost and records ACKed
   b.append("ack_sent", { conn: 1, id: "r2" });
   b.append("frame_in", { conn: 1, frame: record("r4") });
   b.append("ack_sent", { conn: 1, id: "r4" });
+  b.append("frame_in", { conn: 1, frame: record("r5") }); // not ACKed yet
   a.append("faults_changed", { faults: {} });
   const figures = analyseFailovers([a, b]);
   const [set, cleared] = figures.transitions;
@@ -287,7 +296,8 @@ Deno.test("analyseFailovers counts records never ACKed as lost and records ACKed
   assert.equal(dev.client, "dev");
   assert.equal(dev.from, "a");
   assert.equal(dev.to, "b");
-  assert.deepEqual(dev.lostIds, ["r3"]);
+  assert.deepEqual(dev.lostIds, ["r3"]); // r4, after it, was ACKed
+  assert.equal(dev.pending, 1); // r5: nothing after it was ACKed
   assert.deepEqual(dev.duplicatedIds, ["r2"]);
   assert.equal(dev.returnMs, null);
   assert.deepEqual(dev.bytesByPath, { a: 130, b: 0 });
