@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { FaultsSchema } from "../core/faults.ts";
+import { type Faults, FaultsSchema } from "../core/faults.ts";
 import type { JournalEvent } from "../core/journal.ts";
 import {
   FLAPPING_PORT,
@@ -18,6 +18,8 @@ import {
   startMessageStoreServer,
 } from "../servers/message_store.ts";
 import { PRIMARY_PORT, startPrimaryServer } from "../servers/primary.ts";
+import { startProxyServer } from "../servers/proxy.ts";
+import { Journal } from "../core/journal.ts";
 import { SECONDARY_PORT, startSecondaryServer } from "../servers/secondary.ts";
 import {
   SILENT_MODES,
@@ -450,6 +452,96 @@ const messageStore: ServerKind = {
 };
 
 /** Every kind of server a topology may name, by kind. */
+const ToxicEntrySchema = z.object({
+  type: z.string().min(1),
+  name: z.string().min(1).optional(),
+  stream: z.enum(["upstream", "downstream"]).optional(),
+  toxicity: z.number().min(0).max(1).optional(),
+  attributes: z.record(z.string(), z.unknown()).optional(),
+}).strict();
+
+const proxy: ServerKind = {
+  kind: "proxy",
+  summary:
+    "A fault proxy in front of a server: bytes pass, toxics and faults act on them",
+  schema: z.object({
+    kind: z.literal("proxy"),
+    ...LISTENER_FIELDS,
+    upstream: z.string().min(1).describe(
+      "The server behind it: a server of this lab by name, or host:port (an external one)",
+    ),
+    faults: FaultsSchema.optional().describe(
+      "Connect-time faults from the start (refuse, down, reset, blackHole)",
+    ),
+    toxics: z.array(ToxicEntrySchema).optional().describe(
+      "Toxics from the start, as Toxiproxy API bodies",
+    ),
+    journalFile: z.string().min(1).optional(),
+  }).strict(),
+  counters: [
+    counter("connections", "connections", (e) => e.type === "connected"),
+    counter("toxicsAdded", "toxics added", (e) => e.type === "toxic_added"),
+    counter(
+      "upstreamFailed",
+      "upstream failed",
+      (e) => e.type === "upstream_failed",
+    ),
+  ],
+  references: (config) =>
+    typeof config.upstream === "string" && !config.upstream.includes(":")
+      ? [{ path: ["upstream"], names: [config.upstream] }]
+      : [],
+  async start(config, context) {
+    const name = context.name;
+    const target = config.upstream as string;
+    const upstream = target.includes(":") ? target : (() => {
+      const address = addressOf(context.servers, target);
+      return `${address.hostname}:${address.port}`;
+    })();
+    const server = await startProxyServer({
+      port: null,
+      seed: context.seed,
+      journal: new Journal({
+        server: name,
+        file: config.journalFile as string | undefined,
+      }),
+      proxies: [{
+        name,
+        listen: `${(config.hostname as string | undefined) ?? "127.0.0.1"}:${
+          (config.port as number | undefined) ?? 0
+        }`,
+        upstream,
+        faults: config.faults as Faults | undefined,
+        toxics: config.toxics as Record<string, unknown>[] | undefined,
+      }],
+    });
+    const named = server.proxy(name)!;
+    return {
+      name,
+      kind: "proxy",
+      journals: [server.journal],
+      adminApp: () => server.adminApp(),
+      addresses: () => [{ ...named.addr, listening: named.listening }],
+      connectionInfos: () => named.connectionInfos(),
+      faultTargets: () => [{
+        path: `/proxies/${name}/faults`,
+        faults: named.faults.get(),
+      }],
+      switches: () => [],
+      view: () => ({
+        upstream,
+        toxics: named.toxics().map((toxic) =>
+          `${toxic.name} (${toxic.stream})`
+        ),
+      }),
+      close: async () => {
+        await server.close();
+        await server.journal.close();
+      },
+    } satisfies LabServer;
+  },
+};
+
 export const SERVER_KINDS: Readonly<Record<string, ServerKind>> = {
   primary,
   secondary,
@@ -457,4 +549,5 @@ export const SERVER_KINDS: Readonly<Record<string, ServerKind>> = {
   silent,
   "watchdog-echo": watchdogEcho,
   "message-store": messageStore,
+  proxy,
 };

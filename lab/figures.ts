@@ -68,6 +68,8 @@ export interface FailoverConnection {
   peer: string;
   /** The name the client gave in its hello (`device`, `agent` or `client`). */
   hello?: string;
+  /** For a connection through a proxy: the other end (the proxy's, or the server's behind it). */
+  via?: string;
   /** The client it is attributed to. */
   client: string;
   /** Opened, ms from the origin. */
@@ -264,18 +266,23 @@ function helloName(frame: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-/** The listener an event concerns: its `listener`, `front` or `channel`. */
+/** The listener an event concerns: its `listener`, `front`, `channel` or `proxy`. */
 function labelOf(event: JournalEvent): string | undefined {
-  for (const key of ["listener", "front", "channel"]) {
+  for (const key of ["listener", "front", "channel", "proxy"]) {
     if (typeof event[key] === "string") return event[key] as string;
   }
   return undefined;
 }
 
-/** The server, or `server/listener` for servers with several listeners. */
+/**
+ * The server, or `server/listener` for servers with several listeners (and
+ * `server/proxy` for a proxy server holding several proxies).
+ */
 function sourceOf(event: JournalEvent): string {
   const label = labelOf(event);
-  return label ? `${event.server}/${label}` : event.server;
+  return label && label !== event.server
+    ? `${event.server}/${label}`
+    : event.server;
 }
 
 function hostOf(peer: string): string {
@@ -315,9 +322,25 @@ function kinds(faults: unknown): Map<string, string> {
   return out;
 }
 
-function toxicKind(event: JournalEvent): string {
-  const toxic = event.toxic as { type?: string; name?: string } | undefined;
-  return `toxic:${toxic?.type ?? event.toxicType ?? event.name ?? "?"}`;
+/** Toxic names to types, from the events that carry both. */
+function toxicTypes(events: readonly JournalEvent[]): Map<string, string> {
+  const types = new Map<string, string>();
+  for (const event of events) {
+    if (
+      event.type === "fault" && typeof event.toxic === "string" &&
+      typeof event.fault === "string"
+    ) {
+      types.set(`${sourceOf(event)}\u0000${event.toxic}`, event.fault);
+    }
+    if (event.type === "plan_step" && Array.isArray(event.toxics)) {
+      for (const toxic of event.toxics as { name?: string; type?: string }[]) {
+        if (toxic?.name && toxic.type) {
+          types.set(`${event.target}\u0000${toxic.name}`, toxic.type);
+        }
+      }
+    }
+  }
+  return types;
 }
 
 /**
@@ -369,6 +392,7 @@ export function analyseFailovers(
   // Pass 1: connections, frames, ACKs, transitions.
   const connections = new Map<string, FailoverConnection>();
   const keyOf = new Map<FailoverConnection, string>();
+  const upstreams = new Map<string, string>(); // proxy's local addr -> its link
   const connectionIds = new Map<string, { id: string; at: number }[]>();
   const acks = new Map<string, Ack[]>(); // by connection key
   const firstSeen = new Map<string, number>(); // `${client}\u0000${id}` -> ms
@@ -379,6 +403,8 @@ export function analyseFailovers(
   const transitions: FailoverTransition[] = [];
   const scheduleFlips: { at: number; server: string }[] = [];
   const key = (server: string, conn: number) => `${server}\u0000${conn}`;
+  const types = toxicTypes(events);
+  const proxyDisabled = new Set<string>();
 
   const addTransition = (
     event: JournalEvent,
@@ -456,6 +482,14 @@ export function analyseFailovers(
         list.push({ at: t, id, source: event.server, event });
         break;
       }
+      case "upstream_connected": {
+        // A proxy's link reached its server: the server's connection has
+        // this local address as its peer.
+        if (typeof event.local === "string" && event.conn !== undefined) {
+          upstreams.set(event.local, key(event.server, event.conn));
+        }
+        break;
+      }
       case "closed": {
         const connection = event.conn !== undefined
           ? connections.get(key(event.server, event.conn))
@@ -492,16 +526,19 @@ export function analyseFailovers(
       case "toxic_added":
       case "toxic_updated":
       case "toxic_removed": {
-        const proxy = typeof event.proxy === "string"
-          ? event.proxy
-          : event.server;
-        const toxic = event.toxic as { name?: string } | undefined;
-        const name = String(toxic?.name ?? event.name ?? toxicKind(event));
+        const proxy = sourceOf(event);
+        const name = String(
+          typeof event.toxic === "string" ? event.toxic : event.name,
+        );
         let state = toxicState.get(proxy);
         if (!state) toxicState.set(proxy, state = new Map());
-        const kind = toxicKind(event);
+        // Toxiproxy names a toxic <type>_<stream> unless told otherwise.
+        const kind = `toxic:${
+          types.get(`${proxy}\u0000${name}`) ?? state.get(name) ??
+            name.replace(/_(upstream|downstream)$/, "")
+        }`;
         if (event.type === "toxic_removed") state.delete(name);
-        else state.set(name, kind);
+        else state.set(name, kind.slice("toxic:".length));
         addTransition(
           event,
           proxy,
@@ -515,18 +552,22 @@ export function analyseFailovers(
         );
         break;
       }
-      case "proxy_disabled":
-      case "proxy_enabled": {
-        const proxy = typeof event.proxy === "string"
-          ? event.proxy
-          : event.server;
-        addTransition(
-          event,
-          proxy,
-          undefined,
-          event.type === "proxy_disabled" ? "set" : "cleared",
-          ["proxy:disabled"],
-        );
+      case "stopped_listening":
+      case "listening": {
+        // A proxy disabled (Toxiproxy's enabled: false), and enabled again.
+        const source = sourceOf(event);
+        if (
+          event.type === "stopped_listening" &&
+          event.reason === "proxy:disabled"
+        ) {
+          proxyDisabled.add(source);
+          addTransition(event, source, undefined, "set", ["proxy:disabled"]);
+        } else if (event.type === "listening" && proxyDisabled.has(source)) {
+          proxyDisabled.delete(source);
+          addTransition(event, source, undefined, "cleared", [
+            "proxy:disabled",
+          ]);
+        }
         break;
       }
       case "transition": {
@@ -574,10 +615,28 @@ export function analyseFailovers(
 
   // Clients.
   const all = [...connections.values()].sort((a, b) => a.openedMs - b.openedMs);
+  // Pair each proxy link with the server connection it opened: one client,
+  // named by the server's decoding of its hello.
+  const partner = new Map<FailoverConnection, FailoverConnection>();
+  const behind = new Set<FailoverConnection>(); // server ends of proxy links
   for (const connection of all) {
-    connection.client = options.identify?.(connection) ?? connection.hello ??
-      hostOf(connection.peer);
+    const link = connections.get(upstreams.get(connection.peer) ?? "");
+    if (link && link !== connection) {
+      partner.set(connection, link);
+      partner.set(link, connection);
+      behind.add(connection);
+      connection.via = link.source;
+      link.via = connection.source;
+    }
   }
+  for (const connection of all) {
+    const other = partner.get(connection);
+    connection.client = options.identify?.(connection) ?? connection.hello ??
+      other?.hello ?? hostOf(other?.peer ?? connection.peer);
+  }
+  /** Whether a connection goes through (or ends at) a source. */
+  const through = (c: FailoverConnection, source: string) =>
+    c.source === source || c.via === source;
   const byClient = new Map<string, FailoverConnection[]>();
   for (const connection of all) {
     let list = byClient.get(connection.client);
@@ -615,7 +674,9 @@ export function analyseFailovers(
 
   // Switches.
   const switches: ClientSwitch[] = [];
-  for (const [client, list] of byClient) {
+  for (const [client, all] of byClient) {
+    // A proxied connection switches where its client connected: the proxy.
+    const list = all.filter((c) => !behind.has(c));
     for (let i = 1; i < list.length; i++) {
       if (list[i].source !== list[i - 1].source) {
         switches.push({
@@ -643,18 +704,18 @@ export function analyseFailovers(
     const until = transition.clearedMs ?? endMs;
     for (const [client, list] of byClient) {
       const onSource = list.filter((c) =>
-        c.source === transition.source &&
+        through(c, transition.source) &&
         c.openedMs <= t && (c.closedMs === undefined || c.closedMs >= t)
       );
       if (onSource.length === 0) continue;
       const after = list.filter((c) => c.openedMs >= t);
-      const away = after.find((c) => c.source !== transition.source);
+      const away = after.find((c) => !through(c, transition.source));
       const moved = away !== undefined && away.openedMs <= until;
       if (!transition.outage && !moved) continue;
       const decoded = list.some((c) => c.decoded);
       const evidence: string[] = [transition.line];
       const awayAccepted = after
-        .filter((c) => c.source !== transition.source)
+        .filter((c) => !through(c, transition.source))
         .map((c) => ({ c, at: c.firstAckMs ?? c.firstFrameMs }))
         .filter((x) => x.at !== undefined)
         .sort((a, b) => a.at! - b.at!)[0];
@@ -670,7 +731,7 @@ export function analyseFailovers(
         }
       } else acceptedAt = away?.openedMs;
       const back = list.find((c) =>
-        c.source === transition.source &&
+        through(c, transition.source) &&
         c.openedMs >= (transition.clearedMs ?? Infinity) &&
         (away === undefined || c.openedMs >= away.openedMs)
       );

@@ -2,7 +2,8 @@
  * Runs a resolved chaos plan on a running lab: at each step's time it sets
  * the step's faults through the server's own admin API (`PATCH /faults`, or
  * the listener's path) or adds its toxics to the proxy, and undoes them when
- * the step's `for` runs out. Each step is journalled in the lab's journal as
+ * the step's `for` runs out. Toxics go through the proxy's Toxiproxy API
+ * (`POST /proxies/<name>/toxics`). Each step is journalled in the lab's journal as
  * `plan_step` (`phase`: `set` or `cleared`) just before it is applied, so
  * the figures name their cause. Private to `lab/`.
  *
@@ -17,10 +18,8 @@ import type { LabServer } from "./types.ts";
 export interface PlanHost {
   /** The lab's own journal. */
   readonly journal: Journal;
-  /** A running server by name. */
+  /** A running server (or proxy) by name. */
   server(name: string): LabServer | undefined;
-  /** A running proxy's admin app by name (its Toxiproxy-style API), if the lab has proxies. */
-  proxyApp?(name: string): OpenAPIHono | undefined;
 }
 
 /** A plan under way. */
@@ -84,7 +83,9 @@ export function startPlan(
     return app;
   };
   const faultPath = (step: ResolvedStep) => {
-    if (step.listener === undefined) return "/faults";
+    if (step.listener === undefined) {
+      return host.server(step.server!)?.faultTargets()[0]?.path ?? "/faults";
+    }
     const target = host.server(step.server!)?.faultTargets().find((t) =>
       t.label === step.listener
     );
@@ -95,11 +96,6 @@ export function startPlan(
     }
     return target.path;
   };
-  const proxyApp = (name: string) => {
-    const app = host.proxyApp?.(name);
-    if (!app) throw new Error(`No proxy named "${name}" is running`);
-    return app;
-  };
 
   const apply = async (step: ResolvedStep, phase: "set" | "cleared") => {
     const target = step.server ?? step.proxy!;
@@ -109,7 +105,14 @@ export function startPlan(
       target,
       ...(step.listener ? { listener: step.listener } : {}),
       ...(step.faults ? { faults: Object.keys(step.faults) } : {}),
-      ...(step.toxics ? { toxics: step.toxics.map(toxicName) } : {}),
+      ...(step.toxics
+        ? {
+          toxics: step.toxics.map((toxic) => ({
+            name: toxicName(toxic),
+            type: toxic.type,
+          })),
+        }
+        : {}),
     });
     if (step.server !== undefined) {
       const body = phase === "set" ? step.faults : Object.fromEntries(
@@ -118,7 +121,7 @@ export function startPlan(
       await request(serverApp(step.server), "PATCH", faultPath(step), body);
       return;
     }
-    const app = proxyApp(step.proxy!);
+    const app = serverApp(step.proxy!);
     for (const toxic of step.toxics ?? []) {
       if (phase === "set") {
         await request(app, "POST", `/proxies/${step.proxy}/toxics`, {

@@ -203,6 +203,13 @@ export const TopologySchema: z.ZodType<Topology> = z.object({
     if (step.server !== undefined) {
       check(["plan", i], { path: ["server"], names: [step.server] });
     }
+    if (step.proxy !== undefined) {
+      check(["plan", i], {
+        path: ["proxy"],
+        names: [step.proxy],
+        kinds: ["proxy"],
+      });
+    }
   });
   for (const issue of planOverlaps(topology.plan ?? [])) {
     ctx.addIssue({
