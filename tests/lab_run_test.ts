@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { LabRunReport } from "../lab/lab_run.ts";
+import { startLab } from "../lab/start_lab.ts";
 import { parseTopology } from "../lab/topology.ts";
 import { runScript, spawnCli } from "./_cli.ts";
 
@@ -204,5 +205,42 @@ Deno.test("a plan naming an unknown server, overlapping faults or a time out of 
       stderr,
       /error: Invalid plan: plan\[0\]\.at: Time 5s is out of range: the run lasts 2s/,
     );
+  });
+});
+
+Deno.test("lab CLI: a busy port names --any-port and --port 0; a served lab says when it stops", async () => {
+  await using busy = await startLab(
+    parseTopology({ servers: { primary: { kind: "primary", port: 0 } } }),
+    { port: 0, traffic: false },
+  );
+  const port = busy.server("primary")!.addresses()[0].port;
+  await withDir(async (dir) => {
+    const file = join(dir, "busy.json");
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({ servers: { primary: { kind: "primary", port } } }),
+    );
+    const { code, stderr } = await runScript("lab/lab.ts", [
+      file,
+      "--port",
+      "0",
+    ]);
+    assert.equal(code, 1);
+    assert.match(stderr, /the port is busy; run with --any-port .* --port 0/);
+
+    const cli = await spawnCli("lab/lab.ts", [
+      file,
+      "--any-port",
+      "--port",
+      "0",
+    ]);
+    cli.child.kill("SIGTERM");
+    const rest: string[] = [];
+    for (let line; !(line = await cli.lines.next()).done;) {
+      rest.push(line.value);
+    }
+    const { code: stopped } = await cli.stop();
+    assert.equal(stopped, 0);
+    assert.equal(rest.at(-1), "lab stopped");
   });
 });
