@@ -19,6 +19,7 @@ import {
 } from "../servers/message_store.ts";
 import { PRIMARY_PORT, startPrimaryServer } from "../servers/primary.ts";
 import { startProxyServer } from "../servers/proxy.ts";
+import { ToxicSchema } from "./plan.ts";
 import { Journal } from "../core/journal.ts";
 import { SECONDARY_PORT, startSecondaryServer } from "../servers/secondary.ts";
 import {
@@ -452,13 +453,6 @@ const messageStore: ServerKind = {
 };
 
 /** Every kind of server a topology may name, by kind. */
-const ToxicEntrySchema = z.object({
-  type: z.string().min(1),
-  name: z.string().min(1).optional(),
-  stream: z.enum(["upstream", "downstream"]).optional(),
-  toxicity: z.number().min(0).max(1).optional(),
-  attributes: z.record(z.string(), z.unknown()).optional(),
-}).strict();
 
 const proxy: ServerKind = {
   kind: "proxy",
@@ -473,7 +467,7 @@ const proxy: ServerKind = {
     faults: FaultsSchema.optional().describe(
       "Connect-time faults from the start (refuse, down, reset, blackHole)",
     ),
-    toxics: z.array(ToxicEntrySchema).optional().describe(
+    toxics: z.array(ToxicSchema).optional().describe(
       "Toxics from the start, as Toxiproxy API bodies",
     ),
     journalFile: z.string().min(1).optional(),

@@ -100,7 +100,8 @@ const TimeSchema = z.union([z.number(), z.string()]).transform(
   },
 ).describe('Milliseconds, a duration ("5s") or a seeded range ("5s..9s")');
 
-const ToxicSchema: z.ZodType<PlanToxic> = z.object({
+/** The schema of a toxic (zod): Toxiproxy's body of `POST /proxies/<name>/toxics`. */
+export const ToxicSchema: z.ZodType<PlanToxic> = z.object({
   type: z.string().min(1),
   name: z.string().min(1).optional(),
   stream: z.enum(["upstream", "downstream"]).optional(),

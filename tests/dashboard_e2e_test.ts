@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { startLab } from "../lab/lab.ts";
 import { loadTopology, parseTopology } from "../lab/topology.ts";
 import { CHROMIUM_INSTALL, findChromium, launchChromium } from "./_chromium.ts";
+import { trackerTopology } from "./_lab.ts";
 import { connectPeer } from "./_net.ts";
 
 /**
@@ -122,24 +123,12 @@ Deno.test("dashboard: clicking the primary's drop-ACK switch drops ACKs, and the
 Deno.test("dashboard: the live chart and the tracker's last failover figures; the server it left says it sees no traffic (FO-3)", async () => {
   const signal = AbortSignal.timeout(45_000);
   await using lab = await startLab(
-    parseTopology({
+    parseTopology(trackerTopology({
       name: "failover",
       seed: 9,
-      servers: {
-        primary: { kind: "primary" },
-        secondary: { kind: "secondary", ack: true },
-      },
-      clients: {
-        tracker: {
-          kind: "two-servers",
-          ip1: "primary",
-          ip2: "secondary",
-          ackTimeoutMs: 300,
-          reconnectDelayMs: 20,
-        },
-      },
-      traffic: { everyMs: 100 },
-    }),
+      tracker: { reconnectDelayMs: 20 },
+      everyMs: 100,
+    })),
     { anyPort: true },
   );
   await using browser = await launchChromium({ signal });

@@ -2,28 +2,18 @@ import assert from "node:assert/strict";
 import type { JournalEvent } from "../core/journal.ts";
 import { startLabRun } from "../lab/lab_run.ts";
 import { parseTopology } from "../lab/topology.ts";
+import { trackerTopology } from "./_lab.ts";
 
 Deno.test("figures through proxies: a toxic on one path moves the tracker to the other, measured from the proxies' journals", async () => {
   const labRun = await startLabRun(
-    parseTopology({
+    parseTopology(trackerTopology({
       name: "two paths",
       seed: 5,
       servers: {
-        primary: { kind: "primary" },
-        secondary: { kind: "secondary", ack: true },
         "path-a": { kind: "proxy", upstream: "primary" },
         "path-b": { kind: "proxy", upstream: "secondary" },
       },
-      clients: {
-        tracker: {
-          kind: "two-servers",
-          ip1: "path-a",
-          ip2: "path-b",
-          ackTimeoutMs: 300,
-          reconnectDelayMs: 20,
-        },
-      },
-      traffic: { everyMs: 50 },
+      tracker: { ip1: "path-a", ip2: "path-b", reconnectDelayMs: 20 },
       plan: [{
         at: "300ms",
         proxy: "path-a",
@@ -32,7 +22,7 @@ Deno.test("figures through proxies: a toxic on one path moves the tracker to the
         for: "1s",
       }],
       expect: { failoverMs: { max: 2000 }, lost: 0 },
-    }),
+    })),
     { runMs: 2000, anyPort: true, port: 0 },
   );
   const report = await labRun.finished;

@@ -4,6 +4,7 @@ import { analyseFailovers } from "../lab/figures.ts";
 import { type LabRunReport, startLabRun } from "../lab/lab_run.ts";
 import { resolvePlan } from "../lab/plan.ts";
 import { parseTopology, type Topology } from "../lab/topology.ts";
+import { trackerTopology } from "./_lab.ts";
 
 /**
  * A reference tracker (primary -> secondary) and two reference agents on a
@@ -11,22 +12,12 @@ import { parseTopology, type Topology } from "../lab/topology.ts";
  * store's front ml1 goes down for good.
  */
 function topology(seed: number): Topology {
-  return parseTopology({
+  return parseTopology(trackerTopology({
     name: "figures",
     seed,
-    servers: {
-      primary: { kind: "primary" },
-      secondary: { kind: "secondary", ack: true },
-      store: { kind: "message-store" },
-    },
+    tracker: { reconnectDelayMs: 20 },
+    servers: { store: { kind: "message-store" } },
     clients: {
-      tracker: {
-        kind: "two-servers",
-        ip1: "primary",
-        ip2: "secondary",
-        ackTimeoutMs: 300,
-        reconnectDelayMs: 20,
-      },
       alice: { kind: "failover-agent", server: "store", to: "bob" },
       bob: {
         kind: "failover-agent",
@@ -35,7 +26,6 @@ function topology(seed: number): Topology {
         to: "alice",
       },
     },
-    traffic: { everyMs: 50 },
     plan: [
       {
         at: "200ms..500ms",
@@ -51,7 +41,7 @@ function topology(seed: number): Topology {
       },
     ],
     expect: { failoverMs: { max: 5000 }, lost: 0, duplicated: { max: 50 } },
-  });
+  }));
 }
 
 async function run(

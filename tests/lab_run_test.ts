@@ -4,26 +4,19 @@ import type { LabRunReport } from "../lab/lab_run.ts";
 import { startLab } from "../lab/start_lab.ts";
 import { parseTopology } from "../lab/topology.ts";
 import { runScript, spawnCli } from "./_cli.ts";
+import {
+  runLabCli,
+  signalAndDrain,
+  trackerTopology,
+  withTempDir,
+} from "./_lab.ts";
 
 /** A tracker that fails over from a primary going down at a seeded time. */
-function trackerLab(client: Record<string, unknown>) {
-  return {
+function trackerLab(tracker: Record<string, unknown>) {
+  return trackerTopology({
     name: "tracker run",
     seed: 3,
-    servers: {
-      primary: { kind: "primary" },
-      secondary: { kind: "secondary", ack: true },
-    },
-    clients: {
-      tracker: {
-        kind: "two-servers",
-        ip1: "primary",
-        ip2: "secondary",
-        ackTimeoutMs: 300,
-        ...client,
-      },
-    },
-    traffic: { everyMs: 50 },
+    tracker,
     plan: [{
       at: "200ms..400ms",
       server: "primary",
@@ -31,16 +24,7 @@ function trackerLab(client: Record<string, unknown>) {
       for: "1s",
     }],
     expect: { failoverMs: { max: 600 }, lost: 0 },
-  };
-}
-
-async function withDir<T>(run: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "ft-lab-run-" });
-  try {
-    return await run(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 async function readReport(dir: string): Promise<LabRunReport> {
@@ -48,7 +32,7 @@ async function readReport(dir: string): Promise<LabRunReport> {
 }
 
 Deno.test("lab --run: a deliberately slow client misses failoverMs, the run exits 1 and the report says why with journal lines", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const file = join(dir, "slow.json");
     // Waits 1.5 s before each reconnect: far over the 600 ms expected.
     await Deno.writeTextFile(
@@ -56,16 +40,13 @@ Deno.test("lab --run: a deliberately slow client misses failoverMs, the run exit
       JSON.stringify(trackerLab({ reconnectDelayMs: 1500 })),
     );
     const out = join(dir, "report");
-    const { code, stdout } = await runScript("lab/lab.ts", [
+    const { code, stdout } = await runLabCli(
       file,
-      "--any-port",
-      "--port",
-      "0",
       "--run",
       "2s",
       "--report",
       out,
-    ]);
+    );
     assert.equal(code, 1, stdout);
     assert.match(stdout, /FAIL failoverMs: Expected every client/);
     assert.match(stdout, /^lab stopped: .* 1 failed; report=/m);
@@ -89,27 +70,20 @@ Deno.test("lab --run: a deliberately slow client misses failoverMs, the run exit
 });
 
 Deno.test("lab --run: a client that fails over in time passes and the run exits 0", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const file = join(dir, "fast.json");
     await Deno.writeTextFile(
       file,
       JSON.stringify(trackerLab({ reconnectDelayMs: 20 })),
     );
-    const { code, stdout } = await runScript("lab/lab.ts", [
-      file,
-      "--any-port",
-      "--port",
-      "0",
-      "--run",
-      "2s",
-    ]);
+    const { code, stdout } = await runLabCli(file, "--run", "2s");
     assert.equal(code, 0, stdout);
     assert.match(stdout, /ok {3}failoverMs: 1 client failover\(s\) measured/);
   });
 });
 
 Deno.test("lab --run: Ctrl-C still writes the report of what it saw, marked incomplete", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const file = join(dir, "long.json");
     await Deno.writeTextFile(
       file,
@@ -127,14 +101,8 @@ Deno.test("lab --run: Ctrl-C still writes the report of what it saw, marked inco
       out,
     ]);
     assert.match(cli.line, / run=60000ms$/);
-    cli.child.kill("SIGINT");
-    const status = await cli.child.status;
-    const rest: string[] = [];
-    for (let line; !(line = await cli.lines.next()).done;) {
-      rest.push(line.value);
-    }
-    await cli.stop();
-    assert.equal(status.code, 130, rest.join("\n"));
+    const { code, lines: rest } = await signalAndDrain(cli, "SIGINT");
+    assert.equal(code, 130, rest.join("\n"));
     assert.match(rest.join("\n"), /lab stopped early \(incomplete\)/);
     const report = await readReport(out);
     assert.equal(report.incomplete, true);
@@ -182,7 +150,7 @@ Deno.test("a plan naming an unknown server, overlapping faults or a time out of 
       { at: "1s", server: "primary", faults: { dropAck: {} } },
     ],
   });
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const file = join(dir, "late.json");
     await Deno.writeTextFile(
       file,
@@ -191,14 +159,7 @@ Deno.test("a plan naming an unknown server, overlapping faults or a time out of 
         plan: [{ at: "5s", server: "primary", faults: { down: {} } }],
       }),
     );
-    const { code, stdout, stderr } = await runScript("lab/lab.ts", [
-      file,
-      "--any-port",
-      "--port",
-      "0",
-      "--run",
-      "2s",
-    ]);
+    const { code, stdout, stderr } = await runLabCli(file, "--run", "2s");
     assert.equal(code, 2);
     assert.equal(stdout, "", "nothing started");
     assert.match(
@@ -214,7 +175,7 @@ Deno.test("lab CLI: a busy port names --any-port and --port 0; a served lab says
     { port: 0, traffic: false },
   );
   const port = busy.server("primary")!.addresses()[0].port;
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const file = join(dir, "busy.json");
     await Deno.writeTextFile(
       file,
@@ -234,12 +195,7 @@ Deno.test("lab CLI: a busy port names --any-port and --port 0; a served lab says
       "--port",
       "0",
     ]);
-    cli.child.kill("SIGTERM");
-    const rest: string[] = [];
-    for (let line; !(line = await cli.lines.next()).done;) {
-      rest.push(line.value);
-    }
-    const { code: stopped } = await cli.stop();
+    const { code: stopped, lines: rest } = await signalAndDrain(cli, "SIGTERM");
     assert.equal(stopped, 0);
     assert.equal(rest.at(-1), "lab stopped");
   });
