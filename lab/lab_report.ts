@@ -53,8 +53,8 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
-pre{background:#f7f7f7;padding:8px;overflow:auto;font-size:12px;margin:4px 0}
-.chart{margin:8px 0}.legend span{margin-right:16px;font-size:12px}
+pre{background:#f7f7f7;padding:8px;font-size:12px;margin:4px 0;white-space:pre-wrap;overflow-wrap:anywhere}
+.chart{margin:8px 0}.chart svg{max-width:100%;height:auto}.legend span{margin-right:16px;font-size:12px}
 .sw{display:inline-block;width:12px;height:10px;vertical-align:middle;margin-right:4px}
 `;
 

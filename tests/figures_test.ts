@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Journal, type JournalEvent } from "../core/journal.ts";
+import { checkExpectations } from "../lab/expectations.ts";
 import { analyseFailovers } from "../lab/figures.ts";
 import { type LabRunReport, startLabRun } from "../lab/lab_run.ts";
 import { resolvePlan } from "../lab/plan.ts";
@@ -295,4 +296,19 @@ Deno.test("analyseFailovers counts records never ACKed as lost and records ACKed
     "a->b",
   ]);
   assert.deepEqual(figures.totals, { lost: 1, duplicated: 1, transitions: 2 });
+
+  // The expectations judge these figures, naming what broke them.
+  const verdicts = checkExpectations(figures, {
+    lost: { max: 0 },
+    duplicated: { max: 1 },
+    returnMs: { max: 1000 },
+  });
+  assert.deepEqual(verdicts.map((v) => `${v.name} ${v.status}`), [
+    "returnMs fail",
+    "lost fail",
+    "duplicated pass",
+  ]);
+  assert.match(verdicts[0].summary, /dev after down on a at \d+ ms never did/);
+  assert.match(verdicts[1].summary, /^1 record\(s\) lost .*: r3$/);
+  assert.match(verdicts[1].evidence[0], /ms a #\d+ faults_changed/);
 });
