@@ -592,14 +592,16 @@ export function analyseFailovers(
 
   // Causes: a plan step or a schedule flip just before the change.
   for (const transition of transitions) {
-    const near = (list: { at: number; server: string }[]) =>
+    // A plan step is journalled just before its change; a schedule flip
+    // just after (once the change has settled).
+    const near = (list: { at: number; server: string }[], afterMs: number) =>
       list.findLast((s) =>
-        s.server === transition.source && s.at <= transition.atMs + 1 &&
+        s.server === transition.source && s.at <= transition.atMs + afterMs &&
         transition.atMs - s.at <= 1000
       );
-    const step = near(planSteps) as { label: string } | undefined;
+    const step = near(planSteps, 1) as { label: string } | undefined;
     if (step) transition.cause = step.label;
-    else if (near(scheduleFlips)) transition.cause = "schedule";
+    else if (near(scheduleFlips, 500)) transition.cause = "schedule";
   }
   // When each set or changed transition's faults were cleared.
   transitions.forEach((transition, i) => {

@@ -312,3 +312,42 @@ Deno.test("analyseFailovers counts records never ACKed as lost and records ACKed
   assert.match(verdicts[1].summary, /^1 record\(s\) lost .*: r3$/);
   assert.match(verdicts[1].evidence[0], /ms a #\d+ faults_changed/);
 });
+
+Deno.test("analyseFailovers: a flapping server's schedule flips are transitions too", async () => {
+  const labRun = await startLabRun(
+    parseTopology(trackerTopology({
+      seed: 4,
+      servers: {
+        flapping: {
+          kind: "flapping",
+          up: "800ms",
+          down: "600ms",
+          downMode: "refuse",
+        },
+      },
+      tracker: { ip1: "flapping", reconnectDelayMs: 20 },
+    })),
+    { runMs: 2000, anyPort: true, port: 0 },
+  );
+  const report = await labRun.finished;
+  const flips = labRun.lab.journals().flatMap((j) =>
+    j.events().filter((e) =>
+      e.server === "flapping" && e.type === "faults_changed"
+    )
+  );
+  const transitions = report.figures.transitions.filter((t) =>
+    t.source === "flapping"
+  );
+  assert.deepEqual(
+    transitions.map((t) => t.atMs),
+    flips.map((e) => Math.round(e.time - report.figures.origin)),
+  );
+  // Down at 800 ms, up 600 ms later (and down again, on a slow machine).
+  assert.deepEqual(
+    transitions.slice(0, 2).map((t) => `${t.change} ${t.cause}`),
+    ["set schedule", "cleared schedule"],
+  );
+  const [moved] = transitions[0].clients;
+  assert.equal(moved.client, "tracker");
+  assert.equal(moved.to, "secondary");
+});
