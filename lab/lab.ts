@@ -250,7 +250,7 @@ export async function main(args: string[]): Promise<void> {
           `lab stopped${
             report.incomplete ? " early (incomplete)" : ""
           }: ${report.figures.totals.transitions} transition(s), ${
-            report.expectations.length - failed.length
+            report.expectations.filter((e) => e.status === "pass").length
           } expectation(s) held, ${failed.length} failed${
             files
               ? `; report=${files.html} json=${files.json} junit=${files.junit}`

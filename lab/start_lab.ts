@@ -119,8 +119,7 @@ export class Lab implements AsyncDisposable {
   readonly finished: Promise<void>;
   /** The chaos plan with its times drawn from the seed, in time order. */
   readonly plan: readonly ResolvedStep[];
-  /** When the lab started (`performance.now()`): 0 ms of its figures. */
-  startedAt: number = performance.now();
+  #startedAt = performance.now();
   #options: LabOptions;
   #planRun?: PlanRun;
   #slots = new Map<string, ServerSlot>();
@@ -186,6 +185,11 @@ export class Lab implements AsyncDisposable {
     return new Map([...this.#slots].map(([name, slot]) => [name, slot.server]));
   }
 
+  /** When the lab started (`performance.now()`): 0 ms of its figures until a plan starts. */
+  get startedAt(): number {
+    return this.#startedAt;
+  }
+
   /** The chaos plan under way, once started. */
   get planRun(): PlanRun | undefined {
     return this.#planRun;
@@ -208,7 +212,7 @@ export class Lab implements AsyncDisposable {
    */
   figures(options: FailoverOptions = {}): FailoverAnalysis {
     return analyseFailovers(this.journals(), {
-      origin: this.#planRun?.startedAt ?? this.startedAt,
+      origin: this.#planRun?.startedAt ?? this.#startedAt,
       ...options,
     });
   }
@@ -283,7 +287,7 @@ export class Lab implements AsyncDisposable {
 
   /** Starts every server, then the admin API, then (unless told not to) the traffic. */
   async start(): Promise<this> {
-    this.startedAt = performance.now();
+    this.#startedAt = performance.now();
     try {
       for (const name of startOrder(this.topology)) {
         const entry = this.topology.servers[name];

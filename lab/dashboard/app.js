@@ -483,7 +483,8 @@ function renderIdle(server) {
       source === name ? text : `${source.slice(name.length + 1)}: ${text}`
     );
   const idle = $(".idle", server.card);
-  idle.hidden = lines.length === 0;
+  // Only an up server is quiet because its clients moved away.
+  idle.hidden = lines.length === 0 || !server.summary.listening;
   idle.textContent = lines.join(" · ");
 }
 
