@@ -6,8 +6,9 @@
  * that long, stops, writes the report (JSON, HTML, JUnit XML) and exits 0
  * when every expectation of the file held, 1 when one failed.
  *
- * This module also re-exports the lab's library (`startLab`, `Lab`,
- * `runLab`, ...), so `lab/lab.ts` is the one import a user needs.
+ * This module also re-exports the lab's library as it was before the split
+ * (`startLab`, `Lab`, `createLabApp` and the `Lab*` types); timed runs are in
+ * `lab_run.ts`, the figures in `figures.ts`, everything in `mod.ts`.
  *
  * @example Start the demo lab
  * ```sh
@@ -60,14 +61,6 @@ export {
   type LabOptions,
   startLab,
 } from "./start_lab.ts";
-export {
-  type LabRun,
-  type LabRunOptions,
-  type LabRunReport,
-  type LabRunVersions,
-  runLab,
-  startLabRun,
-} from "./lab_run.ts";
 
 const LAB_FLAGS = {
   host: {
