@@ -91,6 +91,11 @@ export { lineJsonCodec } from "./core/line_json_codec.ts";
 export { PACKET_KINDS, PROTOCOL_VERSION } from "./core/protocol.ts";
 export { randomSeed, SeededRandom } from "./core/random.ts";
 export {
+  RAW_PREVIEW_BYTES,
+  rawCodec,
+  type RawFrame,
+} from "./core/raw_codec.ts";
+export {
   type Addr,
   type ServerState,
   TcpServer,
