@@ -78,7 +78,7 @@ export interface FailoverConnection {
   closedMs?: number;
   /** Whether frames were decoded on it (else it carried raw bytes). */
   decoded: boolean;
-  /** First frame decoded, ms from the origin. */
+  /** First frame decoded (raw codec: first chunk of bytes), ms from the origin. */
   firstFrameMs?: number;
   /** First frame accepted (ACKed), ms from the origin. */
   firstAckMs?: number;
@@ -393,6 +393,10 @@ export function analyseFailovers(
   const connections = new Map<string, FailoverConnection>();
   const keyOf = new Map<FailoverConnection, string>();
   const upstreams = new Map<string, string>(); // proxy's local addr -> its link
+  const rawChunks = new Map<
+    FailoverConnection,
+    { at: number; bytes: number }[]
+  >();
   const connectionIds = new Map<string, { id: string; at: number }[]>();
   const acks = new Map<string, Ack[]>(); // by connection key
   const firstSeen = new Map<string, number>(); // `${client}\u0000${id}` -> ms
@@ -454,6 +458,14 @@ export function analyseFailovers(
           : undefined;
         const frame = frameOf(event);
         if (!connection || !frame) break;
+        if (frame.type === "raw") {
+          // The raw codec: chunks of bytes, nothing decoded.
+          connection.firstFrameMs ??= t;
+          let chunks = rawChunks.get(connection);
+          if (!chunks) rawChunks.set(connection, chunks = []);
+          chunks.push({ at: t, bytes: Number(frame.bytes ?? 0) });
+          break;
+        }
         connection.decoded = true;
         connection.firstFrameMs ??= t;
         if (frame.type === "hello") {
@@ -731,7 +743,13 @@ export function analyseFailovers(
           ) ?? [])[0];
           if (ackEvent) evidence.push(line(ackEvent.event));
         }
-      } else acceptedAt = away?.openedMs;
+      } else {
+        // Raw bytes: the first chunk a server read there, else the connection.
+        const raw = after.find((c) =>
+          !through(c, transition.source) && c.firstFrameMs !== undefined
+        );
+        acceptedAt = raw?.firstFrameMs ?? away?.openedMs;
+      }
       const back = list.find((c) =>
         through(c, transition.source) &&
         c.openedMs >= (transition.clearedMs ?? Infinity) &&
@@ -871,7 +889,13 @@ export function analyseFailovers(
       }
       const life = Math.max(1, (c.closedMs ?? c.openedMs) - c.openedMs);
       const total = c.bytesIn + c.bytesOut;
-      if (total > 0) {
+      const chunks = rawChunks.get(c);
+      if (chunks) {
+        // The raw codec journals each chunk read: bytes in when they came.
+        for (const chunk of chunks) {
+          if (chunk.at >= 0) bytes[bucketOf(chunk.at)] += chunk.bytes;
+        }
+      } else if (total > 0) {
         for (
           let b = bucketOf(c.openedMs);
           b <= bucketOf(c.openedMs + life);

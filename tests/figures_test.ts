@@ -351,3 +351,33 @@ Deno.test("analyseFailovers: a flapping server's schedule flips are transitions 
   assert.equal(moved.client, "tracker");
   assert.equal(moved.to, "secondary");
 });
+
+Deno.test("analyseFailovers: raw bytes (the raw codec) get connection-level figures, not lost or duplicated", () => {
+  const a = new Journal({ server: "a" });
+  const b = new Journal({ server: "b" });
+  const chunk = (bytes: number) => ({ type: "raw", bytes, hex: "" });
+  a.append("connected", { conn: 1, peer: "127.0.0.9:4000" });
+  a.append("frame_in", { conn: 1, frame: chunk(40) });
+  a.append("faults_changed", { faults: { blackHole: {} } });
+  a.append("closed", { conn: 1, bytesIn: 40, bytesOut: 0 });
+  b.append("connected", { conn: 1, peer: "127.0.0.9:4001" });
+  b.append("connected", { conn: 2, peer: "127.0.0.9:4002" });
+  b.append("frame_in", { conn: 2, frame: chunk(25) });
+  const figures = analyseFailovers([a, b]);
+  const [set] = figures.transitions;
+  const [client] = set.clients;
+  assert.equal(client.client, "127.0.0.9", "named by its host");
+  assert.equal(client.decoded, false);
+  assert.equal(client.to, "b");
+  assert.equal(client.connectionsOpened, 2);
+  assert.equal(client.lost, 0);
+  assert.equal(client.longestAckGapMs, null);
+  // Accepted when b first read its bytes, on its second connection.
+  const firstChunk = b.query({ type: "frame_in" })[0];
+  const fault = a.query({ type: "faults_changed" })[0];
+  assert.equal(client.acceptedMs, Math.round(firstChunk.time - fault.time));
+  assert.equal(client.failoverMs, client.switchMs);
+  const series = figures.sources.find((s) => s.source === "b")!;
+  assert.equal(series.decoded, false);
+  assert.equal(series.bytesPerSecond.reduce((x, y) => x + y, 0) > 0, true);
+});
