@@ -675,16 +675,16 @@ export function analyseFailovers(
     mine.sort((a, b) => a.at - b.at);
     clientAcks.set(client, mine);
   }
-  const idsOf = (client: string) => {
-    const out: { id: string; at: number }[] = [];
-    const prefix = `${client}\u0000`;
-    for (const [idKey, seen] of firstSeen) {
-      if (idKey.startsWith(prefix)) {
-        out.push({ id: idKey.slice(prefix.length), at: seen });
-      }
-    }
-    return out;
-  };
+  // Each client's records and messages with when first seen, built once.
+  const ids = new Map<string, { id: string; at: number }[]>();
+  for (const [idKey, seen] of firstSeen) {
+    const at = idKey.indexOf("\u0000");
+    const client = idKey.slice(0, at);
+    let list = ids.get(client);
+    if (!list) ids.set(client, list = []);
+    list.push({ id: idKey.slice(at + 1), at: seen });
+  }
+  const idsOf = (client: string) => ids.get(client) ?? [];
 
   // Switches.
   const switches: ClientSwitch[] = [];
