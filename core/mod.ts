@@ -21,6 +21,7 @@ export * from "./net/mod.ts";
 export * from "./line_json_codec.ts";
 export * from "./multi_listener_routes.ts";
 export * from "./multi_listener_server.ts";
+export * from "./option_flags.ts";
 export * from "./protocol.ts";
 export * from "./random.ts";
 export * from "./raw_codec.ts";

@@ -17,11 +17,19 @@ import {
   MESSAGE_STORE_FRONTS,
   startMessageStoreServer,
 } from "../servers/message_store.ts";
-import { PRIMARY_PORT, startPrimaryServer } from "../servers/primary.ts";
+import {
+  PRIMARY_PORT,
+  PrimaryOptionsSchema,
+  startPrimaryServer,
+} from "../servers/primary.ts";
 import { startProxyServer } from "../servers/proxy.ts";
 import { ToxicSchema } from "./plan.ts";
 import { Journal } from "../core/journal.ts";
-import { SECONDARY_PORT, startSecondaryServer } from "../servers/secondary.ts";
+import {
+  SECONDARY_PORT,
+  SecondaryOptionsSchema,
+  startSecondaryServer,
+} from "../servers/secondary.ts";
 import {
   SILENT_MODES,
   SILENT_PORT,
@@ -68,11 +76,7 @@ const TELEMATICS_COUNTERS = [RECORDS_IN, ACKS_SENT, ACKS_DROPPED];
 const primary: ServerKind = {
   kind: "primary",
   summary: "IP1: ACKs every record",
-  schema: listenerSchema("primary", {
-    ackPackets: z.boolean().optional().describe(
-      "ACK packets of other kinds too (default true)",
-    ),
-  }),
+  schema: listenerSchema("primary", PrimaryOptionsSchema.shape),
   counters: TELEMATICS_COUNTERS,
   async start(config, context) {
     const server = await startPrimaryServer({
@@ -86,11 +90,7 @@ const primary: ServerKind = {
 const secondary: ServerKind = {
   kind: "secondary",
   summary: "IP2: records what it gets; ACKs only if told",
-  schema: listenerSchema("secondary", {
-    ack: z.boolean().optional().describe(
-      "ACK like the primary, to be a failover target (default false)",
-    ),
-  }),
+  schema: listenerSchema("secondary", SecondaryOptionsSchema.shape),
   counters: TELEMATICS_COUNTERS,
   async start(config, context) {
     const server = await startSecondaryServer({
