@@ -229,6 +229,17 @@ export class MessageStoreServer implements AsyncDisposable {
   #unwatch?: () => void;
   /** Names this server's connections apart from other processes' (holders). */
   #instance = crypto.randomUUID();
+  /** Connections that have been made their agent's holder once. */
+  #attached = new WeakSet<Connection>();
+  /**
+   * Where each connection on its primary stands with pushes: pushed (and not
+   * synced since), delivering (a hello or sync is being answered), or
+   * delivering with news (a message came meanwhile: push once the answer is
+   * out, so that the agent ACKs what it got before it syncs again).
+   */
+  #pushes = new WeakMap<Connection, "pushed" | "delivering" | "news">();
+  /** Each connection's sends and ACKs still on their way to a pipelined store. */
+  #writes = new WeakMap<Connection, Promise<void>>();
 
   /** Makes the server and its fronts; `start()` binds them. */
   constructor(options: MessageStoreServerOptions = {}) {
@@ -500,59 +511,87 @@ export class MessageStoreServer implements AsyncDisposable {
           `Cannot handle ${message.type} before hello: send {"type":"hello","agent":"<name>","primary":"<server>"} first`,
       });
     }
-    try {
-      switch (message.type) {
-        case "hello":
-          if (!this.storeAvailable) throw new StoreUnavailableError();
-          connection.send({ type: "welcome", server: front.name });
-          return await this.#deliver(agent, connection, front, true);
-        case "sync":
-          return await this.#deliver(agent, connection, front, false);
-        case "send": {
-          const stored: StoredMessage = {
-            id: message.id,
-            to: message.to,
-            from: agent,
-            ...(message.body !== undefined ? { body: message.body } : {}),
-            storedAt: Date.now(),
-          };
-          const fresh = await this.#use(() => this.store.put(stored));
-          journal.append(fresh ? "message_stored" : "message_duplicate", {
-            conn: connection.id,
-            agent: stored.to,
-            from: agent,
-            id: stored.id,
-          });
-          connection.sendAck({ type: "ack", id: message.id }, message.id);
-          if (fresh) this.#notify(stored.to);
-          return;
+    const operate = async () => {
+      try {
+        switch (message.type) {
+          case "hello":
+            await this.#writes.get(connection);
+            if (!this.storeAvailable) throw new StoreUnavailableError();
+            connection.send({ type: "welcome", server: front.name });
+            return await this.#deliver(agent, connection, front, true);
+          case "sync":
+            // After this connection's ACKs: what they removed is not sent again.
+            await this.#writes.get(connection);
+            return await this.#deliver(agent, connection, front, false);
+          case "send": {
+            const stored: StoredMessage = {
+              id: message.id,
+              to: message.to,
+              from: agent,
+              ...(message.body !== undefined ? { body: message.body } : {}),
+              storedAt: Date.now(),
+            };
+            const fresh = await this.#use(() => this.store.put(stored));
+            journal.append(fresh ? "message_stored" : "message_duplicate", {
+              conn: connection.id,
+              agent: stored.to,
+              from: agent,
+              id: stored.id,
+            });
+            connection.sendAck({ type: "ack", id: message.id }, message.id);
+            if (fresh) this.#notify(stored.to);
+            return;
+          }
+          case "ack": {
+            const removed = await this.#use(() =>
+              this.store.ack(agent, message.id)
+            );
+            journal.append(removed ? "message_acked" : "ack_unknown", {
+              conn: connection.id,
+              agent,
+              id: message.id,
+            });
+            return;
+          }
         }
-        case "ack": {
-          const removed = await this.#use(() =>
-            this.store.ack(agent, message.id)
-          );
-          journal.append(removed ? "message_acked" : "ack_unknown", {
-            conn: connection.id,
-            agent,
-            id: message.id,
-          });
-          return;
-        }
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        journal.append("store_unavailable", {
+          conn: connection.id,
+          agent,
+          request: message.type,
+          ...("id" in message ? { id: message.id } : {}),
+        });
+        connection.send({
+          type: "error",
+          code: "store_unavailable",
+          message: error.message,
+        });
       }
-    } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error;
-      journal.append("store_unavailable", {
-        conn: connection.id,
-        agent,
-        request: message.type,
-        ...("id" in message ? { id: message.id } : {}),
-      });
-      connection.send({
-        type: "error",
-        code: "store_unavailable",
-        message: error.message,
-      });
+    };
+    if (
+      !this.store.pipelined ||
+      (message.type !== "send" && message.type !== "ack")
+    ) {
+      return await operate();
     }
+    // A store that takes a while (a database): keep reading this
+    // connection's frames while its writes are on their way. The store
+    // answers writes in order, so ACKs and errors still go out in order.
+    const written = operate().catch((error) => {
+      journal.append("error", {
+        conn: connection.id,
+        message: `Message store failed: ${(error as Error)?.message ?? error}`,
+      });
+    });
+    const before = this.#writes.get(connection);
+    const all = before
+      ? Promise.all([before, written]).then(() => {})
+      : written;
+    this.#writes.set(connection, all);
+    void all.then(() => {
+      if (this.#writes.get(connection) === all) this.#writes.delete(connection);
+    });
   }
 
   /**
@@ -567,9 +606,20 @@ export class MessageStoreServer implements AsyncDisposable {
   ): Promise<void> {
     const journal = front.journal;
     const holder = `${this.#instance}/${front.name}/${connection.id}`;
-    const messages = await this.#use(() =>
-      this.store.deliverable(agent, holder, { attach })
-    );
+    // A sync on a connection whose hello met the store down attaches too.
+    this.#pushes.set(connection, "delivering");
+    let messages;
+    try {
+      messages = await this.#use(() =>
+        this.store.deliverable(agent, holder, {
+          attach: attach || !this.#attached.has(connection),
+        })
+      );
+    } catch (error) {
+      this.#pushes.delete(connection);
+      throw error;
+    }
+    this.#attached.add(connection);
     for (const message of messages) {
       const sent = connection.send({
         type: "message",
@@ -585,6 +635,9 @@ export class MessageStoreServer implements AsyncDisposable {
         });
       }
     }
+    const news = this.#pushes.get(connection) === "news";
+    this.#pushes.delete(connection);
+    if (news) this.#push(connection, front, agent);
   }
 
   /** Pushes to every connection of the agent on its primary (QA-6). */
@@ -599,10 +652,20 @@ export class MessageStoreServer implements AsyncDisposable {
             agent,
             primary: primary ?? null,
           });
-        } else if (connection.send({ type: "push" })) {
-          front.journal.append("push_sent", { conn: connection.id, agent });
+        } else {
+          const state = this.#pushes.get(connection);
+          if (state === "delivering") this.#pushes.set(connection, "news");
+          else if (state === undefined) this.#push(connection, front, agent);
         }
       }
+    }
+  }
+
+  /** Sends one push (the agent has not been pushed since it last synced). */
+  #push(connection: Connection, front: MessageFront, agent: string): void {
+    if (connection.send({ type: "push" })) {
+      this.#pushes.set(connection, "pushed");
+      front.journal.append("push_sent", { conn: connection.id, agent });
     }
   }
 }

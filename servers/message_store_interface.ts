@@ -61,6 +61,13 @@ export interface MessageStore {
   /** Whether the store can be used now (a durable store may lose its disk or link). */
   readonly available: boolean;
   /**
+   * True when writes take a while (a database) and answer in the order
+   * they were made: the server then keeps several of one connection's
+   * sends and ACKs in flight instead of waiting for each before reading the
+   * next frame.
+   */
+  readonly pipelined?: boolean;
+  /**
    * Stores a message. Resolves false, storing nothing, when a message with
    * that id already waits for (or was acknowledged by) that recipient.
    */

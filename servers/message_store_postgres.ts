@@ -53,6 +53,61 @@ export interface PostgresMessageStoreOptions {
 }
 
 type Sql = postgres.Sql;
+
+/** The most rows one grouped statement writes. */
+const MAX_BATCH = 500;
+
+function keyOf(agent: string, id: string): string {
+  return JSON.stringify([agent, id]);
+}
+
+/**
+ * Group commit: items that come while a statement is being written go
+ * together in the next one. `write` resolves with the keys of the items it
+ * changed; each item resolves true if its key is among them (the first of
+ * two items with one key in a batch takes it).
+ */
+class GroupWriter<T> {
+  #queued: {
+    item: T;
+    resolve(done: boolean): void;
+    reject(e: unknown): void;
+  }[] = [];
+  #writing = false;
+  #key: (item: T) => string;
+  #write: (batch: T[]) => Promise<Set<string>>;
+
+  constructor(
+    key: (item: T) => string,
+    write: (batch: T[]) => Promise<Set<string>>,
+  ) {
+    this.#key = key;
+    this.#write = write;
+  }
+
+  add(item: T): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.#queued.push({ item, resolve, reject });
+      if (!this.#writing) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    while (this.#queued.length > 0) {
+      const batch = this.#queued.splice(0, MAX_BATCH);
+      try {
+        const done = await this.#write(batch.map((queued) => queued.item));
+        for (const queued of batch) {
+          queued.resolve(done.delete(this.#key(queued.item)));
+        }
+      } catch (error) {
+        for (const queued of batch) queued.reject(error);
+      }
+    }
+    this.#writing = false;
+  }
+}
 type Row = Record<string, unknown>;
 
 /**
@@ -113,6 +168,8 @@ function toMessage(row: Row): StoredMessage {
 export class PostgresMessageStore implements MessageStore, AsyncDisposable {
   /** The database URL, password hidden. */
   readonly url: string;
+  /** Writes are grouped and answered in order: the server pipelines them. */
+  readonly pipelined = true;
   #sql: Sql;
   #options: Required<PostgresMessageStoreOptions>;
   #origin = crypto.randomUUID();
@@ -120,6 +177,14 @@ export class PostgresMessageStore implements MessageStore, AsyncDisposable {
   #watchers = new Set<MessageStoreWatcher>();
   #listening?: { unlisten(): Promise<void> };
   #timer?: ReturnType<typeof setTimeout>;
+  #puts = new GroupWriter<StoredMessage>(
+    (m) => keyOf(m.to, m.id),
+    (batch) => this.#insert(batch),
+  );
+  #acks = new GroupWriter<{ agent: string; id: string }>(
+    (a) => keyOf(a.agent, a.id),
+    (batch) => this.#acknowledge(batch),
+  );
   #probing = false;
   #closed = false;
 
@@ -167,6 +232,9 @@ export class PostgresMessageStore implements MessageStore, AsyncDisposable {
       max: resolved.maxConnections,
       connect_timeout: Math.max(1, Math.ceil(resolved.connectTimeoutMs / 1000)),
       onnotice: () => {},
+      // Reconnect at most retryMs after a failure (the driver's own backoff
+      // grows to 20 s over an outage, which would delay the recovery).
+      backoff: () => resolved.retryMs / 1000,
       connection: { application_name: "failover-toolkit" },
     });
     const store = new PostgresMessageStore(sql, shown, resolved);
@@ -193,23 +261,61 @@ export class PostgresMessageStore implements MessageStore, AsyncDisposable {
     return this.#available;
   }
 
-  async put(message: StoredMessage): Promise<boolean> {
-    const body = message.body === undefined
-      ? null
-      : JSON.stringify(message.body);
-    const notice = JSON.stringify({ to: message.to, origin: this.#origin });
-    // One statement: the NOTIFY goes out when (and only if) the row commits.
+  /**
+   * Stores a message. Puts that come while another is being written go
+   * together in the next statement (a group commit: one INSERT of many rows
+   * and one NOTIFY per recipient), which is what lets several fronts store
+   * thousands of messages a second.
+   */
+  put(message: StoredMessage): Promise<boolean> {
+    return this.#puts.add(message);
+  }
+
+  /** Inserts messages in one statement; resolves with the keys stored. */
+  async #insert(messages: StoredMessage[]): Promise<Set<string>> {
+    const column = <T>(pick: (m: StoredMessage) => T) => messages.map(pick);
+    // One statement: the NOTIFYs go out when (and only if) the rows commit.
     const rows = await this.#run((sql) =>
       sql`WITH stored AS (
         INSERT INTO ft_messages (recipient, id, sender, body, stored_at)
-        VALUES (${message.to}, ${message.id}, ${message.from}, ${body},
-          ${message.storedAt})
+        SELECT recipient, id, sender, body, stored_at
+        FROM unnest(
+          ${column((m) => m.to)}::text[], ${column((m) => m.id)}::text[],
+          ${column((m) => m.from)}::text[],
+          ${
+        column((m) => m.body === undefined ? null : JSON.stringify(m.body))
+      }::text[],
+          ${column((m) => m.storedAt)}::bigint[]
+        ) WITH ORDINALITY AS t(recipient, id, sender, body, stored_at, n)
+        ORDER BY n
         ON CONFLICT (recipient, id) DO NOTHING
-        RETURNING seq
+        RETURNING recipient, id
+      ),
+      notified AS (
+        SELECT pg_notify(${MESSAGE_STORED_CHANNEL},
+          json_build_object('to', recipient, 'origin', ${this.#origin}::text)::text)
+        FROM (SELECT DISTINCT recipient FROM stored) AS recipients
       )
-      SELECT pg_notify(${MESSAGE_STORED_CHANNEL}, ${notice}) FROM stored`
+      SELECT recipient, id, (SELECT count(*) FROM notified) AS notices
+      FROM stored`
     );
-    return rows.length === 1;
+    return new Set(rows.map((row) => keyOf(row.recipient, row.id)));
+  }
+
+  /** Marks messages acknowledged in one statement; resolves with the keys marked. */
+  async #acknowledge(
+    acks: { agent: string; id: string }[],
+  ): Promise<Set<string>> {
+    // The row lock makes two ACKs of one message (two fronts at once) take
+    // turns; the second finds acked_at set and changes nothing.
+    const rows = await this.#run((sql) =>
+      sql`UPDATE ft_messages AS m SET acked_at = ${Date.now()}
+        FROM unnest(${acks.map((a) => a.agent)}::text[],
+          ${acks.map((a) => a.id)}::text[]) AS t(recipient, id)
+        WHERE m.recipient = t.recipient AND m.id = t.id AND m.acked_at IS NULL
+        RETURNING m.recipient, m.id`
+    );
+    return new Set(rows.map((row) => keyOf(row.recipient, row.id)));
   }
 
   async pending(agent: string): Promise<StoredMessage[]> {
@@ -250,13 +356,8 @@ export class PostgresMessageStore implements MessageStore, AsyncDisposable {
     return rows.map(toMessage);
   }
 
-  async ack(agent: string, id: string): Promise<boolean> {
-    const rows = await this.#run((sql) =>
-      sql`UPDATE ft_messages SET acked_at = ${Date.now()}
-        WHERE recipient = ${agent} AND id = ${id} AND acked_at IS NULL
-        RETURNING seq`
-    );
-    return rows.length === 1;
+  ack(agent: string, id: string): Promise<boolean> {
+    return this.#acks.add({ agent, id });
   }
 
   async list(): Promise<StoredMessage[]> {
