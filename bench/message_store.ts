@@ -12,13 +12,13 @@
  *
  * @module
  */
-import postgres from "postgres";
 import {
   type MessageStoreServer,
   startMessageStoreServer,
 } from "../servers/message_store.ts";
 import { MemoryMessageStore } from "../servers/message_store_memory.ts";
 import { PostgresMessageStore } from "../servers/message_store_postgres.ts";
+import { createScratchDatabase } from "../servers/postgres_scratch_database.ts";
 import {
   type FrontAddress,
   sendAll,
@@ -149,12 +149,7 @@ export async function benchMessageStore(
     }
   }
   if (options.postgresUrl) {
-    const name = `ft_bench_${Deno.pid}`;
-    const admin = postgres(options.postgresUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${name}`);
-    await admin.unsafe(`CREATE DATABASE ${name}`);
-    const url = new URL(options.postgresUrl);
-    url.pathname = `/${name}`;
+    const db = await createScratchDatabase(options.postgresUrl, "ft_bench");
     const servers: MessageStoreServer[] = [];
     try {
       for (const front of ["ml1", "ml2"]) {
@@ -162,7 +157,7 @@ export async function benchMessageStore(
           await startMessageStoreServer({
             name: `store-${front}`,
             fronts: [{ name: front }],
-            store: await PostgresMessageStore.connect(url.href),
+            store: await PostgresMessageStore.connect(db.url),
             closeStore: true,
             seed: 1,
           }),
@@ -172,8 +167,7 @@ export async function benchMessageStore(
       figures.push(figure("postgres", resolved.messages, run));
     } finally {
       await closeAll(servers);
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
+      await db.drop();
     }
   }
   return figures;

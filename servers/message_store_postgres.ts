@@ -50,6 +50,8 @@ export interface PostgresMessageStoreOptions {
   heartbeatMs?: number;
   /** How often to try it again while it is down, ms (default 250). */
   retryMs?: number;
+  /** Called once the store has closed (to drop a scratch database, say). */
+  onClose?: () => Promise<void>;
 }
 
 type Sql = postgres.Sql;
@@ -171,7 +173,8 @@ export class PostgresMessageStore implements MessageStore, AsyncDisposable {
   /** Writes are grouped and answered in order: the server pipelines them. */
   readonly pipelined = true;
   #sql: Sql;
-  #options: Required<PostgresMessageStoreOptions>;
+  #options: Required<Omit<PostgresMessageStoreOptions, "onClose">>;
+  #onClose?: () => Promise<void>;
   #origin = crypto.randomUUID();
   #available = true;
   #watchers = new Set<MessageStoreWatcher>();
@@ -191,11 +194,13 @@ export class PostgresMessageStore implements MessageStore, AsyncDisposable {
   private constructor(
     sql: Sql,
     url: string,
-    options: Required<PostgresMessageStoreOptions>,
+    options: Required<Omit<PostgresMessageStoreOptions, "onClose">>,
+    onClose?: () => Promise<void>,
   ) {
     this.#sql = sql;
     this.url = url;
     this.#options = options;
+    this.#onClose = onClose;
   }
 
   /**
@@ -222,7 +227,7 @@ export class PostgresMessageStore implements MessageStore, AsyncDisposable {
         `Cannot use the message store ${shown}: expected a postgres:// or postgresql:// URL, got ${parsed.protocol}`,
       );
     }
-    const resolved: Required<PostgresMessageStoreOptions> = {
+    const resolved: Required<Omit<PostgresMessageStoreOptions, "onClose">> = {
       connectTimeoutMs: options.connectTimeoutMs ?? 5000,
       maxConnections: options.maxConnections ?? 8,
       heartbeatMs: options.heartbeatMs ?? 1000,
@@ -237,7 +242,12 @@ export class PostgresMessageStore implements MessageStore, AsyncDisposable {
       backoff: () => resolved.retryMs / 1000,
       connection: { application_name: "failover-toolkit" },
     });
-    const store = new PostgresMessageStore(sql, shown, resolved);
+    const store = new PostgresMessageStore(
+      sql,
+      shown,
+      resolved,
+      options.onClose,
+    );
     try {
       await migrate(sql);
       await store.#listen();
@@ -379,6 +389,7 @@ export class PostgresMessageStore implements MessageStore, AsyncDisposable {
     this.#closed = true;
     clearTimeout(this.#timer);
     await this.#sql.end({ timeout: 1 });
+    await this.#onClose?.();
   }
 
   /** Closes the store (`await using`). */

@@ -9,6 +9,10 @@
  * @module
  */
 import postgres from "postgres";
+import {
+  createScratchDatabase,
+  type ScratchDatabase,
+} from "../servers/postgres_scratch_database.ts";
 
 /** The test cluster's database URL, when one is given. */
 export const POSTGRES_URL: string | undefined = Deno.env.get(
@@ -37,40 +41,17 @@ export function requirePostgres(file: string): void {
   });
 }
 
-/** A database made for one test, dropped on dispose. */
-export interface TestDatabase extends AsyncDisposable {
-  /** Its URL. */
-  url: string;
-  /** Its name. */
-  name: string;
-}
-
-let made = 0;
-
-/** Makes an empty database on the test cluster, for one test. */
-export async function freshDatabase(): Promise<TestDatabase> {
-  const base = new URL(POSTGRES_URL!);
-  const name = `ft_test_${Deno.pid}_${++made}`;
-  const admin = postgres(POSTGRES_URL!, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${name}`);
-    await admin.unsafe(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(base);
-  url.pathname = `/${name}`;
+/**
+ * Makes an empty database on the test cluster, for one test; dropped on
+ * dispose (after starting the cluster again if the test left it stopped).
+ */
+export async function freshDatabase(): Promise<ScratchDatabase> {
+  const db = await createScratchDatabase(POSTGRES_URL!, "ft_test");
   return {
-    url: url.href,
-    name,
+    ...db,
     async [Symbol.asyncDispose]() {
       await ensureStarted();
-      const drop = postgres(POSTGRES_URL!, { max: 1, onnotice: () => {} });
-      try {
-        await drop.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await drop.end();
-      }
+      await db.drop();
     },
   };
 }
