@@ -11,6 +11,7 @@ import {
 } from "../servers/message_store.ts";
 import { openMessageStore } from "../servers/message_store_open.ts";
 import { PostgresMessageStore } from "../servers/message_store_postgres.ts";
+import type { ScratchDatabase } from "../servers/postgres_scratch_database.ts";
 import { runScript, spawnCli } from "./_cli.ts";
 import {
   sendAll,
@@ -53,13 +54,35 @@ function message(to: string, id: string, body?: unknown) {
   };
 }
 
+/** Two store instances (two front processes) over a fresh database. */
+async function twoStores(): Promise<
+  {
+    db: ScratchDatabase;
+    one: PostgresMessageStore;
+    two: PostgresMessageStore;
+  } & AsyncDisposable
+> {
+  const db = await freshDatabase();
+  const one = await PostgresMessageStore.connect(db.url);
+  const two = await PostgresMessageStore.connect(db.url);
+  return {
+    db,
+    one,
+    two,
+    async [Symbol.asyncDispose]() {
+      await one.close();
+      await two.close();
+      await db[Symbol.asyncDispose]();
+    },
+  };
+}
+
 pgTest(
   "postgres store: creates its schema once, stores, dedupes, delivers in order, ACKs once",
   async () => {
-    await using db = await freshDatabase();
-    await using store = await PostgresMessageStore.connect(db.url);
-    // A second instance (another front process) finds the schema made.
-    await using other = await PostgresMessageStore.connect(db.url);
+    // The second instance (another front process) finds the schema made.
+    await using stores = await twoStores();
+    const { db, one: store, two: other } = stores;
     assert.deepEqual(
       (await query(db.url, "SELECT version FROM ft_schema_migrations")).map(
         (r) => r.version,
@@ -101,9 +124,8 @@ pgTest(
 pgTest(
   "postgres store: delivers to the agent's newest connection only, across instances",
   async () => {
-    await using db = await freshDatabase();
-    await using one = await PostgresMessageStore.connect(db.url);
-    await using two = await PostgresMessageStore.connect(db.url);
+    await using stores = await twoStores();
+    const { one, two } = stores;
     await one.put(message("bob", "m1"));
     const ids = (list: { id: string }[]) => list.map((m) => m.id);
     assert.deepEqual(
@@ -165,9 +187,8 @@ pgTest(
 pgTest(
   "postgres store: tells other instances of new messages (LISTEN/NOTIFY), not itself",
   async () => {
-    await using db = await freshDatabase();
-    await using one = await PostgresMessageStore.connect(db.url);
-    await using two = await PostgresMessageStore.connect(db.url);
+    await using stores = await twoStores();
+    const { one, two } = stores;
     const heard: string[] = [];
     const own: string[] = [];
     let wake: () => void = () => {};
@@ -248,29 +269,41 @@ pgTest(
   },
 );
 
-async function twoServers(url: string): Promise<MessageStoreServer[]> {
+/** Two servers of one front each (ml1, ml2) over a fresh database. */
+async function twoServers(): Promise<
+  { one: MessageStoreServer; two: MessageStoreServer } & AsyncDisposable
+> {
+  const db = await freshDatabase();
   const servers: MessageStoreServer[] = [];
   for (const name of ["ml1", "ml2"]) {
     servers.push(
       await startMessageStoreServer({
         name: `store-${name}`,
         fronts: [{ name, port: 0 }],
-        store: await openMessageStore(url, { retryMs: 100, heartbeatMs: 200 }),
+        store: await openMessageStore(db.url, {
+          retryMs: 100,
+          heartbeatMs: 200,
+        }),
         closeStore: true,
         seed: 7,
       }),
     );
   }
-  return servers;
+  return {
+    one: servers[0],
+    two: servers[1],
+    async [Symbol.asyncDispose]() {
+      for (const server of servers) await server.close();
+      await db[Symbol.asyncDispose]();
+    },
+  };
 }
 
 pgTest(
   "two servers on one database: delivered through the other, pushed only by the primary, ACKed once (QA-5, QA-6, QA-8)",
   async () => {
-    await using db = await freshDatabase();
-    const [one, two] = await twoServers(db.url);
-    await using _one = one;
-    await using _two = two;
+    await using servers = await twoServers();
+    const { one, two } = servers;
     const signal = AbortSignal.timeout(10_000);
     const bob = new TrafficAgent("bob");
     await bob.connect(one.front("ml1").addr, "ml1");
@@ -320,10 +353,8 @@ pgTest(
 pgTest(
   "a real outage: stopping PostgreSQL makes every front answer store_unavailable; they recover by themselves, nothing stored is lost (QA-7)",
   async () => {
-    await using db = await freshDatabase();
-    const [one, two] = await twoServers(db.url);
-    await using _one = one;
-    await using _two = two;
+    await using servers = await twoServers();
+    const { one, two } = servers;
     const signal = AbortSignal.timeout(60_000);
     await one.inject({ to: "bob", id: "m1", body: "before" });
     await stopPostgres();
