@@ -336,6 +336,9 @@ export class MessageStoreServer implements AsyncDisposable {
       },
       availability: (available, reason) =>
         void this.#storeChanged(available, reason),
+      missed: () => {
+        if (this.storeAvailable) void this.#pushWaiting();
+      },
     });
     try {
       for (const front of this.fronts) await front.start();

@@ -44,6 +44,12 @@ export interface MessageStoreWatcher {
    * away) or came back (`available` true), and why.
    */
   availability?(available: boolean, reason: string): void;
+  /**
+   * Notices of new messages may have been missed (the connection that
+   * listens for them was cut and is back): push to every agent with
+   * messages waiting, as after an outage.
+   */
+  missed?(): void;
 }
 
 /**

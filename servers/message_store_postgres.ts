@@ -410,9 +410,15 @@ export class PostgresMessageStore implements MessageStore, AsyncDisposable {
     const previous = this.#listening;
     this.#listening = undefined;
     await previous?.unlisten().catch(() => {});
+    let first = true;
     this.#listening = await this.#sql.listen(
       MESSAGE_STORED_CHANNEL,
       (payload) => this.#heard(payload),
+      () => {
+        // Called again each time the driver listens anew after a cut.
+        if (first) first = false;
+        else for (const watcher of this.#watchers) watcher.missed?.();
+      },
     );
   }
 

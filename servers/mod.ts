@@ -63,6 +63,10 @@ export {
   redactDatabaseUrl,
 } from "./message_store_postgres.ts";
 export {
+  createScratchDatabase,
+  type ScratchDatabase,
+} from "./postgres_scratch_database.ts";
+export {
   type Channel,
   type ChannelOptions,
   CHANNELS,

@@ -271,7 +271,11 @@ pgTest(
 
 /** Two servers of one front each (ml1, ml2) over a fresh database. */
 async function twoServers(): Promise<
-  { one: MessageStoreServer; two: MessageStoreServer } & AsyncDisposable
+  {
+    db: ScratchDatabase;
+    one: MessageStoreServer;
+    two: MessageStoreServer;
+  } & AsyncDisposable
 > {
   const db = await freshDatabase();
   const servers: MessageStoreServer[] = [];
@@ -290,6 +294,7 @@ async function twoServers(): Promise<
     );
   }
   return {
+    db,
     one: servers[0],
     two: servers[1],
     async [Symbol.asyncDispose]() {
@@ -380,6 +385,40 @@ pgTest(
     assert.deepEqual(bob.received, ["m1", "m3"]);
     const down = one.journal.query({ type: "store_down" })[0];
     assert.match(String(down.reason), /\S/);
+    await bob.close();
+  },
+);
+
+pgTest(
+  "cutting every connection to the database: the fronts reconnect by themselves, LISTEN included, and lose nothing",
+  async () => {
+    await using servers = await twoServers();
+    const { one, two } = servers;
+    const signal = AbortSignal.timeout(20_000);
+    const bob = new TrafficAgent("bob");
+    await bob.connect(one.front("ml1").addr, "ml1");
+    await bob.until(() => bob.welcomes === 1, signal);
+    await two.inject({ to: "bob", id: "m1" });
+    await bob.until(() => bob.received.includes("m1"), signal);
+    const name = servers.db.name;
+    const [cut] = await query(
+      Deno.env.get("FT_POSTGRES_URL")!,
+      `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+        WHERE datname = '${name}' AND pid <> pg_backend_pid()`,
+    );
+    // Two pools and two listeners at least.
+    assert.ok((cut.n as number) >= 4, `cut ${cut.n} connections`);
+    // Stored through ml2 after the cut: ml1 hears of it (it listens again)
+    // and pushes; bob's sync goes through a new connection.
+    try {
+      await two.inject({ to: "bob", id: "m2" });
+    } catch {
+      // The put met its cut connection: the store comes back on its own.
+      await two.journal.waitFor((e) => e.type === "store_up", { signal });
+      await two.inject({ to: "bob", id: "m2" });
+    }
+    await bob.until(() => bob.received.includes("m2"), signal);
+    assert.deepEqual(bob.received, ["m1", "m2"]);
     await bob.close();
   },
 );
