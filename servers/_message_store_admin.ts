@@ -9,6 +9,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import {
   addJournalRoutes,
+  addStatusRoutes,
   createApiApp,
   ERROR_RESPONSES,
   ErrorSchema,
@@ -105,29 +106,7 @@ export function messageStoreAdminApp(
     app.route(`/fronts/${front.name}`, front.adminApp({ openapi: false }));
   }
 
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/health",
-      responses: {
-        200: jsonResponse(
-          z.object({ ok: z.boolean(), name: z.string(), kind: z.string() }),
-          "The server is up",
-        ),
-      },
-    }),
-    (c) => c.json({ ok: true, name: server.name, kind: server.kind }, 200),
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/state",
-      responses: {
-        200: jsonResponse(AnyObject, "Every front's state and the store's"),
-      },
-    }),
-    (c) => c.json(server.state() as unknown as Record<string, unknown>, 200),
-  );
+  addStatusRoutes(app, server);
   app.openapi(
     createRoute({
       method: "get",
