@@ -7,7 +7,11 @@
  * @module
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { addJournalRoutes, jsonResponse } from "./admin_app.ts";
+import {
+  addJournalRoutes,
+  addStatusRoutes,
+  jsonResponse,
+} from "./admin_app.ts";
 import type { MultiListenerServer } from "./multi_listener_server.ts";
 import type { TcpServer } from "./tcp_server.ts";
 
@@ -16,9 +20,7 @@ export interface MultiListenerRoutesOptions<L extends TcpServer> {
   /** A listener's own admin app (faults, connections, down/up). */
   listenerApp(listener: L): OpenAPIHono;
   /** The whole server's state, for `GET /state`. */
-  state(): Record<string, unknown>;
-  /** What `GET /state` answers, for the OpenAPI document. */
-  stateDescription: string;
+  state(): unknown;
 }
 
 const AnyObject = z.record(z.string(), z.unknown());
@@ -32,7 +34,6 @@ const AnyObject = z.record(z.string(), z.unknown());
  * addMultiListenerRoutes(app, server, {
  *   listenerApp: (listener) => createAdminApp(listener, { openapi: false }),
  *   state: () => server.state(),
- *   stateDescription: "Both channels' state",
  * });
  * ```
  */
@@ -47,27 +48,11 @@ export function addMultiListenerRoutes<L extends TcpServer>(
       options.listenerApp(server.listener(name)),
     );
   }
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/health",
-      responses: {
-        200: jsonResponse(
-          z.object({ ok: z.boolean(), name: z.string(), kind: z.string() }),
-          "The server is up",
-        ),
-      },
-    }),
-    (c) => c.json({ ok: true, name: server.name, kind: server.kind }, 200),
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/state",
-      responses: { 200: jsonResponse(AnyObject, options.stateDescription) },
-    }),
-    (c) => c.json(options.state(), 200),
-  );
+  addStatusRoutes(app, {
+    name: server.name,
+    kind: server.kind,
+    state: options.state,
+  });
   app.openapi(
     createRoute({
       method: "get",

@@ -43,6 +43,11 @@ export interface MultiListenerServerOptions<L extends TcpServer> {
   journalFile?: string;
   /** Closes the server when aborted. */
   signal?: AbortSignal;
+  /**
+   * Called once every listener is closed, before the journal is: release
+   * what the server holds besides its listeners (a store, a watch).
+   */
+  closed?: () => void | Promise<void>;
 }
 
 /**
@@ -79,6 +84,7 @@ export class MultiListenerServer<L extends TcpServer>
   #closing?: Promise<void>;
   #abort = new AbortController();
   #resolveFinished: () => void;
+  #closed?: () => void | Promise<void>;
 
   /** Makes every listener; nothing listens until `start()`. */
   constructor(options: MultiListenerServerOptions<L>) {
@@ -91,6 +97,7 @@ export class MultiListenerServer<L extends TcpServer>
         `Cannot start ${options.kind}: it needs a ${options.scope}`,
       );
     }
+    this.#closed = options.closed;
     this.#ownJournal = !options.journal;
     this.journal = options.journal ??
       new Journal({ server: this.name, file: options.journalFile });
@@ -181,6 +188,7 @@ export class MultiListenerServer<L extends TcpServer>
   close(): Promise<void> {
     return this.#closing ??= (async () => {
       await Promise.all(this.listeners.map((listener) => listener.close()));
+      await this.#closed?.();
       this.#abort.abort();
       if (this.#ownJournal) await this.journal.close();
       else await this.journal.flush();

@@ -42,7 +42,7 @@ import { createCodec } from "../core/codecs.ts";
 import type { Connection, ConnectionInfo } from "../core/connection.ts";
 import type { Faults } from "../core/faults.ts";
 import type { Frame } from "../core/frame.ts";
-import { Journal } from "../core/journal.ts";
+import type { Journal } from "../core/journal.ts";
 import { AgentFrameSchema, parseFrame } from "../core/protocol.ts";
 import { randomSeed } from "../core/random.ts";
 import {
@@ -51,7 +51,7 @@ import {
   type TcpServerOptions,
 } from "../core/tcp_server.ts";
 import { type NamedAddress, parseNamedAddressList } from "../core/units.ts";
-import { JournalView } from "./_journal_view.ts";
+import { MultiListenerServer } from "../core/multi_listener_server.ts";
 import { messageStoreAdminApp } from "./_message_store_admin.ts";
 import {
   type MessageStore,
@@ -219,12 +219,9 @@ export class MessageStoreServer implements AsyncDisposable {
   readonly journal: Journal;
   /** Resolves once every front is closed. */
   readonly finished: Promise<void>;
-  #fronts = new Map<string, MessageFront>();
-  #ownJournal: boolean;
+  #server: MultiListenerServer<MessageFront>;
   #down: boolean;
   #injected = 0;
-  #closing?: Promise<void>;
-  #abort = new AbortController();
   #closeStore: boolean;
   #unwatch?: () => void;
   /** Names this server's connections apart from other processes' (holders). */
@@ -264,23 +261,27 @@ export class MessageStoreServer implements AsyncDisposable {
         );
       }
     }
-    this.#ownJournal = !options.journal;
-    this.journal = options.journal ??
-      new Journal({ server: this.name, file: options.journalFile });
     this.#down = options.storeDown ?? false;
-    let lastId = 0;
-    const nextConnectionId = () => ++lastId;
-    for (const front of fronts) {
-      this.#fronts.set(
-        front.name,
-        new MessageFront({
-          name: front.name,
+    const byName = new Map(fronts.map((front) => [front.name, front]));
+    this.#server = new MultiListenerServer({
+      name: this.name,
+      kind: this.kind,
+      seed: this.seed,
+      scope: "front",
+      names: fronts.map((front) => front.name),
+      journal: options.journal,
+      journalFile: options.journalFile,
+      signal: options.signal,
+      listener: ({ name, journal, nextConnectionId }) => {
+        const front = byName.get(name)!;
+        return new MessageFront({
+          name,
           hostname: front.hostname,
           port: front.port ?? 0,
           codec: this.codec,
           maxBadFrames: options.maxBadFrames,
           seed: this.seed,
-          journal: new JournalView(this.journal, { front: front.name }),
+          journal,
           nextConnectionId,
           faults: options.faults || front.faults
             ? { ...options.faults, ...front.faults }
@@ -289,37 +290,35 @@ export class MessageStoreServer implements AsyncDisposable {
           delayAck: options.delayAck,
           onFrame: (frame, connection, self) =>
             this.#handle(frame, connection, self),
-        }),
-      );
-    }
-    this.finished = Promise.all(this.fronts.map((front) => front.finished))
-      .then(() => {});
-    options.signal?.addEventListener("abort", () => void this.close(), {
-      once: true,
+        });
+      },
+      closed: async () => {
+        this.#unwatch?.();
+        if (this.#closeStore) await this.store.close?.();
+      },
     });
+    this.journal = this.#server.journal;
+    this.finished = this.#server.finished;
+  }
+
+  /** Every front as one multi-listener server (scope `front`). */
+  get listeners(): MultiListenerServer<MessageFront> {
+    return this.#server;
   }
 
   /** Every front, in order. */
   get fronts(): MessageFront[] {
-    return [...this.#fronts.values()];
+    return this.#server.listeners;
   }
 
   /** One front's server: its faults, connections, `down()`/`up()`. */
   front(name: string): MessageFront {
-    const found = this.#fronts.get(name);
-    if (!found) {
-      throw new RangeError(
-        `Cannot find front "${name}": expected one of ${
-          [...this.#fronts.keys()].join(", ")
-        }`,
-      );
-    }
-    return found;
+    return this.#server.listener(name);
   }
 
   /** Aborted once the server closes: event streams end on it. */
   get signal(): AbortSignal {
-    return this.#abort.signal;
+    return this.#server.signal;
   }
 
   /** Whether the shared store can be used now (not taken down, and available). */
@@ -340,12 +339,7 @@ export class MessageStoreServer implements AsyncDisposable {
         if (this.storeAvailable) void this.#pushWaiting();
       },
     });
-    try {
-      for (const front of this.fronts) await front.start();
-    } catch (error) {
-      await this.close();
-      throw error;
-    }
+    await this.#server.start();
     return this;
   }
 
@@ -443,20 +437,13 @@ export class MessageStoreServer implements AsyncDisposable {
   }
 
   /** Waits until every listener matches its faults after a change. */
-  async settled(): Promise<void> {
-    await Promise.all(this.fronts.map((front) => front.settled()));
+  settled(): Promise<void> {
+    return this.#server.settled();
   }
 
   /** Closes every front; resolves once everything is gone. */
   close(): Promise<void> {
-    return this.#closing ??= (async () => {
-      await Promise.all(this.fronts.map((front) => front.close()));
-      this.#unwatch?.();
-      if (this.#closeStore) await this.store.close?.();
-      this.#abort.abort();
-      if (this.#ownJournal) await this.journal.close();
-      else await this.journal.flush();
-    })();
+    return this.#server.close();
   }
 
   /** Closes the server (`await using`). */

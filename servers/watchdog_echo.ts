@@ -360,8 +360,7 @@ function watchdogEchoAdminApp(server: WatchdogEchoServer): OpenAPIHono {
   const app = createApiApp();
   addMultiListenerRoutes(app, server.listeners, {
     listenerApp: (listener) => createAdminApp(listener, { openapi: false }),
-    state: () => server.state() as unknown as Record<string, unknown>,
-    stateDescription: "Both channels' state",
+    state: () => server.state(),
   });
 
   const shortcut = <Q extends z.ZodObject>(
