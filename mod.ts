@@ -87,6 +87,7 @@ export {
   type WaitOptions,
 } from "./core/journal.ts";
 export { JournalView } from "./core/journal_view.ts";
+export type { ToolkitServer } from "./core/toolkit_server.ts";
 export { lengthPrefixedCodec } from "./core/length_prefixed_codec.ts";
 export {
   type ListenerContext,

@@ -31,3 +31,4 @@ export * from "./tcp_server.ts";
 export * from "./teltonika_codec.ts";
 export * from "./units.ts";
 export * from "./text_line_stream.ts";
+export * from "./toolkit_server.ts";

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { CODEC_NAMES } from "../core/codecs.ts";
 import { type Faults, FaultsSchema } from "../core/faults.ts";
@@ -18,6 +17,7 @@ import type {
   LabServer,
   LabSwitch,
 } from "./types.ts";
+import type { ToolkitServer } from "../core/toolkit_server.ts";
 
 export type { LabAddress, LabFaultTarget, LabServer, LabSwitch };
 
@@ -243,7 +243,7 @@ export function serverOptions(
 
 /** A server with one listener as a {@linkcode LabServer}. */
 export function tcpLabServer(
-  server: TcpServer & { adminApp(): OpenAPIHono },
+  server: TcpServer & ToolkitServer,
   extra: {
     view?: () => Record<string, unknown>;
     switches?: () => LabSwitch[];

@@ -52,6 +52,7 @@ import {
 } from "../core/tcp_server.ts";
 import { type NamedAddress, parseNamedAddressList } from "../core/units.ts";
 import { MultiListenerServer } from "../core/multi_listener_server.ts";
+import type { ToolkitServer } from "../core/toolkit_server.ts";
 import { messageStoreAdminApp } from "./_message_store_admin.ts";
 import {
   type MessageStore,
@@ -204,7 +205,7 @@ const FRONT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
  * {@linkcode MessageStoreServer.front}; take the store itself down with
  * {@linkcode MessageStoreServer.storeDown}.
  */
-export class MessageStoreServer implements AsyncDisposable {
+export class MessageStoreServer implements AsyncDisposable, ToolkitServer {
   /** Always `message-store`. */
   readonly kind = "message-store";
   /** The server's name. */

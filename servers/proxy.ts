@@ -63,6 +63,7 @@ export type {
   ToxicJson,
   ToxicWindow,
 } from "./_named_proxy.ts";
+import type { ToolkitServer } from "../core/toolkit_server.ts";
 export { TOXIPROXY_VERSION } from "./_toxiproxy_api.ts";
 
 /** The proxy server's default API port: Toxiproxy's. */
@@ -168,7 +169,7 @@ function metricsText(proxies: NamedProxy[]): string {
  * A fault proxy server: named proxies, their toxics and faults, one journal,
  * and the Toxiproxy-compatible HTTP API.
  */
-export class ProxyServer implements AsyncDisposable {
+export class ProxyServer implements AsyncDisposable, ToolkitServer {
   /** The server's name, in the journal. */
   readonly name = "proxy";
   /** What kind of server this is. */

@@ -52,6 +52,7 @@ import {
   type TcpServerOptions,
 } from "../core/tcp_server.ts";
 import { runServerCli } from "../core/server_cli.ts";
+import type { ToolkitServer } from "../core/toolkit_server.ts";
 import { MultiListenerServer } from "../core/multi_listener_server.ts";
 import { addMultiListenerRoutes } from "../core/multi_listener_routes.ts";
 
@@ -159,7 +160,7 @@ export interface WatchdogEchoState {
  * The watchdog-echo server: two channels, one journal. Get a channel's own
  * server (faults, connections, down/up) with {@linkcode WatchdogEchoServer.channel}.
  */
-export class WatchdogEchoServer implements AsyncDisposable {
+export class WatchdogEchoServer implements AsyncDisposable, ToolkitServer {
   /** Always `watchdog-echo`. */
   readonly kind = "watchdog-echo";
   /** The server's name. */
