@@ -18,6 +18,7 @@ import type {
   LabSwitch,
 } from "./types.ts";
 import type { ToolkitServer } from "../core/toolkit_server.ts";
+import type { MultiListenerServer } from "../core/multi_listener_server.ts";
 
 export type { LabAddress, LabFaultTarget, LabServer, LabSwitch };
 
@@ -257,6 +258,42 @@ export function tcpLabServer(
     addresses: () => [{ ...server.addr, listening: server.listening }],
     connectionInfos: () => server.connectionInfos(),
     faultTargets: () => [{ path: "/faults", faults: server.faults.get() }],
+    switches: extra.switches ?? (() => []),
+    view: extra.view ?? (() => ({})),
+    close: () => server.close(),
+  };
+}
+
+/**
+ * A server of several listeners (channels, fronts) as a
+ * {@linkcode LabServer}: an address and a fault target per listener.
+ */
+export function multiListenerLabServer(
+  server: ToolkitServer & { listeners: MultiListenerServer<TcpServer> },
+  extra: {
+    view?: () => Record<string, unknown>;
+    switches?: () => LabSwitch[];
+  } = {},
+): LabServer {
+  const parts = server.listeners;
+  return {
+    name: server.name,
+    kind: server.kind,
+    journals: [server.journal],
+    adminApp: () => server.adminApp(),
+    addresses: () =>
+      parts.names.map((name) => ({
+        label: name,
+        ...parts.listener(name).addr,
+        listening: parts.listener(name).listening,
+      })),
+    connectionInfos: () => parts.connectionInfos(),
+    faultTargets: () =>
+      parts.names.map((name) => ({
+        label: name,
+        path: `/${parts.scope}s/${name}/faults`,
+        faults: parts.listener(name).faults.get(),
+      })),
     switches: extra.switches ?? (() => []),
     view: extra.view ?? (() => ({})),
     close: () => server.close(),

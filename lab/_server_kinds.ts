@@ -53,6 +53,7 @@ import {
   framesIn,
   type LabServer,
   LISTENER_FIELDS,
+  multiListenerLabServer,
   PortSchema,
   RECORDS_IN,
   type ServerKind,
@@ -283,26 +284,7 @@ const watchdogEcho: ServerKind = {
         (event.frame as { type?: string } | undefined)?.type === "data"
       ) dataOn = event.channel as Channel;
     });
-    const lab: LabServer = {
-      name: context.name,
-      kind: server.kind,
-      journals: [server.journal],
-      adminApp: () => server.adminApp(),
-      addresses: () =>
-        CHANNELS.map((ch) => ({
-          label: ch,
-          ...server.channel(ch).addr,
-          listening: server.channel(ch).listening,
-        })),
-      connectionInfos: () =>
-        CHANNELS.flatMap((ch) => server.channel(ch).connectionInfos()),
-      faultTargets: () =>
-        CHANNELS.map((ch) => ({
-          label: ch,
-          path: `/channels/${ch}/faults`,
-          faults: server.channel(ch).faults.get(),
-        })),
-      switches: () => [],
+    const lab = multiListenerLabServer(server, {
       view: () => ({
         "active channel": dataOn
           ? `${dataOn} (data flows on it)`
@@ -311,8 +293,7 @@ const watchdogEcho: ServerKind = {
           `${ch}: ${server.channel(ch).connections().length}`
         ).join(", "),
       }),
-      close: () => server.close(),
-    };
+    });
     return lab;
   },
 };
@@ -407,24 +388,7 @@ const messageStore: ServerKind = {
           : {}),
       })),
     });
-    const lab: LabServer = {
-      name: context.name,
-      kind: server.kind,
-      journals: [server.journal],
-      adminApp: () => server.adminApp(),
-      addresses: () =>
-        server.fronts.map((front) => ({
-          label: front.name,
-          ...front.addr,
-          listening: front.listening,
-        })),
-      connectionInfos: () => server.connectionInfos(),
-      faultTargets: () =>
-        server.fronts.map((front) => ({
-          label: front.name,
-          path: `/fronts/${front.name}/faults`,
-          faults: front.faults.get(),
-        })),
+    const lab = multiListenerLabServer(server, {
       switches: () => [{
         key: "storeDown",
         label: "store down",
@@ -446,8 +410,7 @@ const messageStore: ServerKind = {
             })
         ),
       }),
-      close: () => server.close(),
-    };
+    });
     return lab;
   },
 };
