@@ -11,26 +11,26 @@
  *
  * @module
  */
-export type { AdminError, AdminTarget } from "./core/admin_app.ts";
+export type { AdminError, AdminTarget } from "./core/admin/admin_app.ts";
 export {
   type AdminServer,
   serveAdmin,
   type ServeAdminOptions,
-} from "./core/admin_server.ts";
+} from "./core/admin/admin_server.ts";
 export type {
   Codec,
   CodecOptions,
   CodecRole,
   Decoded,
   Decoder,
-} from "./core/codec.ts";
-export { CODEC_NAMES, createCodec } from "./core/codecs.ts";
+} from "./core/codecs/codec.ts";
+export { CODEC_NAMES, createCodec } from "./core/codecs/create_codec.ts";
 export {
   type CloseHow,
   Connection,
   type ConnectionHost,
   type ConnectionInfo,
-} from "./core/connection.ts";
+} from "./core/server/connection.ts";
 export {
   type ByteSink,
   type CloseCall,
@@ -70,13 +70,13 @@ export {
   type Stage,
   STAGES,
   type TransitionReason,
-} from "./core/faults.ts";
+} from "./core/faults/mod.ts";
 export {
   CORRUPT_ID_PREFIX,
   errorFrame,
   type Frame,
   type FrameError,
-} from "./core/frame.ts";
+} from "./core/codecs/frame.ts";
 export {
   type EventType,
   Journal,
@@ -85,35 +85,35 @@ export {
   type JournalOptions,
   type JournalQuery,
   type WaitOptions,
-} from "./core/journal.ts";
-export { JournalView } from "./core/journal_view.ts";
-export type { ToolkitServer } from "./core/toolkit_server.ts";
-export { lengthPrefixedCodec } from "./core/length_prefixed_codec.ts";
+} from "./core/journal/journal.ts";
+export { JournalView } from "./core/journal/journal_view.ts";
+export type { ToolkitServer } from "./core/server/toolkit_server.ts";
+export { lengthPrefixedCodec } from "./core/codecs/length_prefixed_codec.ts";
 export {
   type ListenerContext,
   MultiListenerServer,
   type MultiListenerServerOptions,
-} from "./core/multi_listener_server.ts";
-export { lineJsonCodec } from "./core/line_json_codec.ts";
-export { PACKET_KINDS, PROTOCOL_VERSION } from "./core/protocol.ts";
-export { randomSeed, SeededRandom } from "./core/random.ts";
+} from "./core/server/multi_listener_server.ts";
+export { lineJsonCodec } from "./core/codecs/line_json_codec.ts";
+export { PACKET_KINDS, PROTOCOL_VERSION } from "./core/codecs/protocol.ts";
+export { randomSeed, SeededRandom } from "./core/faults/random.ts";
 export {
   RAW_PREVIEW_BYTES,
   rawCodec,
   type RawFrame,
-} from "./core/raw_codec.ts";
+} from "./core/codecs/raw_codec.ts";
 export {
   type Addr,
   type ServerState,
   TcpServer,
   type TcpServerOptions,
-} from "./core/tcp_server.ts";
+} from "./core/server/tcp_server.ts";
 export {
   type DurationRange,
   parseDuration,
   parseDurationRange,
   parseRate,
-} from "./core/units.ts";
+} from "./core/units/units.ts";
 export {
   type HostPort,
   ipHex,
@@ -127,7 +127,7 @@ export {
   parseNamedAddressList,
   parseNetworkMask,
 } from "./core/net/mod.ts";
-export { crc16Arc, crc16Kermit } from "./core/crc16.ts";
+export { crc16Arc, crc16Kermit } from "./core/codecs/crc16.ts";
 export {
   RUPTELA_COMMANDS,
   RUPTELA_RECORDS_REPLY,
@@ -137,7 +137,7 @@ export {
   type RuptelaRecord,
   ruptelaRecordsId,
   ruptelaReplyCommand,
-} from "./core/ruptela_codec.ts";
+} from "./core/codecs/ruptela_codec.ts";
 export {
   TELTONIKA_CODEC_8,
   TELTONIKA_CODEC_8E,
@@ -145,7 +145,7 @@ export {
   type TeltonikaIoElement,
   type TeltonikaRecord,
   teltonikaRecordsId,
-} from "./core/teltonika_codec.ts";
+} from "./core/codecs/teltonika_codec.ts";
 export * from "./servers/mod.ts";
 export * from "./clients/mod.ts";
 export * from "./conformance/mod.ts";
@@ -189,7 +189,7 @@ export {
   type ProxyLinkOptions,
   type StageFactory,
   type StageOutput,
-} from "./core/proxy_link.ts";
+} from "./core/net/proxy_link.ts";
 export {
   parseToxicAttributes,
   type ToxicAttribute,

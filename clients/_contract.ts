@@ -14,9 +14,9 @@ import {
   helpText,
   parseFlags,
   runCommand,
-} from "../core/cli.ts";
-import { CODEC_NAMES } from "../core/codecs.ts";
-import type { Journal, JournalEvent } from "../core/journal.ts";
+} from "../core/cli/cli.ts";
+import { CODEC_NAMES } from "../core/codecs/create_codec.ts";
+import type { Journal, JournalEvent } from "../core/journal/journal.ts";
 import {
   type ContractCommand,
   type ContractEvent,

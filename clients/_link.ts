@@ -12,7 +12,7 @@ import {
   type FrameConnectionClosed,
   type FrameConnectionOptions,
 } from "./_connection.ts";
-import type { Frame } from "../core/frame.ts";
+import type { Frame } from "../core/codecs/frame.ts";
 
 /**
  * Promises a client started and must see settle before it restarts or

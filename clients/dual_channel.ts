@@ -19,10 +19,10 @@ import {
   type FlagTable,
   type FlagValues,
   parsePort,
-} from "../core/cli.ts";
-import type { JournalEvent } from "../core/journal.ts";
+} from "../core/cli/cli.ts";
+import type { JournalEvent } from "../core/journal/journal.ts";
 import { parseNetworkMask } from "../core/net/ipv4.ts";
-import { parseDuration } from "../core/units.ts";
+import { parseDuration } from "../core/units/units.ts";
 import {
   type Channel,
   WATCHDOG_ECHO_HOSTS,

@@ -47,9 +47,9 @@
  *
  * @module
  */
-import type { Codec } from "../core/codec.ts";
-import type { Frame } from "../core/frame.ts";
-import { Journal, type JournalEvent } from "../core/journal.ts";
+import type { Codec } from "../core/codecs/codec.ts";
+import type { Frame } from "../core/codecs/frame.ts";
+import { Journal, type JournalEvent } from "../core/journal/journal.ts";
 import { joinHostPort } from "../core/net/host_port.ts";
 import { type Channel, CHANNELS } from "../servers/watchdog_echo.ts";
 import { resolveCodec } from "./_connection.ts";

@@ -44,21 +44,21 @@
  * @module
  */
 import { setTimeout as delay } from "node:timers/promises";
-import type { Codec } from "../core/codec.ts";
+import type { Codec } from "../core/codecs/codec.ts";
 import {
   CliError,
   flag,
   type FlagTable,
   type FlagValues,
   parseInteger,
-} from "../core/cli.ts";
-import type { Frame } from "../core/frame.ts";
-import { Journal, type JournalEvent } from "../core/journal.ts";
+} from "../core/cli/cli.ts";
+import type { Frame } from "../core/codecs/frame.ts";
+import { Journal, type JournalEvent } from "../core/journal/journal.ts";
 import {
   type NamedAddress,
   parseDuration,
   parseNamedAddressList,
-} from "../core/units.ts";
+} from "../core/units/units.ts";
 import {
   connectFrames,
   type FrameConnection,

@@ -32,7 +32,7 @@
  *
  * @module
  */
-import type { Codec } from "../core/codec.ts";
+import type { Codec } from "../core/codecs/codec.ts";
 import {
   CliError,
   flag,
@@ -40,12 +40,12 @@ import {
   type FlagValues,
   parseInteger,
   parsePort,
-} from "../core/cli.ts";
-import type { Frame } from "../core/frame.ts";
-import { Journal, type JournalEvent } from "../core/journal.ts";
-import { PACKET_KINDS } from "../core/protocol.ts";
+} from "../core/cli/cli.ts";
+import type { Frame } from "../core/codecs/frame.ts";
+import { Journal, type JournalEvent } from "../core/journal/journal.ts";
+import { PACKET_KINDS } from "../core/codecs/protocol.ts";
 import { joinHostPort } from "../core/net/host_port.ts";
-import { parseDuration } from "../core/units.ts";
+import { parseDuration } from "../core/units/units.ts";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   type FrameConnection,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { TextLineStream } from "../core/text_line_stream.ts";
+import { TextLineStream } from "../core/codecs/text_line_stream.ts";
 import type { ContractCommand, ContractEvent } from "../clients/contract.ts";
 
 /** A command of the contract, sent to the client (the contract's own type). */

@@ -6,19 +6,19 @@
  * @module
  */
 import { z } from "zod";
-import { CODEC_NAMES } from "../core/codecs.ts";
-import { type Faults, FaultsSchema } from "../core/faults.ts";
-import type { Journal, JournalEvent } from "../core/journal.ts";
-import type { TcpServer } from "../core/tcp_server.ts";
-import { type DurationRange, parseDurationRange } from "../core/units.ts";
+import { CODEC_NAMES } from "../core/codecs/create_codec.ts";
+import { type Faults, FaultsSchema } from "../core/faults/mod.ts";
+import type { Journal, JournalEvent } from "../core/journal/journal.ts";
+import type { TcpServer } from "../core/server/tcp_server.ts";
+import { type DurationRange, parseDurationRange } from "../core/units/units.ts";
 import type {
   LabAddress,
   LabFaultTarget,
   LabServer,
   LabSwitch,
 } from "./types.ts";
-import type { ToolkitServer } from "../core/toolkit_server.ts";
-import type { MultiListenerServer } from "../core/multi_listener_server.ts";
+import type { ToolkitServer } from "../core/server/toolkit_server.ts";
+import type { MultiListenerServer } from "../core/server/multi_listener_server.ts";
 
 export type { LabAddress, LabFaultTarget, LabServer, LabSwitch };
 

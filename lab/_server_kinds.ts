@@ -6,8 +6,8 @@
  * @module
  */
 import { z } from "zod";
-import { type Faults, FaultsSchema } from "../core/faults.ts";
-import type { JournalEvent } from "../core/journal.ts";
+import { type Faults, FaultsSchema } from "../core/faults/mod.ts";
+import type { JournalEvent } from "../core/journal/journal.ts";
 import {
   FLAPPING_PORT,
   type FlappingServer,
@@ -24,7 +24,7 @@ import {
 } from "../servers/primary.ts";
 import { startProxyServer } from "../servers/proxy.ts";
 import { ToxicSchema } from "./plan.ts";
-import { Journal } from "../core/journal.ts";
+import { Journal } from "../core/journal/journal.ts";
 import {
   SECONDARY_PORT,
   SecondaryOptionsSchema,

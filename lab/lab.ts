@@ -38,12 +38,12 @@ import {
   parsePort,
   runCli,
   runCommand,
-} from "../core/cli.ts";
+} from "../core/cli/cli.ts";
 import { type LabRun, startLabRun } from "./lab_run.ts";
 import { writeLabReport } from "./lab_report.ts";
 import { startLab } from "./start_lab.ts";
 import { loadTopology, type Topology, TopologyError } from "./topology.ts";
-import { parseDuration } from "../core/units.ts";
+import { parseDuration } from "../core/units/units.ts";
 
 export type {
   LabAddress,

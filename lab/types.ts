@@ -7,10 +7,10 @@
  * @module
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { ConnectionInfo } from "../core/connection.ts";
-import type { Faults } from "../core/faults.ts";
-import type { Journal } from "../core/journal.ts";
-import type { ToolkitServer } from "../core/toolkit_server.ts";
+import type { ConnectionInfo } from "../core/server/connection.ts";
+import type { Faults } from "../core/faults/mod.ts";
+import type { Journal } from "../core/journal/journal.ts";
+import type { ToolkitServer } from "../core/server/toolkit_server.ts";
 
 /** One address a lab server listens on. */
 export interface LabAddress {

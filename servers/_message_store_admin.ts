@@ -12,12 +12,12 @@ import {
   ERROR_RESPONSES,
   ErrorSchema,
   jsonResponse,
-} from "../core/admin_app.ts";
-import type { ConnectionInfo } from "../core/connection.ts";
-import { addMultiListenerRoutes } from "../core/multi_listener_routes.ts";
-import type { MultiListenerServer } from "../core/multi_listener_server.ts";
-import type { TcpServer } from "../core/tcp_server.ts";
-import type { Journal } from "../core/journal.ts";
+} from "../core/admin/admin_app.ts";
+import type { ConnectionInfo } from "../core/server/connection.ts";
+import { addMultiListenerRoutes } from "../core/admin/multi_listener_routes.ts";
+import type { MultiListenerServer } from "../core/server/multi_listener_server.ts";
+import type { TcpServer } from "../core/server/tcp_server.ts";
+import type { Journal } from "../core/journal/journal.ts";
 import {
   type StoredMessage,
   StoreUnavailableError,

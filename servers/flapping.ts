@@ -31,29 +31,29 @@ import {
   createAdminApp,
   ERROR_RESPONSES,
   jsonResponse,
-} from "../core/admin_app.ts";
-import { CliError, flag } from "../core/cli.ts";
-import type { Codec } from "../core/codec.ts";
-import type { Connection } from "../core/connection.ts";
+} from "../core/admin/admin_app.ts";
+import { CliError, flag } from "../core/cli/cli.ts";
+import type { Codec } from "../core/codecs/codec.ts";
+import type { Connection } from "../core/server/connection.ts";
 import type {
   FaultKind,
   Faults,
   ScheduleStatus,
   TransitionReason,
-} from "../core/faults.ts";
-import type { Frame } from "../core/frame.ts";
-import { runServerCli } from "../core/server_cli.ts";
+} from "../core/faults/mod.ts";
+import type { Frame } from "../core/codecs/frame.ts";
+import { runServerCli } from "../core/cli/server_cli.ts";
 import {
   type Addr,
   type ServerState,
   TcpServer,
   type TcpServerOptions,
-} from "../core/tcp_server.ts";
+} from "../core/server/tcp_server.ts";
 import {
   type DurationRange,
   parseDurationRange,
   parseHostPort,
-} from "../core/units.ts";
+} from "../core/units/units.ts";
 import { answerTelematicsFrame } from "./_telematics.ts";
 
 /** The flapping server's default TCP port. */

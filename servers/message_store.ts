@@ -34,25 +34,28 @@
  * @module
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { createAdminApp } from "../core/admin_app.ts";
-import { flag, type FlagTable, type FlagValues } from "../core/cli.ts";
-import { runServerCli } from "../core/server_cli.ts";
-import type { Codec } from "../core/codec.ts";
-import { createCodec } from "../core/codecs.ts";
-import type { Connection, ConnectionInfo } from "../core/connection.ts";
-import type { Faults } from "../core/faults.ts";
-import type { Frame } from "../core/frame.ts";
-import type { Journal } from "../core/journal.ts";
-import { AgentFrameSchema, parseFrame } from "../core/protocol.ts";
-import { randomSeed } from "../core/random.ts";
+import { createAdminApp } from "../core/admin/admin_app.ts";
+import { flag, type FlagTable, type FlagValues } from "../core/cli/cli.ts";
+import { runServerCli } from "../core/cli/server_cli.ts";
+import type { Codec } from "../core/codecs/codec.ts";
+import { createCodec } from "../core/codecs/create_codec.ts";
+import type { Connection, ConnectionInfo } from "../core/server/connection.ts";
+import type { Faults } from "../core/faults/mod.ts";
+import type { Frame } from "../core/codecs/frame.ts";
+import type { Journal } from "../core/journal/journal.ts";
+import { AgentFrameSchema, parseFrame } from "../core/codecs/protocol.ts";
+import { randomSeed } from "../core/faults/random.ts";
 import {
   type ServerState,
   TcpServer,
   type TcpServerOptions,
-} from "../core/tcp_server.ts";
-import { type NamedAddress, parseNamedAddressList } from "../core/units.ts";
-import { MultiListenerServer } from "../core/multi_listener_server.ts";
-import type { ToolkitServer } from "../core/toolkit_server.ts";
+} from "../core/server/tcp_server.ts";
+import {
+  type NamedAddress,
+  parseNamedAddressList,
+} from "../core/units/units.ts";
+import { MultiListenerServer } from "../core/server/multi_listener_server.ts";
+import type { ToolkitServer } from "../core/server/toolkit_server.ts";
 import { messageStoreAdminApp } from "./_message_store_admin.ts";
 import {
   type MessageStore,

@@ -13,17 +13,17 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import { createAdminApp } from "../core/admin_app.ts";
-import type { Connection } from "../core/connection.ts";
-import type { Frame } from "../core/frame.ts";
+import { createAdminApp } from "../core/admin/admin_app.ts";
+import type { Connection } from "../core/server/connection.ts";
+import type { Frame } from "../core/codecs/frame.ts";
 import {
   optionFlags,
   type OptionsAgree,
   optionsFromFlags,
   withFlag,
-} from "../core/option_flags.ts";
-import { runServerCli } from "../core/server_cli.ts";
-import { TcpServer, type TcpServerOptions } from "../core/tcp_server.ts";
+} from "../core/cli/option_flags.ts";
+import { runServerCli } from "../core/cli/server_cli.ts";
+import { TcpServer, type TcpServerOptions } from "../core/server/tcp_server.ts";
 import { answerTelematicsFrame } from "./_telematics.ts";
 
 /** The primary's default TCP port. */

@@ -23,21 +23,21 @@ import {
   createAdminApp,
   ErrorSchema,
   jsonResponse,
-} from "../core/admin_app.ts";
-import type { Connection } from "../core/connection.ts";
-import type { Frame } from "../core/frame.ts";
+} from "../core/admin/admin_app.ts";
+import type { Connection } from "../core/server/connection.ts";
+import type { Frame } from "../core/codecs/frame.ts";
 import {
   optionFlags,
   type OptionsAgree,
   optionsFromFlags,
   withFlag,
-} from "../core/option_flags.ts";
-import { runServerCli } from "../core/server_cli.ts";
+} from "../core/cli/option_flags.ts";
+import { runServerCli } from "../core/cli/server_cli.ts";
 import {
   type ServerState,
   TcpServer,
   type TcpServerOptions,
-} from "../core/tcp_server.ts";
+} from "../core/server/tcp_server.ts";
 import { checkTelematicsFrame, telematicsReply } from "./_telematics.ts";
 
 /** The secondary's default TCP port. */

@@ -30,31 +30,35 @@ import {
   createApiApp,
   ErrorSchema,
   jsonResponse,
-} from "../core/admin_app.ts";
+} from "../core/admin/admin_app.ts";
 import {
   CliError,
   flag,
   type FlagTable,
   type FlagValues,
   parsePort,
-} from "../core/cli.ts";
-import type { Codec } from "../core/codec.ts";
-import type { Connection, ConnectionInfo } from "../core/connection.ts";
-import { type Faults, FaultsSchema } from "../core/faults.ts";
-import type { Frame } from "../core/frame.ts";
-import type { Journal, JournalEvent, JournalQuery } from "../core/journal.ts";
-import { DualChannelFrameSchema, parseFrame } from "../core/protocol.ts";
-import { randomSeed, SeededRandom } from "../core/random.ts";
+} from "../core/cli/cli.ts";
+import type { Codec } from "../core/codecs/codec.ts";
+import type { Connection, ConnectionInfo } from "../core/server/connection.ts";
+import { type Faults, FaultsSchema } from "../core/faults/mod.ts";
+import type { Frame } from "../core/codecs/frame.ts";
+import type {
+  Journal,
+  JournalEvent,
+  JournalQuery,
+} from "../core/journal/journal.ts";
+import { DualChannelFrameSchema, parseFrame } from "../core/codecs/protocol.ts";
+import { randomSeed, SeededRandom } from "../core/faults/random.ts";
 import {
   type Addr,
   type ServerState,
   TcpServer,
   type TcpServerOptions,
-} from "../core/tcp_server.ts";
-import { runServerCli } from "../core/server_cli.ts";
-import type { ToolkitServer } from "../core/toolkit_server.ts";
-import { MultiListenerServer } from "../core/multi_listener_server.ts";
-import { addMultiListenerRoutes } from "../core/multi_listener_routes.ts";
+} from "../core/server/tcp_server.ts";
+import { runServerCli } from "../core/cli/server_cli.ts";
+import type { ToolkitServer } from "../core/server/toolkit_server.ts";
+import { MultiListenerServer } from "../core/server/multi_listener_server.ts";
+import { addMultiListenerRoutes } from "../core/admin/multi_listener_routes.ts";
 
 /** A channel of the dual-channel protocol. */
 export type Channel = "A" | "B";

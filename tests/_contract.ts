@@ -6,7 +6,7 @@
  * @module
  */
 import type { ContractEvent } from "../clients/contract.ts";
-import { TextLineStream } from "../core/text_line_stream.ts";
+import { TextLineStream } from "../core/codecs/text_line_stream.ts";
 
 /** An event a client printed on stdout. */
 export type PrintedEvent = ContractEvent;

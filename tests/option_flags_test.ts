@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { CliError } from "../core/cli.ts";
+import { CliError } from "../core/cli/cli.ts";
 import {
   optionFlags,
   optionsFromFlags,
   withFlag,
-} from "../core/option_flags.ts";
+} from "../core/cli/option_flags.ts";
 import { PrimaryOptionsSchema } from "../servers/primary.ts";
 import { SecondaryOptionsSchema } from "../servers/secondary.ts";
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { StageOutput } from "../proxy_link.ts";
+import type { StageOutput } from "../net/proxy_link.ts";
 import { DelayQueue } from "./delay_queue.ts";
 
 /** Chunks (and a FIN) held until they are due, released in order. */

@@ -30,9 +30,9 @@
  *
  * @module
  */
-import type { Frame } from "../frame.ts";
-import { parseRate } from "../units.ts";
-import type { Journal } from "../journal.ts";
+import type { Frame } from "../codecs/frame.ts";
+import { parseRate } from "../units/units.ts";
+import type { Journal } from "../journal/journal.ts";
 import type {
   Direction,
   FaultCloseHow,

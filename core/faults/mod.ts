@@ -64,3 +64,4 @@ export * from "./engine.ts";
 export * from "./fault.ts";
 export * from "./registry.ts";
 export * from "./rule.ts";
+export * from "./random.ts";

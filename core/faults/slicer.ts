@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { SeededRandom } from "../random.ts";
+import type { SeededRandom } from "./random.ts";
 import { TimedQueue } from "./_timed_queue.ts";
 import type { ToxicDefinition } from "./toxic.ts";
 

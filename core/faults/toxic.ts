@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { ByteStage, LinkStream, StageOutput } from "../proxy_link.ts";
-import type { SeededRandom } from "../random.ts";
+import type { ByteStage, LinkStream, StageOutput } from "../net/proxy_link.ts";
+import type { SeededRandom } from "./random.ts";
 
 /** One numeric attribute of a toxic (Toxiproxy's are all integers). */
 export interface ToxicAttribute {

@@ -34,8 +34,8 @@ import {
   type NamedAddress,
   parseDuration,
   parseNamedAddressList,
-} from "../../core/units.ts";
-import type { Frame } from "../../core/frame.ts";
+} from "../../core/units/units.ts";
+import type { Frame } from "../../core/codecs/frame.ts";
 import { FrameProxy, type ProxyHooks, type ProxyLink } from "./_proxy.ts";
 import type { ContractEvent } from "../../clients/contract.ts";
 import { checkBreak, serveWrongClient, type WrongClient } from "./_wrong.ts";

@@ -34,8 +34,8 @@ import {
   onNetwork,
   parseNetworkMask,
 } from "../../clients/dual_channel.ts";
-import type { JournalEvent } from "../../core/journal.ts";
-import { parseDuration } from "../../core/units.ts";
+import type { JournalEvent } from "../../core/journal/journal.ts";
+import { parseDuration } from "../../core/units/units.ts";
 import { FrameProxy, type ProxyHooks } from "./_proxy.ts";
 import type { ContractEvent } from "../../clients/contract.ts";
 import { checkBreak, serveWrongClient, type WrongClient } from "./_wrong.ts";

@@ -38,9 +38,9 @@ import {
   TwoServersClient,
   type TwoServersClientOptions,
 } from "../../clients/two_servers.ts";
-import type { Frame } from "../../core/frame.ts";
-import type { JournalEvent } from "../../core/journal.ts";
-import { parseDuration } from "../../core/units.ts";
+import type { Frame } from "../../core/codecs/frame.ts";
+import type { JournalEvent } from "../../core/journal/journal.ts";
+import { parseDuration } from "../../core/units/units.ts";
 import { FrameProxy, type ProxyHooks } from "./_proxy.ts";
 import type { ContractEvent } from "../../clients/contract.ts";
 import { checkBreak, serveWrongClient, type WrongClient } from "./_wrong.ts";

@@ -10,8 +10,8 @@
  * @module
  */
 import { createServer, type Server, type Socket } from "node:net";
-import type { Codec } from "./codec.ts";
-import { createCodec } from "./codecs.ts";
+import type { Codec } from "../codecs/codec.ts";
+import { createCodec } from "../codecs/create_codec.ts";
 import {
   type CloseHow,
   Connection,
@@ -24,10 +24,10 @@ import {
   type ListenPlan,
   type ScheduleStatus,
   type TransitionReason,
-} from "./faults.ts";
-import type { Frame } from "./frame.ts";
-import { Journal } from "./journal.ts";
-import { randomSeed, SeededRandom } from "./random.ts";
+} from "../faults/mod.ts";
+import type { Frame } from "../codecs/frame.ts";
+import { Journal } from "../journal/journal.ts";
+import { randomSeed, SeededRandom } from "../faults/random.ts";
 
 /** A bound address. */
 export interface Addr {

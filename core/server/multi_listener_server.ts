@@ -9,8 +9,8 @@
  * @module
  */
 import type { ConnectionInfo } from "./connection.ts";
-import { Journal } from "./journal.ts";
-import { JournalView } from "./journal_view.ts";
+import { Journal } from "../journal/journal.ts";
+import { JournalView } from "../journal/journal_view.ts";
 import type { TcpServer } from "./tcp_server.ts";
 
 /** What a listener is made with. */

@@ -6,7 +6,7 @@
  * @module
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { Journal } from "./journal.ts";
+import type { Journal } from "../journal/journal.ts";
 
 /** A running server of the toolkit. */
 export interface ToolkitServer {

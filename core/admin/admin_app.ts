@@ -9,7 +9,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ZodError } from "zod";
-import type { ConnectionInfo } from "./connection.ts";
+import type { ConnectionInfo } from "../server/connection.ts";
 import { journalEventStream } from "./event_stream.ts";
 import {
   FAULT_KINDS,
@@ -19,9 +19,9 @@ import {
   type FaultsPatch,
   FaultsPatchSchema,
   FaultsSchema,
-} from "./faults.ts";
-import type { Journal, JournalQuery } from "./journal.ts";
-import type { ServerState } from "./tcp_server.ts";
+} from "../faults/mod.ts";
+import type { Journal, JournalQuery } from "../journal/journal.ts";
+import type { ServerState } from "../server/tcp_server.ts";
 
 /** What the shared admin routes need of a server. */
 export interface AdminTarget {

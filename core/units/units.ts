@@ -114,9 +114,9 @@ export function parseDurationRange(text: string): DurationRange {
 }
 
 // Kept for importers of this file; the address parsers live in `net/`.
-export { parseHostPort } from "./net/host_port.ts";
+export { parseHostPort } from "../net/host_port.ts";
 export {
   type NamedAddress,
   parseNamedAddress,
   parseNamedAddressList,
-} from "./net/named_address.ts";
+} from "../net/named_address.ts";

@@ -10,9 +10,9 @@
  * @module
  */
 import type { Socket } from "node:net";
-import { concat } from "./_bytes.ts";
-import type { Codec, Decoder } from "./codec.ts";
-import { errorFrame, type Frame, type FrameError } from "./frame.ts";
+import { concat } from "../codecs/_bytes.ts";
+import type { Codec, Decoder } from "../codecs/codec.ts";
+import { errorFrame, type Frame, type FrameError } from "../codecs/frame.ts";
 import {
   type ByteSink,
   type CloseCall,
@@ -24,10 +24,10 @@ import {
   type FaultPipe,
   type FrameInCall,
   type ReplyCall,
-} from "./faults.ts";
-import type { Journal } from "./journal.ts";
+} from "../faults/mod.ts";
+import type { Journal } from "../journal/journal.ts";
 
-export type { CloseHow } from "./faults.ts";
+export type { CloseHow } from "../faults/mod.ts";
 
 /** A connection as the admin API lists it. */
 export interface ConnectionInfo {

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { serveAdmin } from "./admin_server.ts";
-import type { ToolkitServer } from "./toolkit_server.ts";
+import { serveAdmin } from "../admin/admin_server.ts";
+import type { ToolkitServer } from "../server/toolkit_server.ts";
 import {
   COMMON_FLAGS,
   type CommonOptions,
@@ -18,7 +18,7 @@ import {
   runCli,
   runCommand,
 } from "./cli.ts";
-import type { Faults } from "./faults.ts";
+import type { Faults } from "../faults/mod.ts";
 
 /** What a single-server CLI starts: something with an admin app to serve. */
 export interface CliServer extends ToolkitServer {

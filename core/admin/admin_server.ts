@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { joinHostPort } from "./net/host_port.ts";
-import type { Addr } from "./tcp_server.ts";
+import { joinHostPort } from "../net/host_port.ts";
+import type { Addr } from "../server/tcp_server.ts";
 
 /** Options for {@linkcode serveAdmin}. */
 export interface ServeAdminOptions {

@@ -12,8 +12,8 @@ import {
   addStatusRoutes,
   jsonResponse,
 } from "./admin_app.ts";
-import type { MultiListenerServer } from "./multi_listener_server.ts";
-import type { TcpServer } from "./tcp_server.ts";
+import type { MultiListenerServer } from "../server/multi_listener_server.ts";
+import type { TcpServer } from "../server/tcp_server.ts";
 
 /** Options for {@linkcode addMultiListenerRoutes}. */
 export interface MultiListenerRoutesOptions<L extends TcpServer> {

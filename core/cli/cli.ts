@@ -7,7 +7,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { CODEC_NAMES } from "./codecs.ts";
+import { CODEC_NAMES } from "../codecs/create_codec.ts";
 import {
   FAULT_DEFINITIONS,
   FAULT_KINDS,
@@ -15,8 +15,8 @@ import {
   type Faults,
   FaultsSchema,
   type FlagReader,
-} from "./faults.ts";
-import { parseInteger } from "./units.ts";
+} from "../faults/mod.ts";
+import { parseInteger } from "../units/units.ts";
 
 export { parseInteger };
 
