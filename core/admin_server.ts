@@ -48,8 +48,8 @@ export function hostPort(hostname: string, port: number): string {
 
 /**
  * Serves an app's `fetch` over HTTP, behind {@linkcode adminGuard}: bound to
- * an address other than loopback it requires a token (generated when not
- * given; read it from `token`).
+ * an address other than loopback it requires a token; one generated (none
+ * was given) is printed on standard error, and is in `token`.
  *
  * @example Usage
  * ```ts ignore
@@ -86,6 +86,11 @@ export function serveAdmin(
             { status: 500 },
           ),
       }, (request) => guarded.fetch(request));
+      if (token !== undefined && options.token === undefined) {
+        console.error(
+          `admin token (generated; every admin request needs it, open the dashboard with ?token=): ${token}`,
+        );
+      }
       const port = (server.addr as Deno.NetAddr).port;
       let closing: Promise<void> | undefined;
       const admin: AdminServer = {

@@ -7,6 +7,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { ADMIN_TOKEN_ENV } from "./admin_guard.ts";
+import { DEFAULT_MAX_DEPTH } from "./codec.ts";
 import { CODEC_NAMES } from "./codecs.ts";
 import { type FaultKind, type Faults, FaultsSchema } from "./faults.ts";
 import { parseDuration, parseRate } from "./units.ts";
@@ -95,6 +97,34 @@ export const COMMON_FLAGS: FlagTable = {
     value: "N",
     default: "100",
     description: "Close a connection after N bad frames in a row; 0 never",
+  },
+  "max-depth": {
+    type: "string",
+    value: "N",
+    default: "64",
+    description: "Deepest nesting of arrays and objects in a JSON frame",
+  },
+  "admin-token": {
+    type: "string",
+    value: "TOKEN",
+    default:
+      `$${ADMIN_TOKEN_ENV}; generated and printed when --admin-host is not loopback`,
+    description:
+      "Require this token on every admin request (Authorization: Bearer TOKEN)",
+  },
+  "admin-allow-host": {
+    type: "string",
+    value: "NAME",
+    multiple: true,
+    description:
+      "Also answer admin requests for this Host name (default: the bound address, localhost, IP addresses)",
+  },
+  "admin-allow-origin": {
+    type: "string",
+    value: "ORIGIN",
+    multiple: true,
+    description:
+      "Also answer admin requests from pages of this origin, with CORS headers (default: none, same origin only)",
   },
   help: { type: "boolean", description: "Show this help and exit" },
 };
@@ -257,6 +287,35 @@ export interface CommonOptions {
   maxFrameBytes: number;
   /** Bad frames in a row before closing. */
   maxBadFrames: number;
+  /** Deepest nesting of a JSON frame. */
+  maxDepth: number;
+  /** The admin token (flag, else environment), if any. */
+  adminToken?: string;
+  /** More names the admin API answers to. */
+  adminAllowHosts: string[];
+  /** Origins allowed to call the admin API, with CORS headers. */
+  adminAllowOrigins: string[];
+}
+
+/** A repeatable flag's values, each also split at commas. */
+function list(values: FlagValues, name: string): string[] {
+  const value = values[name];
+  const items = Array.isArray(value)
+    ? value
+    : typeof value === "string"
+    ? [value]
+    : [];
+  return items.flatMap((item) => item.split(",")).map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+/** The admin token from the environment, when it may be read. */
+function tokenFromEnv(): string | undefined {
+  try {
+    return Deno.env.get(ADMIN_TOKEN_ENV) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads the common flags, with a server's default ports. */
@@ -281,6 +340,12 @@ export function commonOptions(
     maxFrameBytes: flag(values, "max-frame", parseInteger(16, 1 << 30)) ??
       65536,
     maxBadFrames: flag(values, "max-bad-frames", parseInteger(0, 1e9)) ?? 100,
+    maxDepth: flag(values, "max-depth", parseInteger(1, 10_000)) ??
+      DEFAULT_MAX_DEPTH,
+    adminToken: (values["admin-token"] as string | undefined) ??
+      tokenFromEnv(),
+    adminAllowHosts: list(values, "admin-allow-host"),
+    adminAllowOrigins: list(values, "admin-allow-origin"),
   };
 }
 

@@ -101,6 +101,9 @@ export function runServerCli<S extends CliServer>(
         admin = await serveAdmin(server.adminApp(), {
           hostname: common.adminHostname,
           port: common.adminPort,
+          token: common.adminToken,
+          allowedHosts: common.adminAllowHosts,
+          allowedOrigins: common.adminAllowOrigins,
         });
       } catch (error) {
         await server.close();
