@@ -1,0 +1,133 @@
+/**
+ * A slowloris against a running primary server: many connections that each
+ * send a line a few bytes at a time and never finish it. Meanwhile a normal
+ * client sends records and times their ACKs; at the end the script reads the
+ * server's peak memory, checks its admin API, and stops it with SIGTERM (time
+ * and exit status).
+ *
+ * Not part of `deno task test`:
+ *
+ * ```sh
+ * deno run -A tests/tools/slowloris.ts                          # 2 000 connections, 30 s
+ * deno run -A tests/tools/slowloris.ts --connections 500 --seconds 10 -- --max-connections 300
+ * ```
+ *
+ * Flags after `--` go to the server.
+ *
+ * @module
+ */
+import { connect, type Socket } from "node:net";
+import { parseArgs } from "node:util";
+import { spawnCli } from "../_cli.ts";
+
+function peakRss(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+const { values, positionals } = parseArgs({
+  args: Deno.args,
+  options: {
+    connections: { type: "string", default: "2000" },
+    seconds: { type: "string", default: "30" },
+    "bytes-per-tick": { type: "string", default: "4" },
+  },
+  allowPositionals: true,
+});
+const total = Number(values.connections);
+const seconds = Number(values.seconds);
+const perTick = Number(values["bytes-per-tick"]);
+
+await using server = await spawnCli("servers/primary.ts", [
+  "--port",
+  "0",
+  "--admin-port",
+  "0",
+  "--seed",
+  "1",
+  ...positionals,
+]);
+const [hostname, port] = server.fields.tcp.split(":");
+const startRss = peakRss(server.child.pid);
+
+// The slow connections.
+const slow: Socket[] = [];
+let refused = 0;
+let closedByServer = 0;
+let ending = false;
+await Promise.all(
+  Array.from({ length: total }, () =>
+    new Promise<void>((resolve) => {
+      const socket = connect({ host: hostname, port: Number(port) });
+      socket.on("error", () => {});
+      socket.on("close", () => {
+        if (!ending) closedByServer++;
+        resolve();
+      });
+      socket.once("connect", () => {
+        slow.push(socket);
+        socket.write('{"type":"record","id":"slow","data":"');
+        resolve();
+      });
+    })),
+);
+refused = total - slow.length;
+
+// A normal client, timing ACKs while the slow ones trickle.
+const latencies: number[] = [];
+const client = connect({ host: hostname, port: Number(port) });
+await new Promise((resolve) => client.once("connect", resolve));
+let pending: { id: string; sent: number } | undefined;
+let buffered = "";
+client.on("data", (chunk: Uint8Array) => {
+  buffered += new TextDecoder().decode(chunk);
+  while (buffered.includes("\n")) {
+    const at = buffered.indexOf("\n");
+    buffered = buffered.slice(at + 1);
+    if (pending) latencies.push(performance.now() - pending.sent);
+    pending = undefined;
+  }
+});
+const end = performance.now() + seconds * 1000;
+let n = 0;
+let ticks = 0;
+while (performance.now() < end) {
+  for (const socket of slow) {
+    if (!socket.destroyed) socket.write("x".repeat(perTick));
+  }
+  ticks++;
+  if (!pending) {
+    pending = { id: `r${++n}`, sent: performance.now() };
+    client.write(JSON.stringify({ type: "record", id: pending.id }) + "\n");
+  }
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+const state = await (await fetch(`${server.fields.admin}/state`)).json();
+const peak = peakRss(server.child.pid);
+ending = true;
+for (const socket of slow) socket.destroy();
+client.destroy();
+const stopping = performance.now();
+const { code } = await server.stop();
+latencies.sort((a, b) => a - b);
+console.log(JSON.stringify({
+  connections: total,
+  opened: slow.length,
+  refused,
+  closedByServer: closedByServer - refused,
+  openAtEnd: state.connections,
+  bytesPerSlowConnection: ticks * perTick,
+  acks: latencies.length,
+  ackP50Ms: Number(
+    (latencies[Math.floor(latencies.length / 2)] ?? NaN).toFixed(1),
+  ),
+  ackMaxMs: Number((latencies.at(-1) ?? NaN).toFixed(1)),
+  rssAtStart: mib(startRss),
+  peakRss: mib(peak),
+  shutdownMs: Math.round(performance.now() - stopping),
+  exitCode: code,
+}));
