@@ -10,8 +10,17 @@ import { parseArgs } from "node:util";
 import { ADMIN_TOKEN_ENV } from "./admin_guard.ts";
 import { DEFAULT_MAX_DEPTH } from "./codec.ts";
 import { CODEC_NAMES } from "./codecs.ts";
-import { type FaultKind, type Faults, FaultsSchema } from "./faults.ts";
-import { parseDuration, parseRate } from "./units.ts";
+import {
+  FAULT_DEFINITIONS,
+  FAULT_KINDS,
+  type FaultFlag,
+  type Faults,
+  FaultsSchema,
+  type FlagReader,
+} from "./faults.ts";
+import { parseInteger } from "./units.ts";
+
+export { parseInteger };
 
 /** One flag: its type, default and help. */
 export interface FlagDef {
@@ -129,72 +138,28 @@ export const COMMON_FLAGS: FlagTable = {
   help: { type: "boolean", description: "Show this help and exit" },
 };
 
-/** The fault flags every server takes. */
+function flagDef(flag: FaultFlag): FlagDef {
+  return {
+    type: flag.type,
+    ...(flag.value ? { value: flag.value } : {}),
+    description: flag.description,
+  };
+}
+
+/** The fault flags every server takes: each fault's own, from the registry, then `--faults`. */
 export const FAULT_FLAGS: FlagTable = {
-  "drop-ack": {
-    type: "string",
-    value: "RATE",
-    description: "Drop this share of ACKs (30% or 0.3), seeded",
-  },
-  "delay-ack": {
-    type: "string",
-    value: "DURATION",
-    description: "Delay every ACK (200ms, 1.5s)",
-  },
-  "delay-jitter": {
-    type: "string",
-    value: "DURATION",
-    description: "With --delay-ack: add 0 to this much, seeded",
-  },
-  "duplicate-ack": {
-    type: "string",
-    value: "RATE",
-    description: "Send this share of ACKs twice",
-  },
-  "corrupt-ack": {
-    type: "string",
-    value: "RATE",
-    description:
-      "Send this share of ACKs with a wrong id (ruptela: wrong CRC; teltonika: wrong count)",
-  },
-  "nack-ack": {
-    type: "string",
-    value: "RATE",
-    description:
-      "Send a NACK instead of this share of ACKs (ruptela, teltonika only)",
-  },
-  "reject-login": {
-    type: "string",
-    value: "RATE",
-    description: "Reject this share of device logins (teltonika: 00)",
-  },
-  refuse: {
-    type: "boolean",
-    description: "Start refusing connections (not listening)",
-  },
-  reset: {
-    type: "string",
-    value: "RATE",
-    description: "Reset (RST) this share of new connections",
-  },
-  "black-hole": {
-    type: "boolean",
-    description: "Accept and read, never answer",
-  },
-  down: {
-    type: "boolean",
-    description: "Start down; bring it up over the admin API",
-  },
-  "close-after": {
-    type: "string",
-    value: "N",
-    description: "Close each connection after it sent N frames",
-  },
+  ...Object.fromEntries(
+    FAULT_DEFINITIONS.flatMap((definition) =>
+      (definition.flags ?? []).map((flag) => [flag.name, flagDef(flag)])
+    ),
+  ),
   faults: {
     type: "string",
     value: "JSON",
     description:
-      "Faults as JSON, the body of PUT /faults (fault flags override it)",
+      `Faults as JSON, the body of PUT /faults (fault flags override it); kinds: ${
+        FAULT_KINDS.join(", ")
+      } (see docs/faults.md)`,
   },
 };
 
@@ -248,20 +213,6 @@ export function flag<T>(
       `Invalid --${name} "${text}": ${(error as Error).message}`,
     );
   }
-}
-
-/** Parses a whole number in a range. */
-export function parseInteger(
-  min: number,
-  max: number,
-): (text: string) => number {
-  return (text) => {
-    const value = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
-    if (!Number.isSafeInteger(value) || value < min || value > max) {
-      throw new RangeError(`expected a whole number from ${min} to ${max}`);
-    }
-    return value;
-  };
 }
 
 /** Parses a TCP port (0 picks a free one). */
@@ -372,29 +323,17 @@ export function faultsFromFlags(values: FlagValues): Faults {
     }
     Object.assign(faults, result.data);
   }
-  const rate = (name: string, kind: FaultKind) => {
-    const probability = flag(values, name, parseRate);
-    if (probability !== undefined) faults[kind] = { probability };
+  const reader: FlagReader = {
+    value: (name, parse) => flag(values, name, parse),
+    on: (name) => values[name] === true,
+    fail: (name, why) => {
+      throw new CliError(`Invalid --${name}: ${why}`);
+    },
   };
-  rate("drop-ack", "dropAck");
-  const delay = flag(values, "delay-ack", parseDuration);
-  const jitter = flag(values, "delay-jitter", parseDuration);
-  if (jitter !== undefined && delay === undefined) {
-    throw new CliError("Invalid --delay-jitter: it needs --delay-ack");
+  for (const definition of FAULT_DEFINITIONS) {
+    const rule = definition.fromFlags?.(reader);
+    if (rule !== undefined) faults[definition.kind] = rule;
   }
-  if (delay !== undefined) {
-    faults.delayAck = { ms: delay, ...(jitter ? { jitterMs: jitter } : {}) };
-  }
-  rate("duplicate-ack", "duplicateAck");
-  rate("corrupt-ack", "corruptAck");
-  rate("nack-ack", "nackAck");
-  rate("reject-login", "rejectLogin");
-  rate("reset", "reset");
-  if (values.refuse) faults.refuse = {};
-  if (values["black-hole"]) faults.blackHole = {};
-  if (values.down) faults.down = {};
-  const closeAfter = flag(values, "close-after", parseInteger(1, 1e9));
-  if (closeAfter !== undefined) faults.closeAfter = { frames: closeAfter };
   return faults as Faults;
 }
 
