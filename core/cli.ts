@@ -11,6 +11,11 @@ import { ADMIN_TOKEN_ENV } from "./admin_guard.ts";
 import { DEFAULT_MAX_DEPTH } from "./codec.ts";
 import { CODEC_NAMES } from "./codecs.ts";
 import {
+  DEFAULT_MAX_BACKLOG_BYTES,
+  DEFAULT_MAX_BAD_RATE,
+  DEFAULT_SHUTDOWN_MS,
+} from "./tcp_server.ts";
+import {
   FAULT_DEFINITIONS,
   FAULT_KINDS,
   type FaultFlag,
@@ -18,7 +23,7 @@ import {
   FaultsSchema,
   type FlagReader,
 } from "./faults.ts";
-import { parseInteger } from "./units.ts";
+import { parseDuration, parseInteger } from "./units.ts";
 
 export { parseInteger };
 
@@ -106,6 +111,39 @@ export const COMMON_FLAGS: FlagTable = {
     value: "N",
     default: "100",
     description: "Close a connection after N bad frames in a row; 0 never",
+  },
+  "max-bad-rate": {
+    type: "string",
+    value: "N",
+    default: `${DEFAULT_MAX_BAD_RATE}; 0 when --max-bad-frames is 0`,
+    description:
+      "Close a connection sending more than N bad frames a second, good ones between or not; 0 never",
+  },
+  "max-backlog": {
+    type: "string",
+    value: "BYTES",
+    default: String(DEFAULT_MAX_BACKLOG_BYTES),
+    description:
+      "Reset a connection whose peer leaves more than this many bytes of replies unread; 0 never",
+  },
+  "max-connections": {
+    type: "string",
+    value: "N",
+    default: "0, no limit",
+    description: "Reset new connections past N open ones",
+  },
+  "idle-timeout": {
+    type: "string",
+    value: "DURATION",
+    default: "0, never",
+    description: "Close a connection with no traffic either way for this long",
+  },
+  "shutdown-timeout": {
+    type: "string",
+    value: "DURATION",
+    default: `${DEFAULT_SHUTDOWN_MS / 1000}s`,
+    description:
+      "On SIGINT/SIGTERM, reset what is still open after this long, and exit 0",
   },
   "max-depth": {
     type: "string",
@@ -240,6 +278,16 @@ export interface CommonOptions {
   maxBadFrames: number;
   /** Deepest nesting of a JSON frame. */
   maxDepth: number;
+  /** Bad frames a second before closing (unset: the server's default). */
+  maxBadRate?: number;
+  /** Unread reply bytes before resetting (unset: the server's default). */
+  maxBacklogBytes?: number;
+  /** Open connections before refusing (0: no limit). */
+  maxConnections?: number;
+  /** Silence before closing, ms (0: never). */
+  idleTimeoutMs?: number;
+  /** Longest wait for connections on close, ms (unset: the default). */
+  shutdownMs?: number;
   /** The admin token (flag, else environment), if any. */
   adminToken?: string;
   /** More names the admin API answers to. */
@@ -293,6 +341,11 @@ export function commonOptions(
     maxBadFrames: flag(values, "max-bad-frames", parseInteger(0, 1e9)) ?? 100,
     maxDepth: flag(values, "max-depth", parseInteger(1, 10_000)) ??
       DEFAULT_MAX_DEPTH,
+    maxBadRate: flag(values, "max-bad-rate", parseInteger(0, 1e9)),
+    maxBacklogBytes: flag(values, "max-backlog", parseInteger(0, 2 ** 40)),
+    maxConnections: flag(values, "max-connections", parseInteger(0, 1e9)),
+    idleTimeoutMs: flag(values, "idle-timeout", parseDuration),
+    shutdownMs: flag(values, "shutdown-timeout", parseDuration),
     adminToken: (values["admin-token"] as string | undefined) ??
       tokenFromEnv(),
     adminAllowHosts: list(values, "admin-allow-host"),
@@ -365,6 +418,11 @@ export interface RunningService {
   close(): Promise<void>;
   /** Resolves if the service ends by itself. */
   finished?: Promise<void>;
+  /**
+   * How long `close` may take, in ms (default 5000): past it (plus a second
+   * of grace) the process says so and exits 0 anyway.
+   */
+  shutdownMs?: number;
 }
 
 /** What {@linkcode runCli} needs to run one command. */
@@ -421,5 +479,23 @@ export async function runCli(args: string[], spec: CliSpec): Promise<void> {
   ]);
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
-  await service.close();
+  const bound = (service.shutdownMs ?? DEFAULT_SHUTDOWN_MS) + 1000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), bound);
+  });
+  let outcome: "late" | void;
+  try {
+    outcome = await Promise.race([service.close(), late]);
+  } catch (error) {
+    console.error(`error: Cannot stop cleanly: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+  clearTimeout(timer);
+  if (outcome === "late") {
+    console.error(
+      `warning: Stopping took longer than ${bound} ms: exiting without waiting`,
+    );
+    Deno.exit(0);
+  }
 }

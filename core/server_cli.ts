@@ -114,6 +114,7 @@ export function runServerCli<S extends CliServer>(
           spec.describe(server)
         } admin=${admin.url} seed=${server.seed} codec=${server.codec.name}`,
         finished: server.finished,
+        shutdownMs: common.shutdownMs,
         async close() {
           await server.close();
           await admin.close();
