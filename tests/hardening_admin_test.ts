@@ -5,8 +5,6 @@ import { adminGuard, isLoopback } from "../core/admin_guard.ts";
 import { serveAdmin } from "../core/admin_server.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 
-const timeout = () => AbortSignal.timeout(5000);
-
 Deno.test("admin API refuses state changes from another web page's origin (#5)", async () => {
   await using primary = await startPrimaryServer({ port: 0 });
   await using admin = await serveAdmin(primary.adminApp(), { port: 0 });
