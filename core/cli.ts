@@ -21,6 +21,7 @@ import {
   type FaultFlag,
   type Faults,
   FaultsSchema,
+  MAX_TIMER_MS,
   type FlagReader,
 } from "./faults.ts";
 import { parseDuration, parseInteger } from "./units.ts";
@@ -256,6 +257,17 @@ export function flag<T>(
 /** Parses a TCP port (0 picks a free one). */
 export const parsePort: (text: string) => number = parseInteger(0, 65535);
 
+/** Parses a duration a timer can wait: at most 2^31-1 ms (about 24.8 days). */
+function parseTimerDuration(text: string): number {
+  const ms = parseDuration(text);
+  if (ms > MAX_TIMER_MS) {
+    throw new RangeError(
+      `expected at most ${MAX_TIMER_MS} ms (about 24.8 days): the runtime's timers go no further`,
+    );
+  }
+  return ms;
+}
+
 /** The options that the common flags give. */
 export interface CommonOptions {
   /** TCP host. */
@@ -344,8 +356,8 @@ export function commonOptions(
     maxBadRate: flag(values, "max-bad-rate", parseInteger(0, 1e9)),
     maxBacklogBytes: flag(values, "max-backlog", parseInteger(0, 2 ** 40)),
     maxConnections: flag(values, "max-connections", parseInteger(0, 1e9)),
-    idleTimeoutMs: flag(values, "idle-timeout", parseDuration),
-    shutdownMs: flag(values, "shutdown-timeout", parseDuration),
+    idleTimeoutMs: flag(values, "idle-timeout", parseTimerDuration),
+    shutdownMs: flag(values, "shutdown-timeout", parseTimerDuration),
     adminToken: (values["admin-token"] as string | undefined) ??
       tokenFromEnv(),
     adminAllowHosts: list(values, "admin-allow-host"),
