@@ -21,8 +21,8 @@ import {
   type FaultFlag,
   type Faults,
   FaultsSchema,
-  MAX_TIMER_MS,
   type FlagReader,
+  MAX_TIMER_MS,
 } from "./faults.ts";
 import { parseDuration, parseInteger } from "./units.ts";
 

@@ -143,6 +143,7 @@ export class Connection implements FaultConnection {
   #waitingDrain = false;
   #batch?: (string | Uint8Array)[];
   #paused = false;
+  #heldForJournal = false;
   #in: FaultPipe;
   #out: FaultPipe;
   /** Reused for every reply (reply stage) and frame (frame-in stage). */
@@ -193,6 +194,7 @@ export class Connection implements FaultConnection {
     socket.on("data", (chunk: Uint8Array) => {
       this.#bytesIn += chunk.length;
       this.#in.write(chunk);
+      if (host.journal.congested) this.#holdForJournal();
     });
     socket.on("end", () => this.#ended());
     socket.on("error", (error: Error & { code?: string }) => {
@@ -372,7 +374,29 @@ export class Connection implements FaultConnection {
   /** Reads again after {@linkcode Connection.pauseReading}. */
   resumeReading(): void {
     this.#paused = false;
-    if (!this.#waitingDrain) this.#socket.resume();
+    this.#resume();
+  }
+
+  /** Reads again unless paused, waiting to write, or held for the journal. */
+  #resume(): void {
+    if (
+      !this.#paused && !this.#waitingDrain && !this.#heldForJournal &&
+      !this.#closed
+    ) this.#socket.resume();
+  }
+
+  /**
+   * Backpressure from the journal file: stops reading until the file sink
+   * catches up, so a flood is slowed to the disk's pace, not dropped.
+   */
+  #holdForJournal(): void {
+    if (this.#heldForJournal) return;
+    this.#heldForJournal = true;
+    this.#socket.pause();
+    void this.#host.journal.whenUncongested().then(() => {
+      this.#heldForJournal = false;
+      this.#resume();
+    });
   }
 
   /** Runs `fn` every `ms` until the connection is gone. */
@@ -506,7 +530,7 @@ export class Connection implements FaultConnection {
     this.#socket.pause();
     this.#socket.once("drain", () => {
       this.#waitingDrain = false;
-      if (!this.#paused) this.#socket.resume();
+      this.#resume();
     });
   }
 

@@ -91,9 +91,11 @@ export interface JournalOptions {
    */
   file?: string;
   /**
-   * How many bytes of lines may wait for the file (default 32 MiB). Past it,
-   * events are left out of the file (never out of the ring), counted, and
-   * reported by a `journal_file_dropped` event once the file catches up.
+   * How many bytes of lines may wait for the file (default 32 MiB). Past
+   * half of it the journal is `congested` (servers stop reading until the
+   * file catches up); past all of it, events are left out of the file (never
+   * out of the ring), counted, and reported by a `journal_file_dropped` event
+   * once the file catches up.
    */
   fileBacklogBytes?: number;
 }
@@ -194,6 +196,8 @@ export class Journal {
   #droppedTotal = 0;
   #writing?: Promise<void>;
   #writeFailed = false;
+  #uncongested: (() => void)[] = [];
+  #releasing?: ReturnType<typeof setTimeout>;
 
   /** Makes a journal (and opens its file sink, if any). */
   constructor(options: JournalOptions = {}) {
@@ -233,6 +237,25 @@ export class Journal {
   /** How many bytes (estimated) the ring holds now. */
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /**
+   * Whether more than a quarter of the file sink's backlog waits for the
+   * disk: sources of events (connections) should pause until
+   * {@linkcode Journal.whenUncongested}, so the file keeps up.
+   */
+  get congested(): boolean {
+    return this.#backlog > this.fileBacklogBytes / 4;
+  }
+
+  /**
+   * Resolves once the file sink's backlog is at most a quarter full again.
+   * Waiters go on one at a time, a turn of the event loop apart, so sources
+   * that all wake at once cannot overfill the backlog.
+   */
+  whenUncongested(): Promise<void> {
+    if (!this.congested) return Promise.resolve();
+    return new Promise((resolve) => this.#uncongested.push(resolve));
   }
 
   /** How many events were left out of the file sink so far (0 without one). */
@@ -343,7 +366,28 @@ export class Journal {
     this.#file = undefined;
     this.#lines = [];
     this.#backlog = 0;
+    this.#release();
     this.#listeners.clear();
+  }
+
+  #release(): void {
+    clearTimeout(this.#releasing);
+    this.#releasing = undefined;
+    if (this.#uncongested.length === 0) return;
+    for (const resolve of this.#uncongested.splice(0)) resolve();
+  }
+
+  /** Lets one waiter go, and the next a turn later while not congested. */
+  #releaseOne(): void {
+    if (this.#releasing !== undefined || this.#uncongested.length === 0) {
+      return;
+    }
+    this.#uncongested.shift()!();
+    if (this.#uncongested.length === 0) return;
+    this.#releasing = setTimeout(() => {
+      this.#releasing = undefined;
+      if (!this.congested) this.#releaseOne();
+    }, 0);
   }
 
   /** The `i`th kept event, oldest first. */
@@ -413,6 +457,7 @@ export class Journal {
         } finally {
           this.#backlog -= chars;
         }
+        if (!this.congested) this.#releaseOne();
         if (this.#dropped > 0 && this.#backlog < this.fileBacklogBytes / 2) {
           this.#reportDropped();
         }
@@ -424,6 +469,7 @@ export class Journal {
       this.#droppedTotal += this.#lines.length;
       this.#lines = [];
       this.#writing = undefined;
+      this.#release();
       this.append("error", {
         message: `Cannot write journal file: ${(error as Error).message}`,
       });

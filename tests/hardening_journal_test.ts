@@ -138,3 +138,29 @@ Deno.test("Journal file is created 0600 and never through a symbolic link", asyn
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Journal file sink says when it is congested, so servers stop reading until it catches up (#3)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const journal = new Journal({
+      file: `${dir}/journal.jsonl`,
+      fileBacklogBytes: 64 * 1024,
+    });
+    assert.equal(journal.congested, false);
+    while (!journal.congested) {
+      journal.append("bad_input", { code: "invalid_json", raw: "x" });
+    }
+    const waits = [journal.whenUncongested(), journal.whenUncongested()];
+    await Promise.race([
+      Promise.all(waits),
+      new Promise((_, reject) =>
+        AbortSignal.timeout(5000).addEventListener("abort", reject)
+      ),
+    ]);
+    assert.equal(journal.congested, false);
+    assert.equal(journal.fileDropped, 0);
+    await journal.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
