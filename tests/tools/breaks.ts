@@ -128,7 +128,7 @@ async function bytewise(): Promise<Record<string, unknown>> {
     rssBeforeMiB: mib(before),
     rssAfterMiB: mib(after),
     peakRssMiB: mib(peak),
-    bytesInAtServer: state.counts.bad_input ?? 0,
+    badInput: state.counts.bad_input ?? 0,
     shutdownMs: stopped.ms,
     exitCode: stopped.code,
   };
