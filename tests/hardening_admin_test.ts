@@ -3,6 +3,8 @@ import { connect } from "node:net";
 import { Hono } from "hono";
 import { adminGuard, isLoopback } from "../core/admin_guard.ts";
 import { serveAdmin } from "../core/admin_server.ts";
+import { startLab } from "../lab/lab.ts";
+import { parseTopology } from "../lab/topology.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 
 Deno.test("admin API refuses state changes from another web page's origin (#5)", async () => {
@@ -242,4 +244,22 @@ Deno.test("an /events client that stops reading is dropped and does not block sh
   await admin.close();
   socket.destroy();
   assert.ok(performance.now() - started < 2000);
+});
+
+Deno.test("the lab's admin API is behind the same guard: another origin cannot take a server down (#5)", async () => {
+  await using lab = await startLab(
+    parseTopology({ servers: { primary: { kind: "primary" } } }),
+    { anyPort: true, traffic: false },
+  );
+  const refused = await fetch(`${lab.url}/servers/primary/down`, {
+    method: "POST",
+    headers: { origin: "http://evil.example" },
+  });
+  assert.equal(refused.status, 403);
+  assert.equal((await refused.json()).error, "forbidden_origin");
+  const own = await fetch(`${lab.url}/servers/primary/state`, {
+    headers: { origin: lab.url },
+  });
+  assert.equal(own.status, 200);
+  assert.equal((await own.json()).listening, true);
 });
