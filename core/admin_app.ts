@@ -11,6 +11,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { ZodError } from "zod";
 import type { ConnectionInfo } from "./connection.ts";
+import { DEFAULT_MAX_DEPTH, jsonTooDeep } from "./codec.ts";
 import { journalEventStream } from "./event_stream.ts";
 import {
   FAULT_KINDS,
@@ -100,8 +101,8 @@ export interface ApiAppOptions {
 }
 
 /**
- * Makes an OpenAPIHono app with this project's error handling and a limit
- * on request bodies.
+ * Makes an OpenAPIHono app with this project's error handling, a limit on
+ * request bodies (413) and on the nesting of JSON bodies (64, a 400).
  */
 export function createApiApp(options: ApiAppOptions = {}): OpenAPIHono {
   const app = new OpenAPIHono({
@@ -124,6 +125,23 @@ export function createApiApp(options: ApiAppOptions = {}): OpenAPIHono {
         413,
       ),
   }));
+  app.use(async (c, next) => {
+    // JSON nested too deep for the handlers (a stack overflow is no 500,
+    // nor a store outage): refused before any of them parses it.
+    if (c.req.header("content-type")?.includes("json") && c.req.raw.body) {
+      if (jsonTooDeep(await c.req.text(), DEFAULT_MAX_DEPTH)) {
+        return c.json(
+          {
+            error: "invalid_request",
+            message:
+              `Invalid body: it nests deeper than the limit of ${DEFAULT_MAX_DEPTH}`,
+          } satisfies AdminError,
+          400,
+        );
+      }
+    }
+    await next();
+  });
   app.onError((error, c) => {
     if (error instanceof ZodError) return invalid(c, error, "value");
     if (error instanceof HTTPException) {

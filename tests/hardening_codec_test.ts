@@ -155,5 +155,17 @@ Deno.test("message-store rejects a 6 000-deep message body as bad input, not a s
   assert.equal(error.code, "too_deep");
   alice.send({ type: "send", id: "m2", to: "bob", body: "hi" });
   assert.deepEqual(await alice.next(timeout()), { type: "ack", id: "m2" });
+  // The admin API's way in: a 400, not a 503.
+  const response = await server.adminApp().request("/messages", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: `{"to":"bob","body":${"[".repeat(6000)}${"]".repeat(6000)}}`,
+  });
+  assert.equal(response.status, 400);
+  assert.equal(
+    (await response.json()).message,
+    "Invalid body: it nests deeper than the limit of 64",
+  );
   assert.equal(server.journal.counts().store_unavailable, undefined);
+  assert.equal(server.journal.counts().error, undefined);
 });
