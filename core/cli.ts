@@ -203,13 +203,62 @@ export const FAULT_FLAGS: FlagTable = {
 };
 
 /**
+ * The command that runs Deno the way this process was started: `npx -y
+ * deno@<version>` when it came from the npm registry through npx (the
+ * documented way, which works on a machine with only Node and npm), else
+ * `deno`.
+ *
+ * @example Usage
+ * ```ts
+ * import { denoCommand } from "./cli.ts";
+ * console.log(`${denoCommand()} task test`); // npx -y deno@2.9.6 task test
+ * ```
+ */
+export function denoCommand(): string {
+  let viaNpx = Deno.execPath().includes("/_npx/");
+  try {
+    viaNpx ||= Deno.env.get("npm_command") === "exec";
+  } catch {
+    // No permission to read the environment: the path decides.
+  }
+  return viaNpx ? `npx -y deno@${Deno.version.deno}` : "deno";
+}
+
+/**
+ * A script's command line as it works here, for usage lines:
+ * `npx -y deno@2.9.6 run -A servers/primary.ts`.
+ */
+export function runCommand(script: string): string {
+  return `${denoCommand()} run -A ${script}`;
+}
+
+/** A value that starts with a dash but is no flag: `-1`, `-0.1`, `-5ms`, `-.5`. */
+const DASHED_VALUE = /^-(\d|\.\d)/;
+
+/**
  * Parses arguments against a flag table. Throws {@linkcode CliError} naming
- * the flag on anything unknown or missing its value.
+ * the flag on anything unknown or missing its value. A value that starts with
+ * a dash (`--port -1`) is taken as the flag's value, so that the flag's own
+ * parser says what is wrong with it.
  */
 export function parseFlags(args: string[], flags: FlagTable): FlagValues {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = /^--([^=]+)$/.exec(args[i])?.[1];
+    const next = args[i + 1];
+    if (
+      name !== undefined && flags[name]?.type === "string" &&
+      next !== undefined && DASHED_VALUE.test(next)
+    ) {
+      joined.push(`--${name}=${next}`);
+      i++;
+    } else {
+      joined.push(args[i]);
+    }
+  }
   try {
     const { values, positionals } = parseArgs({
-      args,
+      args: joined,
       options: Object.fromEntries(
         Object.entries(flags).map((
           [name, flag],
@@ -228,11 +277,29 @@ export function parseFlags(args: string[], flags: FlagTable): FlagValues {
     if (error instanceof CliError) throw error;
     const message = (error as Error).message.split("\n")[0];
     const unknown = /^Unknown option '([^']+)'/.exec(message);
-    throw new CliError(
-      unknown
-        ? `Unknown flag ${unknown[1]}: this command has no such flag`
-        : message,
-    );
+    if (unknown) {
+      throw new CliError(
+        `Unknown flag ${unknown[1]}: this command has no such flag`,
+      );
+    }
+    const missing =
+      /^Option '(--[^' ]+)[^']*' argument (?:missing|is ambiguous)/
+        .exec(message);
+    if (missing) {
+      throw new CliError(
+        `Missing value for ${missing[1]}: it takes a value (${
+          flags[missing[1].slice(2)]?.value ?? "VALUE"
+        })`,
+      );
+    }
+    const boolean = /^Option '(--[^' ]+)[^']*' does not take an argument/
+      .exec(message);
+    if (boolean) {
+      throw new CliError(
+        `Invalid ${boolean[1]}: it is a switch and takes no value`,
+      );
+    }
+    throw new CliError(message);
   }
 }
 

@@ -80,8 +80,15 @@ export interface ConnectionHost {
   idleTimeoutMs?: number;
   /** Send an error frame back for bad input (default true; false: journal only). */
   replyToBadInput?: boolean;
-  /** Called for each decoded frame, in order. */
-  onFrame(frame: Frame, connection: Connection): void | Promise<void>;
+  /**
+   * Called for each decoded frame, in order. It returns its reply (an ACK,
+   * whose `id` names the record), which goes out through the reply stage as
+   * {@linkcode Connection.sendAck} sends it; or nothing.
+   */
+  onFrame(
+    frame: Frame,
+    connection: Connection,
+  ): Frame | void | Promise<Frame | void>;
   /**
    * Raw mode: when set, every chunk read goes here as it is, undecoded
    * (`onFrame` is never called), and the connection forwards (a proxy).
@@ -619,21 +626,18 @@ export class Connection implements FaultConnection {
   }
 
   /**
-   * Runs the handler in order; first sends the reply the codec says the
-   * protocol owes (a login answer), and skips the handler for frames the
-   * codec has handled (keep-alives).
+   * Runs the handler in order (after an async one has finished); first sends
+   * the reply the codec says the protocol owes (a login answer), and skips
+   * the handler for frames the codec has handled (keep-alives).
    */
-  #handle(frame: Frame, reply?: Frame, handled = false): void {
-    const run = () => {
-      if (reply) this.send(reply);
-      if (!handled) return this.#host.onFrame(frame, this);
-    };
+  #handle(frame: Frame, owed?: Frame, handled = false): void {
     if (this.#queue) {
-      this.#queue = this.#queue.then(run).catch((error) => this.#failed(error));
+      this.#queue = this.#queue.then(() => this.#run(frame, owed, handled))
+        .catch((error) => this.#failed(error));
       return;
     }
     try {
-      const result = run();
+      const result = this.#run(frame, owed, handled);
       if (result instanceof Promise) {
         const queued: Promise<void> = result.catch((error) =>
           this.#failed(error)
@@ -645,6 +649,20 @@ export class Connection implements FaultConnection {
     } catch (error) {
       this.#failed(error);
     }
+  }
+
+  /** Sends the owed reply, runs the handler, and sends the reply it returns. */
+  #run(frame: Frame, owed?: Frame, handled = false): void | Promise<void> {
+    if (owed) this.send(owed);
+    if (handled) return;
+    const result = this.#host.onFrame(frame, this);
+    if (result === undefined) return;
+    if (result instanceof Promise) {
+      return result.then((reply) => {
+        if (reply) this.sendAck(reply, String(reply.id));
+      });
+    }
+    this.sendAck(result, String(result.id));
   }
 
   #failed(error: unknown): void {

@@ -221,8 +221,16 @@ export class TcpServer implements AsyncDisposable {
     this.faults = new FaultEngine({
       random: this.random.derive("faults"),
       journal: this.journal,
-      faults: withShorthand(options),
+      settled: () => this.#reconciling,
     });
+    // Subscribed before the first faults, so a schedule's start is journalled too.
+    this.faults.onTransition((status, reason) => {
+      void this.#reconciling.then(() => {
+        if (!this.#closed) this.handleTransition(status, reason);
+      });
+    });
+    const faults = withShorthand(options);
+    if (faults) this.faults.set(faults);
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
     options.signal?.addEventListener("abort", () => void this.close(), {
       once: true,
@@ -249,11 +257,6 @@ export class TcpServer implements AsyncDisposable {
     if (this.#started) return this;
     this.#started = true;
     this.faults.onChange(() => this.#reconcile());
-    this.faults.onTransition((status, reason) => {
-      void this.#reconciling.then(() => {
-        if (!this.#closed) this.handleTransition(status, reason);
-      });
-    });
     if (this.#options.signal?.aborted) {
       await this.close();
       return this;
@@ -379,11 +382,15 @@ export class TcpServer implements AsyncDisposable {
     await this.close();
   }
 
-  /** Handles one decoded frame. Subclasses override it. */
+  /**
+   * Handles one decoded frame and returns its reply (an ACK, whose `id`
+   * names the record: the connection sends it through the reply stage), or
+   * nothing. Subclasses override it.
+   */
   protected handleFrame(
     _frame: Frame,
     _connection: Connection,
-  ): void | Promise<void> {}
+  ): Frame | void | Promise<Frame | void> {}
 
   /**
    * Handles one chunk of bytes, undecoded, in raw mode (the `raw` option).

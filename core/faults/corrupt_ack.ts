@@ -5,8 +5,8 @@
  */
 import { z } from "zod";
 import { CORRUPT_ID_PREFIX } from "../frame.ts";
-import { defineFault, type FaultDefinition } from "./fault.ts";
-import { type FaultRule, rateFlag, RULE_SHAPE } from "./rule.ts";
+import { defineFault, type FaultDefinition, rateFlag } from "./fault.ts";
+import { type FaultRule, RULE_SHAPE } from "./rule.ts";
 
 /**
  * Send the ACK with a wrong id (`corrupt-<id>`); the device codecs turn that
@@ -24,14 +24,10 @@ export const corruptAck: FaultDefinition<"corruptAck", FaultRule> = defineFault<
   schema: z.object(RULE_SHAPE).strict().describe(
     "Send an ACK with a wrong id instead of the right one (device protocols: a wrong CRC, Ruptela; a wrong record count, Teltonika)",
   ),
-  flags: [{
-    name: "corrupt-ack",
-    type: "string",
-    value: "RATE",
-    description:
-      "Send this share of ACKs with a wrong id (ruptela: wrong CRC; teltonika: wrong count)",
-  }],
-  fromFlags: (flags) => rateFlag(flags, "corrupt-ack"),
+  ...rateFlag(
+    "corrupt-ack",
+    "Send this share of ACKs with a wrong id (ruptela: wrong CRC; teltonika: wrong count)",
+  ),
   hooks: {
     reply(_rule, tools, call) {
       if (tools.decide(call.conn, call.id)) {

@@ -4,8 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import { defineFault, type FaultDefinition } from "./fault.ts";
-import { type FaultRule, rateFlag, RULE_SHAPE } from "./rule.ts";
+import { defineFault, type FaultDefinition, rateFlag } from "./fault.ts";
+import { type FaultRule, RULE_SHAPE } from "./rule.ts";
 
 /** Send the ACK twice. */
 export const duplicateAck: FaultDefinition<"duplicateAck", FaultRule> =
@@ -15,13 +15,7 @@ export const duplicateAck: FaultDefinition<"duplicateAck", FaultRule> =
     order: 3,
     summary: "the ACK is sent twice",
     schema: z.object(RULE_SHAPE).strict().describe("Send the ACK twice"),
-    flags: [{
-      name: "duplicate-ack",
-      type: "string",
-      value: "RATE",
-      description: "Send this share of ACKs twice",
-    }],
-    fromFlags: (flags) => rateFlag(flags, "duplicate-ack"),
+    ...rateFlag("duplicate-ack", "Send this share of ACKs twice"),
     hooks: {
       reply(_rule, tools, call) {
         if (tools.decide(call.conn, call.id)) call.copies = 2;

@@ -33,6 +33,7 @@ import {
   type FaultRule,
   type FaultSchedule,
   type FaultSubject,
+  type ScheduleSpan,
   targets,
 } from "./rule.ts";
 
@@ -76,6 +77,11 @@ export interface FaultEngineOptions {
    * `random` as `schedule/<kind>/<on|off>`).
    */
   scheduleRandom?: (kind: FaultKind, state: "on" | "off") => SeededRandom;
+  /**
+   * Resolves once a change of faults is in force (the TCP base: once the
+   * listener matches). A schedule's period starts then, not before.
+   */
+  settled?: () => Promise<void>;
 }
 
 type AnyDefinition = FaultDefinition<FaultKind, unknown>;
@@ -87,6 +93,8 @@ type Hooked<H extends keyof FaultHooks<unknown>> = {
 
 interface Schedule {
   schedule: FaultSchedule;
+  /** A schedule run as an operation: this rule is set while on, removed while off. */
+  run?: { rule: unknown };
   on: boolean;
   paused: boolean;
   timer?: ReturnType<typeof setTimeout>;
@@ -121,11 +129,13 @@ export class FaultEngine {
   #random: SeededRandom;
   #journal: Journal;
   #scheduleRandom?: FaultEngineOptions["scheduleRandom"];
+  #settled?: () => Promise<void>;
   /** Decision streams by kind, then connection. */
   #streams = new Map<FaultKind, Map<number, SeededRandom>>();
   #counts = new Map<FaultKind, number>();
   #timers = new Map<FaultKind, ReturnType<typeof setTimeout>>();
   #schedules = new Map<FaultKind, Schedule>();
+  #runs = new Map<FaultKind, Schedule>();
   #listeners = new Set<(faults: Faults) => void>();
   #transitionListeners = new Set<
     (status: ScheduleStatus, reason: TransitionReason) => void
@@ -146,6 +156,7 @@ export class FaultEngine {
     this.#random = options.random;
     this.#journal = options.journal;
     this.#scheduleRandom = options.scheduleRandom;
+    this.#settled = options.settled;
     if (options.faults) this.set(options.faults);
   }
 
@@ -344,7 +355,7 @@ export class FaultEngine {
 
   /** Where a scheduled fault is in its schedule; undefined when it has none. */
   scheduleStatus(kind: FaultKind): ScheduleStatus | undefined {
-    const s = this.#schedules.get(kind);
+    const s = this.#scheduleOf(kind);
     if (!s) return undefined;
     const nextMs = s.paused || s.timer === undefined
       ? s.leftMs
@@ -362,7 +373,7 @@ export class FaultEngine {
 
   /** Pauses a schedule: its state holds until resumed or forced. Returns false without one. */
   pauseSchedule(kind: FaultKind): boolean {
-    const s = this.#schedules.get(kind);
+    const s = this.#scheduleOf(kind);
     if (!s) return false;
     if (s.paused) return true;
     s.paused = true;
@@ -376,11 +387,11 @@ export class FaultEngine {
 
   /** Resumes a schedule for what was left of its period. Returns false without one. */
   resumeSchedule(kind: FaultKind): boolean {
-    const s = this.#schedules.get(kind);
+    const s = this.#scheduleOf(kind);
     if (!s) return false;
     if (!s.paused) return true;
     s.paused = false;
-    this.#arm(kind, s, s.leftMs);
+    if (s.timer === undefined) this.#arm(kind, s, s.leftMs);
     return true;
   }
 
@@ -389,10 +400,40 @@ export class FaultEngine {
    * state (a paused schedule stays paused). Returns false without one.
    */
   forceSchedule(kind: FaultKind, state: "on" | "off"): boolean {
-    const s = this.#schedules.get(kind);
+    const s = this.#scheduleOf(kind);
     if (!s) return false;
     this.#enter(kind, s, state === "on", "force");
     return true;
+  }
+
+  /**
+   * Runs a schedule as an operation (a preset, as the flapping server's):
+   * `rule` is set as the fault of `kind` for each on period and removed for
+   * each off period, so the faults in force read as plain rules. Enters the
+   * start state at once (journalled through {@linkcode FaultEngine.onTransition}
+   * listeners as reason `start`). Replaces a schedule run for the same kind.
+   */
+  runSchedule(
+    kind: FaultKind,
+    options: {
+      schedule: FaultSchedule;
+      rule?: unknown;
+      random?: { on: SeededRandom; off: SeededRandom };
+    },
+  ): void {
+    this.stopSchedule(kind);
+    const s = this.#newSchedule(kind, options.schedule, options.random);
+    s.run = { rule: options.rule ?? {} };
+    this.#runs.set(kind, s);
+    this.#enter(kind, s, s.on, "start");
+  }
+
+  /** Stops a schedule run by {@linkcode FaultEngine.runSchedule} (the fault stays as it is). */
+  stopSchedule(kind: FaultKind): void {
+    const s = this.#runs.get(kind);
+    if (!s) return;
+    clearTimeout(s.timer);
+    this.#runs.delete(kind);
   }
 
   /** Stops every timer (durations, schedules). */
@@ -401,11 +442,37 @@ export class FaultEngine {
     this.#timers.clear();
     for (const s of this.#schedules.values()) clearTimeout(s.timer);
     this.#schedules.clear();
+    for (const s of this.#runs.values()) clearTimeout(s.timer);
+    this.#runs.clear();
     this.#listeners.clear();
     this.#transitionListeners.clear();
   }
 
   // ---- private ----
+
+  #newSchedule(
+    kind: FaultKind,
+    schedule: FaultSchedule,
+    random?: { on: SeededRandom; off: SeededRandom },
+  ): Schedule {
+    const stream = this.#scheduleRandom ??
+      ((k: FaultKind, state: "on" | "off") =>
+        this.#random.derive(`schedule/${k}/${state}`));
+    return {
+      schedule,
+      on: schedule.start === "on",
+      paused: schedule.paused ?? false,
+      dueAt: 0,
+      leftMs: 0,
+      periodMs: 0,
+      transitions: 0,
+      random: random ?? { on: stream(kind, "on"), off: stream(kind, "off") },
+    };
+  }
+
+  #scheduleOf(kind: FaultKind): Schedule | undefined {
+    return this.#runs.get(kind) ?? this.#schedules.get(kind);
+  }
 
   #inForce(kind: FaultKind): boolean {
     const s = this.#schedules.get(kind);
@@ -496,20 +563,7 @@ export class FaultEngine {
         );
       }
       if (window?.schedule) {
-        const schedule = window.schedule;
-        const random = this.#scheduleRandom ??
-          ((k: FaultKind, state: "on" | "off") =>
-            this.#random.derive(`schedule/${k}/${state}`));
-        this.#schedules.set(kind, {
-          schedule,
-          on: schedule.start === "on",
-          paused: schedule.paused ?? false,
-          dueAt: 0,
-          leftMs: 0,
-          periodMs: 0,
-          transitions: 0,
-          random: { on: random(kind, "on"), off: random(kind, "off") },
-        });
+        this.#schedules.set(kind, this.#newSchedule(kind, window.schedule));
       }
     }
     this.#faults = next;
@@ -532,20 +586,33 @@ export class FaultEngine {
     s.on = on;
     if (s.timer !== undefined) clearTimeout(s.timer);
     s.timer = undefined;
-    const span = on ? s.schedule.on : s.schedule.off;
+    // Parsed by the schema (or given as spans by runSchedule).
+    const span = (on ? s.schedule.on : s.schedule.off) as ScheduleSpan;
     const stream = on ? s.random.on : s.random.off;
     s.periodMs = span.min === span.max
       ? span.min
       : Math.round(stream.between(span.min, span.max));
     s.leftMs = s.periodMs;
-    s.transitions++;
-    if (!s.paused) this.#arm(kind, s, s.periodMs);
-    if (changed) {
+    const transition = ++s.transitions;
+    if (s.run) {
+      if ((this.#faults[kind] !== undefined) !== on) {
+        this.patch({ [kind]: on ? s.run.rule : null } as FaultsPatch);
+      }
+    } else if (changed) {
       this.#rebuild();
       for (const listener of this.#listeners) listener(this.get());
     }
     const status = this.scheduleStatus(kind)!;
     for (const listener of this.#transitionListeners) listener(status, reason);
+    if (s.paused) return;
+    if (!this.#settled) return this.#arm(kind, s, s.periodMs);
+    // The period starts once the state is in force.
+    void this.#settled().then(() => {
+      if (
+        s.transitions === transition && !s.paused && s.timer === undefined &&
+        this.#scheduleOf(kind) === s
+      ) this.#arm(kind, s, s.periodMs);
+    });
   }
 
   #arm(kind: FaultKind, s: Schedule, ms: number): void {

@@ -31,6 +31,7 @@
  * @module
  */
 import type { Frame } from "../frame.ts";
+import { parseRate } from "../units.ts";
 import type { Journal } from "../journal.ts";
 import type {
   Direction,
@@ -287,4 +288,21 @@ export function defineFault<K extends string, R>(
   definition: FaultDefinition<K, R>,
 ): FaultDefinition<K, R> {
   return definition;
+}
+
+/**
+ * The command line of a fault that takes a rate: one flag (`--drop-ack 30%`)
+ * read into `{ probability }`. Spread it into a fault's definition.
+ */
+export function rateFlag(name: string, description: string): {
+  flags: FaultFlag[];
+  fromFlags(flags: FlagReader): FaultRule | undefined;
+} {
+  return {
+    flags: [{ name, type: "string", value: "RATE", description }],
+    fromFlags(flags) {
+      const probability = flags.value(name, parseRate);
+      return probability === undefined ? undefined : { probability };
+    },
+  };
 }

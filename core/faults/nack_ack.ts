@@ -4,8 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import { defineFault, type FaultDefinition } from "./fault.ts";
-import { type FaultRule, rateFlag, RULE_SHAPE } from "./rule.ts";
+import { defineFault, type FaultDefinition, rateFlag } from "./fault.ts";
+import { type FaultRule, RULE_SHAPE } from "./rule.ts";
 
 /** Send a NACK (`{ type: "nack" }`) instead of the ACK. */
 export const nackAck: FaultDefinition<"nackAck", FaultRule> = defineFault<
@@ -20,14 +20,10 @@ export const nackAck: FaultDefinition<"nackAck", FaultRule> = defineFault<
   schema: z.object(RULE_SHAPE).strict().describe(
     "Send a NACK instead of the ACK (device protocols only; line JSON and length-prefixed cannot express one: nothing is sent, journalled as unencodable)",
   ),
-  flags: [{
-    name: "nack-ack",
-    type: "string",
-    value: "RATE",
-    description:
-      "Send a NACK instead of this share of ACKs (ruptela, teltonika only)",
-  }],
-  fromFlags: (flags) => rateFlag(flags, "nack-ack"),
+  ...rateFlag(
+    "nack-ack",
+    "Send a NACK instead of this share of ACKs (ruptela, teltonika only)",
+  ),
   hooks: {
     reply(_rule, tools, call) {
       if (tools.decide(call.conn, call.id)) {

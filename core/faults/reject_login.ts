@@ -5,8 +5,8 @@
  * @module
  */
 import { z } from "zod";
-import { defineFault, type FaultDefinition } from "./fault.ts";
-import { type FaultRule, rateFlag, RULE_SHAPE } from "./rule.ts";
+import { defineFault, type FaultDefinition, rateFlag } from "./fault.ts";
+import { type FaultRule, RULE_SHAPE } from "./rule.ts";
 
 /** Refuse a device's login (Teltonika: answer `00` instead of `01`). */
 export const rejectLogin: FaultDefinition<"rejectLogin", FaultRule> =
@@ -18,13 +18,10 @@ export const rejectLogin: FaultDefinition<"rejectLogin", FaultRule> =
     schema: z.object(RULE_SHAPE).strict().describe(
       "Reject a device's login (Teltonika: answer 00 instead of 01)",
     ),
-    flags: [{
-      name: "reject-login",
-      type: "string",
-      value: "RATE",
-      description: "Reject this share of device logins (teltonika: 00)",
-    }],
-    fromFlags: (flags) => rateFlag(flags, "reject-login"),
+    ...rateFlag(
+      "reject-login",
+      "Reject this share of device logins (teltonika: 00)",
+    ),
     hooks: {
       frameIn(_rule, tools, call) {
         const owed = call.owed;

@@ -4,8 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import { defineFault, type FaultDefinition } from "./fault.ts";
-import { type FaultRule, rateFlag, RULE_SHAPE } from "./rule.ts";
+import { defineFault, type FaultDefinition, rateFlag } from "./fault.ts";
+import { type FaultRule, RULE_SHAPE } from "./rule.ts";
 
 /** Accept new connections, then reset them. */
 export const reset: FaultDefinition<"reset", FaultRule> = defineFault<
@@ -18,13 +18,7 @@ export const reset: FaultDefinition<"reset", FaultRule> = defineFault<
   schema: z.object(RULE_SHAPE).strict().describe(
     "Accept new connections, then reset them (RST)",
   ),
-  flags: [{
-    name: "reset",
-    type: "string",
-    value: "RATE",
-    description: "Reset (RST) this share of new connections",
-  }],
-  fromFlags: (flags) => rateFlag(flags, "reset"),
+  ...rateFlag("reset", "Reset (RST) this share of new connections"),
   hooks: {
     accept(_rule, tools, conn) {
       if (tools.decide(conn)) conn.close("rst", "fault:reset");

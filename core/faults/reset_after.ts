@@ -28,7 +28,8 @@ export interface ResetAfterRule {
   target?: FaultTarget;
 }
 
-const REASON = "fault:resetAfter";
+const KIND = "resetAfter";
+const REASON = `fault:${KIND}`;
 
 /** Reset a connection after N bytes in or N ms after accept. */
 export const resetAfter: FaultDefinition<"resetAfter", ResetAfterRule> =
@@ -63,17 +64,22 @@ export const resetAfter: FaultDefinition<"resetAfter", ResetAfterRule> =
       bytesIn(rule, tools, { conn, next }) {
         const limit = rule.bytes;
         if (limit === undefined) return next;
-        let seen = 0;
+        // The count outlives a rebuild of the pipe (a change of faults).
+        let seen = conn.faultState.get(KIND) as { seen: number } | undefined;
+        if (!seen) conn.faultState.set(KIND, seen = { seen: 0 });
+        const count = seen;
         return {
           write(chunk) {
             if (conn.closing) return;
-            if (seen + chunk.length < limit) {
-              seen += chunk.length;
+            if (count.seen + chunk.length < limit) {
+              count.seen += chunk.length;
               return next.write(chunk);
             }
             // The bytes up to the limit still reach the server.
-            if (limit > seen) next.write(chunk.subarray(0, limit - seen));
-            seen = limit;
+            if (limit > count.seen) {
+              next.write(chunk.subarray(0, limit - count.seen));
+            }
+            count.seen = limit;
             tools.fired(conn, { after: "bytes", bytes: limit });
             conn.close("rst", REASON);
           },

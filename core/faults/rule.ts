@@ -16,23 +16,25 @@ export const MAX_TIMER_MS = 2_147_483_647;
  * A rate: a number from 0 to 1, or a percentage or fraction as text (`"30%"`,
  * `"0.3"`), as the command line takes it. Parsed to a number from 0 to 1.
  */
-export const RateSchema: z.ZodType<number, number | string> = z.union([
-  z.number().min(0).max(1),
-  z.string().transform((text, ctx) => {
+export const RateSchema: z.ZodType<number, number | string> = z.preprocess(
+  (value, ctx) => {
+    if (typeof value !== "string") return value;
     try {
-      return parseRate(text);
+      return parseRate(value);
     } catch {
       ctx.addIssue({
         code: "custom",
-        message:
-          `Cannot parse rate "${text}": write 0..1 or a percentage, such as 0.3 or "30%"`,
+        message: `Cannot use rate ${
+          JSON.stringify(value)
+        }: write 0..1 or a percentage, such as 0.3 or "30%"`,
       });
       return z.NEVER;
     }
-  }),
-]).describe(
+  },
+  z.number().min(0).max(1),
+).describe(
   'Chance that the fault fires for each eligible event: 0 to 1, or a percentage such as "30%"',
-);
+) as z.ZodType<number, number | string>;
 
 /**
  * A length of time in a schedule: milliseconds, a duration (`"2s"`) or a
@@ -89,10 +91,10 @@ export const ScheduleSpanSchema: z.ZodType<
  * seeded range. The flapping server is this with `on` = its down period.
  */
 export interface FaultSchedule {
-  /** How long each period in force lasts. */
-  on: ScheduleSpan;
-  /** How long each period out of force lasts. */
-  off: ScheduleSpan;
+  /** How long each period in force lasts: ms, `"2s"`, `"1s..3s"` or a span (read back as a span). */
+  on: ScheduleSpan | number | string;
+  /** How long each period out of force lasts: ms, `"5s"`, `"2s..8s"` or a span (read back as a span). */
+  off: ScheduleSpan | number | string;
   /** The state to start in (default `off`). */
   start?: "on" | "off";
   /** Start paused: the start state holds until resumed or forced (default false). */
@@ -249,13 +251,4 @@ export function targets(
     target.direction !== direction
   ) return false;
   return true;
-}
-
-/** A rule of one rate flag (`--drop-ack 30%`): `{ probability }`, or undefined when absent. */
-export function rateFlag(
-  flags: { value<T>(name: string, parse: (text: string) => T): T | undefined },
-  name: string,
-): FaultRule | undefined {
-  const probability = flags.value(name, parseRate);
-  return probability === undefined ? undefined : { probability };
 }
