@@ -129,7 +129,11 @@ export function createApiApp(options: ApiAppOptions = {}): OpenAPIHono {
     // JSON nested too deep for the handlers (a stack overflow is no 500,
     // nor a store outage): refused before any of them parses it.
     if (c.req.header("content-type")?.includes("json") && c.req.raw.body) {
-      if (jsonTooDeep(await c.req.text(), DEFAULT_MAX_DEPTH)) {
+      const text = await c.req.raw.text();
+      // Whoever reads the request next (a validator, a mounted app's fetch)
+      // reads it whole again.
+      c.req.raw = new Request(c.req.raw, { body: text });
+      if (jsonTooDeep(text, DEFAULT_MAX_DEPTH)) {
         return c.json(
           {
             error: "invalid_request",
