@@ -22,15 +22,7 @@
  */
 import { connect, type Socket } from "node:net";
 import { spawnCli, type SpawnedCli } from "../_cli.ts";
-
-function rss(pid: number, field: "VmHWM" | "VmRSS"): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) * 1024;
-}
-
-function mib(bytes: number): number {
-  return Number((bytes / 1024 / 1024).toFixed(1));
-}
+import { mib, rss } from "./_proc.ts";
 
 function primary(args: string[] = []): Promise<SpawnedCli> {
   return spawnCli("servers/primary.ts", [

@@ -22,6 +22,7 @@ import { CODEC_NAMES, createCodec } from "../../core/codecs.ts";
 import type { Frame } from "../../core/frame.ts";
 import { SeededRandom } from "../../core/random.ts";
 import { spawnCli } from "../_cli.ts";
+import { mib, rss } from "./_proc.ts";
 
 const IMEI = "356307042441013";
 
@@ -162,15 +163,6 @@ class FuzzConnection {
   }
 }
 
-function peakRss(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) * 1024;
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
 async function fuzzCodec(
   name: string,
   frames: number,
@@ -226,7 +218,7 @@ async function fuzzCodec(
     });
   });
   const state = await (await fetch(`${server.fields.admin}/state`)).json();
-  const peak = peakRss(server.child.pid);
+  const peak = rss(server.child.pid);
   const stopping = performance.now();
   const { code } = await server.stop();
   const counts = state.counts as Record<string, number>;
@@ -239,7 +231,7 @@ async function fuzzCodec(
     handlerErrors: counts.error ?? 0,
     connectionsClosedByServer: pool.reduce((n, c) => n + c.closedByServer, 0),
     validFrameAnswered: answered,
-    peakRss: mib(peak),
+    peakRss: `${mib(peak)} MiB`,
     shutdownMs: Math.round(performance.now() - stopping),
     exitCode: code,
   };

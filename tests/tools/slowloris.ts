@@ -19,15 +19,7 @@
 import { connect, type Socket } from "node:net";
 import { parseArgs } from "node:util";
 import { spawnCli } from "../_cli.ts";
-
-function peakRss(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) * 1024;
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
+import { mib, rss } from "./_proc.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
@@ -52,7 +44,7 @@ await using server = await spawnCli("servers/primary.ts", [
   ...positionals,
 ]);
 const [hostname, port] = server.fields.tcp.split(":");
-const startRss = peakRss(server.child.pid);
+const startRss = rss(server.child.pid);
 
 // A normal client, connected before the slow ones.
 const latencies: number[] = [];
@@ -111,7 +103,7 @@ while (performance.now() < end) {
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 const state = await (await fetch(`${server.fields.admin}/state`)).json();
-const peak = peakRss(server.child.pid);
+const peak = rss(server.child.pid);
 ending = true;
 for (const socket of slow) socket.destroy();
 client.destroy();
@@ -130,8 +122,8 @@ console.log(JSON.stringify({
     (latencies[Math.floor(latencies.length / 2)] ?? NaN).toFixed(1),
   ),
   ackMaxMs: Number((latencies.at(-1) ?? NaN).toFixed(1)),
-  rssAtStart: mib(startRss),
-  peakRss: mib(peak),
+  rssAtStart: `${mib(startRss)} MiB`,
+  peakRss: `${mib(peak)} MiB`,
   shutdownMs: Math.round(performance.now() - stopping),
   exitCode: code,
 }));
