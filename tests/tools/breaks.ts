@@ -21,20 +21,8 @@
  * @module
  */
 import { connect, type Socket } from "node:net";
-import { spawnCli, type SpawnedCli } from "../_cli.ts";
-import { mib, rss } from "./_proc.ts";
-
-function primary(args: string[] = []): Promise<SpawnedCli> {
-  return spawnCli("servers/primary.ts", [
-    "--port",
-    "0",
-    "--admin-port",
-    "0",
-    "--seed",
-    "1",
-    ...args,
-  ], { timeoutMs: 60_000 });
-}
+import type { SpawnedCli } from "../_cli.ts";
+import { mib, rss, spawnPrimary } from "./_tools.ts";
 
 function tcp(server: SpawnedCli): { host: string; port: number } {
   const [host, port] = server.fields.tcp.split(":");
@@ -60,7 +48,7 @@ async function stop(server: SpawnedCli): Promise<{ ms: number; code: number }> {
 }
 
 async function memory(): Promise<Record<string, unknown>> {
-  await using server = await primary();
+  await using server = await spawnPrimary();
   const socket = await open(server);
   const line = `{"type":"record","id":"x","data":[${
     "{},".repeat(21_800)
@@ -95,7 +83,7 @@ async function memory(): Promise<Record<string, unknown>> {
 }
 
 async function bytewise(): Promise<Record<string, unknown>> {
-  await using server = await primary();
+  await using server = await spawnPrimary();
   const before = rss(server.child.pid, "VmRSS");
   const sockets = await Promise.all(
     Array.from({ length: 16 }, () => open(server)),
@@ -127,7 +115,7 @@ async function bytewise(): Promise<Record<string, unknown>> {
 }
 
 async function deaf(): Promise<Record<string, unknown>> {
-  await using server = await primary();
+  await using server = await spawnPrimary();
   const socket = await open(server);
   socket.pause();
   const records = '{"type":"record","id":"r"}\n'.repeat(10_000);
@@ -178,7 +166,7 @@ async function flood(): Promise<Record<string, unknown>> {
   const dir = await Deno.makeTempDir();
   try {
     const file = `${dir}/journal.jsonl`;
-    await using server = await primary([
+    await using server = await spawnPrimary([
       "--journal-file",
       file,
       "--max-bad-frames",
@@ -241,7 +229,7 @@ async function flood(): Promise<Record<string, unknown>> {
 }
 
 async function events(): Promise<Record<string, unknown>> {
-  await using server = await primary();
+  await using server = await spawnPrimary();
   const admin = new URL(server.fields.admin);
   // Deno.connect, never read: node:net's pause() still reads into memory.
   const stream = await Deno.connect({

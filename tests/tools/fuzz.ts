@@ -22,7 +22,7 @@ import { CODEC_NAMES, createCodec } from "../../core/codecs.ts";
 import type { Frame } from "../../core/frame.ts";
 import { SeededRandom } from "../../core/random.ts";
 import { spawnCli } from "../_cli.ts";
-import { mib, rss } from "./_proc.ts";
+import { mib, rss } from "./_tools.ts";
 
 const IMEI = "356307042441013";
 

@@ -18,8 +18,7 @@
  */
 import { connect, type Socket } from "node:net";
 import { parseArgs } from "node:util";
-import { spawnCli } from "../_cli.ts";
-import { mib, rss } from "./_proc.ts";
+import { mib, rss, spawnPrimary } from "./_tools.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
@@ -34,15 +33,7 @@ const total = Number(values.connections);
 const seconds = Number(values.seconds);
 const perTick = Number(values["bytes-per-tick"]);
 
-await using server = await spawnCli("servers/primary.ts", [
-  "--port",
-  "0",
-  "--admin-port",
-  "0",
-  "--seed",
-  "1",
-  ...positionals,
-]);
+await using server = await spawnPrimary(positionals);
 const [hostname, port] = server.fields.tcp.split(":");
 const startRss = rss(server.child.pid);
 
