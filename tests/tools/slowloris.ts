@@ -94,6 +94,14 @@ while (performance.now() < end) {
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 const state = await (await fetch(`${server.fields.admin}/state`)).json();
+const { events: closed } = await (await fetch(
+  `${server.fields.admin}/journal?type=closed&limit=100000`,
+)).json();
+const reasons: Record<string, number> = {};
+for (const event of closed) {
+  const key = `${event.by}:${event.how}:${event.reason}`;
+  reasons[key] = (reasons[key] ?? 0) + 1;
+}
 const peak = rss(server.child.pid);
 ending = true;
 for (const socket of slow) socket.destroy();
@@ -107,6 +115,7 @@ console.log(JSON.stringify({
   refused,
   closedByServer: closedByServer - refused,
   openAtEnd: state.connections,
+  closedAsJournalled: reasons,
   bytesPerSlowConnection: ticks * perTick,
   acks: latencies.length,
   ackP50Ms: Number(
