@@ -115,6 +115,38 @@ export interface TcpServerOptions {
   signal?: AbortSignal;
 }
 
+/** The limits on connections a server takes (see `docs/hardening.md`). */
+export type ConnectionLimits = Pick<
+  TcpServerOptions,
+  | "maxDepth"
+  | "maxBadRate"
+  | "maxBacklogBytes"
+  | "maxConnections"
+  | "idleTimeoutMs"
+  | "shutdownMs"
+>;
+
+/**
+ * The connection limits among some options (a server's, the common CLI
+ * flags'), for a server that hands them on to each of its listeners.
+ */
+export function connectionLimits(options: ConnectionLimits): ConnectionLimits {
+  const limits: ConnectionLimits = {};
+  for (
+    const key of [
+      "maxDepth",
+      "maxBadRate",
+      "maxBacklogBytes",
+      "maxConnections",
+      "idleTimeoutMs",
+      "shutdownMs",
+    ] as const
+  ) {
+    if (options[key] !== undefined) limits[key] = options[key];
+  }
+  return limits;
+}
+
 function withShorthand(options: TcpServerOptions): Faults | undefined {
   if (options.dropAck === undefined && options.delayAck === undefined) {
     return options.faults;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import type { Connection } from "../core/connection.ts";
 import { TcpServer } from "../core/tcp_server.ts";
+import { startMessageStoreServer } from "../servers/message_store.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 import { spawnCli } from "./_cli.ts";
 import { connectPeer } from "./_net.ts";
@@ -215,4 +216,20 @@ Deno.test("primary CLI under a flood of bad input with a journal file exits 0 on
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("servers with several listeners hand the limits on to each (message-store fronts)", async () => {
+  await using server = await startMessageStoreServer({
+    fronts: [{ name: "ml1", port: 0 }],
+    maxConnections: 1,
+    seed: 7,
+  });
+  const first = await deafPeer(server.front("ml1").addr);
+  const second = await deafPeer(server.front("ml1").addr);
+  const refused = await server.journal.waitFor((e) => e.type === "refused", {
+    signal: AbortSignal.timeout(5000),
+  });
+  assert.equal(refused.reason, "max connections: 1 open");
+  first.destroy();
+  second.destroy();
 });
