@@ -46,6 +46,7 @@ import type { Journal } from "../core/journal/journal.ts";
 import { AgentFrameSchema, parseFrame } from "../core/codecs/protocol.ts";
 import { randomSeed } from "../core/faults/random.ts";
 import {
+  connectionLimits,
   type ServerState,
   TcpServer,
   type TcpServerOptions,
@@ -250,6 +251,7 @@ export class MessageStoreServer implements AsyncDisposable, ToolkitServer {
     this.#closeStore = options.closeStore ?? false;
     this.codec = createCodec(options.codec ?? "line-json", {
       maxFrameBytes: options.maxFrameBytes,
+      maxDepth: options.maxDepth,
     });
     const fronts = options.fronts ?? [{ name: "ml1" }, { name: "ml2" }];
     if (fronts.length === 0) {
@@ -284,6 +286,7 @@ export class MessageStoreServer implements AsyncDisposable, ToolkitServer {
           port: front.port ?? 0,
           codec: this.codec,
           maxBadFrames: options.maxBadFrames,
+          ...connectionLimits(options),
           seed: this.seed,
           journal,
           nextConnectionId,
@@ -754,6 +757,7 @@ export function main(args: string[]): Promise<void> {
           journalFile: options.journalFile,
           maxFrameBytes: options.maxFrameBytes,
           maxBadFrames: options.maxBadFrames,
+          ...connectionLimits(options),
         });
       } catch (error) {
         await store.close?.();

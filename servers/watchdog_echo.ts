@@ -51,6 +51,7 @@ import { DualChannelFrameSchema, parseFrame } from "../core/codecs/protocol.ts";
 import { randomSeed, SeededRandom } from "../core/faults/random.ts";
 import {
   type Addr,
+  connectionLimits,
   type ServerState,
   TcpServer,
   type TcpServerOptions,
@@ -204,6 +205,7 @@ export class WatchdogEchoServer implements AsyncDisposable, ToolkitServer {
           codec: options.codec,
           maxFrameBytes: options.maxFrameBytes,
           maxBadFrames: options.maxBadFrames,
+          ...connectionLimits(options),
           random: random.derive(channel),
           journal,
           nextConnectionId,
@@ -563,6 +565,7 @@ export function main(args: string[]): Promise<void> {
         journalFile: common.journalFile,
         maxFrameBytes: common.maxFrameBytes,
         maxBadFrames: common.maxBadFrames,
+        ...connectionLimits(common),
         channels: {
           A: {
             hostname: (values["host-a"] as string | undefined) ??
