@@ -535,7 +535,7 @@ export class MessageStoreServer implements AsyncDisposable, ToolkitServer {
               from: agent,
               id: stored.id,
             });
-            connection.sendAck({ type: "ack", id: message.id }, message.id);
+            connection.sendReply({ type: "ack", id: message.id }, message.id);
             if (fresh) this.#notify(stored.to);
             return;
           }

@@ -132,12 +132,12 @@ export class EchoChannel extends TcpServer {
         return;
       case "watchdog":
         // Through the ACK faults, so drop/delay apply to echoes too.
-        connection.sendAck(frame, `wd-${message.seq}`, {
+        connection.sendReply(frame, `wd-${message.seq}`, {
           reply: "echo" satisfies ReplyKind,
         });
         return;
       case "data":
-        connection.sendAck({ type: "ack", id: message.id }, message.id, {
+        connection.sendReply({ type: "ack", id: message.id }, message.id, {
           reply: "ack" satisfies ReplyKind,
         });
         return;
