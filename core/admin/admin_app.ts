@@ -370,6 +370,36 @@ export function addJournalRoutes(
   );
 }
 
+/** Adds `GET /connections`: the open connections of a server. */
+export function addConnectionsRoute(
+  app: OpenAPIHono,
+  server: { connectionInfos(): ConnectionInfo[] },
+  description: string,
+): void {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/connections",
+      responses: {
+        200: jsonResponse(
+          z.object({ connections: z.array(z.record(z.string(), z.unknown())) }),
+          description,
+        ),
+      },
+    }),
+    (c) =>
+      c.json(
+        {
+          connections: server.connectionInfos() as unknown as Record<
+            string,
+            unknown
+          >[],
+        },
+        200,
+      ),
+  );
+}
+
 /**
  * Adds `GET /health` (`{ok, name, kind}`) and `GET /state` (what `state()`
  * returns) to an app.
@@ -443,28 +473,7 @@ export function createAdminApp(
 
   addStatusRoutes(app, server);
 
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/connections",
-      responses: {
-        200: jsonResponse(
-          z.object({ connections: z.array(z.record(z.string(), z.unknown())) }),
-          "The open connections",
-        ),
-      },
-    }),
-    (c) =>
-      c.json(
-        {
-          connections: server.connectionInfos() as unknown as Record<
-            string,
-            unknown
-          >[],
-        },
-        200,
-      ),
-  );
+  addConnectionsRoute(app, server, "The open connections");
 
   app.openapi(
     createRoute({

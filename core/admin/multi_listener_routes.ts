@@ -6,11 +6,11 @@
  *
  * @module
  */
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import {
+  addConnectionsRoute,
   addJournalRoutes,
   addStatusRoutes,
-  jsonResponse,
 } from "./admin_app.ts";
 import type { MultiListenerServer } from "../server/multi_listener_server.ts";
 import type { TcpServer } from "../server/tcp_server.ts";
@@ -22,8 +22,6 @@ export interface MultiListenerRoutesOptions<L extends TcpServer> {
   /** The whole server's state, for `GET /state`. */
   state(): unknown;
 }
-
-const AnyObject = z.record(z.string(), z.unknown());
 
 /**
  * Adds the routes every server of several listeners has to `app`.
@@ -53,27 +51,10 @@ export function addMultiListenerRoutes<L extends TcpServer>(
     kind: server.kind,
     state: options.state,
   });
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/connections",
-      responses: {
-        200: jsonResponse(
-          z.object({ connections: z.array(AnyObject) }),
-          `The open connections of every ${server.scope} (\`listener\` is the ${server.scope})`,
-        ),
-      },
-    }),
-    (c) =>
-      c.json(
-        {
-          connections: server.connectionInfos() as unknown as Record<
-            string,
-            unknown
-          >[],
-        },
-        200,
-      ),
+  addConnectionsRoute(
+    app,
+    server,
+    `The open connections of every ${server.scope} (\`listener\` is the ${server.scope})`,
   );
   addJournalRoutes(app, {
     journals: (name?: string) =>
