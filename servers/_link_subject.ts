@@ -5,6 +5,8 @@
  * @module
  */
 import type { Socket } from "node:net";
+import type { ConnectionInfo } from "../core/connection.ts";
+import type { Journal } from "../core/journal.ts";
 import type { CloseHow, FaultConnection, FaultEngine } from "../core/faults.ts";
 import type {
   ChunkSink,
@@ -12,6 +14,61 @@ import type {
   LinkStream,
   ProxyLink,
 } from "../core/proxy_link.ts";
+
+/**
+ * Runs the fault engine's accept stage on an accepted socket. Returns its
+ * subject when the link may be made, or undefined when a fault (reset,
+ * refuse) took the socket: its `closed` event is journalled once it is gone,
+ * with `fields` and `by`.
+ */
+export function acceptSubject(
+  faults: FaultEngine,
+  journal: Journal,
+  socket: Socket,
+  ids: { conn: number; peer: string },
+  closed: { by: string; fields?: Record<string, unknown> },
+): LinkSubject | undefined {
+  const subject = new LinkSubject(ids.conn, socket, ids.peer);
+  if (faults.accept(subject)) return subject;
+  socket.on("close", () => {
+    subject.dispose();
+    journal.append("closed", {
+      conn: ids.conn,
+      ...closed.fields,
+      how: subject.closedHow ?? "fin",
+      by: closed.by,
+      reason: subject.closedReason ?? "fault",
+    });
+  });
+  return undefined;
+}
+
+/** A link as the admin API lists it among connections. */
+export function linkInfo(
+  id: number,
+  link: ProxyLink,
+  fields: {
+    peer: string;
+    local: string;
+    listener?: string;
+    tags: Record<string, string>;
+  },
+): ConnectionInfo {
+  const bytes = link.bytes();
+  return {
+    id,
+    peer: fields.peer,
+    local: fields.local,
+    ...(fields.listener !== undefined ? { listener: fields.listener } : {}),
+    openedAt: link.openedAt,
+    bytesIn: bytes.upstreamIn,
+    bytesOut: bytes.downstreamOut,
+    framesIn: 0,
+    framesOut: 0,
+    halfClosed: false,
+    tags: fields.tags,
+  };
+}
 
 /**
  * The fault engine's byte steps in front of a link's two directions: the

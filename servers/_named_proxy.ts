@@ -32,7 +32,7 @@ import {
   ProxyLink,
 } from "../core/proxy_link.ts";
 import type { SeededRandom } from "../core/random.ts";
-import { engineSteps, LinkSubject } from "./_link_subject.ts";
+import { acceptSubject, engineSteps, linkInfo } from "./_link_subject.ts";
 import type { Addr, ServerState } from "../core/tcp_server.ts";
 
 /** An error of the Toxiproxy API: a message and the HTTP status it answers. */
@@ -596,25 +596,17 @@ export class NamedProxy {
 
   /** Open links, for the admin API. */
   connectionInfos(): ConnectionInfo[] {
-    return [...this.#links.values()].map((entry) => {
-      const bytes = entry.link.bytes();
-      return {
-        id: entry.id,
+    return [...this.#links.values()].map((entry) =>
+      linkInfo(entry.id, entry.link, {
         peer: entry.info.peer,
         local: entry.info.local,
         listener: this.name,
-        openedAt: entry.info.openedAt,
-        bytesIn: bytes.upstreamIn,
-        bytesOut: bytes.downstreamOut,
-        framesIn: 0,
-        framesOut: 0,
-        halfClosed: false,
         tags: {
           upstream: this.#upstream,
           toxics: [...entry.stages.keys()].join(","),
         },
-      };
-    });
+      })
+    );
   }
 
   /** A link by connection id, to close it. */
@@ -870,20 +862,11 @@ export class NamedProxy {
     const local = formatAddr(socket.localAddress ?? "?", socket.localPort ?? 0);
     const journal = this.journal;
     journal.append("connected", { conn: id, proxy: this.name, peer, local });
-    const conn = new LinkSubject(id, socket, peer);
-    if (!this.faults.accept(conn)) {
-      socket.on("close", () => {
-        conn.dispose();
-        journal.append("closed", {
-          conn: id,
-          proxy: this.name,
-          how: conn.closedHow ?? "fin",
-          by: "proxy",
-          reason: conn.closedReason ?? "fault",
-        });
-      });
-      return;
-    }
+    const conn = acceptSubject(this.faults, journal, socket, {
+      conn: id,
+      peer,
+    }, { by: "proxy", fields: { proxy: this.name } });
+    if (!conn) return;
     const blackHole = this.faults.active("blackHole", conn);
     if (blackHole) {
       journal.append("fault", {

@@ -61,7 +61,12 @@ import {
   parseDurationRange,
   parseHostPort,
 } from "../core/units.ts";
-import { engineSteps, LinkSubject } from "./_link_subject.ts";
+import {
+  acceptSubject,
+  engineSteps,
+  linkInfo,
+  type LinkSubject,
+} from "./_link_subject.ts";
 import { answerTelematicsFrame } from "./_telematics.ts";
 
 /** The flapping server's default TCP port. */
@@ -522,26 +527,18 @@ export class FlappingServer extends TcpServer {
     const upstream = `${target.hostname}:${target.port}`;
     return [
       ...super.connectionInfos(),
-      ...[...this.#links.entries()].map(([id, entry]) => {
-        const bytes = entry.link.bytes();
-        return {
-          id,
+      ...[...this.#links.entries()].map(([id, entry]) =>
+        linkInfo(id, entry.link, {
           peer: entry.peer,
           local: entry.local,
-          openedAt: entry.link.openedAt,
-          bytesIn: bytes.upstreamIn,
-          bytesOut: bytes.downstreamOut,
-          framesIn: 0,
-          framesOut: 0,
-          halfClosed: false,
           tags: {
             upstream,
             ...(entry.upstreamLocal
               ? { upstreamLocal: entry.upstreamLocal }
               : {}),
           },
-        };
-      }),
+        })
+      ),
     ];
   }
 
@@ -557,19 +554,11 @@ export class FlappingServer extends TcpServer {
     const peer = formatAddr(socket.remoteAddress, socket.remotePort);
     const local = formatAddr(socket.localAddress, socket.localPort);
     journal.append("connected", { conn: id, peer, local });
-    const subject = new LinkSubject(id, socket, peer);
-    if (!this.faults.accept(subject)) {
-      socket.on("close", () => {
-        subject.dispose();
-        journal.append("closed", {
-          conn: id,
-          how: subject.closedHow ?? "fin",
-          by: "server",
-          reason: subject.closedReason ?? "fault",
-        });
-      });
-      return true;
-    }
+    const subject = acceptSubject(this.faults, journal, socket, {
+      conn: id,
+      peer,
+    }, { by: "server" });
+    if (!subject) return true;
     const upstream = `${target.hostname}:${target.port}`;
     const link = new ProxyLink({
       client: socket,
