@@ -21,6 +21,7 @@ import {
   FaultsSchema,
 } from "./faults.ts";
 import type { Journal, JournalQuery } from "./journal.ts";
+import { addMetricsRoute } from "./metrics.ts";
 import type { ServerState } from "./tcp_server.ts";
 
 /** What the shared admin routes need of a server. */
@@ -509,6 +510,7 @@ export function createAdminApp(
     journals: () => [server.journal],
     signal: server.signal,
   });
+  addMetricsRoute(app, server);
 
   if (options.openapi !== false) {
     app.doc("/openapi.json", {

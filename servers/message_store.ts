@@ -44,6 +44,7 @@ import {
 } from "../core/admin_app.ts";
 import { flag, type FlagTable, type FlagValues } from "../core/cli.ts";
 import { runServerCli } from "../core/server_cli.ts";
+import { addMetricsRoute } from "../core/metrics.ts";
 import type { Codec } from "../core/codec.ts";
 import { createCodec } from "../core/codecs.ts";
 import type { Connection, ConnectionInfo } from "../core/connection.ts";
@@ -694,6 +695,7 @@ function messageStoreAdminApp(server: MessageStoreServer): OpenAPIHono {
       ),
   );
 
+  addMetricsRoute(app, server);
   addJournalRoutes(app, {
     journals: (front?: string) =>
       front === undefined
