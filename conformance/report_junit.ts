@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ConformanceResult } from "./runner.ts";
+import type { ConformanceResult } from "./result.ts";
 
 function escape(text: string): string {
   return text.replace(
