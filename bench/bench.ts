@@ -94,8 +94,11 @@ class Rows {
   }
 }
 
-async function minimal(codec: string): Promise<ServerProcess> {
-  return await startServerProcess(MINIMAL, ["--codec", codec], HERE);
+async function minimal(
+  codec: string,
+  flags: string[] = [],
+): Promise<ServerProcess> {
+  return await startServerProcess(MINIMAL, ["--codec", codec, ...flags], HERE);
 }
 
 async function primary(root: string, flags: string[]): Promise<ServerProcess> {
@@ -210,7 +213,8 @@ async function manyConnections(rows: Rows, options: Options): Promise<void> {
   ];
   let baseRss: number;
   {
-    await using server = await minimal("line-json");
+    // A 4 KiB read buffer per connection: 64 KiB would be 640 MB here.
+    await using server = await minimal("line-json", ["--read-buffer", "4096"]);
     baseRss = (await load(server, args)).serverRssBytes;
   }
   for (const root of options.roots) {

@@ -73,7 +73,7 @@ export interface ConformanceOptions {
   scenarioTimeoutMs?: number;
   /**
    * How many scenarios run at once (default {@linkcode defaultJobs}: four per
-   * core, one per core for a client run as a process). Each scenario has servers of its own; scenarios that name the same
+   * core, one at a time for a client run as a process). Each scenario has servers of its own; scenarios that name the same
    * resource in `shares` never overlap. 1 runs them one after another.
    */
   jobs?: number;
@@ -372,7 +372,7 @@ export const CONFORMANCE_FLAGS: FlagTable = {
   jobs: {
     type: "string",
     value: "N",
-    default: "4 per core; 1 per core with --client",
+    default: "4 per core; 1 with --client",
     description:
       "Scenarios run at once (each has servers of its own); 1 runs them one by one",
   },

@@ -20,13 +20,16 @@ export interface ScheduleOptions<T> {
 /**
  * How many scenarios to run at once by default. A scenario mostly waits (for
  * timeouts, reconnect delays, the client): the whole suite in process uses
- * about a tenth of a core, so four per core. A client run as a process costs
- * a process start per scenario (about 0.3 s of CPU for a Deno client) that
- * the scenario's timing must not wait on: one per core then.
+ * about a tenth of a core, so four per core. A client run as a process is
+ * started per scenario, and its start-up time counts against the scenario's
+ * waits (a Deno client takes 0.3 s of CPU to start, a Python one behind a
+ * version shim seconds on a busy machine): concurrent starts on a loaded
+ * machine push it past them, so process clients run one at a time unless
+ * `--jobs` says otherwise.
  */
 export function defaultJobs(options: { processes?: boolean } = {}): number {
   const cores = Math.max(1, navigator.hardwareConcurrency || 1);
-  return options.processes ? cores : cores * 4;
+  return options.processes ? 1 : cores * 4;
 }
 
 /**
