@@ -10,7 +10,7 @@ import {
   SEED,
   TIMING,
   TIMING_FLAGS,
-} from "./_tracker_commands.ts";
+} from "./_tracker_suites.ts";
 import { BREAKS } from "./wrong_clients/wrong_tracker.ts";
 
 /** Why each wrong tracker must fail: a piece of its fail summary. */
