@@ -72,7 +72,7 @@ export interface ConformanceOptions {
   /** How long one scenario may take (default 30 s, or more for slow timing). */
   scenarioTimeoutMs?: number;
   /**
-   * How many scenarios run at once (default {@linkcode defaultJobs}: four per
+   * How many scenarios run at once (default {@linkcode defaultJobs}: two per
    * core, one at a time for a client run as a process). Each scenario has servers of its own; scenarios that name the same
    * resource in `shares` never overlap. 1 runs them one after another.
    */
@@ -372,7 +372,7 @@ export const CONFORMANCE_FLAGS: FlagTable = {
   jobs: {
     type: "string",
     value: "N",
-    default: "4 per core; 1 with --client",
+    default: "2 per core; 1 with --client",
     description:
       "Scenarios run at once (each has servers of its own); 1 runs them one by one",
   },

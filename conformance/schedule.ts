@@ -20,7 +20,9 @@ export interface ScheduleOptions<T> {
 /**
  * How many scenarios to run at once by default. A scenario mostly waits (for
  * timeouts, reconnect delays, the client): the whole suite in process uses
- * about a tenth of a core, so four per core. A client run as a process is
+ * about a tenth of a core, so two per core (more would gain little, and
+ * scenarios in one process share its event loop: on a busy machine a timer
+ * that fires late can turn a margin of 200 ms into a wrong verdict). A client run as a process is
  * started per scenario, and its start-up time counts against the scenario's
  * waits (a Deno client takes 0.3 s of CPU to start, a Python one behind a
  * version shim seconds on a busy machine): concurrent starts on a loaded
@@ -29,7 +31,7 @@ export interface ScheduleOptions<T> {
  */
 export function defaultJobs(options: { processes?: boolean } = {}): number {
   const cores = Math.max(1, navigator.hardwareConcurrency || 1);
-  return options.processes ? 1 : cores * 4;
+  return options.processes ? 1 : cores * 2;
 }
 
 /**
