@@ -7,6 +7,17 @@
 import { TextLineStream } from "../core/text_line_stream.ts";
 import type { LoadResult } from "./load.ts";
 
+/** Runs this Deno with these arguments, standard output and error piped. */
+function spawnDeno(args: string[], cwd?: string): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args,
+    cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
 /** A server process under test. */
 export interface ServerProcess extends AsyncDisposable {
   /** Its process id. */
@@ -30,13 +41,7 @@ export async function startServerProcess(
   args: string[],
   cwd: string,
 ): Promise<ServerProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnDeno(["run", "-A", script, ...args], cwd);
   let stderr = "";
   const errors = (async () => {
     for await (
@@ -93,13 +98,7 @@ export async function runProcess(
   args: string[],
   options: { cwd?: string; onLine?: (line: string) => void } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: options.cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnDeno(args, options.cwd);
   let stdout = "";
   const out = (async () => {
     const lines = child.stdout.pipeThrough(new TextDecoderStream())

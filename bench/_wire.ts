@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { createCodec } from "../core/codecs.ts";
 import type { Frame } from "../core/frame.ts";
 
@@ -102,7 +103,7 @@ function lengthAnswerer(
   let buffer = new Uint8Array(0);
   return {
     push(chunk) {
-      const all = buffer.length === 0 ? chunk : concat(buffer, chunk);
+      const all = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
       let at = 0;
       let frames = 0;
       const replies: Uint8Array[] = [];
@@ -114,19 +115,11 @@ function lengthAnswerer(
         at += size;
       }
       buffer = all.slice(at);
-      return frames === 0 ? { frames } : { frames, reply: concat(...replies) };
+      return frames === 0
+        ? { frames }
+        : { frames, reply: Buffer.concat(replies) };
     },
   };
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 /** What a device sends and how its replies are counted, for the load. */

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { parseArgs } from "node:util";
 import { probe, type Reading } from "./_probe.ts";
 import { percentile } from "./_stats.ts";
@@ -204,16 +205,9 @@ export async function runLoad(args: string[]): Promise<LoadResult> {
     const BATCH = 64;
     await Promise.all(links.map(async (link, c) => {
       for (let n = 0; performance.now() < deadline; n += BATCH) {
-        const parts = Array.from(
-          { length: BATCH },
-          (_, i) => wire.record(c, n + i),
+        const bytes = Buffer.concat(
+          Array.from({ length: BATCH }, (_, i) => wire.record(c, n + i)),
         );
-        const bytes = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-        let at = 0;
-        for (const part of parts) {
-          bytes.set(part, at);
-          at += part.length;
-        }
         await write(link.conn, bytes);
         sent += BATCH;
       }
