@@ -38,17 +38,44 @@ export {
   type ConnectionInfo,
 } from "./core/connection.ts";
 export {
+  type ByteSink,
+  type CloseCall,
+  defineFault,
+  DelayQueue,
+  type DelayQueueOptions,
+  type Direction,
+  FAULT_DEFINITIONS,
   FAULT_KINDS,
   type FaultCloseHow,
+  type FaultConnection,
   type FaultContext,
+  type FaultDefinition,
   FaultEngine,
   type FaultEngineOptions,
+  type FaultFlag,
+  type FaultHooks,
   type FaultKind,
+  FaultPipe,
   type FaultRule,
   type Faults,
+  type FaultSchedule,
   type FaultsPatch,
+  type FaultSubject,
   type FaultTarget,
+  type FaultTools,
   type FaultWindow,
+  type FlagReader,
+  type FrameInCall,
+  type ListenPlan,
+  type PipeSetup,
+  type RegisteredFault,
+  type ReplyCall,
+  type RuleSchema,
+  type ScheduleSpan,
+  type ScheduleStatus,
+  type Stage,
+  STAGES,
+  type TransitionReason,
 } from "./core/faults.ts";
 export {
   CORRUPT_ID_PREFIX,
@@ -69,6 +96,11 @@ export { lengthPrefixedCodec } from "./core/length_prefixed_codec.ts";
 export { lineJsonCodec } from "./core/line_json_codec.ts";
 export { PACKET_KINDS, PROTOCOL_VERSION } from "./core/protocol.ts";
 export { randomSeed, SeededRandom } from "./core/random.ts";
+export {
+  RAW_PREVIEW_BYTES,
+  rawCodec,
+  type RawFrame,
+} from "./core/raw_codec.ts";
 export {
   type Addr,
   type ServerState,

@@ -13,6 +13,7 @@ import {
   type FlagValues,
   helpText,
   parseFlags,
+  runCommand,
 } from "../core/cli.ts";
 import { CODEC_NAMES } from "../core/codecs.ts";
 import type { Journal, JournalEvent } from "../core/journal.ts";
@@ -216,13 +217,18 @@ export function untilSignal(signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** The codecs a client can speak: all but `raw`, which decodes nothing. */
+export const CLIENT_CODEC_NAMES: readonly string[] = CODEC_NAMES.filter((
+  name,
+) => name !== "raw");
+
 /** The flags every reference client's command line takes, after its own. */
 export const CONTRACT_FLAGS: FlagTable = {
   codec: {
     type: "string",
     value: "NAME",
     default: "line-json",
-    description: `Wire codec: ${CODEC_NAMES.join(", ")}`,
+    description: `Wire codec: ${CLIENT_CODEC_NAMES.join(", ")}`,
   },
   quiet: {
     type: "boolean",
@@ -234,9 +240,18 @@ export const CONTRACT_FLAGS: FlagTable = {
 /** Reads `--codec` (default `line-json`); throws CliError on an unknown name. */
 export function codecFlag(values: FlagValues): string {
   const codec = (values.codec as string | undefined) ?? "line-json";
-  if (!CODEC_NAMES.includes(codec)) {
+  if (codec === "raw") {
     throw new CliError(
-      `Invalid --codec "${codec}": expected one of ${CODEC_NAMES.join(", ")}`,
+      `Invalid --codec "raw": a client speaks a protocol, and raw decodes nothing (it is for servers); expected one of ${
+        CLIENT_CODEC_NAMES.join(", ")
+      }`,
+    );
+  }
+  if (!CLIENT_CODEC_NAMES.includes(codec)) {
+    throw new CliError(
+      `Invalid --codec "${codec}": expected one of ${
+        CLIENT_CODEC_NAMES.join(", ")
+      }`,
     );
   }
   return codec;
@@ -277,7 +292,10 @@ export interface ContractCliSpec<
   start(client: C): Promise<unknown> | void;
   /** How it handles `send` and `restart`. */
   commands(client: C): ContractClient;
-  /** Keep running when standard input ends, until stop or a signal (default true). */
+  /**
+   * Keep running when standard input ends, until stop or a signal (default
+   * false: the end of input ends the client, which closes and exits 0).
+   */
   stayOnAtEnd?: boolean;
 }
 
@@ -285,8 +303,8 @@ export interface ContractCliSpec<
  * Runs a reference client's command line: flags (`--help`; exit 2 on a bad
  * one), the client (exit 1 if it cannot be made), its journal printed as
  * contract events on stdout (and, unless `--quiet`, as JSON lines on
- * stderr), then the contract until stop, a signal, or (unless
- * `stayOnAtEnd`) the end of input. Returns the client once closed, or
+ * stderr), then the contract until stop, a signal, or the end of input
+ * (unless `stayOnAtEnd`). Returns the client once closed, or
  * `undefined` after `--help`.
  */
 export async function runContractCli<
@@ -300,7 +318,7 @@ export async function runContractCli<
     const values = parseFlags(args, flags);
     if (values.help) {
       console.log(
-        helpText(`deno run -A ${spec.script} [flags]`, spec.summary, [[
+        helpText(`${runCommand(spec.script)} [flags]`, spec.summary, [[
           "Flags",
           flags,
         ]]),
@@ -335,8 +353,9 @@ export async function runContractCli<
   await spec.start(client);
   try {
     const end = await serveContract(spec.commands(client));
-    // The end of standard input is no "stop": the client stays on.
-    if (end === "end" && spec.stayOnAtEnd !== false) await untilSignal();
+    // The end of standard input ends the client, as `stop` does, unless
+    // it asked to stay on until a signal.
+    if (end === "end" && spec.stayOnAtEnd === true) await untilSignal();
   } finally {
     await client.close();
   }

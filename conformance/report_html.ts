@@ -8,6 +8,7 @@
  */
 import type { ConformanceResult, ScenarioResult } from "./result.ts";
 import type { TimelineEntry } from "./scenario.ts";
+import { suiteTiming } from "./suites/suite_timing.ts";
 
 function escape(text: string): string {
   return text.replace(
@@ -132,7 +133,9 @@ td{padding:1px 8px 1px 0;vertical-align:top}code{word-break:break-all}.diagram{o
     escape(result.client)
   }</code>, seed ${result.seed}, started ${result.startedAt}.
 <strong>${pass} passed, ${fail} failed, ${not_observable} not observable.</strong></p>
-<p>Timing assumed: <code>${escape(JSON.stringify(result.timing))}</code></p>
+<p>Timing assumed: <code>${
+    escape(JSON.stringify(suiteTiming(result.suite, result.timing)))
+  }</code></p>
 ${result.results.map(section).join("\n")}
 </body></html>
 `;

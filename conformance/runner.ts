@@ -15,6 +15,7 @@
  */
 import {
   CliError,
+  denoCommand,
   flag,
   type FlagTable,
   type FlagValues,
@@ -404,7 +405,7 @@ export async function writeReports(
 export async function main(args: string[]): Promise<void> {
   let values: FlagValues;
   const help = helpText(
-    "deno task conformance --suite NAME (--client COMMAND | --reference) [flags]",
+    `${denoCommand()} task conformance --suite NAME (--client COMMAND | --reference) [flags]`,
     "Checks a failover client against the documented behaviours (docs/behaviours.md): pass, fail or not observable per behaviour ID, with evidence. Exit 0 all pass, 1 a fail, 2 nothing failed but something was not observable, 3 a bad command line.",
     [["Flags", CONFORMANCE_FLAGS]],
   );

@@ -8,8 +8,17 @@
  */
 import { parseArgs } from "node:util";
 import { CODEC_NAMES } from "./codecs.ts";
-import { type FaultKind, type Faults, FaultsSchema } from "./faults.ts";
-import { parseDuration, parseRate } from "./units.ts";
+import {
+  FAULT_DEFINITIONS,
+  FAULT_KINDS,
+  type FaultFlag,
+  type Faults,
+  FaultsSchema,
+  type FlagReader,
+} from "./faults.ts";
+import { parseInteger } from "./units.ts";
+
+export { parseInteger };
 
 /** One flag: its type, default and help. */
 export interface FlagDef {
@@ -99,83 +108,88 @@ export const COMMON_FLAGS: FlagTable = {
   help: { type: "boolean", description: "Show this help and exit" },
 };
 
-/** The fault flags every server takes. */
+function flagDef(flag: FaultFlag): FlagDef {
+  return {
+    type: flag.type,
+    ...(flag.value ? { value: flag.value } : {}),
+    description: flag.description,
+  };
+}
+
+/** The fault flags every server takes: each fault's own, from the registry, then `--faults`. */
 export const FAULT_FLAGS: FlagTable = {
-  "drop-ack": {
-    type: "string",
-    value: "RATE",
-    description: "Drop this share of ACKs (30% or 0.3), seeded",
-  },
-  "delay-ack": {
-    type: "string",
-    value: "DURATION",
-    description: "Delay every ACK (200ms, 1.5s)",
-  },
-  "delay-jitter": {
-    type: "string",
-    value: "DURATION",
-    description: "With --delay-ack: add 0 to this much, seeded",
-  },
-  "duplicate-ack": {
-    type: "string",
-    value: "RATE",
-    description: "Send this share of ACKs twice",
-  },
-  "corrupt-ack": {
-    type: "string",
-    value: "RATE",
-    description:
-      "Send this share of ACKs with a wrong id (ruptela: wrong CRC; teltonika: wrong count)",
-  },
-  "nack-ack": {
-    type: "string",
-    value: "RATE",
-    description:
-      "Send a NACK instead of this share of ACKs (ruptela, teltonika only)",
-  },
-  "reject-login": {
-    type: "string",
-    value: "RATE",
-    description: "Reject this share of device logins (teltonika: 00)",
-  },
-  refuse: {
-    type: "boolean",
-    description: "Start refusing connections (not listening)",
-  },
-  reset: {
-    type: "string",
-    value: "RATE",
-    description: "Reset (RST) this share of new connections",
-  },
-  "black-hole": {
-    type: "boolean",
-    description: "Accept and read, never answer",
-  },
-  down: {
-    type: "boolean",
-    description: "Start down; bring it up over the admin API",
-  },
-  "close-after": {
-    type: "string",
-    value: "N",
-    description: "Close each connection after it sent N frames",
-  },
+  ...Object.fromEntries(
+    FAULT_DEFINITIONS.flatMap((definition) =>
+      (definition.flags ?? []).map((flag) => [flag.name, flagDef(flag)])
+    ),
+  ),
   faults: {
     type: "string",
     value: "JSON",
     description:
-      "Faults as JSON, the body of PUT /faults (fault flags override it)",
+      `Faults as JSON, the body of PUT /faults (fault flags override it); kinds: ${
+        FAULT_KINDS.join(", ")
+      } (see docs/faults.md)`,
   },
 };
 
 /**
+ * The command that runs Deno the way this process was started: `npx -y
+ * deno@<version>` when it came from the npm registry through npx (the
+ * documented way, which works on a machine with only Node and npm), else
+ * `deno`.
+ *
+ * @example Usage
+ * ```ts
+ * import { denoCommand } from "./cli.ts";
+ * console.log(`${denoCommand()} task test`); // npx -y deno@2.9.6 task test
+ * ```
+ */
+export function denoCommand(): string {
+  let viaNpx = Deno.execPath().includes("/_npx/");
+  try {
+    viaNpx ||= Deno.env.get("npm_command") === "exec";
+  } catch {
+    // No permission to read the environment: the path decides.
+  }
+  return viaNpx ? `npx -y deno@${Deno.version.deno}` : "deno";
+}
+
+/**
+ * A script's command line as it works here, for usage lines:
+ * `npx -y deno@2.9.6 run -A servers/primary.ts`.
+ */
+export function runCommand(script: string): string {
+  return `${denoCommand()} run -A ${script}`;
+}
+
+/** A value that starts with a dash but is no flag: `-1`, `-0.1`, `-5ms`, `-.5`. */
+const DASHED_VALUE = /^-(\d|\.\d)/;
+
+/**
  * Parses arguments against a flag table. Throws {@linkcode CliError} naming
- * the flag on anything unknown or missing its value.
+ * the flag on anything unknown or missing its value. A value that starts with
+ * a dash (`--port -1`) is taken as the flag's value, so that the flag's own
+ * parser says what is wrong with it.
  */
 export function parseFlags(args: string[], flags: FlagTable): FlagValues {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = /^--([^=]+)$/.exec(args[i])?.[1];
+    const next = args[i + 1];
+    if (
+      name !== undefined && flags[name]?.type === "string" &&
+      next !== undefined && DASHED_VALUE.test(next)
+    ) {
+      joined.push(`--${name}=${next}`);
+      i++;
+    } else {
+      joined.push(args[i]);
+    }
+  }
   try {
     const { values, positionals } = parseArgs({
-      args,
+      args: joined,
       options: Object.fromEntries(
         Object.entries(flags).map((
           [name, flag],
@@ -194,11 +208,29 @@ export function parseFlags(args: string[], flags: FlagTable): FlagValues {
     if (error instanceof CliError) throw error;
     const message = (error as Error).message.split("\n")[0];
     const unknown = /^Unknown option '([^']+)'/.exec(message);
-    throw new CliError(
-      unknown
-        ? `Unknown flag ${unknown[1]}: this command has no such flag`
-        : message,
-    );
+    if (unknown) {
+      throw new CliError(
+        `Unknown flag ${unknown[1]}: this command has no such flag`,
+      );
+    }
+    const missing =
+      /^Option '(--[^' ]+)[^']*' argument (?:missing|is ambiguous)/
+        .exec(message);
+    if (missing) {
+      throw new CliError(
+        `Missing value for ${missing[1]}: it takes a value (${
+          flags[missing[1].slice(2)]?.value ?? "VALUE"
+        })`,
+      );
+    }
+    const boolean = /^Option '(--[^' ]+)[^']*' does not take an argument/
+      .exec(message);
+    if (boolean) {
+      throw new CliError(
+        `Invalid ${boolean[1]}: it is a switch and takes no value`,
+      );
+    }
+    throw new CliError(message);
   }
 }
 
@@ -218,20 +250,6 @@ export function flag<T>(
       `Invalid --${name} "${text}": ${(error as Error).message}`,
     );
   }
-}
-
-/** Parses a whole number in a range. */
-export function parseInteger(
-  min: number,
-  max: number,
-): (text: string) => number {
-  return (text) => {
-    const value = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
-    if (!Number.isSafeInteger(value) || value < min || value > max) {
-      throw new RangeError(`expected a whole number from ${min} to ${max}`);
-    }
-    return value;
-  };
 }
 
 /** Parses a TCP port (0 picks a free one). */
@@ -307,29 +325,17 @@ export function faultsFromFlags(values: FlagValues): Faults {
     }
     Object.assign(faults, result.data);
   }
-  const rate = (name: string, kind: FaultKind) => {
-    const probability = flag(values, name, parseRate);
-    if (probability !== undefined) faults[kind] = { probability };
+  const reader: FlagReader = {
+    value: (name, parse) => flag(values, name, parse),
+    on: (name) => values[name] === true,
+    fail: (name, why) => {
+      throw new CliError(`Invalid --${name}: ${why}`);
+    },
   };
-  rate("drop-ack", "dropAck");
-  const delay = flag(values, "delay-ack", parseDuration);
-  const jitter = flag(values, "delay-jitter", parseDuration);
-  if (jitter !== undefined && delay === undefined) {
-    throw new CliError("Invalid --delay-jitter: it needs --delay-ack");
+  for (const definition of FAULT_DEFINITIONS) {
+    const rule = definition.fromFlags?.(reader);
+    if (rule !== undefined) faults[definition.kind] = rule;
   }
-  if (delay !== undefined) {
-    faults.delayAck = { ms: delay, ...(jitter ? { jitterMs: jitter } : {}) };
-  }
-  rate("duplicate-ack", "duplicateAck");
-  rate("corrupt-ack", "corruptAck");
-  rate("nack-ack", "nackAck");
-  rate("reject-login", "rejectLogin");
-  rate("reset", "reset");
-  if (values.refuse) faults.refuse = {};
-  if (values["black-hole"]) faults.blackHole = {};
-  if (values.down) faults.down = {};
-  const closeAfter = flag(values, "close-after", parseInteger(1, 1e9));
-  if (closeAfter !== undefined) faults.closeAfter = { frames: closeAfter };
   return faults as Faults;
 }
 

@@ -6,6 +6,7 @@
 import type { Codec, CodecOptions } from "./codec.ts";
 import { lengthPrefixedCodec } from "./length_prefixed_codec.ts";
 import { lineJsonCodec } from "./line_json_codec.ts";
+import { rawCodec } from "./raw_codec.ts";
 import { ruptelaCodec } from "./ruptela_codec.ts";
 import { teltonikaCodec } from "./teltonika_codec.ts";
 
@@ -14,6 +15,7 @@ const FACTORIES: Record<string, (options: CodecOptions) => Codec> = {
   "length-prefixed": lengthPrefixedCodec,
   ruptela: ruptelaCodec,
   teltonika: teltonikaCodec,
+  raw: rawCodec,
 };
 
 /** The names of every codec, for `--codec`. */
@@ -22,7 +24,8 @@ export const CODEC_NAMES: readonly string[] = Object.keys(FACTORIES);
 /**
  * Makes a codec by name. Device protocols (`ruptela`, `teltonika`) decode
  * what devices send by default; pass `{ role: "client" }` for a device's
- * side (encode device packets, decode the server's replies).
+ * side (encode device packets, decode the server's replies). `raw` decodes
+ * nothing: each chunk read is journalled by its size (for servers only).
  *
  * @example Usage
  * ```ts

@@ -1,24 +1,33 @@
 /**
- * One accepted TCP connection of a test server: decoding, writing with
- * backpressure, ACKs through the fault engine, and closing by FIN, RST or
- * half-close.
+ * One accepted TCP connection of a test server. The walk of one record is
+ * one way: socket -> bytes-in stage -> codec -> journal `frame_in` ->
+ * frame-in stage -> server handler -> (`sendAck`) reply stage -> journal ->
+ * bytes-out gate -> encode -> bytes-out stage -> write, with backpressure.
+ * Each stage of the fault engine is called once per event; the connection
+ * knows no fault by name. It closes by FIN, RST or half-close (through the
+ * close stage).
  *
  * @module
  */
 import type { Socket } from "node:net";
 import { concat } from "./_bytes.ts";
 import type { Codec, Decoder } from "./codec.ts";
+import { errorFrame, type Frame, type FrameError } from "./frame.ts";
 import {
-  CORRUPT_ID_PREFIX,
-  errorFrame,
-  type Frame,
-  type FrameError,
-} from "./frame.ts";
-import type { FaultContext, FaultEngine } from "./faults.ts";
+  type ByteSink,
+  type CloseCall,
+  type CloseHow,
+  DelayQueue,
+  type FaultConnection,
+  type FaultContext,
+  type FaultEngine,
+  type FaultPipe,
+  type FrameInCall,
+  type ReplyCall,
+} from "./faults.ts";
 import type { Journal } from "./journal.ts";
 
-/** How a connection is closed: FIN, RST, or half-close (FIN, keep reading). */
-export type CloseHow = "fin" | "rst" | "half-close";
+export type { CloseHow } from "./faults.ts";
 
 /** A connection as the admin API lists it. */
 export interface ConnectionInfo {
@@ -58,11 +67,18 @@ export interface ConnectionHost {
   maxBadFrames: number;
   /** Send an error frame back for bad input (default true; false: journal only). */
   replyToBadInput?: boolean;
-  /** Called for each decoded frame, in order. */
-  onFrame(frame: Frame, connection: Connection): void | Promise<void>;
+  /**
+   * Called for each decoded frame, in order. It returns its reply (an ACK,
+   * whose `id` names the record), which goes out through the reply stage as
+   * {@linkcode Connection.sendAck} sends it; or nothing.
+   */
+  onFrame(
+    frame: Frame,
+    connection: Connection,
+  ): Frame | void | Promise<Frame | void>;
   /**
    * Raw mode: when set, every chunk read goes here as it is, undecoded
-   * (`onFrame` is never called). For proxies.
+   * (`onFrame` is never called), and the connection forwards (a proxy).
    */
   onBytes?(chunk: Uint8Array, connection: Connection): void;
   /** Called once the connection is gone. */
@@ -76,12 +92,16 @@ function address(host: string | undefined, port: number | undefined): string {
 
 const encoder = new TextEncoder();
 
-function corruptId(id: string): string {
-  return `${CORRUPT_ID_PREFIX}${id}`;
+/** A reply waiting for its delay. */
+interface DelayedReply {
+  frame: Frame;
+  id: string;
+  copies: number;
+  fields: Record<string, unknown>;
 }
 
 /** One accepted TCP connection. Servers get these in their frame handler. */
-export class Connection {
+export class Connection implements FaultConnection {
   /** The connection id, from 1 per server. */
   readonly id: number;
   /** The peer's host. */
@@ -107,15 +127,19 @@ export class Connection {
   #halfClosed = false;
   #closing?: { how: CloseHow; by: "server" | "peer"; reason: string };
   #closed = false;
+  #inputEnded = false;
   #queue?: Promise<void>;
-  #timer?: ReturnType<typeof setTimeout>;
-  /** Delayed replies, in order of when they are due. */
-  #delayed: { due: number; send: () => void }[] = [];
+  #delayed: DelayQueue<DelayedReply>;
+  #timers?: Set<ReturnType<typeof setTimeout>>;
+  #faultState?: Map<string, unknown>;
   #waitingDrain = false;
   #batch?: (string | Uint8Array)[];
   #paused = false;
-  /** The fault context of decisions about the whole connection (no id). */
-  readonly #context: FaultContext;
+  #in: FaultPipe;
+  #out: FaultPipe;
+  /** Reused for every reply (reply stage) and frame (frame-in stage). */
+  #replyCall: ReplyCall;
+  #frameCall: FrameInCall;
 
   /** Wraps an accepted socket; the server does this, not you. */
   constructor(
@@ -132,9 +156,36 @@ export class Connection {
     this.peer = address(socket.remoteAddress, socket.remotePort);
     this.local = address(socket.localAddress, socket.localPort);
     this.listener = listener;
-    this.#context = this.context();
+    const empty: Frame = { type: "ack" };
+    this.#replyCall = {
+      conn: this,
+      id: "",
+      given: empty,
+      frame: empty,
+      drop: false,
+      copies: 1,
+      delayMs: -1,
+    };
+    this.#frameCall = { conn: this, frame: empty };
+    this.#delayed = new DelayQueue({
+      deliver: (replies) => this.#sendDelayed(replies),
+    });
+    const input: ByteSink = {
+      write: host.onBytes
+        ? (chunk) => {
+          if (!this.#closing && !this.#closed) host.onBytes!(chunk, this);
+        }
+        : (chunk) => this.#decode(chunk),
+    };
+    this.#in = host.faults.pipe(this, "in", input);
+    this.#out = host.faults.pipe(this, "out", {
+      write: (chunk) => this.#socketWrite(chunk),
+    });
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Uint8Array) => this.#read(chunk));
+    socket.on("data", (chunk: Uint8Array) => {
+      this.#bytesIn += chunk.length;
+      this.#in.write(chunk);
+    });
     socket.on("end", () => this.#ended());
     socket.on("error", (error: Error & { code?: string }) => {
       if (this.#closing) return;
@@ -147,6 +198,31 @@ export class Connection {
     socket.on("close", () => this.#gone());
   }
 
+  /** The connection id, as fault decisions name it. */
+  get conn(): number {
+    return this.id;
+  }
+
+  /** The channel faults can aim at: the listener's label. */
+  get channel(): string | undefined {
+    return this.listener;
+  }
+
+  /** Frames decoded so far. */
+  get framesIn(): number {
+    return this.#framesIn;
+  }
+
+  /** Whether it forwards bytes (raw mode, a proxy) rather than answering. */
+  get forwards(): boolean {
+    return this.#host.onBytes !== undefined;
+  }
+
+  /** Per-connection state of faults, by kind. */
+  get faultState(): Map<string, unknown> {
+    return this.#faultState ??= new Map();
+  }
+
   /** The context fault decisions about this connection take. */
   context(id?: string): FaultContext {
     return { conn: this.id, peer: this.peer, peerHost: this.peerHost, id };
@@ -155,6 +231,11 @@ export class Connection {
   /** Whether the connection is gone. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Whether the connection is gone or closing (no more faults act on it). */
+  get closing(): boolean {
+    return this.#closed || this.#closing !== undefined;
   }
 
   /** A snapshot for the admin API. */
@@ -175,29 +256,34 @@ export class Connection {
   }
 
   /**
-   * Writes a frame (journalled as `frame_out`) unless the connection is
-   * black-holed or gone. Returns whether it was written.
+   * Writes a frame (journalled as `frame_out`) unless a fault keeps it in
+   * or the connection is gone. Returns whether it was written.
    */
   send(frame: Frame): boolean {
     return this.#write(frame, "frame_out", { conn: this.id, frame });
   }
 
   /**
-   * Sends an ACK-like reply through the ACK faults: drop, delay (with
-   * jitter), duplicate, corrupt (wrong id), NACK instead (`{type:"nack"}`,
-   * journalled as `nack_sent`; codecs without a NACK journal `unencodable`).
-   * Journalled as `ack_sent`, `ack_dropped` or `ack_delayed`, each with
-   * `fields` added (such as
-   * `{ reply: "echo" }`, to tell kinds of reply apart).
+   * Sends an ACK-like reply through the reply stage (drop, NACK, corrupt,
+   * duplicate, delay with jitter: see `docs/faults.md`). Journalled as
+   * `ack_sent` (`nack_sent` for a NACK; codecs without one journal
+   * `unencodable`), `ack_dropped` or `ack_delayed`, each with `fields` added
+   * (such as `{ reply: "echo" }`, to tell kinds of reply apart).
    */
   sendAck(
     frame: Frame,
     id: string,
     fields: Record<string, unknown> = {},
   ): void {
-    const faults = this.#host.faults;
-    const context = this.context(id);
-    if (faults.decide("dropAck", context)) {
+    const call = this.#replyCall;
+    call.id = id;
+    call.given = frame;
+    call.frame = frame;
+    call.drop = false;
+    call.copies = 1;
+    call.delayMs = -1;
+    this.#host.faults.reply(call);
+    if (call.drop) {
       this.#host.journal.append("ack_dropped", {
         conn: this.id,
         id,
@@ -205,26 +291,21 @@ export class Connection {
       });
       return;
     }
-    let reply = frame;
-    if (faults.decide("nackAck", context)) reply = { ...reply, type: "nack" };
-    if (faults.decide("corruptAck", context)) {
-      reply = { ...frame, id: corruptId(id) };
-    }
-    const copies = faults.decide("duplicateAck", context) ? 2 : 1;
-    const delay = faults.rule("delayAck");
-    if (delay && faults.decide("delayAck", context)) {
-      const ms = delay.ms +
-        (delay.jitterMs
-          ? faults.draw("delayAck", this.id, 0, delay.jitterMs)
-          : 0);
+    const reply = call.frame;
+    const copies = call.copies;
+    if (call.delayMs >= 0) {
+      const ms = call.delayMs;
       this.#host.journal.append("ack_delayed", {
         conn: this.id,
         id,
         ms,
         ...fields,
       });
-      this.#later(performance.now() + ms, () => {
-        for (let i = 0; i < copies; i++) this.#ack(reply, id, fields);
+      this.#delayed.push(performance.now() + ms, {
+        frame: reply,
+        id,
+        copies,
+        fields,
       });
       return;
     }
@@ -236,12 +317,14 @@ export class Connection {
     return this.send(errorFrame(error));
   }
 
-  /** Writes raw bytes (for proxies and device protocols), unless black-holed. */
+  /** Writes raw bytes (for proxies and device protocols) through the bytes-out stage. */
   writeBytes(bytes: Uint8Array): boolean {
     if (this.#closed || this.#closing || this.#halfClosed) return false;
-    if (this.#host.faults.active("blackHole", this.#context)) return false;
+    if (!this.#host.faults.gate(this, "bytes", undefined, bytes.length)) {
+      return false;
+    }
     if (this.#batch) this.#batch.push(bytes);
-    else this.#push(bytes);
+    else this.#out.write(bytes);
     return true;
   }
 
@@ -279,20 +362,62 @@ export class Connection {
     if (!this.#waitingDrain) this.#socket.resume();
   }
 
-  /** Closes the connection: `fin` (orderly), `rst` (reset) or `half-close`. */
+  /** Runs `fn` every `ms` until the connection is gone. */
+  every(ms: number, fn: () => void): void {
+    if (this.#closed) return;
+    (this.#timers ??= new Set()).add(setInterval(fn, ms));
+  }
+
+  /** Runs `fn` once after `ms`, unless the connection is gone first. */
+  after(ms: number, fn: () => void): void {
+    if (this.#closed) return;
+    const timers = this.#timers ??= new Set();
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, ms);
+    timers.add(timer);
+  }
+
+  /**
+   * Closes the connection: `fin` (orderly), `rst` (reset) or `half-close`.
+   * A FIN or RST goes through the close stage (which may turn it into RST,
+   * or make it late).
+   */
   close(how: CloseHow = "fin", reason = "admin"): void {
     if (this.#closed || this.#closing) return;
-    if (how === "rst") this.#batch = undefined;
-    else this.#flush();
     if (how === "half-close") {
+      this.#flush();
       if (this.#halfClosed) return;
       this.#halfClosed = true;
       this.#host.journal.append("half_closed", { conn: this.id, reason });
       this.#socket.end();
       return;
     }
+    const faults = this.#host.faults;
+    if (faults.closeHooks) {
+      const call: CloseCall = { conn: this, how, delayMs: 0 };
+      faults.closing(call);
+      how = call.how;
+      if (call.delayMs > 0) {
+        const final = how;
+        this.#flush();
+        this.#closing = { how: final, by: "server", reason };
+        this.#delayed.clear();
+        this.after(call.delayMs, () => this.#shut(final));
+        return;
+      }
+    }
+    if (how === "rst") this.#batch = undefined;
+    else this.#flush();
     this.#closing = { how, by: "server", reason };
     this.#clearTimers();
+    this.#shut(how);
+  }
+
+  #shut(how: "fin" | "rst"): void {
+    this.#in.stop();
+    this.#out.stop();
     if (how === "rst") this.#socket.resetAndDestroy();
     else this.#socket.end(() => this.#socket.destroy());
   }
@@ -309,18 +434,10 @@ export class Connection {
     event: Record<string, unknown>,
   ): boolean {
     if (this.#closed || this.#closing || this.#halfClosed) return false;
-    const journal = this.#host.journal;
-    if (this.#host.faults.active("blackHole", this.#context)) {
-      journal.append("fault", {
-        fault: "blackHole",
-        fired: true,
-        conn: this.id,
-        suppressed: frame.type,
-        ...(typeof frame.id === "string" ? { id: frame.id } : {}),
-      });
-      return false;
-    }
+    const id = typeof frame.id === "string" ? frame.id : undefined;
+    if (!this.#host.faults.gate(this, frame.type, id, 0)) return false;
     const codec = this.#host.codec;
+    const journal = this.#host.journal;
     const out = codec.encodeText?.(frame) ?? codec.encode(frame);
     if (out === undefined) {
       journal.append("unencodable", { conn: this.id, frame });
@@ -329,11 +446,13 @@ export class Connection {
     this.#framesOut++;
     journal.append(type, event);
     if (this.#batch) this.#batch.push(out);
-    else this.#push(typeof out === "string" ? encoder.encode(out) : out);
+    else this.#out.write(typeof out === "string" ? encoder.encode(out) : out);
     return true;
   }
 
-  #push(bytes: Uint8Array): void {
+  /** The end of the bytes-out stage: the socket, with backpressure. */
+  #socketWrite(bytes: Uint8Array): void {
+    if (this.#closed) return;
     this.#bytesOut += bytes.length;
     if (this.#socket.write(bytes) || this.#waitingDrain) return;
     this.#waitingDrain = true;
@@ -361,15 +480,11 @@ export class Connection {
       parts.push(part);
     }
     if (text) parts.push(encoder.encode(text));
-    this.#push(parts.length === 1 ? parts[0] : concat(parts));
+    this.#out.write(parts.length === 1 ? parts[0] : concat(parts));
   }
 
-  #read(chunk: Uint8Array): void {
-    this.#bytesIn += chunk.length;
-    if (this.#host.onBytes) {
-      if (!this.#closing && !this.#closed) this.#host.onBytes(chunk, this);
-      return;
-    }
+  /** The end of the bytes-in stage: the codec. */
+  #decode(chunk: Uint8Array): void {
     // Replies to one chunk's frames leave in one write.
     this.#batch = [];
     try {
@@ -411,37 +526,29 @@ export class Connection {
     this.#badInRow = 0;
     this.#framesIn++;
     this.#host.journal.append("frame_in", { conn: this.id, frame });
-    const closeAfter = this.#host.faults.rule("closeAfter");
-    const closing = closeAfter !== undefined &&
-      this.#framesIn >= closeAfter.frames &&
-      this.#host.faults.active("closeAfter", this.#context);
-    if (closing) {
-      this.#host.journal.append("fault", {
-        fault: "closeAfter",
-        fired: true,
-        conn: this.id,
-      });
-    }
-    this.#handle(frame, reply, handled);
-    if (closing) this.close(closeAfter.how ?? "fin", "fault:closeAfter");
+    const call = this.#frameCall;
+    call.frame = frame;
+    call.owed = reply;
+    call.close = undefined;
+    this.#host.faults.frameIn(call);
+    const close = call.close as FrameInCall["close"];
+    this.#handle(frame, call.owed, handled);
+    if (close) this.close(close.how, close.reason);
   }
 
   /**
-   * Runs the handler in order; first sends the reply the codec says the
-   * protocol owes (a login answer), and skips the handler for frames the
-   * codec has handled (keep-alives).
+   * Runs the handler in order (after an async one has finished); first sends
+   * the reply the codec says the protocol owes (a login answer), and skips
+   * the handler for frames the codec has handled (keep-alives).
    */
-  #handle(frame: Frame, reply?: Frame, handled = false): void {
-    const run = () => {
-      if (reply) this.#answer(reply);
-      if (!handled) return this.#host.onFrame(frame, this);
-    };
+  #handle(frame: Frame, owed?: Frame, handled = false): void {
     if (this.#queue) {
-      this.#queue = this.#queue.then(run).catch((error) => this.#failed(error));
+      this.#queue = this.#queue.then(() => this.#run(frame, owed, handled))
+        .catch((error) => this.#failed(error));
       return;
     }
     try {
-      const result = run();
+      const result = this.#run(frame, owed, handled);
       if (result instanceof Promise) {
         const queued: Promise<void> = result.catch((error) =>
           this.#failed(error)
@@ -455,15 +562,18 @@ export class Connection {
     }
   }
 
-  /** Sends a reply the protocol owes; a login answer goes through `rejectLogin`. */
-  #answer(reply: Frame): void {
-    if (
-      reply.type === "login_ack" && reply.accepted !== false &&
-      this.#host.faults.decide("rejectLogin", this.#context)
-    ) {
-      reply = { ...reply, accepted: false };
+  /** Sends the owed reply, runs the handler, and sends the reply it returns. */
+  #run(frame: Frame, owed?: Frame, handled = false): void | Promise<void> {
+    if (owed) this.send(owed);
+    if (handled) return;
+    const result = this.#host.onFrame(frame, this);
+    if (result === undefined) return;
+    if (result instanceof Promise) {
+      return result.then((reply) => {
+        if (reply) this.sendAck(reply, String(reply.id));
+      });
     }
-    this.send(reply);
+    this.sendAck(result, String(result.id));
   }
 
   #failed(error: unknown): void {
@@ -473,7 +583,10 @@ export class Connection {
     });
   }
 
-  #ended(): void {
+  /** Journals what the decoder holds when input ends: a frame cut short is `truncated`. */
+  #endInput(): void {
+    if (this.#inputEnded || this.#host.onBytes) return;
+    this.#inputEnded = true;
     for (const decoded of this.#decoder.end()) {
       if (decoded.error) {
         this.#host.journal.append("bad_input", {
@@ -483,6 +596,10 @@ export class Connection {
         });
       }
     }
+  }
+
+  #ended(): void {
+    this.#endInput();
     if (!this.#closing) {
       this.#closing = { how: "fin", by: "peer", reason: "peer" };
     }
@@ -491,8 +608,12 @@ export class Connection {
 
   #gone(): void {
     if (this.#closed) return;
+    // A reset in the middle of a frame ends input too (no `end` event).
+    if (this.#closing?.by !== "server") this.#endInput();
     this.#closed = true;
     this.#clearTimers();
+    this.#in.stop();
+    this.#out.stop();
     const closing = this.#closing ??
       { how: "fin" as const, by: "peer" as const, reason: "peer" };
     this.#host.journal.append("closed", {
@@ -509,42 +630,22 @@ export class Connection {
     this.#host.onClosed(this);
   }
 
-  /**
-   * Runs `send` at `due` (monotonic ms). One timer per connection: replies
-   * due together leave in one write, whatever their number.
-   */
-  #later(due: number, send: () => void): void {
-    const queue = this.#delayed;
-    let at = queue.length;
-    while (at > 0 && queue[at - 1].due > due) at--;
-    queue.splice(at, 0, { due, send });
-    if (at === 0) this.#arm();
-  }
-
-  #arm(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#delayed.length === 0) return;
-    const wait = Math.max(0, this.#delayed[0].due - performance.now());
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      const now = performance.now() + 0.5;
-      let n = 0;
-      while (n < this.#delayed.length && this.#delayed[n].due <= now) n++;
-      const ready = this.#delayed.splice(0, n);
-      this.#batch ??= [];
-      try {
-        for (const entry of ready) entry.send();
-      } finally {
-        this.#flush();
+  /** Sends the delayed replies now due, in one write. */
+  #sendDelayed(replies: DelayedReply[]): void {
+    this.#batch ??= [];
+    try {
+      for (const { frame, id, copies, fields } of replies) {
+        for (let i = 0; i < copies; i++) this.#ack(frame, id, fields);
       }
-      this.#arm();
-    }, wait);
+    } finally {
+      this.#flush();
+    }
   }
 
   #clearTimers(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#delayed = [];
+    this.#delayed.clear();
+    if (!this.#timers) return;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
   }
 }

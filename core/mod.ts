@@ -20,6 +20,7 @@ export * from "./line_json_codec.ts";
 export * from "./metrics.ts";
 export * from "./protocol.ts";
 export * from "./random.ts";
+export * from "./raw_codec.ts";
 export * from "./ruptela_codec.ts";
 export * from "./server_cli.ts";
 export * from "./tcp_server.ts";

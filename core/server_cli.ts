@@ -16,6 +16,7 @@ import {
   type FlagTable,
   type FlagValues,
   runCli,
+  runCommand,
 } from "./cli.ts";
 import type { Faults } from "./faults.ts";
 
@@ -89,7 +90,7 @@ export function runServerCli<S extends CliServer>(
     [spec.faultsTitle ?? "Fault flags", shadowed(FAULT_FLAGS)],
   );
   return runCli(args, {
-    usage: `deno run -A ${spec.script} [flags]`,
+    usage: `${runCommand(spec.script)} [flags]`,
     summary: spec.summary,
     sections,
     async start(values) {

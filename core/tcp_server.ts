@@ -1,8 +1,11 @@
 /**
  * The TCP server base every test server is built on: bind (127.0.0.1 by
  * default, port 0 allowed), accept, decode each connection's frames, keep a
- * registry of connections, apply the connection faults (refuse, reset,
- * black-hole, down), and go down and come back up on the same port.
+ * registry of connections, and run the listener's one lifecycle as the
+ * fault engine's listen stage says: listening, closed (refuse, down: open
+ * connections closed too), or listening without ever accepting (no-accept,
+ * with a tiny backlog). New connections go through the accept stage.
+ * Scheduled faults (pause, resume, force) are operations of every server.
  *
  * @module
  */
@@ -14,7 +17,14 @@ import {
   Connection,
   type ConnectionInfo,
 } from "./connection.ts";
-import { FaultEngine, type Faults } from "./faults.ts";
+import {
+  FaultEngine,
+  type FaultKind,
+  type Faults,
+  type ListenPlan,
+  type ScheduleStatus,
+  type TransitionReason,
+} from "./faults.ts";
 import type { Frame } from "./frame.ts";
 import { Journal } from "./journal.ts";
 import { randomSeed, SeededRandom } from "./random.ts";
@@ -67,6 +77,8 @@ export interface TcpServerOptions {
    * decoding frames (for proxies; default false).
    */
   raw?: boolean;
+  /** The listen backlog (default 511; the `noAccept` fault sets its own). */
+  backlog?: number;
   /** Gives connection ids, when several servers share one journal. */
   nextConnectionId?: () => number;
   /** Closes the server when aborted. */
@@ -146,6 +158,8 @@ export class TcpServer implements AsyncDisposable {
   #hostname: string;
   #port: number;
   #server?: Server;
+  /** `no-accept`: a listener that is never asked to accept, and the server's own queued connections. */
+  #idle?: { listener: Deno.TcpListener; fillers: Deno.TcpConn[] };
   #connections = new Map<number, Connection>();
   #nextId = 0;
   #closed = false;
@@ -176,8 +190,16 @@ export class TcpServer implements AsyncDisposable {
     this.faults = new FaultEngine({
       random: this.random.derive("faults"),
       journal: this.journal,
-      faults: withShorthand(options),
+      settled: () => this.#reconciling,
     });
+    // Subscribed before the first faults, so a schedule's start is journalled too.
+    this.faults.onTransition((status, reason) => {
+      void this.#reconciling.then(() => {
+        if (!this.#closed) this.handleTransition(status, reason);
+      });
+    });
+    const faults = withShorthand(options);
+    if (faults) this.faults.set(faults);
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
     options.signal?.addEventListener("abort", () => void this.close(), {
       once: true,
@@ -189,9 +211,9 @@ export class TcpServer implements AsyncDisposable {
     return { hostname: this.#hostname, port: this.#port };
   }
 
-  /** Whether it accepts connections now. */
+  /** Whether it listens now (accepting or, under `noAccept`, not). */
   get listening(): boolean {
-    return this.#server !== undefined;
+    return this.#server !== undefined || this.#idle !== undefined;
   }
 
   /** Aborted once the server closes: event streams end on it. */
@@ -208,11 +230,12 @@ export class TcpServer implements AsyncDisposable {
       await this.close();
       return this;
     }
-    if (this.#shouldListen()) await this.#listen();
+    const plan = this.faults.listenPlan();
+    if (plan.mode === "no-accept") await this.#listenIdle(plan);
     else {
-      // Bind once to own the port (and learn it when 0 was asked), then let go.
+      // Bind once to own the port (and learn it when 0 was asked); let go if closed.
       await this.#listen();
-      await this.#reconcileNow();
+      if (plan.mode === "closed") await this.#reconcileNow();
     }
     return this;
   }
@@ -262,6 +285,28 @@ export class TcpServer implements AsyncDisposable {
     return this.#reconciling;
   }
 
+  /** Where a scheduled fault is in its schedule (undefined when it has none). */
+  scheduleOf(kind: FaultKind): ScheduleStatus | undefined {
+    return this.faults.scheduleStatus(kind);
+  }
+
+  /** Pauses a fault's schedule: its state holds until resumed or forced. */
+  pauseSchedule(kind: FaultKind): boolean {
+    return this.faults.pauseSchedule(kind);
+  }
+
+  /** Resumes a fault's schedule for what was left of its period. */
+  resumeSchedule(kind: FaultKind): boolean {
+    return this.faults.resumeSchedule(kind);
+  }
+
+  /** Puts a scheduled fault on or off now; resolves once the listener matches. */
+  async forceSchedule(kind: FaultKind, state: "on" | "off"): Promise<boolean> {
+    const had = this.faults.forceSchedule(kind, state);
+    await this.settled();
+    return had;
+  }
+
   /** Closes every connection and the listener; resolves once all are gone. */
   async close(): Promise<void> {
     if (this.#closed) return this.finished;
@@ -269,6 +314,7 @@ export class TcpServer implements AsyncDisposable {
     this.faults.dispose();
     await this.#reconciling.catch(() => {});
     await this.#unlisten("close");
+    this.#unlistenIdle("close");
     await this.#closeAll("fin", "server closing");
     this.#abort.abort();
     if (this.#ownJournal) await this.journal.close();
@@ -281,11 +327,15 @@ export class TcpServer implements AsyncDisposable {
     await this.close();
   }
 
-  /** Handles one decoded frame. Subclasses override it. */
+  /**
+   * Handles one decoded frame and returns its reply (an ACK, whose `id`
+   * names the record: the connection sends it through the reply stage), or
+   * nothing. Subclasses override it.
+   */
   protected handleFrame(
     _frame: Frame,
     _connection: Connection,
-  ): void | Promise<void> {}
+  ): Frame | void | Promise<Frame | void> {}
 
   /**
    * Handles one chunk of bytes, undecoded, in raw mode (the `raw` option).
@@ -302,9 +352,26 @@ export class TcpServer implements AsyncDisposable {
   /** Called when a connection is gone. Subclasses may override it. */
   protected handleClosed(_connection: Connection): void {}
 
-  #shouldListen(): boolean {
-    return !this.#closed && !this.faults.active("refuse") &&
-      !this.faults.active("down");
+  /**
+   * Fields added to the `accept_queue_filled` event under `noAccept` (such
+   * as the kernel's count of queued connections). Subclasses may override it.
+   */
+  protected acceptQueueInfo(): Record<string, unknown> | undefined {
+    return undefined;
+  }
+
+  /** Journals a scheduled fault's transition. Subclasses may override it (flapping says up/down). */
+  protected handleTransition(
+    status: ScheduleStatus,
+    reason: TransitionReason,
+  ): void {
+    this.journal.append("transition", {
+      fault: status.fault,
+      state: status.state,
+      reason,
+      nextMs: status.nextMs,
+      paused: status.paused,
+    });
   }
 
   #reconcile(): void {
@@ -318,14 +385,19 @@ export class TcpServer implements AsyncDisposable {
 
   async #reconcileNow(): Promise<void> {
     if (this.#closed) return;
-    const down = this.faults.rule("down");
-    if (down && this.#connections.size > 0) {
-      await this.#closeAll(down.how ?? "fin", "fault:down");
+    const plan = this.faults.listenPlan();
+    if (plan.closeOpen && this.#connections.size > 0) {
+      await this.#closeAll(plan.closeOpen, `fault:${plan.reason}`);
     }
-    if (this.#shouldListen()) {
+    if (plan.mode === "accept") {
+      this.#unlistenIdle("accept");
       if (!this.#server) await this.#listen();
-    } else if (this.#server) {
-      await this.#unlisten(down ? "down" : "refuse");
+    } else if (plan.mode === "no-accept") {
+      await this.#unlisten("noAccept");
+      if (!this.#idle) await this.#listenIdle(plan);
+    } else {
+      await this.#unlisten(plan.reason);
+      this.#unlistenIdle(plan.reason);
     }
   }
 
@@ -336,7 +408,13 @@ export class TcpServer implements AsyncDisposable {
         (socket) => this.#accept(socket),
       );
       server.once("error", reject);
-      server.listen({ host: this.#hostname, port: this.#port }, () => {
+      server.listen({
+        host: this.#hostname,
+        port: this.#port,
+        ...(this.#options.backlog !== undefined
+          ? { backlog: this.#options.backlog }
+          : {}),
+      }, () => {
         server.off("error", reject);
         server.on("error", (error) =>
           this.journal.append("error", {
@@ -367,6 +445,79 @@ export class TcpServer implements AsyncDisposable {
       server.close(() => resolve());
       // close() waits for open connections; the listener itself is gone now.
       queueMicrotask(resolve);
+    });
+  }
+
+  // no-accept: a Deno listener (it accepts only when asked, and takes a
+  // backlog, unlike node:net) that is never asked.
+
+  async #listenIdle(plan: ListenPlan): Promise<void> {
+    const listener = Deno.listen({
+      hostname: this.#hostname,
+      port: this.#port,
+      tcpBacklog: plan.backlog,
+    });
+    const idle = { listener, fillers: [] as Deno.TcpConn[] };
+    this.#idle = idle;
+    this.#port = (listener.addr as Deno.NetAddr).port;
+    this.journal.append("listening", {
+      addr: `${this.#hostname}:${this.#port}`,
+      codec: this.codec.name,
+      mode: "no-accept",
+      backlog: plan.backlog,
+      ...(this.label ? { listener: this.label } : {}),
+    });
+    if (!plan.fillQueue) return;
+    const hostname = this.#hostname === "0.0.0.0"
+      ? "127.0.0.1"
+      : this.#hostname === "::"
+      ? "::1"
+      : this.#hostname;
+    // Linux admits backlog + 1 connections to the accept queue.
+    for (let i = 0; i <= plan.backlog; i++) {
+      let filler: Deno.TcpConn;
+      try {
+        filler = await Deno.connect({
+          hostname,
+          port: this.#port,
+          signal: AbortSignal.timeout(2000),
+        });
+      } catch (error) {
+        this.journal.append("error", {
+          message: `Cannot fill the accept queue: ${(error as Error).message}`,
+        });
+        break;
+      }
+      if (this.#idle !== idle) {
+        filler.close();
+        return;
+      }
+      idle.fillers.push(filler);
+    }
+    this.journal.append("accept_queue_filled", {
+      fillers: idle.fillers.length,
+      backlog: plan.backlog,
+      ...this.acceptQueueInfo(),
+    });
+  }
+
+  #unlistenIdle(reason: string): void {
+    const idle = this.#idle;
+    if (!idle) return;
+    this.#idle = undefined;
+    // Closing the listener resets the connections in its queue.
+    idle.listener.close();
+    for (const filler of idle.fillers.splice(0)) {
+      try {
+        filler.close();
+      } catch {
+        // Already gone.
+      }
+    }
+    if (reason === "accept") return;
+    this.journal.append("stopped_listening", {
+      reason,
+      ...(this.label ? { listener: this.label } : {}),
     });
   }
 
@@ -401,10 +552,7 @@ export class TcpServer implements AsyncDisposable {
       local: connection.local,
       ...(this.label ? { listener: this.label } : {}),
     });
-    if (this.faults.decide("reset", connection.context())) {
-      connection.close("rst", "fault:reset");
-      return;
-    }
+    if (!this.faults.accept(connection)) return;
     this.handleConnected(connection);
   }
 

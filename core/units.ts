@@ -29,6 +29,28 @@ export function parseRate(text: string): number {
   return rate;
 }
 
+/**
+ * Makes a parser of whole numbers from `min` to `max`.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseInteger } from "./units.ts";
+ * parseInteger(1, 10)("7"); // 7
+ * ```
+ */
+export function parseInteger(
+  min: number,
+  max: number,
+): (text: string) => number {
+  return (text) => {
+    const value = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      throw new RangeError(`expected a whole number from ${min} to ${max}`);
+    }
+    return value;
+  };
+}
+
 const DURATION_UNITS: Record<string, number> = {
   ms: 1,
   s: 1000,

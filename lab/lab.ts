@@ -39,6 +39,7 @@ import {
   parseInteger,
   parsePort,
   runCli,
+  runCommand,
 } from "../core/cli.ts";
 import type { ConnectionInfo } from "../core/connection.ts";
 import type { Faults } from "../core/faults.ts";
@@ -780,7 +781,7 @@ export async function main(args: string[]): Promise<void> {
   }
   const file = split.file;
   await runCli(split.flags, {
-    usage: "deno run -A lab/lab.ts [TOPOLOGY.json] [flags]",
+    usage: `${runCommand("lab/lab.ts")} [TOPOLOGY.json] [flags]`,
     summary:
       "Starts a lab from a topology file (default: lab/demo.json): every server with its faults, the reference clients as traffic, one admin API and the dashboard.",
     sections: [["Flags", LAB_FLAGS]],

@@ -1,7 +1,7 @@
 /**
- * The telematics frame handler the servers share (primary, secondary,
+ * The telematics frame handling the servers share (primary, secondary,
  * flapping): validate a frame of wire protocol v1, tag the device from its
- * hello, and ACK records (and packets) through the ACK faults.
+ * hello, and give the ACK of records (and packets) as the handler's reply.
  *
  * Private to `servers/`: never re-exported.
  *
@@ -15,7 +15,7 @@ import {
   TelematicsFrameSchema,
 } from "../core/protocol.ts";
 
-/** Options for {@linkcode handleTelematicsFrame}. */
+/** Options for {@linkcode telematicsReply}. */
 export interface TelematicsHandlerOptions {
   /** ACK records (default true). */
   ack?: boolean;
@@ -24,16 +24,14 @@ export interface TelematicsHandlerOptions {
 }
 
 /**
- * Handles one telematics frame as the primary does: a frame that fails the
+ * Checks one telematics frame as the primary does: a frame that fails the
  * schema is rejected (`bad_input`, error frame back, connection stays open);
- * a hello tags the connection with its device; a record (and, unless
- * `ackPackets` is false, a packet) is ACKed through the ACK faults unless
- * `ack` is false. Returns the parsed frame, or `undefined` when rejected.
+ * a hello tags the connection with its device. Returns the parsed frame, or
+ * `undefined` when rejected.
  */
-export function handleTelematicsFrame(
+export function checkTelematicsFrame(
   frame: Frame,
   connection: Connection,
-  options: TelematicsHandlerOptions = {},
 ): TelematicsFrame | undefined {
   const parsed = parseFrame(TelematicsFrameSchema, frame);
   if (parsed.error) {
@@ -41,14 +39,39 @@ export function handleTelematicsFrame(
     return undefined;
   }
   const message = parsed.frame;
-  if (message.type === "hello") {
-    if (message.device) connection.tags.device = message.device;
-    return message;
+  if (message.type === "hello" && message.device) {
+    connection.tags.device = message.device;
   }
-  if (options.ack === false) return message;
-  if (message.type === "packet" && options.ackPackets === false) {
-    return message;
-  }
-  connection.sendAck({ type: "ack", id: message.id }, message.id);
   return message;
+}
+
+/**
+ * The reply a telematics frame gets: an ACK for a record (and, unless
+ * `ackPackets` is false, a packet) unless `ack` is false. The connection
+ * sends it through the reply stage (the ACK faults).
+ */
+export function telematicsReply(
+  message: TelematicsFrame | undefined,
+  options: TelematicsHandlerOptions = {},
+): Frame | undefined {
+  if (!message || message.type === "hello" || options.ack === false) {
+    return undefined;
+  }
+  if (message.type === "packet" && options.ackPackets === false) {
+    return undefined;
+  }
+  return { type: "ack", id: message.id };
+}
+
+/**
+ * Handles one telematics frame as the primary does: checks it (see
+ * {@linkcode checkTelematicsFrame}) and returns its reply (see
+ * {@linkcode telematicsReply}).
+ */
+export function answerTelematicsFrame(
+  frame: Frame,
+  connection: Connection,
+  options: TelematicsHandlerOptions = {},
+): Frame | undefined {
+  return telematicsReply(checkTelematicsFrame(frame, connection), options);
 }

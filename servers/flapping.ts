@@ -6,9 +6,11 @@
  * connections closed), `reset` (accept then RST; open connections reset) or
  * `black-hole` (accept and keep open, never answer).
  *
- * The schedule is a preset of the fault engine: each transition sets or
- * clears the fault of the down mode (`down`, `reset` or `blackHole`) and is
- * journalled as a `transition` event.
+ * The schedule is a preset of the fault engine: a schedule run by the
+ * engine (`runSchedule`) sets the fault of the down mode (`down`, `reset` or
+ * `blackHole`) for each down period and removes it for each up period; pause,
+ * resume and force are the engine's. Each transition is journalled as a
+ * `transition` event.
  *
  * Standalone (the default) it answers as a primary while up: it ACKs every
  * record. As a proxy (`target`) it forwards raw bytes both ways to any TCP
@@ -33,9 +35,13 @@ import {
 import { CliError, flag } from "../core/cli.ts";
 import type { Codec } from "../core/codec.ts";
 import type { Connection } from "../core/connection.ts";
-import type { FaultKind, Faults, FaultsPatch } from "../core/faults.ts";
+import type {
+  FaultKind,
+  Faults,
+  ScheduleStatus,
+  TransitionReason,
+} from "../core/faults.ts";
 import type { Frame } from "../core/frame.ts";
-import type { SeededRandom } from "../core/random.ts";
 import { runServerCli } from "../core/server_cli.ts";
 import {
   type Addr,
@@ -48,7 +54,7 @@ import {
   parseDurationRange,
   parseHostPort,
 } from "../core/units.ts";
-import { handleTelematicsFrame } from "./_telematics.ts";
+import { answerTelematicsFrame } from "./_telematics.ts";
 
 /** The flapping server's default TCP port. */
 export const FLAPPING_PORT = 7020;
@@ -257,19 +263,11 @@ export class FlappingServer extends TcpServer {
   /** Proxy mode: the server bytes are forwarded to. */
   readonly target?: Addr;
   #schedule: FlapSchedule;
+  #kind: FaultKind;
   #ackPackets: boolean;
-  #upRandom: SeededRandom;
-  #downRandom: SeededRandom;
-  #state: FlapState;
+  /** Paused before the schedule runs (`paused` option), then as the engine says. */
   #paused: boolean;
-  #timer?: ReturnType<typeof setTimeout>;
-  #periodMs = 0;
-  #dueAt = 0;
-  #leftMs = 0;
-  #transitions = 0;
-  #queue: Promise<void> = Promise.resolve();
   #started = false;
-  #busy = 0;
   #closing?: Promise<void>;
   #links = new Map<number, Link>();
 
@@ -281,54 +279,81 @@ export class FlappingServer extends TcpServer {
       : options.target;
     if (target) checkProxyOptions(options);
     const schedule = scheduleOf(options);
+    const kind = MODE_FAULT[schedule.downMode];
     super("flapping", {
       ...options,
+      // The start state's fault is in force before the first accept.
+      ...(schedule.startState === "down"
+        ? { faults: { ...options.faults, [kind]: {} } }
+        : {}),
       ...(target ? { raw: true, codec: RAW_CODEC } : {}),
     });
     this.target = target;
     this.#schedule = schedule;
+    this.#kind = kind;
     this.#ackPackets = options.ackPackets ?? true;
-    this.#upRandom = this.random.derive("schedule/up");
-    this.#downRandom = this.random.derive("schedule/down");
-    this.#state = this.#schedule.startState;
     this.#paused = options.paused ?? false;
   }
 
   /** Up or down now. */
   get flapState(): FlapState {
-    return this.#state;
+    const status = this.faults.scheduleStatus(this.#kind);
+    if (!status) return this.#schedule.startState;
+    return status.state === "on" ? "down" : "up";
   }
 
   /** Whether the schedule is paused. */
   get paused(): boolean {
-    return this.#paused;
+    return this.faults.scheduleStatus(this.#kind)?.paused ?? this.#paused;
   }
 
   /** Binds, enters the start state and starts the schedule. */
   override async start(): Promise<this> {
     if (this.#started) return this;
     this.#started = true;
-    // The start state's faults are in force before the first accept.
-    if (this.#state === "down") this.faults.patch(this.#preset("down"));
     await super.start();
-    await this.#enqueue(this.#state, "start");
+    if (this.#closing || this.signal.aborted) return this;
+    this.faults.onTransition((status) => {
+      // Reset mode: the connections open when it goes down are reset too.
+      if (status.state !== "on" || this.#schedule.downMode !== "reset") return;
+      for (const connection of this.connections()) {
+        const link = this.#links.get(connection.id);
+        if (link) link.reset = true;
+        connection.close("rst", "flapping:down");
+      }
+    });
+    const { up, down, startState } = this.#schedule;
+    this.faults.runSchedule(this.#kind, {
+      schedule: {
+        on: down,
+        off: up,
+        start: startState === "down" ? "on" : "off",
+        paused: this.#paused,
+      },
+      random: {
+        on: this.random.derive("schedule/down"),
+        off: this.random.derive("schedule/up"),
+      },
+    });
+    await this.settled();
     return this;
   }
 
   /** Where the server is in its schedule. */
   scheduleStatus(): FlapStatus {
-    const nextMs = this.#paused || this.#timer === undefined
-      ? this.#leftMs
-      : Math.max(0, Math.round(this.#dueAt - performance.now()));
+    const status = this.faults.scheduleStatus(this.#kind);
+    const state = this.flapState;
+    const paused = this.paused;
+    const nextMs = status?.nextMs ?? 0;
     return {
-      state: this.#state,
-      paused: this.#paused,
+      state,
+      paused,
       downMode: this.#schedule.downMode,
-      nextState: this.#state === "up" ? "down" : "up",
+      nextState: state === "up" ? "down" : "up",
       nextMs,
-      nextAt: this.#paused ? null : Date.now() + nextMs,
-      periodMs: this.#periodMs,
-      transitions: this.#transitions,
+      nextAt: paused ? null : Date.now() + nextMs,
+      periodMs: status?.periodMs ?? 0,
+      transitions: status?.transitions ?? 0,
       schedule: structuredClone(this.#schedule),
       ...(this.target
         ? { target: `${this.target.hostname}:${this.target.port}` }
@@ -343,29 +368,25 @@ export class FlappingServer extends TcpServer {
 
   /** Pauses the schedule: the current state holds until resumed or forced. */
   pause(): void {
-    if (this.#paused) return;
+    if (this.paused) return;
     this.#paused = true;
-    if (this.#timer !== undefined) {
-      this.#leftMs = Math.max(0, Math.round(this.#dueAt - performance.now()));
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+    this.faults.pauseSchedule(this.#kind);
     this.journal.append("schedule_paused", {
-      state: this.#state,
-      nextMs: this.#leftMs,
+      state: this.flapState,
+      nextMs: this.scheduleStatus().nextMs,
     });
   }
 
   /** Resumes the schedule; the period paused goes on for what was left of it. */
   resume(): void {
-    if (!this.#paused || this.#closing) return;
+    if (!this.paused || this.#closing) return;
     this.#paused = false;
-    // A transition queued or under way arms the timer itself once done.
-    if (this.#transitions > 0 && this.#busy === 0) this.#arm(this.#leftMs);
+    this.faults.resumeSchedule(this.#kind);
+    const { nextMs } = this.scheduleStatus();
     this.journal.append("schedule_resumed", {
-      state: this.#state,
-      nextMs: this.#leftMs,
-      nextAt: Date.now() + this.#leftMs,
+      state: this.flapState,
+      nextMs,
+      nextAt: Date.now() + nextMs,
     });
   }
 
@@ -373,8 +394,10 @@ export class FlappingServer extends TcpServer {
    * Goes up or down now, and starts a new period of that state (the
    * schedule stays paused if it was). Resolves once the state is in force.
    */
-  force(state: FlapState): Promise<void> {
-    return this.#enqueue(parseFlapState(state), "force");
+  async force(state: FlapState): Promise<void> {
+    const on = parseFlapState(state) === "down" ? "on" : "off";
+    if (this.#closing) return;
+    await this.forceSchedule(this.#kind, on);
   }
 
   /**
@@ -439,9 +462,8 @@ export class FlappingServer extends TcpServer {
   /** Stops the schedule, closes every connection (and upstream) and the listener. */
   override close(): Promise<void> {
     return this.#closing ??= (async () => {
-      if (this.#timer !== undefined) clearTimeout(this.#timer);
-      this.#timer = undefined;
-      await this.#queue;
+      this.faults.stopSchedule(this.#kind);
+      await this.settled();
       await super.close();
       const links = [...this.#links.values()];
       for (const link of links) link.upstream.destroy();
@@ -449,12 +471,32 @@ export class FlappingServer extends TcpServer {
     })();
   }
 
-  /** Standalone: answers a frame as the primary does. */
-  protected override handleFrame(frame: Frame, connection: Connection): void {
-    handleTelematicsFrame(frame, connection, { ackPackets: this.#ackPackets });
+  /** Journals a transition as up or down, in the down mode. */
+  protected override handleTransition(
+    status: ScheduleStatus,
+    reason: TransitionReason,
+  ): void {
+    this.journal.append("transition", {
+      state: status.state === "on" ? "down" : "up",
+      mode: this.#schedule.downMode,
+      reason,
+      nextMs: status.periodMs,
+      nextAt: status.paused ? null : Date.now() + status.periodMs,
+      paused: status.paused,
+    });
   }
 
-  /** Proxy: forwards a chunk from the client to the upstream, unless black-holed. */
+  /** Standalone: answers a frame as the primary does. */
+  protected override handleFrame(
+    frame: Frame,
+    connection: Connection,
+  ): Frame | undefined {
+    return answerTelematicsFrame(frame, connection, {
+      ackPackets: this.#ackPackets,
+    });
+  }
+
+  /** Proxy: forwards a chunk from the client to the upstream (what the bytes-in stage lets through). */
   protected override handleBytes(
     chunk: Uint8Array,
     connection: Connection,
@@ -463,10 +505,6 @@ export class FlappingServer extends TcpServer {
       conn: connection.id,
       bytes: chunk.length,
     });
-    if (this.faults.active("blackHole", connection.context())) {
-      this.#swallowed(connection, chunk, "in");
-      return;
-    }
     const link = this.#links.get(connection.id);
     if (!link || link.upstream.destroyed || link.upstream.writableEnded) {
       return;
@@ -565,13 +603,12 @@ export class FlappingServer extends TcpServer {
   }
 
   #toClient(chunk: Uint8Array, link: Link, connection: Connection): void {
+    // A fault that keeps the bytes in journals them itself.
     if (connection.writeBytes(chunk)) {
       this.journal.append("bytes_out", {
         conn: connection.id,
         bytes: chunk.length,
       });
-    } else if (this.faults.active("blackHole", connection.context())) {
-      this.#swallowed(connection, chunk, "out");
     }
     if (connection.writableNeedDrain) {
       link.upstream.pause();
@@ -579,90 +616,6 @@ export class FlappingServer extends TcpServer {
         if (!link.upstream.destroyed) link.upstream.resume();
       });
     }
-  }
-
-  #swallowed(
-    connection: Connection,
-    chunk: Uint8Array,
-    direction: "in" | "out",
-  ): void {
-    this.journal.append("fault", {
-      fault: "blackHole",
-      fired: true,
-      conn: connection.id,
-      suppressed: "bytes",
-      direction,
-      bytes: chunk.length,
-    });
-  }
-
-  /** The faults that put a state of this down mode in force. */
-  #preset(state: FlapState): FaultsPatch {
-    const kind = MODE_FAULT[this.#schedule.downMode];
-    return { [kind]: state === "down" ? {} : null } as FaultsPatch;
-  }
-
-  #enqueue(
-    state: FlapState,
-    reason: "start" | "schedule" | "force",
-  ): Promise<void> {
-    this.#busy++;
-    const next = this.#queue.then(() => this.#enter(state, reason)).finally(
-      () => this.#busy--,
-    );
-    this.#queue = next.catch((error) => {
-      this.journal.append("error", {
-        message: `Cannot change state: ${(error as Error).message}`,
-      });
-    });
-    return next;
-  }
-
-  async #enter(
-    state: FlapState,
-    reason: "start" | "schedule" | "force",
-  ): Promise<void> {
-    if (this.#closing) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#state = state;
-    if (reason !== "start") this.faults.patch(this.#preset(state));
-    if (state === "down" && this.#schedule.downMode === "reset") {
-      for (const connection of this.connections()) {
-        const link = this.#links.get(connection.id);
-        if (link) link.reset = true;
-        connection.close("rst", "flapping:down");
-      }
-    }
-    await this.settled();
-    if (this.#closing) return;
-    const range = this.#schedule[state];
-    const stream = state === "up" ? this.#upRandom : this.#downRandom;
-    this.#periodMs = range.min === range.max
-      ? range.min
-      : Math.round(stream.between(range.min, range.max));
-    this.#leftMs = this.#periodMs;
-    this.#transitions++;
-    if (!this.#paused) this.#arm(this.#periodMs);
-    this.journal.append("transition", {
-      state,
-      mode: this.#schedule.downMode,
-      reason,
-      nextMs: this.#periodMs,
-      nextAt: this.#paused ? null : Date.now() + this.#periodMs,
-      paused: this.#paused,
-    });
-  }
-
-  #arm(ms: number): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#dueAt = performance.now() + ms;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#leftMs = 0;
-      void this.#enqueue(this.#state === "up" ? "down" : "up", "schedule")
-        .catch(() => {});
-    }, ms);
   }
 }
 

@@ -17,7 +17,7 @@ import type { Connection } from "../core/connection.ts";
 import type { Frame } from "../core/frame.ts";
 import { runServerCli } from "../core/server_cli.ts";
 import { TcpServer, type TcpServerOptions } from "../core/tcp_server.ts";
-import { handleTelematicsFrame } from "./_telematics.ts";
+import { answerTelematicsFrame } from "./_telematics.ts";
 
 /** The primary's default TCP port. */
 export const PRIMARY_PORT = 7000;
@@ -51,8 +51,13 @@ export class PrimaryServer extends TcpServer {
   }
 
   /** ACKs records and packets; answers anything else with an error frame. */
-  protected override handleFrame(frame: Frame, connection: Connection): void {
-    handleTelematicsFrame(frame, connection, { ackPackets: this.#ackPackets });
+  protected override handleFrame(
+    frame: Frame,
+    connection: Connection,
+  ): Frame | undefined {
+    return answerTelematicsFrame(frame, connection, {
+      ackPackets: this.#ackPackets,
+    });
   }
 }
 

@@ -32,7 +32,7 @@ import {
   TcpServer,
   type TcpServerOptions,
 } from "../core/tcp_server.ts";
-import { handleTelematicsFrame } from "./_telematics.ts";
+import { checkTelematicsFrame, telematicsReply } from "./_telematics.ts";
 
 /** The secondary's default TCP port. */
 export const SECONDARY_PORT = 7010;
@@ -203,10 +203,11 @@ export class SecondaryServer extends TcpServer {
   }
 
   /** Checks a frame, ACKs it only with `ack`, and logs records and packets. */
-  protected override handleFrame(frame: Frame, connection: Connection): void {
-    const message = handleTelematicsFrame(frame, connection, {
-      ack: this.ack,
-    });
+  protected override handleFrame(
+    frame: Frame,
+    connection: Connection,
+  ): Frame | undefined {
+    const message = checkTelematicsFrame(frame, connection);
     if (!message || message.type === "hello") return;
     this.#record(
       connection,
@@ -214,6 +215,7 @@ export class SecondaryServer extends TcpServer {
       message.type === "packet" ? message.kind : "record",
       message.id,
     );
+    return telematicsReply(message, { ack: this.ack });
   }
 
   #record(

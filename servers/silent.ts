@@ -14,9 +14,17 @@
  *   `trickleEveryMs`: the connection is never idle, yet no frame ever
  *   completes.
  *
+ * Each mode is a preset of the fault engine (see `docs/faults.md`), so any
+ * server can have it: `no-read` is the `noRead` fault, `trickle` the
+ * `trickle` fault, `no-accept` the `noAccept` fault (the TCP base runs the
+ * listener); `read` is a handler that never answers (the `blackHole` fault
+ * gives the same on a server that would).
+ *
  * For every connection that closes it keeps a wait: how long the client
  * waited since its last frame and how the connection ended (`waits()`,
- * `GET /waits`, journal event `wait_ended`).
+ * `GET /waits`, journal event `wait_ended`). Input cut short when the client
+ * leaves (a partial line, or a partial binary frame) is not a read: the wait
+ * counts from the last whole frame.
  *
  * @example Start one for a test
  * ```ts ignore
@@ -30,10 +38,10 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { createAdminApp, jsonResponse } from "../core/admin_app.ts";
 import { CliError, flag, parseInteger } from "../core/cli.ts";
 import type { Connection } from "../core/connection.ts";
+import type { Faults } from "../core/faults.ts";
 import type { JournalEvent } from "../core/journal.ts";
 import { runServerCli } from "../core/server_cli.ts";
 import {
-  type Addr,
   type ServerState,
   TcpServer,
   type TcpServerOptions,
@@ -147,8 +155,6 @@ interface Tracked {
   lastInput: number;
   closed?: JournalEvent;
   peerEnded?: "fin" | "rst";
-  trickle?: ReturnType<typeof setInterval>;
-  trickled: number;
 }
 
 function isMode(mode: string): mode is SilentMode {
@@ -204,7 +210,6 @@ export class SilentServer extends TcpServer {
   readonly backlog: number;
   /** `no-accept`: whether it fills the accept queue itself. */
   readonly fillQueue: boolean;
-  #trickleByte: Uint8Array;
   #peerPollMs: number;
   #waitCapacity: number;
   #tracked = new Map<number, Tracked>();
@@ -212,77 +217,51 @@ export class SilentServer extends TcpServer {
   #unsubscribe: () => void;
   #watch?: ReturnType<typeof setInterval>;
   #peerWatch = true;
-  // no-accept
-  #hostname: string;
-  #port: number;
-  #listener?: Deno.TcpListener;
-  #fillers: Deno.TcpConn[] = [];
-  #started = false;
   #closing = false;
-  #reconciling: Promise<void> = Promise.resolve();
 
   /** Makes a silent server; call `start()` to listen. */
   constructor(options: SilentServerOptions = {}) {
-    super("silent", {
-      ...options,
-      replyToBadInput: false,
-      maxBadFrames: options.maxBadFrames ?? 0,
-    });
-    this.mode = checkMode(options.mode ?? "read");
-    this.trickleEveryMs = options.trickleEveryMs ?? 1000;
-    if (!(this.trickleEveryMs >= 1 && this.trickleEveryMs <= 3_600_000)) {
+    const mode = checkMode(options.mode ?? "read");
+    const trickleEveryMs = options.trickleEveryMs ?? 1000;
+    if (!(trickleEveryMs >= 1 && trickleEveryMs <= 3_600_000)) {
       throw new RangeError(
-        `Cannot trickle every ${this.trickleEveryMs} ms: expected 1 to 3600000`,
+        `Cannot trickle every ${trickleEveryMs} ms: expected 1 to 3600000`,
       );
     }
-    this.#trickleByte = Uint8Array.of(
-      checkWhole("trickle byte", options.trickleByte ?? 0x20, 0, 255),
+    const byte = checkWhole(
+      "trickle byte",
+      options.trickleByte ?? 0x20,
+      0,
+      255,
     );
-    this.backlog = checkWhole("backlog", options.backlog ?? 0, 0, 65535);
-    this.fillQueue = options.fillQueue ?? true;
-    this.#peerPollMs = options.peerPollMs ?? 250;
-    this.#waitCapacity = checkWhole(
+    const backlog = checkWhole("backlog", options.backlog ?? 0, 0, 65535);
+    const fillQueue = options.fillQueue ?? true;
+    const waitCapacity = checkWhole(
       "wait capacity",
       options.waitCapacity ?? 10_000,
       1,
       1e9,
     );
-    this.#hostname = options.hostname ?? "127.0.0.1";
-    this.#port = options.port ?? 0;
+    const preset: Faults = mode === "no-read"
+      ? { noRead: {} }
+      : mode === "trickle"
+      ? { trickle: { everyMs: trickleEveryMs, byte } }
+      : mode === "no-accept"
+      ? { noAccept: { backlog, fillQueue } }
+      : {};
+    super("silent", {
+      ...options,
+      faults: { ...preset, ...options.faults },
+      replyToBadInput: false,
+      maxBadFrames: options.maxBadFrames ?? 0,
+    });
+    this.mode = mode;
+    this.trickleEveryMs = trickleEveryMs;
+    this.backlog = backlog;
+    this.fillQueue = fillQueue;
+    this.#peerPollMs = options.peerPollMs ?? 250;
+    this.#waitCapacity = waitCapacity;
     this.#unsubscribe = this.journal.subscribe((event) => this.#seen(event));
-  }
-
-  /** The address it listens on (kept while down, so it comes back there). */
-  override get addr(): Addr {
-    return this.mode === "no-accept"
-      ? { hostname: this.#hostname, port: this.#port }
-      : super.addr;
-  }
-
-  /** Whether it listens now. */
-  override get listening(): boolean {
-    return this.mode === "no-accept"
-      ? this.#listener !== undefined
-      : super.listening;
-  }
-
-  /** Binds; in `no-accept` mode with the tiny backlog, then fills the queue. */
-  override async start(): Promise<this> {
-    if (this.mode !== "no-accept") return await super.start();
-    if (this.#started) return this;
-    this.#started = true;
-    this.faults.onChange(() => this.#reconcile());
-    if (this.signal.aborted || this.#closing) return this;
-    // Bind once to own the port (and learn it when 0 was asked).
-    this.#reconciling = this.#open();
-    await this.#reconciling;
-    if (!this.#shouldListen()) this.#shut(this.#downReason());
-    return this;
-  }
-
-  /** Waits until the listener matches the faults after a change. */
-  override settled(): Promise<void> {
-    return this.mode === "no-accept" ? this.#reconciling : super.settled();
   }
 
   /** The waits of the connections closed so far, oldest first. */
@@ -305,8 +284,8 @@ export class SilentServer extends TcpServer {
     if (this.mode === "no-accept") {
       state.backlog = this.backlog;
       state.fillQueue = this.fillQueue;
-      const queue = this.#listener
-        ? acceptQueue(this.#hostname, this.#port)
+      const queue = this.listening
+        ? acceptQueue(this.addr.hostname, this.addr.port)
         : undefined;
       if (queue) state.acceptQueue = queue;
     }
@@ -326,32 +305,21 @@ export class SilentServer extends TcpServer {
   override async close(): Promise<void> {
     if (this.#closing) return await this.finished;
     this.#closing = true;
-    if (this.mode === "no-accept") {
-      await this.#reconciling;
-      this.#shut("close");
-    }
     await super.close();
     this.#stopWatch();
     this.#unsubscribe();
   }
 
-  /** `no-read`: stops reading at once; `trickle`: starts the bytes. */
+  /** `no-read` (the `noRead` fault stopped reading): watches the kernel for the peer leaving. */
   protected override handleConnected(connection: Connection): void {
-    const tracked = this.#tracked.get(connection.id);
-    if (!tracked) return;
-    if (this.mode === "no-read") {
-      connection.pauseReading();
+    if (this.mode === "no-read" && this.#tracked.has(connection.id)) {
       this.#startWatch();
-    } else if (this.mode === "trickle") {
-      tracked.trickle = setInterval(() => {
-        if (connection.writeBytes(this.#trickleByte)) {
-          this.journal.append("trickle", {
-            conn: connection.id,
-            bytes: ++tracked.trickled,
-          });
-        }
-      }, this.trickleEveryMs);
     }
+  }
+
+  /** `no-accept`: the kernel's count of the connections queued. */
+  protected override acceptQueueInfo(): Record<string, unknown> | undefined {
+    return acceptQueue(this.addr.hostname, this.addr.port);
   }
 
   /** Keeps the wait of a closed connection, and journals `wait_ended`. */
@@ -359,7 +327,6 @@ export class SilentServer extends TcpServer {
     const tracked = this.#tracked.get(connection.id);
     if (!tracked) return;
     this.#tracked.delete(connection.id);
-    clearInterval(tracked.trickle);
     const closed = tracked.closed;
     const now = closed?.time ?? performance.now();
     const info = connection.info();
@@ -400,16 +367,17 @@ export class SilentServer extends TcpServer {
       const connection = this.connection(event.conn);
       // A shared journal carries other servers' connections too.
       if (!connection || connection.peer !== event.peer) return;
-      this.#tracked.set(event.conn, {
-        connection,
-        lastInput: event.time,
-        trickled: 0,
-      });
+      this.#tracked.set(event.conn, { connection, lastInput: event.time });
       return;
     }
     const tracked = this.#tracked.get(event.conn);
     if (!tracked) return;
-    if (event.type === "frame_in" || event.type === "bad_input") {
+    // A frame cut short when input ends is not a read: the client sent it
+    // before it began to wait (binary protocols leave one at every close).
+    if (
+      event.type === "frame_in" ||
+      (event.type === "bad_input" && event.code !== "truncated")
+    ) {
       tracked.lastInput = event.time;
     } else if (event.type === "closed") tracked.closed = event;
   }
@@ -458,99 +426,6 @@ export class SilentServer extends TcpServer {
       });
       connection.close("rst", "peer closed; unread input discarded");
     }
-  }
-
-  // no-accept: a Deno listener (it accepts only when asked, and takes a
-  // backlog, unlike node:net) that is never asked.
-
-  #shouldListen(): boolean {
-    return !this.#closing && !this.faults.active("refuse") &&
-      !this.faults.active("down");
-  }
-
-  #downReason(): string {
-    return this.faults.active("down") ? "down" : "refuse";
-  }
-
-  #reconcile(): void {
-    this.#reconciling = this.#reconciling.then(async () => {
-      if (this.#closing) return;
-      if (this.#shouldListen()) {
-        if (!this.#listener) await this.#open();
-      } else if (this.#listener) this.#shut(this.#downReason());
-    }).catch((error) => {
-      this.journal.append("error", {
-        message: `Cannot change listener: ${error.message}`,
-      });
-    });
-  }
-
-  async #open(): Promise<void> {
-    const listener = Deno.listen({
-      hostname: this.#hostname,
-      port: this.#port,
-      tcpBacklog: this.backlog,
-    });
-    this.#listener = listener;
-    this.#port = (listener.addr as Deno.NetAddr).port;
-    this.journal.append("listening", {
-      addr: `${this.#hostname}:${this.#port}`,
-      codec: this.codec.name,
-      mode: this.mode,
-      backlog: this.backlog,
-      ...(this.label ? { listener: this.label } : {}),
-    });
-    if (!this.fillQueue) return;
-    const hostname = this.#hostname === "0.0.0.0"
-      ? "127.0.0.1"
-      : this.#hostname === "::"
-      ? "::1"
-      : this.#hostname;
-    // Linux admits backlog + 1 connections to the accept queue.
-    for (let i = 0; i <= this.backlog; i++) {
-      let filler: Deno.TcpConn;
-      try {
-        filler = await Deno.connect({
-          hostname,
-          port: this.#port,
-          signal: AbortSignal.timeout(2000),
-        });
-      } catch (error) {
-        this.journal.append("error", {
-          message: `Cannot fill the accept queue: ${(error as Error).message}`,
-        });
-        break;
-      }
-      if (this.#listener !== listener) {
-        filler.close();
-        return;
-      }
-      this.#fillers.push(filler);
-    }
-    this.journal.append("accept_queue_filled", {
-      fillers: this.#fillers.length,
-      backlog: this.backlog,
-      ...(acceptQueue(this.#hostname, this.#port) ?? {}),
-    });
-  }
-
-  #shut(reason: string): void {
-    const listener = this.#listener;
-    if (!listener) return;
-    this.#listener = undefined;
-    // Closing the listener resets the connections in its queue.
-    listener.close();
-    for (const filler of this.#fillers.splice(0)) {
-      try {
-        filler.close();
-      } catch {
-        // Already gone.
-      }
-    }
-    this.journal.append("stopped_listening", {
-      reason,
-      ...(this.label ? { listener: this.label } : {}),
-    });
   }
 }
 

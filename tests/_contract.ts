@@ -33,6 +33,11 @@ export interface ContractProcess extends AsyncDisposable {
    * stderr (SIGKILL if it has not exited when the signal aborts).
    */
   stop(signal?: AbortSignal): Promise<{ code: number; stderr: string }>;
+  /**
+   * Closes stdin without a stop command and resolves with the exit code and
+   * stderr (SIGKILL if it has not exited when the signal aborts).
+   */
+  endInput(signal?: AbortSignal): Promise<{ code: number; stderr: string }>;
 }
 
 /** Spawns `deno run -A <script> <args>` with piped stdin. */
@@ -110,6 +115,10 @@ export function spawnContractClient(
       }
     },
     stop,
+    async endInput(signal) {
+      await closeStdin();
+      return await stop(signal);
+    },
     async [Symbol.asyncDispose]() {
       await stop();
     },

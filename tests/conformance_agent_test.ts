@@ -85,6 +85,8 @@ const EXPECTED: Record<string, RegExp> = {
   "QA-7": /printed deleted a1 while it was down/,
   "QA-8": /ml1 dropped a1's ACK and the agent never sent a1 again/,
   "QA-8/ack-unstored": /it ACKed m2 .* never printed it as received/,
+  "QA-8/ack-then-lose":
+    /it ACKed m1, m2 .* never printed them as received, though it printed m3/,
   "QA-9": /after a lost connection to start at the primary ml1.*went to ml2/,
 };
 

@@ -13,7 +13,7 @@
  * behaviour).
  *
  * ```sh
- * deno run -A tests/wrong_clients/wrong_agent.ts --break QA-3 \
+ * npx -y deno@2.9.6 run -A tests/wrong_clients/wrong_agent.ts --break QA-3 \
  *   --servers ml1=127.0.0.1:7050,ml2=127.0.0.1:7052 --agent alice -fr 2 -fd 500ms
  * ```
  *
@@ -35,7 +35,8 @@ import {
   parseDuration,
   parseNamedAddressList,
 } from "../../core/units.ts";
-import { FrameProxy, type ProxyHooks } from "./_proxy.ts";
+import type { Frame } from "../../core/frame.ts";
+import { FrameProxy, type ProxyHooks, type ProxyLink } from "./_proxy.ts";
 
 /** Each break, by name: what the wrong agent does instead. */
 export const BREAKS: Readonly<Record<string, string>> = {
@@ -59,6 +60,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
     "fire and forget: a message leaves the client store as soon as it is written, without waiting for the ACK",
   "QA-8/ack-unstored":
     "ACKs every second message delivered to it without storing it",
+  "QA-8/ack-then-lose":
+    "ACKs each message as it arrives and stores what came in only once the server ACKs its next upload: a connection lost before that loses messages it already ACKed",
   "QA-9":
     "reconnects to the server it was last on: once it has used an alternate, its primary's address leads there",
 };
@@ -240,6 +243,37 @@ export async function startWrongAgent(
             if (kept.get(id)) return [frame];
             link.toServer({ type: "ack", id });
             return [];
+          },
+        })
+      ));
+      break;
+    }
+    case "QA-8/ack-then-lose": {
+      // Per connection: what was ACKed on arrival and waits to be stored.
+      const held = new WeakMap<ProxyLink, Frame[]>();
+      const acked = new Set<string>();
+      list = await Promise.all(servers.map((s) =>
+        via(s, {
+          toClient(frame, link) {
+            if (frame.type === "message") {
+              const id = String(frame.id);
+              acked.add(id);
+              link.toServer({ type: "ack", id });
+              held.set(link, [...held.get(link) ?? [], frame]);
+              return [];
+            }
+            if (frame.type === "ack") {
+              // The upload went through: store what came in, then go on.
+              const stored = held.get(link) ?? [];
+              held.delete(link);
+              return [...stored, frame];
+            }
+            return [frame];
+          },
+          toServer(frame) {
+            // The agent's own ACK of a message already ACKed on arrival.
+            if (frame.type === "ack" && acked.has(String(frame.id))) return [];
+            return [frame];
           },
         })
       ));

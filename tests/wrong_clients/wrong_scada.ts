@@ -14,7 +14,7 @@
  * sees the same peers as without it.
  *
  * ```sh
- * deno run -A tests/wrong_clients/wrong_scada.ts --break DC-4 \
+ * npx -y deno@2.9.6 run -A tests/wrong_clients/wrong_scada.ts --break DC-4 \
  *   --host-a 127.0.1.1 --port-a 7040 --host-b 127.0.2.1 --port-b 7040
  * ```
  *

@@ -21,7 +21,7 @@
  * express what they add (packets, padding).
  *
  * ```sh
- * deno run -A tests/wrong_clients/wrong_tracker.ts --break TS-4 \
+ * npx -y deno@2.9.6 run -A tests/wrong_clients/wrong_tracker.ts --break TS-4 \
  *   --ip1 127.0.0.1 --port1 7000 --ip2 127.0.0.1 --port2 7010 --mirror
  * ```
  *

@@ -1,0 +1,38 @@
+/**
+ * `corruptAck`: an ACK with a wrong id goes out instead. Reply stage.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { CORRUPT_ID_PREFIX } from "../frame.ts";
+import { defineFault, type FaultDefinition, rateFlag } from "./fault.ts";
+import { type FaultRule, RULE_SHAPE } from "./rule.ts";
+
+/**
+ * Send the ACK with a wrong id (`corrupt-<id>`); the device codecs turn that
+ * into a wrong CRC (Ruptela) or a wrong record count (Teltonika). A corrupt
+ * ACK is an ACK: it replaces a NACK decided before it.
+ */
+export const corruptAck: FaultDefinition<"corruptAck", FaultRule> = defineFault<
+  "corruptAck",
+  FaultRule
+>({
+  kind: "corruptAck",
+  stage: "reply",
+  order: 2,
+  summary: "an ACK with a wrong id (`corrupt-<id>`) is sent instead",
+  schema: z.object(RULE_SHAPE).strict().describe(
+    "Send an ACK with a wrong id instead of the right one (device protocols: a wrong CRC, Ruptela; a wrong record count, Teltonika)",
+  ),
+  ...rateFlag(
+    "corrupt-ack",
+    "Send this share of ACKs with a wrong id (ruptela: wrong CRC; teltonika: wrong count)",
+  ),
+  hooks: {
+    reply(_rule, tools, call) {
+      if (tools.decide(call.conn, call.id)) {
+        call.frame = { ...call.given, id: `${CORRUPT_ID_PREFIX}${call.id}` };
+      }
+    },
+  },
+});

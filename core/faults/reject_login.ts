@@ -1,0 +1,34 @@
+/**
+ * `rejectLogin`: a device's login is refused. Frame-in stage: it changes the
+ * answer the protocol owes for the login frame.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { defineFault, type FaultDefinition, rateFlag } from "./fault.ts";
+import { type FaultRule, RULE_SHAPE } from "./rule.ts";
+
+/** Refuse a device's login (Teltonika: answer `00` instead of `01`). */
+export const rejectLogin: FaultDefinition<"rejectLogin", FaultRule> =
+  defineFault<"rejectLogin", FaultRule>({
+    kind: "rejectLogin",
+    stage: "frameIn",
+    order: 1,
+    summary: "a device's login is refused (Teltonika answers `00`)",
+    schema: z.object(RULE_SHAPE).strict().describe(
+      "Reject a device's login (Teltonika: answer 00 instead of 01)",
+    ),
+    ...rateFlag(
+      "reject-login",
+      "Reject this share of device logins (teltonika: 00)",
+    ),
+    hooks: {
+      frameIn(_rule, tools, call) {
+        const owed = call.owed;
+        if (
+          owed?.type === "login_ack" && owed.accepted !== false &&
+          tools.decide(call.conn)
+        ) call.owed = { ...owed, accepted: false };
+      },
+    },
+  });

@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import {
+  CliError,
+  COMMON_FLAGS,
+  commonOptions,
+  denoCommand,
+  FAULT_FLAGS,
+  faultsFromFlags,
+  parseFlags,
+} from "../core/cli.ts";
+import { runScript } from "./_cli.ts";
+
+const FLAGS = { ...COMMON_FLAGS, ...FAULT_FLAGS };
+
+/** The message parseFlags, then the flag's own parser, gives for `args`. */
+function cliError(args: string[]): string {
+  try {
+    const values = parseFlags(args, FLAGS);
+    commonOptions(values, { port: 7000, adminPort: 7001 });
+    faultsFromFlags(values);
+  } catch (error) {
+    assert.ok(error instanceof CliError, String(error));
+    return error.message;
+  }
+  assert.fail(`${args.join(" ")} was accepted`);
+}
+
+Deno.test("parseFlags takes a negative value as the flag's value, so its parser names the flag, the value and what is accepted", () => {
+  assert.equal(
+    cliError(["--port", "-1"]),
+    'Invalid --port "-1": expected a whole number from 0 to 65535',
+  );
+  assert.match(
+    cliError(["--drop-ack", "-0.1"]),
+    /^Invalid --drop-ack "-0\.1": Cannot parse rate "-0\.1": expected 0%\.\.100% or 0\.\.1$/,
+  );
+  assert.match(
+    cliError(["--delay-ack", "-5ms"]),
+    /^Invalid --delay-ack "-5ms": Cannot parse duration "-5ms"/,
+  );
+  assert.match(
+    cliError(["--seed", "-.5"]),
+    /^Invalid --seed "-\.5": expected a whole number/,
+  );
+  // The `=` form says the same.
+  assert.equal(cliError(["--port=-1"]), cliError(["--port", "-1"]));
+});
+
+Deno.test("parseFlags names a flag whose value is missing, an unknown flag and a switch given a value", () => {
+  assert.equal(
+    cliError(["--port"]),
+    "Missing value for --port: it takes a value (PORT)",
+  );
+  assert.equal(
+    cliError(["--port", "--seed", "1"]),
+    "Missing value for --port: it takes a value (PORT)",
+  );
+  assert.equal(
+    cliError(["--ports", "1"]),
+    "Unknown flag --ports: this command has no such flag",
+  );
+  assert.equal(
+    cliError(["--refuse=yes"]),
+    "Invalid --refuse: it is a switch and takes no value",
+  );
+  assert.equal(
+    cliError(["7000"]),
+    'Unexpected argument "7000": every option is a --flag',
+  );
+});
+
+Deno.test("parseFlags still reads positive values and switches", () => {
+  const values = parseFlags(
+    ["--port", "0", "--drop-ack", "30%", "--refuse"],
+    FLAGS,
+  );
+  assert.equal(values.port, "0");
+  assert.equal(values["drop-ack"], "30%");
+  assert.equal(values.refuse, true);
+});
+
+Deno.test("a server CLI exits with status 2 and the same clear message for --port -1 as for --port x", async () => {
+  const negative = await runScript("servers/primary.ts", ["--port", "-1"]);
+  assert.equal(negative.code, 2);
+  assert.match(
+    negative.stderr,
+    /^error: Invalid --port "-1": expected a whole number from 0 to 65535$/m,
+  );
+  const word = await runScript("servers/primary.ts", ["--port", "x"]);
+  assert.equal(word.code, 2);
+  assert.match(word.stderr, /^error: Invalid --port "x": expected a whole/m);
+});
+
+Deno.test("--help shows the command as it works here (npx -y deno@..., not a bare deno unless deno is installed)", async () => {
+  const help = await runScript("servers/primary.ts", ["--help"]);
+  assert.equal(help.code, 0);
+  const usage = help.stdout.split("\n")[0];
+  assert.equal(
+    usage,
+    `Usage: ${denoCommand()} run -A servers/primary.ts [flags]`,
+  );
+  if (Deno.execPath().includes("/_npx/")) {
+    assert.match(usage, /^Usage: npx -y deno@\d+\.\d+\.\d+ run -A /);
+  }
+  const client = await runScript("clients/two_servers.ts", ["--help"]);
+  assert.equal(
+    client.stdout.split("\n")[0],
+    `Usage: ${denoCommand()} run -A clients/two_servers.ts [flags]`,
+  );
+});
