@@ -54,7 +54,9 @@ export function textReport(
   lines.push(
     `${pass} passed, ${fail} failed, ${not_observable} not observable (${
       (result.durationMs / 1000).toFixed(1)
-    } s, ${result.jobs} at once, seed ${result.seed})`,
+    } s, ${
+      result.jobs !== undefined ? `${result.jobs} at once, ` : ""
+    }seed ${result.seed})`,
   );
   return lines.join("\n");
 }

@@ -50,8 +50,8 @@ export interface ConformanceResult {
   startedAt: string;
   /** How long the run took, in ms. */
   durationMs: number;
-  /** How many scenarios ran at once, at most. */
-  jobs: number;
+  /** How many scenarios ran at once, at most (absent in results made elsewhere). */
+  jobs?: number;
   /** One per behaviour checked, in catalogue order. */
   results: ScenarioResult[];
   /** How many of each verdict. */
