@@ -138,20 +138,22 @@ export * from "./servers/mod.ts";
 export * from "./clients/mod.ts";
 export * from "./conformance/mod.ts";
 export {
-  createLabApp,
   DEFAULT_EVERY_MS,
   Lab,
-  type LabAddress,
-  type LabClientSummary,
-  type LabCounter,
-  type LabFaultTarget,
   type LabOptions,
-  type LabServer,
-  type LabServerSummary,
-  type LabSwitch,
-  type LabTraffic,
   startLab,
-} from "./lab/lab.ts";
+} from "./lab/start_lab.ts";
+export { createLabApp, type LabAppHost } from "./lab/lab_app.ts";
+export type {
+  LabAddress,
+  LabClientSummary,
+  LabCounter,
+  LabFaultTarget,
+  LabServer,
+  LabServerSummary,
+  LabSwitch,
+  LabTraffic,
+} from "./lab/types.ts";
 export {
   LAB_PORT,
   loadTopology,
@@ -161,3 +163,90 @@ export {
   TopologyError,
   type TopologyIssue,
 } from "./lab/topology.ts";
+export {
+  type ByteStage,
+  type ChunkSink,
+  LINK_HIGH_WATER,
+  LINK_STREAMS,
+  type LinkBytes,
+  type LinkClosed,
+  type LinkCloseHow,
+  type LinkEvents,
+  type LinkStream,
+  ProxyLink,
+  type ProxyLinkOptions,
+  type StageFactory,
+  type StageOutput,
+} from "./core/proxy_link.ts";
+export {
+  parseToxicAttributes,
+  type ToxicAttribute,
+  ToxicAttributeError,
+  type ToxicAttributes,
+  type ToxicContext,
+  type ToxicDefinition,
+  type UpdatableStage,
+} from "./core/faults/toxic.ts";
+export { TOXICS } from "./core/faults/toxics.ts";
+export {
+  main as proxyMain,
+  NamedProxy,
+  type NamedProxyOptions,
+  PROXY_API_PORT,
+  ProxyApiError,
+  type ProxyConfig,
+  type ProxyCounters,
+  type ProxyHost,
+  type ProxyJson,
+  ProxyServer,
+  type ProxyServerOptions,
+  startProxyServer,
+  type ToxicJson,
+  type ToxicWindow,
+  TOXIPROXY_VERSION,
+} from "./servers/proxy.ts";
+export {
+  type LabRun,
+  type LabRunOptions,
+  type LabRunReport,
+  type LabRunVersions,
+  runLab,
+  startLabRun,
+} from "./lab/lab_run.ts";
+export {
+  analyseFailovers,
+  type ClientFigures,
+  type ClientSwitch,
+  type ClientTotals,
+  type FailoverAnalysis,
+  type FailoverConnection,
+  type FailoverOptions,
+  type FailoverTransition,
+  type FaultSpan,
+  journalLine,
+  type JournalSource,
+  OUTAGE_FAULTS,
+  type SourceSeries,
+} from "./lab/figures.ts";
+export {
+  checkExpectations,
+  type ExpectationResult,
+  type Expectations,
+  type Limit,
+} from "./lab/expectations.ts";
+export {
+  MAX_PLAN_MS,
+  type PlanIssue,
+  type PlanStep,
+  type PlanToxic,
+  type ResolvedStep,
+  resolvePlan,
+} from "./lab/plan.ts";
+export { type ChartOptions, chartSvg } from "./lab/chart.ts";
+export {
+  type LabReportFiles,
+  labReportHtml,
+  labReportJunit,
+  writeLabReport,
+} from "./lab/lab_report.ts";
+export type { PlanRun } from "./lab/plan_runner.ts";

@@ -6,7 +6,8 @@
  */
 import type { ConformanceResult } from "./result.ts";
 
-function escape(text: string): string {
+/** Escapes text for XML (and HTML): `<`, `>`, `&`, quotes. */
+export function escapeXml(text: string): string {
   return text.replace(
     /[<>&"']/g,
     (c) =>
@@ -22,43 +23,83 @@ function escape(text: string): string {
   );
 }
 
-/** The run as JUnit XML. */
-export function junitReport(result: ConformanceResult): string {
-  const suites = [...new Set(result.results.map((r) => r.suite))];
+/** One test case of a {@linkcode JunitSuite}. */
+export interface JunitCase {
+  /** The class name CI groups it by. */
+  classname: string;
+  /** Its name. */
+  name: string;
+  /** How long it took, in ms. */
+  durationMs: number;
+  /** `pass`, `fail` (a `<failure>`) or `skipped`. */
+  status: "pass" | "fail" | "skipped";
+  /** For a fail or a skip: one sentence. */
+  message?: string;
+  /** For a fail: the evidence, one line each. */
+  details?: string;
+  /** Standard error to keep. */
+  stderr?: string;
+}
+
+/** One `<testsuite>`. */
+export interface JunitSuite {
+  /** Its name. */
+  name: string;
+  /** `<property>` entries (the seed). */
+  properties: Record<string, string | number>;
+  /** Its cases. */
+  cases: JunitCase[];
+}
+
+/** Writes JUnit XML: `<testsuites>` named `name`, one `<testsuite>` each. */
+export function junitXml(
+  name: string,
+  suites: readonly JunitSuite[],
+  durationMs: number,
+): string {
+  const all = suites.flatMap((suite) => suite.cases);
+  const count = (cases: JunitCase[], status: JunitCase["status"]) =>
+    cases.filter((c) => c.status === status).length;
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(
-    `<testsuites name="failover-toolkit conformance" tests="${result.results.length}" failures="${result.counts.fail}" skipped="${result.counts.not_observable}" time="${
-      (result.durationMs / 1000).toFixed(3)
+    `<testsuites name="${escapeXml(name)}" tests="${all.length}" failures="${
+      count(all, "fail")
+    }" skipped="${count(all, "skipped")}" time="${
+      (durationMs / 1000).toFixed(3)
     }">`,
   );
   for (const suite of suites) {
-    const cases = result.results.filter((r) => r.suite === suite);
-    const failures = cases.filter((r) => r.status === "fail").length;
-    const skipped = cases.filter((r) => r.status === "not_observable").length;
     out.push(
-      `  <testsuite name="${suite}" tests="${cases.length}" failures="${failures}" skipped="${skipped}">`,
-      `    <properties><property name="seed" value="${result.seed}"/></properties>`,
+      `  <testsuite name="${
+        escapeXml(suite.name)
+      }" tests="${suite.cases.length}" failures="${
+        count(suite.cases, "fail")
+      }" skipped="${count(suite.cases, "skipped")}">`,
+      `    <properties>${
+        Object.entries(suite.properties).map(([key, value]) =>
+          `<property name="${escapeXml(key)}" value="${
+            escapeXml(String(value))
+          }"/>`
+        ).join("")
+      }</properties>`,
     );
-    for (const r of cases) {
-      const evidence = r.evidence.map((e) =>
-        `${e.at.toFixed(0)} ms ${e.source}: ${e.text}`
-      ).join("\n");
+    for (const c of suite.cases) {
       out.push(
-        `    <testcase classname="${suite}.${r.kind}" name="${
-          escape(`${r.id} ${r.text}`)
-        }" time="${(r.durationMs / 1000).toFixed(3)}">`,
+        `    <testcase classname="${escapeXml(c.classname)}" name="${
+          escapeXml(c.name)
+        }" time="${(c.durationMs / 1000).toFixed(3)}">`,
       );
-      if (r.status === "fail") {
+      if (c.status === "fail") {
         out.push(
-          `      <failure message="${escape(r.summary)}">${
-            escape(evidence)
+          `      <failure message="${escapeXml(c.message ?? "")}">${
+            escapeXml(c.details ?? "")
           }</failure>`,
         );
-      } else if (r.status === "not_observable") {
-        out.push(`      <skipped message="${escape(r.summary)}"/>`);
+      } else if (c.status === "skipped") {
+        out.push(`      <skipped message="${escapeXml(c.message ?? "")}"/>`);
       }
-      if (r.stderr) {
-        out.push(`      <system-err>${escape(r.stderr)}</system-err>`);
+      if (c.stderr) {
+        out.push(`      <system-err>${escapeXml(c.stderr)}</system-err>`);
       }
       out.push("    </testcase>");
     }
@@ -66,4 +107,28 @@ export function junitReport(result: ConformanceResult): string {
   }
   out.push("</testsuites>");
   return out.join("\n") + "\n";
+}
+
+/** The run as JUnit XML. */
+export function junitReport(result: ConformanceResult): string {
+  const suites = [...new Set(result.results.map((r) => r.suite))];
+  return junitXml(
+    "failover-toolkit conformance",
+    suites.map((suite) => ({
+      name: suite,
+      properties: { seed: result.seed },
+      cases: result.results.filter((r) => r.suite === suite).map((r) => ({
+        classname: `${suite}.${r.kind}`,
+        name: `${r.id} ${r.text}`,
+        durationMs: r.durationMs,
+        status: r.status === "not_observable" ? "skipped" : r.status,
+        message: r.summary,
+        details: r.evidence.map((e) =>
+          `${e.at.toFixed(0)} ms ${e.source}: ${e.text}`
+        ).join("\n"),
+        stderr: r.stderr,
+      })),
+    })),
+    result.durationMs,
+  );
 }

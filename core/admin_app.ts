@@ -312,6 +312,46 @@ export function addJournalRoutes(
   );
 }
 
+/**
+ * Adds `GET /health` (`{ok, name, kind}`) and `GET /state` (what `state()`
+ * returns) to an app.
+ */
+export function addStatusRoutes(
+  app: OpenAPIHono,
+  server: {
+    readonly name: string;
+    readonly kind: string;
+    state(): unknown;
+  },
+): void {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/health",
+      responses: {
+        200: jsonResponse(
+          z.object({ ok: z.boolean(), name: z.string(), kind: z.string() }),
+          "The server is up",
+        ),
+      },
+    }),
+    (c) => c.json({ ok: true, name: server.name, kind: server.kind }, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/state",
+      responses: {
+        200: jsonResponse(
+          z.record(z.string(), z.unknown()),
+          "The server's state",
+        ),
+      },
+    }),
+    (c) => c.json(server.state() as Record<string, unknown>, 200),
+  );
+}
+
 /** Options for {@linkcode createAdminApp}. */
 export interface AdminAppOptions {
   /** Adds the OpenAPI document at `/openapi.json` (default true). */
@@ -343,33 +383,7 @@ export function createAdminApp(
     await server.settled?.();
   };
 
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/health",
-      responses: {
-        200: jsonResponse(
-          z.object({ ok: z.boolean(), name: z.string(), kind: z.string() }),
-          "The server is up",
-        ),
-      },
-    }),
-    (c) => c.json({ ok: true, name: server.name, kind: server.kind }, 200),
-  );
-
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/state",
-      responses: {
-        200: jsonResponse(
-          z.record(z.string(), z.unknown()),
-          "The server's state",
-        ),
-      },
-    }),
-    (c) => c.json(server.state() as Record<string, unknown>, 200),
-  );
+  addStatusRoutes(app, server);
 
   app.openapi(
     createRoute({

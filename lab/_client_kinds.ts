@@ -78,7 +78,13 @@ function trafficClient(
   });
 }
 
-const TELEMATICS_SERVERS = ["primary", "secondary", "flapping", "silent"];
+const TELEMATICS_SERVERS = [
+  "primary",
+  "secondary",
+  "flapping",
+  "silent",
+  "proxy",
+];
 
 const twoServers: ClientKind = {
   kind: "two-servers",

@@ -11,12 +11,13 @@ import { CODEC_NAMES } from "../core/codecs.ts";
 import { type Faults, FaultsSchema } from "../core/faults.ts";
 import type { Journal, JournalEvent } from "../core/journal.ts";
 import type { TcpServer } from "../core/tcp_server.ts";
+import { type DurationRange, parseDurationRange } from "../core/units.ts";
 import type {
   LabAddress,
   LabFaultTarget,
   LabServer,
   LabSwitch,
-} from "./lab.ts";
+} from "./types.ts";
 
 export type { LabAddress, LabFaultTarget, LabServer, LabSwitch };
 
@@ -285,3 +286,28 @@ export function addressOf(
   }
   return { hostname: address.hostname, port: address.port };
 }
+
+/** Milliseconds, a duration (`"5s"`) or a seeded range (`"2s..8s"`), at least 1 ms. */
+export const DurationRangeSchema: z.ZodType<DurationRange, number | string> = z
+  .union([z.number(), z.string()]).transform(
+    (value, ctx) => {
+      if (typeof value === "number") {
+        if (value >= 1) return { min: value, max: value };
+        ctx.addIssue({
+          code: "custom",
+          message: `Invalid period ${value}: expected at least 1 (ms)`,
+        });
+        return z.NEVER;
+      }
+      try {
+        const range = parseDurationRange(value);
+        if (range.min >= 1) return range;
+        throw new RangeError(
+          `Cannot use period "${value}": expected at least 1ms`,
+        );
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    },
+  ).describe('Milliseconds, a duration ("5s") or a seeded range ("2s..8s")');

@@ -6,9 +6,8 @@
  * @module
  */
 import { z } from "zod";
-import { FaultsSchema } from "../core/faults.ts";
+import { type Faults, FaultsSchema } from "../core/faults.ts";
 import type { JournalEvent } from "../core/journal.ts";
-import { parseDurationRange } from "../core/units.ts";
 import {
   FLAPPING_PORT,
   type FlappingServer,
@@ -19,6 +18,9 @@ import {
   startMessageStoreServer,
 } from "../servers/message_store.ts";
 import { PRIMARY_PORT, startPrimaryServer } from "../servers/primary.ts";
+import { startProxyServer } from "../servers/proxy.ts";
+import { ToxicSchema } from "./plan.ts";
+import { Journal } from "../core/journal.ts";
 import { SECONDARY_PORT, startSecondaryServer } from "../servers/secondary.ts";
 import {
   SILENT_MODES,
@@ -39,6 +41,7 @@ import {
   addressOf,
   COMMON_SERVER_FIELDS,
   counter,
+  DurationRangeSchema,
   framesIn,
   type LabServer,
   LISTENER_FIELDS,
@@ -102,29 +105,6 @@ const secondary: ServerKind = {
     });
   },
 };
-
-const DurationRangeSchema = z.union([z.number(), z.string()]).transform(
-  (value, ctx) => {
-    if (typeof value === "number") {
-      if (value >= 1) return { min: value, max: value };
-      ctx.addIssue({
-        code: "custom",
-        message: `Invalid period ${value}: expected at least 1 (ms)`,
-      });
-      return z.NEVER;
-    }
-    try {
-      const range = parseDurationRange(value);
-      if (range.min >= 1) return range;
-      throw new RangeError(
-        `Cannot use period "${value}": expected at least 1ms`,
-      );
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: (error as Error).message });
-      return z.NEVER;
-    }
-  },
-).describe('Milliseconds, a duration ("5s") or a seeded range ("2s..8s")');
 
 function formatMs(ms: number): string {
   return ms >= 10_000
@@ -473,6 +453,89 @@ const messageStore: ServerKind = {
 };
 
 /** Every kind of server a topology may name, by kind. */
+
+const proxy: ServerKind = {
+  kind: "proxy",
+  summary:
+    "A fault proxy in front of a server: bytes pass, toxics and faults act on them",
+  schema: z.object({
+    kind: z.literal("proxy"),
+    ...LISTENER_FIELDS,
+    upstream: z.string().min(1).describe(
+      "The server behind it: a server of this lab by name, or host:port (an external one)",
+    ),
+    faults: FaultsSchema.optional().describe(
+      "Connect-time faults from the start (refuse, down, reset, blackHole)",
+    ),
+    toxics: z.array(ToxicSchema).optional().describe(
+      "Toxics from the start, as Toxiproxy API bodies",
+    ),
+    journalFile: z.string().min(1).optional(),
+  }).strict(),
+  counters: [
+    counter("connections", "connections", (e) => e.type === "connected"),
+    counter("toxicsAdded", "toxics added", (e) => e.type === "toxic_added"),
+    counter(
+      "upstreamFailed",
+      "upstream failed",
+      (e) => e.type === "upstream_failed",
+    ),
+  ],
+  references: (config) =>
+    typeof config.upstream === "string" && !config.upstream.includes(":")
+      ? [{ path: ["upstream"], names: [config.upstream] }]
+      : [],
+  async start(config, context) {
+    const name = context.name;
+    const target = config.upstream as string;
+    const upstream = target.includes(":") ? target : (() => {
+      const address = addressOf(context.servers, target);
+      return `${address.hostname}:${address.port}`;
+    })();
+    const server = await startProxyServer({
+      port: null,
+      seed: context.seed,
+      journal: new Journal({
+        server: name,
+        file: config.journalFile as string | undefined,
+      }),
+      proxies: [{
+        name,
+        listen: `${(config.hostname as string | undefined) ?? "127.0.0.1"}:${
+          (config.port as number | undefined) ?? 0
+        }`,
+        upstream,
+        faults: config.faults as Faults | undefined,
+        toxics: config.toxics as Record<string, unknown>[] | undefined,
+      }],
+    });
+    const named = server.proxy(name)!;
+    return {
+      name,
+      kind: "proxy",
+      journals: [server.journal],
+      adminApp: () => server.adminApp(),
+      addresses: () => [{ ...named.addr, listening: named.listening }],
+      connectionInfos: () => named.connectionInfos(),
+      faultTargets: () => [{
+        path: `/proxies/${name}/faults`,
+        faults: named.faults.get(),
+      }],
+      switches: () => [],
+      view: () => ({
+        upstream,
+        toxics: named.toxics().map((toxic) =>
+          `${toxic.name} (${toxic.stream})`
+        ),
+      }),
+      close: async () => {
+        await server.close();
+        await server.journal.close();
+      },
+    } satisfies LabServer;
+  },
+};
+
 export const SERVER_KINDS: Readonly<Record<string, ServerKind>> = {
   primary,
   secondary,
@@ -480,4 +543,5 @@ export const SERVER_KINDS: Readonly<Record<string, ServerKind>> = {
   silent,
   "watchdog-echo": watchdogEcho,
   "message-store": messageStore,
+  proxy,
 };

@@ -24,6 +24,8 @@ import {
   NameSchema,
   SERVER_KINDS,
 } from "./_kinds.ts";
+import { type Expectations, ExpectationsSchema } from "./expectations.ts";
+import { planOverlaps, PlanSchema, type PlanStep } from "./plan.ts";
 
 /** The lab's default dashboard and admin port. */
 export const LAB_PORT = 7100;
@@ -101,6 +103,10 @@ export interface Topology {
   clients?: Record<string, TopologyEntry>;
   /** Whether the clients start with the lab, and how often they send. */
   traffic?: { autostart?: boolean; everyMs?: number };
+  /** The chaos plan: faults set at fixed or seeded times (see `lab/plan.ts`). */
+  plan?: PlanStep[];
+  /** Limits on the failover figures that gate a run (see `lab/expectations.ts`). */
+  expect?: Expectations;
 }
 
 /** The schema of a topology file (zod). */
@@ -136,6 +142,12 @@ export const TopologySchema: z.ZodType<Topology> = z.object({
       "How often each client sends a record or message (default 1000)",
     ),
   }).strict().optional(),
+  plan: PlanSchema.optional().describe(
+    "Faults set at fixed or seeded times while the lab runs",
+  ),
+  expect: ExpectationsSchema.optional().describe(
+    "Limits on the failover figures: a run exits 1 when one fails",
+  ),
 }).strict().superRefine((topology, ctx) => {
   const servers = topology.servers ?? {};
   const check = (at: (string | number)[], reference: LabReference) => {
@@ -186,6 +198,25 @@ export const TopologySchema: z.ZodType<Topology> = z.object({
     ) {
       check(["servers", name], reference);
     }
+  }
+  (topology.plan ?? []).forEach((step, i) => {
+    if (step.server !== undefined) {
+      check(["plan", i], { path: ["server"], names: [step.server] });
+    }
+    if (step.proxy !== undefined) {
+      check(["plan", i], {
+        path: ["proxy"],
+        names: [step.proxy],
+        kinds: ["proxy"],
+      });
+    }
+  });
+  for (const issue of planOverlaps(topology.plan ?? [])) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["plan", ...issue.path],
+      message: issue.message,
+    });
   }
   for (const [name, entry] of Object.entries(topology.clients ?? {})) {
     const kind = CLIENT_KINDS[entry.kind];

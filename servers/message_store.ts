@@ -33,18 +33,10 @@
  *
  * @module
  */
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import {
-  addJournalRoutes,
-  createAdminApp,
-  createApiApp,
-  ERROR_RESPONSES,
-  ErrorSchema,
-  jsonResponse,
-} from "../core/admin_app.ts";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { createAdminApp } from "../core/admin_app.ts";
 import { flag, type FlagTable, type FlagValues } from "../core/cli.ts";
 import { runServerCli } from "../core/server_cli.ts";
-import { addMetricsRoute } from "../core/metrics.ts";
 import type { Codec } from "../core/codec.ts";
 import { createCodec } from "../core/codecs.ts";
 import type { Connection, ConnectionInfo } from "../core/connection.ts";
@@ -60,7 +52,22 @@ import {
 } from "../core/tcp_server.ts";
 import { type NamedAddress, parseNamedAddressList } from "../core/units.ts";
 import { JournalView } from "./_journal_view.ts";
+import { messageStoreAdminApp } from "./_message_store_admin.ts";
+import {
+  type MessageStore,
+  type StoredMessage,
+  StoreUnavailableError,
+} from "./message_store_interface.ts";
 import { MemoryMessageStore } from "./message_store_memory.ts";
+import { openMessageStore } from "./message_store_open.ts";
+
+export {
+  type DeliverableOptions,
+  type MessageStore,
+  type MessageStoreWatcher,
+  type StoredMessage,
+  StoreUnavailableError,
+} from "./message_store_interface.ts";
 
 /** The default fronts of the command line: ml1 on 7050, ml2 on 7052. */
 export const MESSAGE_STORE_FRONTS: readonly NamedAddress[] = [
@@ -69,51 +76,6 @@ export const MESSAGE_STORE_FRONTS: readonly NamedAddress[] = [
 ];
 /** The default admin port. */
 export const MESSAGE_STORE_ADMIN_PORT = 7051;
-
-/** One message in the shared store. */
-export interface StoredMessage {
-  /** The message id, given by the sender; unique per recipient. */
-  id: string;
-  /** The agent it is for. */
-  to: string;
-  /** The agent (or `admin`) that sent it. */
-  from: string;
-  /** Whatever the sender sent. */
-  body?: unknown;
-  /** Wall-clock time it was stored, ms since the epoch. */
-  storedAt: number;
-}
-
-/**
- * The shared server-side message store, behind which any implementation can
- * sit (in memory: {@linkcode MemoryMessageStore}; a durable one later). Every
- * method is async; a method that throws is taken as the store being
- * unavailable.
- */
-export interface MessageStore {
-  /** Whether the store can be used now (a durable store may lose its disk or link). */
-  readonly available: boolean;
-  /**
-   * Stores a message. Resolves false, storing nothing, when a message with
-   * that id already waits for (or was acknowledged by) that recipient.
-   */
-  put(message: StoredMessage): Promise<boolean>;
-  /** The messages waiting for an agent, in the order they were stored. */
-  pending(agent: string): Promise<StoredMessage[]>;
-  /** Removes a message the agent acknowledged; resolves false if none waited. */
-  ack(agent: string, id: string): Promise<boolean>;
-  /** Every waiting message, in the order they were stored. */
-  list(): Promise<StoredMessage[]>;
-}
-
-/** The error of a store operation while the store is down (HTTP 503 in the admin API). */
-export class StoreUnavailableError extends Error {
-  /** Makes the error; the message says why the store cannot be used. */
-  constructor(message = "Cannot use the message store: it is unavailable") {
-    super(message);
-    this.name = "StoreUnavailableError";
-  }
-}
 
 /** Where one front listens, and its own faults. */
 export interface FrontOptions {
@@ -135,8 +97,13 @@ export interface MessageStoreServerOptions extends
   > {
   /** The fronts, in order (default `ml1` and `ml2`, both on a free port). */
   fronts?: FrontOptions[];
-  /** The shared store (default a new {@linkcode MemoryMessageStore}). */
+  /**
+   * The shared store (default a new {@linkcode MemoryMessageStore}); open one
+   * from `memory` or a `postgres://` URL with `openMessageStore`.
+   */
   store?: MessageStore;
+  /** Close the store when the server closes (default false: the caller owns it). */
+  closeStore?: boolean;
   /** Start with the store down (default false). */
   storeDown?: boolean;
   /** A codec's name (default `line-json`), used by every front. */
@@ -258,12 +225,28 @@ export class MessageStoreServer implements AsyncDisposable {
   #injected = 0;
   #closing?: Promise<void>;
   #abort = new AbortController();
+  #closeStore: boolean;
+  #unwatch?: () => void;
+  /** Names this server's connections apart from other processes' (holders). */
+  #instance = crypto.randomUUID();
+  /** Connections that have been made their agent's holder once. */
+  #attached = new WeakSet<Connection>();
+  /**
+   * Where each connection on its primary stands with pushes: pushed (and not
+   * synced since), delivering (a hello or sync is being answered), or
+   * delivering with news (a message came meanwhile: push once the answer is
+   * out, so that the agent ACKs what it got before it syncs again).
+   */
+  #pushes = new WeakMap<Connection, "pushed" | "delivering" | "news">();
+  /** Each connection's sends and ACKs still on their way to a pipelined store. */
+  #writes = new WeakMap<Connection, Promise<void>>();
 
   /** Makes the server and its fronts; `start()` binds them. */
   constructor(options: MessageStoreServerOptions = {}) {
     this.name = options.name ?? "message-store";
     this.seed = options.seed ?? randomSeed();
     this.store = options.store ?? new MemoryMessageStore();
+    this.#closeStore = options.closeStore ?? false;
     this.codec = createCodec(options.codec ?? "line-json", {
       maxFrameBytes: options.maxFrameBytes,
     });
@@ -347,6 +330,16 @@ export class MessageStoreServer implements AsyncDisposable {
   /** Binds every front. If one cannot bind, closes them all and throws. */
   async start(): Promise<this> {
     if (this.#down) this.journal.append("store_down", {});
+    this.#unwatch = this.store.watch?.({
+      stored: (agent) => {
+        if (this.storeAvailable) this.#notify(agent);
+      },
+      availability: (available, reason) =>
+        void this.#storeChanged(available, reason),
+      missed: () => {
+        if (this.storeAvailable) void this.#pushWaiting();
+      },
+    });
     try {
       for (const front of this.fronts) await front.start();
     } catch (error) {
@@ -375,6 +368,17 @@ export class MessageStoreServer implements AsyncDisposable {
     if (!this.#down) return;
     this.#down = false;
     this.journal.append("store_up", {});
+    await this.#pushWaiting();
+  }
+
+  /** The store itself went away or came back (a real outage, `reason` says why). */
+  async #storeChanged(available: boolean, reason: string): Promise<void> {
+    this.journal.append(available ? "store_up" : "store_down", { reason });
+    if (available && !this.#down) await this.#pushWaiting();
+  }
+
+  /** Pushes to every connected agent with messages waiting, on its primary. */
+  async #pushWaiting(): Promise<void> {
     const agents = new Set(
       this.fronts.flatMap((front) =>
         front.connections().map((connection) => connection.tags.agent)
@@ -447,6 +451,8 @@ export class MessageStoreServer implements AsyncDisposable {
   close(): Promise<void> {
     return this.#closing ??= (async () => {
       await Promise.all(this.fronts.map((front) => front.close()));
+      this.#unwatch?.();
+      if (this.#closeStore) await this.store.close?.();
       this.#abort.abort();
       if (this.#ownJournal) await this.journal.close();
       else await this.journal.flush();
@@ -508,67 +514,116 @@ export class MessageStoreServer implements AsyncDisposable {
           `Cannot handle ${message.type} before hello: send {"type":"hello","agent":"<name>","primary":"<server>"} first`,
       });
     }
-    try {
-      switch (message.type) {
-        case "hello":
-          if (!this.storeAvailable) throw new StoreUnavailableError();
-          connection.send({ type: "welcome", server: front.name });
-          return await this.#deliver(agent, connection, journal);
-        case "sync":
-          return await this.#deliver(agent, connection, journal);
-        case "send": {
-          const stored: StoredMessage = {
-            id: message.id,
-            to: message.to,
-            from: agent,
-            ...(message.body !== undefined ? { body: message.body } : {}),
-            storedAt: Date.now(),
-          };
-          const fresh = await this.#use(() => this.store.put(stored));
-          journal.append(fresh ? "message_stored" : "message_duplicate", {
-            conn: connection.id,
-            agent: stored.to,
-            from: agent,
-            id: stored.id,
-          });
-          connection.sendAck({ type: "ack", id: message.id }, message.id);
-          if (fresh) this.#notify(stored.to);
-          return;
+    const operate = async () => {
+      try {
+        switch (message.type) {
+          case "hello":
+            await this.#writes.get(connection);
+            if (!this.storeAvailable) throw new StoreUnavailableError();
+            connection.send({ type: "welcome", server: front.name });
+            return await this.#deliver(agent, connection, front, true);
+          case "sync":
+            // After this connection's ACKs: what they removed is not sent again.
+            await this.#writes.get(connection);
+            return await this.#deliver(agent, connection, front, false);
+          case "send": {
+            const stored: StoredMessage = {
+              id: message.id,
+              to: message.to,
+              from: agent,
+              ...(message.body !== undefined ? { body: message.body } : {}),
+              storedAt: Date.now(),
+            };
+            const fresh = await this.#use(() => this.store.put(stored));
+            journal.append(fresh ? "message_stored" : "message_duplicate", {
+              conn: connection.id,
+              agent: stored.to,
+              from: agent,
+              id: stored.id,
+            });
+            connection.sendAck({ type: "ack", id: message.id }, message.id);
+            if (fresh) this.#notify(stored.to);
+            return;
+          }
+          case "ack": {
+            const removed = await this.#use(() =>
+              this.store.ack(agent, message.id)
+            );
+            journal.append(removed ? "message_acked" : "ack_unknown", {
+              conn: connection.id,
+              agent,
+              id: message.id,
+            });
+            return;
+          }
         }
-        case "ack": {
-          const removed = await this.#use(() =>
-            this.store.ack(agent, message.id)
-          );
-          journal.append(removed ? "message_acked" : "ack_unknown", {
-            conn: connection.id,
-            agent,
-            id: message.id,
-          });
-          return;
-        }
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        journal.append("store_unavailable", {
+          conn: connection.id,
+          agent,
+          request: message.type,
+          ...("id" in message ? { id: message.id } : {}),
+        });
+        connection.send({
+          type: "error",
+          code: "store_unavailable",
+          message: error.message,
+        });
       }
-    } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error;
-      journal.append("store_unavailable", {
-        conn: connection.id,
-        agent,
-        request: message.type,
-        ...("id" in message ? { id: message.id } : {}),
-      });
-      connection.send({
-        type: "error",
-        code: "store_unavailable",
-        message: error.message,
-      });
+    };
+    if (
+      !this.store.pipelined ||
+      (message.type !== "send" && message.type !== "ack")
+    ) {
+      return await operate();
     }
+    // A store that takes a while (a database): keep reading this
+    // connection's frames while its writes are on their way. The store
+    // answers writes in order, so ACKs and errors still go out in order.
+    const written = operate().catch((error) => {
+      journal.append("error", {
+        conn: connection.id,
+        message: `Message store failed: ${(error as Error)?.message ?? error}`,
+      });
+    });
+    const before = this.#writes.get(connection);
+    const all = before
+      ? Promise.all([before, written]).then(() => {})
+      : written;
+    this.#writes.set(connection, all);
+    void all.then(() => {
+      if (this.#writes.get(connection) === all) this.#writes.delete(connection);
+    });
   }
 
+  /**
+   * Sends the agent what waits for it, if this connection is its newest
+   * (`attach`: make it so, on hello).
+   */
   async #deliver(
     agent: string,
     connection: Connection,
-    journal: Journal,
+    front: MessageFront,
+    attach: boolean,
   ): Promise<void> {
-    for (const message of await this.#use(() => this.store.pending(agent))) {
+    const journal = front.journal;
+    const holder = `${this.#instance}/${front.name}/${connection.id}`;
+    // A sync on a connection whose hello met the store down attaches too.
+    this.#pushes.set(connection, "delivering");
+    let messages;
+    try {
+      messages = await this.#use(() =>
+        this.store.deliverable(agent, holder, {
+          attach: attach || !this.#attached.has(connection),
+        })
+      );
+    } catch (error) {
+      this.#pushes.delete(connection);
+      throw error;
+    }
+    this.#attached.add(connection);
+    for (const message of messages) {
       const sent = connection.send({
         type: "message",
         id: message.id,
@@ -583,6 +638,9 @@ export class MessageStoreServer implements AsyncDisposable {
         });
       }
     }
+    const news = this.#pushes.get(connection) === "news";
+    this.#pushes.delete(connection);
+    if (news) this.#push(connection, front, agent);
   }
 
   /** Pushes to every connection of the agent on its primary (QA-6). */
@@ -597,200 +655,22 @@ export class MessageStoreServer implements AsyncDisposable {
             agent,
             primary: primary ?? null,
           });
-        } else if (connection.send({ type: "push" })) {
-          front.journal.append("push_sent", { conn: connection.id, agent });
+        } else {
+          const state = this.#pushes.get(connection);
+          if (state === "delivering") this.#pushes.set(connection, "news");
+          else if (state === undefined) this.#push(connection, front, agent);
         }
       }
     }
   }
-}
 
-const AnyObject = z.record(z.string(), z.unknown());
-
-const StoredMessageSchema = z.object({
-  id: z.string(),
-  to: z.string(),
-  from: z.string(),
-  body: z.unknown().optional(),
-  storedAt: z.number(),
-}).openapi("StoredMessage");
-
-const InjectBody = z.object({
-  to: z.string().min(1).max(256).describe("The agent it is for"),
-  from: z.string().min(1).max(256).optional().describe(
-    "Who it is from (default admin)",
-  ),
-  body: z.unknown().optional().describe("Its body"),
-  id: z.string().min(1).max(256).optional().describe(
-    "Its id (default admin-1, admin-2, ...)",
-  ),
-}).strict();
-
-const StoreBody = z.object({
-  available: z.boolean(),
-  messages: z.array(StoredMessageSchema),
-});
-
-const unavailable = {
-  503: jsonResponse(ErrorSchema, "The store is down"),
-};
-
-function storeUnavailable(error: unknown): {
-  error: string;
-  message: string;
-} {
-  if (!(error instanceof StoreUnavailableError)) throw error;
-  return { error: "store_unavailable", message: error.message };
-}
-
-function messageStoreAdminApp(server: MessageStoreServer): OpenAPIHono {
-  const app = createApiApp();
-  for (const front of server.fronts) {
-    app.route(`/fronts/${front.name}`, front.adminApp({ openapi: false }));
+  /** Sends one push (the agent has not been pushed since it last synced). */
+  #push(connection: Connection, front: MessageFront, agent: string): void {
+    if (connection.send({ type: "push" })) {
+      this.#pushes.set(connection, "pushed");
+      front.journal.append("push_sent", { conn: connection.id, agent });
+    }
   }
-
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/health",
-      responses: {
-        200: jsonResponse(
-          z.object({ ok: z.boolean(), name: z.string(), kind: z.string() }),
-          "The server is up",
-        ),
-      },
-    }),
-    (c) => c.json({ ok: true, name: server.name, kind: server.kind }, 200),
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/state",
-      responses: {
-        200: jsonResponse(AnyObject, "Every front's state and the store's"),
-      },
-    }),
-    (c) => c.json(server.state() as unknown as Record<string, unknown>, 200),
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/connections",
-      responses: {
-        200: jsonResponse(
-          z.object({ connections: z.array(AnyObject) }),
-          "The open connections of every front (`listener` is the front)",
-        ),
-      },
-    }),
-    (c) =>
-      c.json(
-        {
-          connections: server.connectionInfos() as unknown as Record<
-            string,
-            unknown
-          >[],
-        },
-        200,
-      ),
-  );
-
-  addMetricsRoute(app, server);
-  addJournalRoutes(app, {
-    journals: (front?: string) =>
-      front === undefined
-        ? [server.journal]
-        : server.fronts.some((f) => f.name === front)
-        ? [server.front(front).journal]
-        : undefined,
-    scope: { name: "front", values: () => server.fronts.map((f) => f.name) },
-    signal: server.signal,
-  });
-
-  app.openapi(
-    createRoute({
-      method: "post",
-      path: "/messages",
-      description:
-        "Put a message into the shared store for an agent, as if another agent had sent it; pushes to the agent on its primary",
-      request: {
-        body: {
-          required: true,
-          content: { "application/json": { schema: InjectBody } },
-        },
-      },
-      responses: {
-        201: jsonResponse(
-          z.object({ stored: z.boolean(), message: StoredMessageSchema }),
-          "Stored (stored is false when that id already waited for the agent)",
-        ),
-        ...ERROR_RESPONSES,
-        ...unavailable,
-      },
-    }),
-    async (c) => {
-      try {
-        const result = await server.inject(c.req.valid("json"));
-        return c.json(result, 201);
-      } catch (error) {
-        return c.json(storeUnavailable(error), 503);
-      }
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/store",
-      responses: {
-        200: jsonResponse(
-          StoreBody,
-          "Every message waiting in the shared store",
-        ),
-        ...unavailable,
-      },
-    }),
-    async (c) => {
-      try {
-        const messages = await server.messages();
-        return c.json({ available: true, messages }, 200);
-      } catch (error) {
-        return c.json(storeUnavailable(error), 503);
-      }
-    },
-  );
-  for (const [path, change] of [["down", false], ["up", true]] as const) {
-    app.openapi(
-      createRoute({
-        method: "post",
-        path: `/store/${path}`,
-        description: change
-          ? "Bring the shared store back; agents on their primary with messages waiting get a push"
-          : "Take the shared store down: every front answers store_unavailable (QA-7)",
-        responses: {
-          200: jsonResponse(
-            z.object({ available: z.boolean() }),
-            "The store's availability after the change",
-          ),
-        },
-      }),
-      async (c) => {
-        if (change) await server.storeUp();
-        else server.storeDown();
-        return c.json({ available: server.storeAvailable }, 200);
-      },
-    );
-  }
-
-  app.doc("/openapi.json", {
-    openapi: "3.0.0",
-    info: {
-      title: "message-store admin API",
-      version: "1",
-      description:
-        "Fronts, shared message store, faults, connections and journal of a failover-toolkit message-store server",
-    },
-  });
-  return app;
 }
 
 /**
@@ -822,6 +702,18 @@ const SERVER_FLAGS: FlagTable = {
     description:
       "A front server, in order; a comma-separated list works too (port 0 picks a free one)",
   },
+  fronts: {
+    type: "string",
+    value: "NAME=HOST:PORT,...",
+    description: "The same as --front, as one comma-separated list",
+  },
+  store: {
+    type: "string",
+    value: "memory|URL",
+    default: "memory",
+    description:
+      "The shared store: memory (this process only) or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, shared by every process pointed at it (schema created on first start)",
+  },
   "store-down": {
     type: "boolean",
     description:
@@ -830,8 +722,11 @@ const SERVER_FLAGS: FlagTable = {
 };
 
 function frontsFromFlags(values: FlagValues, hostname: string): FrontOptions[] {
-  const given = values.front as string[] | undefined;
-  if (!given || given.length === 0) {
+  const given = [
+    ...(values.front as string[] | undefined ?? []),
+    ...(values.fronts !== undefined ? [values.fronts as string] : []),
+  ];
+  if (given.length === 0) {
     return MESSAGE_STORE_FRONTS.map((front) => ({ ...front, hostname }));
   }
   return flag({ front: given.join(",") }, "front", parseNamedAddressList)!;
@@ -851,23 +746,35 @@ export function main(args: string[]): Promise<void> {
       host: { ...flags.host, description: "Host of the default fronts" },
     }),
     faultsTitle: "Fault flags (every front)",
-    start: (options, faults, values) =>
-      startMessageStoreServer({
-        fronts: frontsFromFlags(values, options.hostname),
-        faults,
-        storeDown: values["store-down"] === true,
-        seed: options.seed,
-        codec: options.codec,
-        journalFile: options.journalFile,
-        maxFrameBytes: options.maxFrameBytes,
-        maxBadFrames: options.maxBadFrames,
-      }),
+    start: async (options, faults, values) => {
+      const fronts = frontsFromFlags(values, options.hostname);
+      const store = await openMessageStore(
+        (values.store as string | undefined) ?? "memory",
+      );
+      try {
+        return await startMessageStoreServer({
+          fronts,
+          store,
+          closeStore: true,
+          faults,
+          storeDown: values["store-down"] === true,
+          seed: options.seed,
+          codec: options.codec,
+          journalFile: options.journalFile,
+          maxFrameBytes: options.maxFrameBytes,
+          maxBadFrames: options.maxBadFrames,
+        });
+      } catch (error) {
+        await store.close?.();
+        throw error;
+      }
+    },
     describe: (server) =>
       `tcp=${
         server.fronts.map((front) =>
           `${front.name}@${front.addr.hostname}:${front.addr.port}`
         ).join(",")
-      }`,
+      } store=${"url" in server.store ? String(server.store.url) : "memory"}`,
   });
 }
 

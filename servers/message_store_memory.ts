@@ -5,13 +5,18 @@
  *
  * @module
  */
-import type { MessageStore, StoredMessage } from "./message_store.ts";
+import type {
+  DeliverableOptions,
+  MessageStore,
+  StoredMessage,
+} from "./message_store_interface.ts";
 
 /**
  * A {@linkcode MessageStore} in memory. Messages wait per recipient, in the
  * order they were stored; an acknowledged message is gone, and its id is
  * remembered so that the same message sent again (its ACK was lost) is not
- * stored a second time.
+ * stored a second time. An agent's messages go to its newest connection
+ * only (see {@linkcode MessageStore.deliverable}).
  *
  * @example Usage
  * ```ts
@@ -27,6 +32,8 @@ export class MemoryMessageStore implements MessageStore {
   #waiting = new Map<string, StoredMessage>();
   /** The keys of acknowledged messages. */
   #acked = new Set<string>();
+  /** Each agent's current connection (its newest `hello`). */
+  #holders = new Map<string, string>();
 
   /** Always true: memory does not go away (the server simulates outages). */
   get available(): boolean {
@@ -44,6 +51,21 @@ export class MemoryMessageStore implements MessageStore {
 
   pending(agent: string): Promise<StoredMessage[]> {
     return this.#select((message) => message.to === agent);
+  }
+
+  deliverable(
+    agent: string,
+    holder: string,
+    options: DeliverableOptions,
+  ): Promise<StoredMessage[]> {
+    if (options.attach) {
+      // Re-inserted so that the map stays in least-recently-attached order.
+      this.#holders.delete(agent);
+      this.#holders.set(agent, holder);
+    } else if (this.#holders.get(agent) !== holder) {
+      return Promise.resolve([]);
+    }
+    return this.pending(agent);
   }
 
   ack(agent: string, id: string): Promise<boolean> {

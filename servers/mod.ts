@@ -51,6 +51,21 @@ export {
   StoreUnavailableError,
 } from "./message_store.ts";
 export { MemoryMessageStore } from "./message_store_memory.ts";
+export type {
+  DeliverableOptions,
+  MessageStoreWatcher,
+} from "./message_store_interface.ts";
+export { MESSAGE_STORE_SPECS, openMessageStore } from "./message_store_open.ts";
+export {
+  MESSAGE_STORED_CHANNEL,
+  PostgresMessageStore,
+  type PostgresMessageStoreOptions,
+  redactDatabaseUrl,
+} from "./message_store_postgres.ts";
+export {
+  createScratchDatabase,
+  type ScratchDatabase,
+} from "./postgres_scratch_database.ts";
 export {
   type Channel,
   type ChannelOptions,

@@ -37,12 +37,19 @@ Deno.test("loadTopology accepts the demo and every example shipped in lab/", asy
     "demo.json",
     "dual-channel.json",
     "messaging.json",
+    "mqtt-proxies.json",
+    "tracker-plan.json",
     "two-servers.json",
   ]);
   for (const file of files) {
     const topology = await loadTopology(file);
     assert.ok(Object.keys(topology.servers).length > 0, file.pathname);
-    assert.ok(Object.keys(topology.clients ?? {}).length > 0, file.pathname);
+    // Traffic from reference clients, or proxies for a client of your own.
+    assert.ok(
+      Object.keys(topology.clients ?? {}).length > 0 ||
+        Object.values(topology.servers).some((s) => s.kind === "proxy"),
+      file.pathname,
+    );
   }
 });
 
@@ -53,6 +60,7 @@ Deno.test("the demo topology has every server kind and a reference client throug
     "flapping",
     "message-store",
     "primary",
+    "proxy",
     "secondary",
     "silent",
     "watchdog-echo",
@@ -100,7 +108,7 @@ Deno.test("parseTopology names the path and the problem of each mistake", () => 
   assert.deepEqual(
     problems(withServers({ primary: { kind: "primry" } })),
     [
-      'servers.primary.kind: Invalid server kind "primry": expected one of "primary", "secondary", "flapping", "silent", "watchdog-echo", "message-store"',
+      'servers.primary.kind: Invalid server kind "primry": expected one of "primary", "secondary", "flapping", "silent", "watchdog-echo", "message-store", "proxy"',
     ],
   );
   assert.deepEqual(

@@ -323,7 +323,7 @@ Deno.test("message-store CLI prints its line, serves the admin API, and stops on
   ]);
   assert.match(
     cli.line,
-    /^message-store tcp=ml1@127\.0\.0\.1:\d+,ml2@127\.0\.0\.1:\d+ admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=line-json$/,
+    /^message-store tcp=ml1@127\.0\.0\.1:\d+,ml2@127\.0\.0\.1:\d+ store=memory admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=line-json$/,
   );
   const port = Number(cli.fields.tcp.split(",")[1].split(":")[1]);
   const down = await fetch(`${cli.fields.admin}/store/down`, {

@@ -7,6 +7,11 @@
  * is the lane of the timeline (store-wide events, `store_down` and
  * `store_up`, are on the `store` lane) and the source of their evidence.
  *
+ * The fronts share an in-memory store, unless `FT_CONFORMANCE_STORE` names a
+ * PostgreSQL server (`postgres://USER@HOST:PORT/DB`, a user with CREATEDB):
+ * then each scenario's store is a database of its own on it, made before
+ * the scenario and dropped after it.
+ *
  * @module
  */
 import type { Faults } from "../../core/faults.ts";
@@ -15,6 +20,9 @@ import {
   type MessageStoreServer,
   startMessageStoreServer,
 } from "../../servers/message_store.ts";
+import type { MessageStore } from "../../servers/message_store_interface.ts";
+import { PostgresMessageStore } from "../../servers/message_store_postgres.ts";
+import { createScratchDatabase } from "../../servers/postgres_scratch_database.ts";
 import type { Evidence, ScenarioContext, Timing } from "../scenario.ts";
 
 /** The agent's name, the `{agent}` placeholder. */
@@ -62,6 +70,24 @@ export function frontOf(event: JournalEvent): string | undefined {
   return typeof event.front === "string" ? event.front : undefined;
 }
 
+/** The store `FT_CONFORMANCE_STORE` asks for, or undefined for memory. */
+async function scenarioStore(): Promise<MessageStore | undefined> {
+  let spec: string | undefined;
+  try {
+    spec = Deno.env.get("FT_CONFORMANCE_STORE");
+  } catch {
+    spec = undefined; // No --allow-env: the default.
+  }
+  if (!spec || spec === "memory") return undefined;
+  const db = await createScratchDatabase(spec, "ft_conformance");
+  try {
+    return await PostgresMessageStore.connect(db.url, { onClose: db.drop });
+  } catch (error) {
+    await db.drop();
+    throw error;
+  }
+}
+
 /**
  * Starts the message store for a scenario: its fronts on port 0 with their
  * faults, messages already waiting for the agent, and the placeholders
@@ -78,6 +104,8 @@ export async function startMessaging(
     await startMessageStoreServer({
       name: STORE,
       seed: ctx.seed,
+      store: await scenarioStore(),
+      closeStore: true,
       fronts: fronts.map((name) => ({
         name,
         port: 0,

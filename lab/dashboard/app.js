@@ -1,41 +1,47 @@
 // The lab dashboard: one card per server (GET /servers), fault switches that
 // call each server's admin API (PATCH /servers/<name>/.../faults), and a live
-// timeline of every journal (GET /events, server-sent events). Plain JS, no
-// build step, nothing loaded from elsewhere.
+// timeline of every journal (GET /events, server-sent events), and the live
+// failover figures (GET /lab/figures: a chart per server over a rolling
+// window, drawn by the same code as the run report, and each client's last
+// failover). Plain JS, no build step, nothing loaded from elsewhere.
 
 const $ = (selector, root = document) => root.querySelector(selector);
 
-/** Fault switches: kind, label, and the field each one carries. */
+/**
+ * Fault switches: kind, label, and the field each one carries. The value a
+ * switch shows while off is what it applies when turned on: a sane start
+ * (30% of ACKs dropped, ACKs 200 ms late), not a total outage.
+ */
 const FAULTS = [
   { kind: "down", label: "down", main: true },
   {
     kind: "dropAck",
     label: "drop ACK",
     main: true,
-    field: { key: "probability", unit: "%", scale: 100, value: 100 },
+    field: { key: "probability", unit: "%", scale: 100, value: 30 },
   },
   {
     kind: "delayAck",
     label: "delay ACK",
     main: true,
-    field: { key: "ms", unit: "ms", scale: 1, value: 500 },
+    field: { key: "ms", unit: "ms", scale: 1, value: 200 },
   },
   { kind: "blackHole", label: "black hole", main: true },
   { kind: "refuse", label: "refuse" },
   {
     kind: "reset",
     label: "reset",
-    field: { key: "probability", unit: "%", scale: 100, value: 100 },
+    field: { key: "probability", unit: "%", scale: 100, value: 30 },
   },
   {
     kind: "duplicateAck",
     label: "duplicate ACK",
-    field: { key: "probability", unit: "%", scale: 100, value: 100 },
+    field: { key: "probability", unit: "%", scale: 100, value: 10 },
   },
   {
     kind: "corruptAck",
     label: "corrupt ACK",
-    field: { key: "probability", unit: "%", scale: 100, value: 100 },
+    field: { key: "probability", unit: "%", scale: 100, value: 10 },
   },
   {
     kind: "closeAfter",
@@ -80,6 +86,7 @@ function isRoutine(event) {
 
 const state = {
   servers: new Map(), // name -> { summary, card, target }
+  idle: {}, // source -> "No traffic: tracker moved to secondary 4s ago ..."
   events: [], // newest last
   paused: false,
   traffic: null,
@@ -268,6 +275,7 @@ function buildCard(summary) {
     el("div", { class: "addresses" }),
     el("div", { class: "view" }),
     el("div", { class: "counters" }, ...summary.counters.map(counterTile)),
+    el("div", { class: "idle", hidden: true }),
     el("div", { class: "connections" }),
   );
   const faults = el("div", { class: "faults" });
@@ -445,6 +453,11 @@ function updateCard(server) {
     row.classList.toggle("on", on);
     if (on && row.closest(".more")) hiddenOn++;
     const input = $("input[type=number]", row);
+    if (input && !on && row.dataset.wasOn === "true") {
+      // Turned off: show the default to apply again, not the last value.
+      input.value = String(spec.field.value);
+    }
+    row.dataset.wasOn = String(on);
     if (input && on && document.activeElement !== input) {
       const value = faults[spec.kind][spec.field.key] ??
         (spec.field.key === "probability" ? 1 : undefined);
@@ -458,6 +471,21 @@ function updateCard(server) {
   $(".more summary", card).textContent = hiddenOn
     ? `more faults (${hiddenOn} on)`
     : "more faults";
+  renderIdle(server);
+}
+
+/** The card's "no traffic: clients moved away" line, from the figures. */
+function renderIdle(server) {
+  const { name } = server.summary;
+  const lines = Object.entries(state.idle)
+    .filter(([source]) => source === name || source.startsWith(`${name}/`))
+    .map(([source, text]) =>
+      source === name ? text : `${source.slice(name.length + 1)}: ${text}`
+    );
+  const idle = $(".idle", server.card);
+  // Only an up server is quiet because its clients moved away.
+  idle.hidden = lines.length === 0 || !server.summary.listening;
+  idle.textContent = lines.join(" · ");
 }
 
 async function refreshServers() {
@@ -545,6 +573,92 @@ $("#traffic-toggle").addEventListener("click", async () => {
     toast(error.message);
   }
 });
+
+// ---- failover figures ------------------------------------------------------
+
+function ms(value) {
+  return value === null || value === undefined ? "–" : `${value} ms`;
+}
+
+function renderFigures(data) {
+  state.idle = data.idle ?? {};
+  for (const server of state.servers.values()) renderIdle(server);
+  const charts = $("#charts");
+  const seen = new Set();
+  for (const chart of data.charts) {
+    seen.add(chart.source);
+    let box = charts.querySelector(
+      `[data-chart="${CSS.escape(chart.source)}"]`,
+    );
+    if (!box) {
+      box = el("div", { class: "chart", "data-chart": chart.source });
+      charts.append(box);
+    }
+    // The server draws the SVG (the report's own chart code); it escapes
+    // every text it puts in.
+    box.innerHTML = chart.svg;
+    box.classList.toggle("idle", Boolean(chart.idle));
+    box.title = chart.idle ?? "";
+  }
+  for (const box of [...charts.children]) {
+    if (!seen.has(box.dataset.chart)) box.remove();
+  }
+  const rows = data.clients.map((client) => {
+    const last = client.last;
+    return el(
+      "tr",
+      { "data-client": client.client },
+      el("td", {}, el("b", { text: client.client })),
+      el("td", { text: client.on ?? "–" }),
+      el("td", {
+        text: last
+          ? `${last.faults.join(", ")} on ${last.source}, ${
+            Math.round(last.agoMs / 1000)
+          }s ago`
+          : "no failover yet",
+      }),
+      el("td", {
+        class: "num",
+        "data-figure": "failoverMs",
+        text: ms(last?.failoverMs),
+      }),
+      el("td", { class: "num", text: ms(last?.returnMs) }),
+      el("td", {
+        class: "num",
+        text: last
+          ? `${last.ackGapOpen ? "≥" : ""}${ms(last.longestAckGapMs)}`
+          : "–",
+      }),
+      el("td", {
+        class: `num${client.lost ? " bad" : ""}`,
+        "data-figure": "lost",
+        text: client.decoded ? String(client.lost) : "–",
+      }),
+      el("td", {
+        class: "num",
+        text: client.decoded ? String(client.duplicated) : "–",
+      }),
+      el("td", { class: "num", text: String(client.switches) }),
+    );
+  });
+  $("#failovers tbody").replaceChildren(
+    ...(rows.length ? rows : [
+      el(
+        "tr",
+        {},
+        el("td", {
+          colspan: "9",
+          class: "muted",
+          text: "no client seen yet",
+        }),
+      ),
+    ]),
+  );
+}
+
+async function refreshFigures() {
+  renderFigures(await api("GET", "/lab/figures"));
+}
 
 // ---- timeline -------------------------------------------------------------
 
@@ -770,6 +884,8 @@ async function start() {
   streamEvents();
   setInterval(() => refreshSoon(0), 2000);
   setInterval(() => refreshLab().catch(() => {}), 3000);
+  refreshFigures().catch(() => {});
+  setInterval(() => refreshFigures().catch(() => {}), 2000);
 }
 
 start();

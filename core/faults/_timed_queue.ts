@@ -1,0 +1,79 @@
+/**
+ * The bytes of one toxic held until they are due, in order, over the
+ * engine's {@linkcode DelayQueue}: the delaying toxics (latency, bandwidth,
+ * slicer) hold their chunks and the FIN here, and count what they hold for
+ * the link's backpressure.
+ *
+ * @module
+ */
+import type { StageOutput } from "../proxy_link.ts";
+import { DelayQueue } from "./delay_queue.ts";
+
+/** Chunks (and a FIN) held until they are due, released in order. */
+export class TimedQueue {
+  #queue: DelayQueue<Uint8Array | null>;
+  #held = 0;
+  #last = 0;
+  #output: StageOutput;
+  #disposed = false;
+
+  /** Makes a queue writing to `output`. */
+  constructor(output: StageOutput) {
+    this.#output = output;
+    this.#queue = new DelayQueue({
+      ordered: true,
+      deliver: (items) => this.#release(items),
+    });
+  }
+
+  /** Bytes held. */
+  get held(): number {
+    return this.#held;
+  }
+
+  /** The due time of the last item queued (monotonic ms), or 0. */
+  get lastDue(): number {
+    return this.#last;
+  }
+
+  /** Queues a chunk due at `due` (never before the item queued before it). */
+  push(due: number, chunk: Uint8Array): void {
+    if (this.#disposed) return;
+    this.#held += chunk.length;
+    this.#add(due, chunk);
+  }
+
+  /** Queues the FIN, due at `due` (never before the item queued before it). */
+  pushEnd(due: number): void {
+    if (!this.#disposed) this.#add(due, null);
+  }
+
+  /** Releases everything now, in order. */
+  flush(): void {
+    this.#release(this.#queue.clear());
+  }
+
+  /** Stops the timer; nothing more is released. */
+  dispose(): void {
+    this.#disposed = true;
+    this.#queue.clear();
+    this.#held = 0;
+  }
+
+  #add(due: number, item: Uint8Array | null): void {
+    this.#last = Math.max(due, this.#last);
+    this.#queue.push(this.#last, item);
+  }
+
+  #release(items: (Uint8Array | null)[]): void {
+    for (const item of items) {
+      if (this.#disposed) return;
+      if (item === null) {
+        this.#output.end();
+        continue;
+      }
+      this.#held -= item.length;
+      this.#output.write(item);
+    }
+  }
+}

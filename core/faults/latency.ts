@@ -1,0 +1,46 @@
+/**
+ * The latency toxic: every chunk is delayed by `latency` ± `jitter`
+ * milliseconds (the jitter drawn from the connection's seeded stream), in
+ * order: a chunk never overtakes the one before it.
+ *
+ * @module
+ */
+import { TimedQueue } from "./_timed_queue.ts";
+import type { ToxicDefinition } from "./toxic.ts";
+
+const HOUR_MS = 3_600_000;
+
+/** Toxiproxy's `latency`: delay every chunk by `latency` ± `jitter` ms. */
+export const latencyToxic: ToxicDefinition = {
+  type: "latency",
+  summary: "Delays every chunk by latency ± jitter milliseconds",
+  toxiproxy: true,
+  attributes: [
+    { name: "latency", unit: "ms", max: HOUR_MS, description: "Delay" },
+    {
+      name: "jitter",
+      unit: "ms",
+      max: HOUR_MS,
+      description: "Plus or minus up to this much, seeded",
+    },
+  ],
+  stage({ output, attributes, random }) {
+    const queue = new TimedQueue(output);
+    const delay = () => {
+      const { latency, jitter } = attributes();
+      const ms = jitter > 0
+        ? latency + Math.floor(random.between(-jitter, jitter))
+        : latency;
+      return Math.max(0, ms);
+    };
+    return {
+      write: (chunk) => queue.push(performance.now() + delay(), chunk),
+      end: () => queue.pushEnd(performance.now()),
+      get held() {
+        return queue.held;
+      },
+      flush: () => queue.flush(),
+      dispose: () => queue.dispose(),
+    };
+  },
+};

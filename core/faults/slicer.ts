@@ -1,0 +1,85 @@
+/**
+ * The slicer toxic: every chunk is cut into slices of about `average_size`
+ * bytes (± `size_variation`, seeded), each sent `delay` microseconds after
+ * the one before.
+ *
+ * @module
+ */
+import type { SeededRandom } from "../random.ts";
+import { TimedQueue } from "./_timed_queue.ts";
+import type { ToxicDefinition } from "./toxic.ts";
+
+/** Offsets of the slices of [start, end), halving as Toxiproxy does. */
+function cuts(
+  start: number,
+  end: number,
+  average: number,
+  variation: number,
+  random: SeededRandom,
+  into: number[],
+): void {
+  if (end - start - average <= variation) {
+    into.push(end);
+    return;
+  }
+  let mid = start + Math.floor((end - start) / 2);
+  if (variation > 0) {
+    mid += Math.floor(random.between(0, variation * 2)) - variation;
+  }
+  mid = Math.min(end - 1, Math.max(start + 1, mid));
+  cuts(start, mid, average, variation, random, into);
+  cuts(mid, end, average, variation, random, into);
+}
+
+/** Toxiproxy's `slicer`: cut chunks into small slices, with a delay between. */
+export const slicerToxic: ToxicDefinition = {
+  type: "slicer",
+  summary:
+    "Cuts chunks into slices of average_size ± size_variation bytes, delay microseconds apart",
+  toxiproxy: true,
+  attributes: [
+    {
+      name: "average_size",
+      unit: "bytes",
+      max: 1 << 30,
+      description: "Average slice size",
+    },
+    {
+      name: "size_variation",
+      unit: "bytes",
+      max: 1 << 30,
+      description:
+        "Plus or minus up to this much, seeded (less than average_size)",
+    },
+    {
+      name: "delay",
+      unit: "µs",
+      max: 3_600_000_000,
+      description: "Delay between slices",
+    },
+  ],
+  stage({ output, attributes, random }) {
+    const queue = new TimedQueue(output);
+    return {
+      write(chunk) {
+        const a = attributes();
+        const ends: number[] = [];
+        cuts(0, chunk.length, a.average_size, a.size_variation, random, ends);
+        const step = a.delay / 1000;
+        let due = Math.max(performance.now(), queue.lastDue);
+        let from = 0;
+        for (const end of ends) {
+          queue.push(due, chunk.subarray(from, end));
+          from = end;
+          due += step;
+        }
+      },
+      end: () => queue.pushEnd(performance.now()),
+      get held() {
+        return queue.held;
+      },
+      flush: () => queue.flush(),
+      dispose: () => queue.dispose(),
+    };
+  },
+};

@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { spawnCli } from "./_cli.ts";
+import { connectClient, startUpstream } from "./_proxy_net.ts";
+
+Deno.test("proxy CLI: --config and --name create proxies, one stable line, SIGTERM exits 0", async () => {
+  await using upstream = await startUpstream();
+  const dir = await Deno.makeTempDir({ prefix: "proxy-cli-" });
+  try {
+    const config = `${dir}/proxies.json`;
+    await Deno.writeTextFile(
+      config,
+      JSON.stringify([
+        { name: "a", listen: "127.0.0.1:0", upstream: upstream.address },
+        {
+          name: "b",
+          listen: "127.0.0.1:0",
+          upstream: upstream.address,
+          enabled: false,
+        },
+      ]),
+    );
+    const cli = await spawnCli("servers/proxy.ts", [
+      "--port",
+      "0",
+      "--seed",
+      "7",
+      "--config",
+      config,
+      "--name",
+      "c",
+      "--upstream",
+      upstream.address,
+    ]);
+    assert.match(
+      cli.line,
+      /^proxy tcp=127\.0\.0\.1:\d+ admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=raw proxies=a=127\.0\.0\.1:\d+>127\.0\.0\.1:\d+,b=127\.0\.0\.1:0>/,
+    );
+    const proxies = await (await fetch(`${cli.fields.admin}/proxies`)).json();
+    assert.deepEqual(Object.keys(proxies), ["a", "b", "c"]);
+    assert.equal(proxies.b.enabled, false);
+    const [hostname, port] = proxies.c.listen.split(":");
+    await using client = await connectClient({ hostname, port: Number(port) });
+    client.socket.write("hi");
+    await client.readAtLeast(2, AbortSignal.timeout(10_000));
+    const { code } = await cli.stop();
+    assert.equal(code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("proxy CLI: a bad flag or a bad proxy exits 2 naming it", async () => {
+  const cli = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "servers/proxy.ts", "--port", "0", "--name", "x"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(cli.code, 2);
+  assert.match(
+    new TextDecoder().decode(cli.stderr),
+    /--name: it needs --upstream/,
+  );
+  const bad = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "servers/proxy.ts",
+      "--port",
+      "0",
+      "--name",
+      "x",
+      "--upstream",
+      "nowhere",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(bad.code, 2);
+  assert.match(
+    new TextDecoder().decode(bad.stderr),
+    /upstream: .*missing port/,
+  );
+});
