@@ -311,9 +311,15 @@ export async function untilConnected(
   const said = () => ctx.clientEvents((e) => e.event === "connected");
   const saysConnected = () =>
     labels.every((label) => said().some((e) => e.server === label));
+  // Teltonika: a device logs in (its IMEI) before it may send records, so
+  // it is connected once the server has its login.
+  const login = ctx.codec === "teltonika";
   const connected = () =>
     labels.every((label) =>
-      ctx.events(label, (e) => e.type === "connected").length > 0
+      ctx.events(label, (e) => e.type === "connected").length > 0 &&
+      (!login || ctx.events(label, (e) =>
+            e.type === "frame_in" &&
+            (e.frame as { type?: string }).type === "hello").length > 0)
     );
   const onServers = await ctx.until(connected, soon(ctx, 1));
   if (onServers && !saysConnected()) {
