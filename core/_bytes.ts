@@ -7,7 +7,12 @@
  *
  * @module
  */
-import type { Decoded, Decoder } from "./codec.ts";
+import {
+  type Decoded,
+  type Decoder,
+  LARGE_FRAME_BYTES,
+  markWireBytes,
+} from "./codec.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -23,13 +28,75 @@ export interface Step {
 }
 
 /**
+ * A growable byte buffer for partial reads: chunks are copied into one
+ * backing array that doubles when full and is compacted when consumed, so a
+ * peer that sends one byte at a time costs one byte per byte (not one small
+ * array each), and the buffer shrinks back once a frame is cut off.
+ */
+export class ByteBuffer {
+  #data: Uint8Array = EMPTY;
+  #start = 0;
+  #end = 0;
+
+  /** How many bytes it holds. */
+  get length(): number {
+    return this.#end - this.#start;
+  }
+
+  /** The bytes it holds (a view, valid until the next change). */
+  view(): Uint8Array {
+    return this.#data.subarray(this.#start, this.#end);
+  }
+
+  /** Adds a copy of `chunk` at the end. */
+  append(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    if (this.#end + chunk.length > this.#data.length) this.#grow(chunk.length);
+    this.#data.set(chunk, this.#end);
+    this.#end += chunk.length;
+  }
+
+  /** Drops `count` bytes from the front. */
+  consume(count: number): void {
+    this.#start = Math.min(this.#end, this.#start + count);
+    if (this.#start === this.#end) this.clear();
+  }
+
+  /** Empties it and lets the backing array go. */
+  clear(): void {
+    this.#data = EMPTY;
+    this.#start = 0;
+    this.#end = 0;
+  }
+
+  #grow(more: number): void {
+    const length = this.length;
+    const needed = length + more;
+    if (needed <= this.#data.length && this.#start >= length) {
+      // Enough room once the held bytes move to the front.
+      this.#data.copyWithin(0, this.#start, this.#end);
+    } else {
+      let size = Math.max(64, this.#data.length);
+      while (size < needed) size *= 2;
+      const data = new Uint8Array(size);
+      data.set(this.view());
+      this.#data = data;
+    }
+    this.#start = 0;
+    this.#end = length;
+  }
+}
+
+/**
  * The decoder loop every framed binary codec shares: buffer the chunks, let
  * `step` look at the bytes from the start of a frame, drop what it used up,
  * skip bytes still owed by a frame too long to keep. Subclasses implement
- * `step`, which returns `undefined` when it needs more bytes.
+ * `step`, which returns `undefined` when it needs more bytes. A frame of
+ * {@linkcode LARGE_FRAME_BYTES} or more is marked with its size on the wire
+ * (see {@linkcode markWireBytes}), so the journal keeps it at its cost.
  */
 export abstract class FramedDecoder implements Decoder {
-  #bytes: Uint8Array = EMPTY;
+  #buffer = new ByteBuffer();
   #skip = 0;
   #unit: string;
 
@@ -40,7 +107,7 @@ export abstract class FramedDecoder implements Decoder {
 
   /** How many bytes are buffered. */
   get pending(): number {
-    return this.#bytes.length;
+    return this.#buffer.length;
   }
 
   /** Looks at the bytes from the start of a frame: one step, or `undefined`. */
@@ -53,20 +120,34 @@ export abstract class FramedDecoder implements Decoder {
       this.#skip -= skipped;
       chunk = chunk.subarray(skipped);
     }
-    let bytes = this.#bytes.length === 0 ? chunk : concat([this.#bytes, chunk]);
+    const buffer = this.#buffer;
+    // No copy while nothing is buffered: the chunk is read in place.
+    let bytes = buffer.length === 0
+      ? chunk
+      : (buffer.append(chunk), buffer.view());
+    let used = 0;
     const out: Decoded[] = [];
     while (bytes.length > 0) {
       const step = this.step(bytes);
       if (!step) break;
-      if (step.decoded) out.push(step.decoded);
+      const decoded = step.decoded;
+      if (decoded) {
+        if (decoded.frame && step.consume >= LARGE_FRAME_BYTES) {
+          markWireBytes(decoded.frame, step.consume);
+        }
+        out.push(decoded);
+      }
       if (step.consume >= bytes.length) {
         this.#skip = step.consume - bytes.length;
+        used += bytes.length;
         bytes = EMPTY;
       } else {
+        used += step.consume;
         bytes = bytes.subarray(step.consume);
       }
     }
-    this.#bytes = bytes.length === 0 ? EMPTY : bytes.slice();
+    if (buffer.length === 0) buffer.append(bytes);
+    else buffer.consume(used);
     return out;
   }
 
@@ -75,8 +156,8 @@ export abstract class FramedDecoder implements Decoder {
    * `truncated` error.
    */
   end(): Decoded[] {
-    const pending = this.#bytes.length + this.#skip;
-    this.#bytes = EMPTY;
+    const pending = this.#buffer.length + this.#skip;
+    this.#buffer.clear();
     this.#skip = 0;
     if (pending === 0) return [];
     return [{

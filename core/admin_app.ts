@@ -7,9 +7,11 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { ZodError } from "zod";
 import type { ConnectionInfo } from "./connection.ts";
+import { DEFAULT_MAX_DEPTH, jsonTooDeep } from "./codec.ts";
 import { journalEventStream } from "./event_stream.ts";
 import {
   FAULT_KINDS,
@@ -20,7 +22,11 @@ import {
   FaultsPatchSchema,
   FaultsSchema,
 } from "./faults.ts";
-import type { Journal, JournalQuery } from "./journal.ts";
+import {
+  type Journal,
+  type JournalQuery,
+  serializableEvent,
+} from "./journal.ts";
 import { addMetricsRoute } from "./metrics.ts";
 import type { ServerState } from "./tcp_server.ts";
 
@@ -83,14 +89,63 @@ function invalid(c: Context, error: ZodError, where: string): Response {
   return c.json(body, 400);
 }
 
-/** Makes an OpenAPIHono app with this project's error handling. */
-export function createApiApp(): OpenAPIHono {
+/** The default largest admin request body: 1 MiB. */
+export const DEFAULT_ADMIN_MAX_BODY_BYTES = 1024 * 1024;
+
+/** Options for {@linkcode createApiApp}. */
+export interface ApiAppOptions {
+  /**
+   * The largest request body accepted, in bytes (default 1 MiB); a larger
+   * one is answered 413 before it is read whole.
+   */
+  maxBodyBytes?: number;
+}
+
+/**
+ * Makes an OpenAPIHono app with this project's error handling, a limit on
+ * request bodies (413) and on the nesting of JSON bodies (64, a 400).
+ */
+export function createApiApp(options: ApiAppOptions = {}): OpenAPIHono {
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success) {
         return invalid(c, result.error as ZodError, result.target);
       }
     },
+  });
+  const maxSize = options.maxBodyBytes ?? DEFAULT_ADMIN_MAX_BODY_BYTES;
+  app.use(bodyLimit({
+    maxSize,
+    onError: (c) =>
+      c.json(
+        {
+          error: "payload_too_large",
+          message:
+            `Cannot accept request body: larger than the limit of ${maxSize} bytes`,
+        } satisfies AdminError,
+        413,
+      ),
+  }));
+  app.use(async (c, next) => {
+    // JSON nested too deep for the handlers (a stack overflow is no 500,
+    // nor a store outage): refused before any of them parses it.
+    if (c.req.header("content-type")?.includes("json") && c.req.raw.body) {
+      const text = await c.req.raw.text();
+      // Whoever reads the request next (a validator, a mounted app's fetch)
+      // reads it whole again.
+      c.req.raw = new Request(c.req.raw, { body: text });
+      if (jsonTooDeep(text, DEFAULT_MAX_DEPTH)) {
+        return c.json(
+          {
+            error: "invalid_request",
+            message:
+              `Invalid body: it nests deeper than the limit of ${DEFAULT_MAX_DEPTH}`,
+          } satisfies AdminError,
+          400,
+        );
+      }
+    }
+    await next();
   });
   app.onError((error, c) => {
     if (error instanceof ZodError) return invalid(c, error, "value");
@@ -259,10 +314,14 @@ export function addJournalRoutes(
         ? journals[0].query(filter)
         : journals.flatMap((j) => j.query(filter))
           .sort((a, b) => a.time - b.time).slice(-(filter.limit ?? 1000));
-      return c.json({
-        events,
-        lastSeq: Math.max(0, ...journals.map((j) => j.lastSeq)),
-      }, 200);
+      const lastSeq = Math.max(0, ...journals.map((j) => j.lastSeq));
+      try {
+        return c.json({ events, lastSeq }, 200);
+      } catch {
+        // An event JSON.stringify cannot take (nested too deep) is sent as a
+        // stub saying why, not as a 500 for the whole journal.
+        return c.json({ events: events.map(serializableEvent), lastSeq }, 200);
+      }
     },
   );
   app.openapi(

@@ -1,9 +1,11 @@
 /**
  * Serves an admin app over HTTP with `Deno.serve`, on 127.0.0.1 unless told
- * otherwise.
+ * otherwise, behind the admin guard (`Origin`, `Host`, token).
  *
  * @module
  */
+import { Hono } from "hono";
+import { adminGuard, generateAdminToken, isLoopback } from "./admin_guard.ts";
 import type { Addr } from "./tcp_server.ts";
 
 /** Options for {@linkcode serveAdmin}. */
@@ -14,6 +16,15 @@ export interface ServeAdminOptions {
   port?: number;
   /** Shuts the server down when aborted. */
   signal?: AbortSignal;
+  /**
+   * A token every request must carry (see {@linkcode adminGuard}). Bound to
+   * an address other than loopback, one is generated when none is given.
+   */
+  token?: string;
+  /** Names besides the bound address the API may be reached by. */
+  allowedHosts?: string[];
+  /** Origins of other pages allowed to call the API, with CORS headers. */
+  allowedOrigins?: string[];
 }
 
 /** A running admin HTTP server. */
@@ -24,6 +35,8 @@ export interface AdminServer extends AsyncDisposable {
   readonly url: string;
   /** Resolves once it has shut down. */
   readonly finished: Promise<void>;
+  /** The token every request must carry, if one is required. */
+  readonly token?: string;
   /** Shuts it down. */
   close(): Promise<void>;
 }
@@ -34,7 +47,9 @@ export function hostPort(hostname: string, port: number): string {
 }
 
 /**
- * Serves an app's `fetch` over HTTP.
+ * Serves an app's `fetch` over HTTP, behind {@linkcode adminGuard}: bound to
+ * an address other than loopback it requires a token; one generated (none
+ * was given) is printed on standard error, and is in `token`.
  *
  * @example Usage
  * ```ts ignore
@@ -48,6 +63,16 @@ export function serveAdmin(
   options: ServeAdminOptions = {},
 ): Promise<AdminServer> {
   const hostname = options.hostname ?? "127.0.0.1";
+  const token = options.token ??
+    (isLoopback(hostname) ? undefined : generateAdminToken());
+  const guarded = new Hono();
+  guarded.use(adminGuard({
+    hostname,
+    token,
+    allowedHosts: options.allowedHosts,
+    allowedOrigins: options.allowedOrigins,
+  }));
+  guarded.all("*", (c) => app.fetch(c.req.raw));
   return new Promise((resolve, reject) => {
     try {
       const server = Deno.serve({
@@ -60,13 +85,19 @@ export function serveAdmin(
             { error: "internal", message: String(error) },
             { status: 500 },
           ),
-      }, (request) => app.fetch(request));
+      }, (request) => guarded.fetch(request));
+      if (token !== undefined && options.token === undefined) {
+        console.error(
+          `admin token (generated; every admin request needs it, open the dashboard with ?token=): ${token}`,
+        );
+      }
       const port = (server.addr as Deno.NetAddr).port;
       let closing: Promise<void> | undefined;
       const admin: AdminServer = {
         addr: { hostname, port },
         url: `http://${hostPort(hostname, port)}`,
         finished: server.finished,
+        ...(token !== undefined ? { token } : {}),
         close: () => closing ??= server.shutdown().then(() => server.finished),
         [Symbol.asyncDispose]: () => admin.close(),
       };

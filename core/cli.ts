@@ -7,7 +7,14 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { ADMIN_TOKEN_ENV } from "./admin_guard.ts";
+import { DEFAULT_MAX_DEPTH } from "./codec.ts";
 import { CODEC_NAMES } from "./codecs.ts";
+import {
+  DEFAULT_MAX_BACKLOG_BYTES,
+  DEFAULT_MAX_BAD_RATE,
+  DEFAULT_SHUTDOWN_MS,
+} from "./tcp_server.ts";
 import {
   FAULT_DEFINITIONS,
   FAULT_KINDS,
@@ -15,8 +22,9 @@ import {
   type Faults,
   FaultsSchema,
   type FlagReader,
+  MAX_TIMER_MS,
 } from "./faults.ts";
-import { parseInteger } from "./units.ts";
+import { parseDuration, parseInteger } from "./units.ts";
 
 export { parseInteger };
 
@@ -104,6 +112,67 @@ export const COMMON_FLAGS: FlagTable = {
     value: "N",
     default: "100",
     description: "Close a connection after N bad frames in a row; 0 never",
+  },
+  "max-bad-rate": {
+    type: "string",
+    value: "N",
+    default: `${DEFAULT_MAX_BAD_RATE}; 0 when --max-bad-frames is 0`,
+    description:
+      "Close a connection sending more than N bad frames a second, good ones between or not; 0 never",
+  },
+  "max-backlog": {
+    type: "string",
+    value: "BYTES",
+    default: String(DEFAULT_MAX_BACKLOG_BYTES),
+    description:
+      "Reset a connection whose peer leaves more than this many bytes of replies unread; 0 never",
+  },
+  "max-connections": {
+    type: "string",
+    value: "N",
+    default: "0, no limit",
+    description: "Reset new connections past N open ones",
+  },
+  "idle-timeout": {
+    type: "string",
+    value: "DURATION",
+    default: "0, never",
+    description: "Close a connection with no traffic either way for this long",
+  },
+  "shutdown-timeout": {
+    type: "string",
+    value: "DURATION",
+    default: `${DEFAULT_SHUTDOWN_MS / 1000}s`,
+    description:
+      "On SIGINT/SIGTERM, reset what is still open after this long, and exit 0",
+  },
+  "max-depth": {
+    type: "string",
+    value: "N",
+    default: "64",
+    description: "Deepest nesting of arrays and objects in a JSON frame",
+  },
+  "admin-token": {
+    type: "string",
+    value: "TOKEN",
+    default:
+      `$${ADMIN_TOKEN_ENV}; generated and printed when --admin-host is not loopback`,
+    description:
+      "Require this token on every admin request (Authorization: Bearer TOKEN)",
+  },
+  "admin-allow-host": {
+    type: "string",
+    value: "NAME",
+    multiple: true,
+    description:
+      "Also answer admin requests for this Host name (default: the bound address, localhost, IP addresses)",
+  },
+  "admin-allow-origin": {
+    type: "string",
+    value: "ORIGIN",
+    multiple: true,
+    description:
+      "Also answer admin requests from pages of this origin, with CORS headers (default: none, same origin only)",
   },
   help: { type: "boolean", description: "Show this help and exit" },
 };
@@ -255,6 +324,17 @@ export function flag<T>(
 /** Parses a TCP port (0 picks a free one). */
 export const parsePort: (text: string) => number = parseInteger(0, 65535);
 
+/** Parses a duration a timer can wait: at most 2^31-1 ms (about 24.8 days). */
+function parseTimerDuration(text: string): number {
+  const ms = parseDuration(text);
+  if (ms > MAX_TIMER_MS) {
+    throw new RangeError(
+      `expected at most ${MAX_TIMER_MS} ms (about 24.8 days): the runtime's timers go no further`,
+    );
+  }
+  return ms;
+}
+
 /** The options that the common flags give. */
 export interface CommonOptions {
   /** TCP host. */
@@ -275,6 +355,45 @@ export interface CommonOptions {
   maxFrameBytes: number;
   /** Bad frames in a row before closing. */
   maxBadFrames: number;
+  /** Deepest nesting of a JSON frame. */
+  maxDepth: number;
+  /** Bad frames a second before closing (unset: the server's default). */
+  maxBadRate?: number;
+  /** Unread reply bytes before resetting (unset: the server's default). */
+  maxBacklogBytes?: number;
+  /** Open connections before refusing (0: no limit). */
+  maxConnections?: number;
+  /** Silence before closing, ms (0: never). */
+  idleTimeoutMs?: number;
+  /** Longest wait for connections on close, ms (unset: the default). */
+  shutdownMs?: number;
+  /** The admin token (flag, else environment), if any. */
+  adminToken?: string;
+  /** More names the admin API answers to. */
+  adminAllowHosts: string[];
+  /** Origins allowed to call the admin API, with CORS headers. */
+  adminAllowOrigins: string[];
+}
+
+/** A repeatable flag's values, each also split at commas. */
+function list(values: FlagValues, name: string): string[] {
+  const value = values[name];
+  const items = Array.isArray(value)
+    ? value
+    : typeof value === "string"
+    ? [value]
+    : [];
+  return items.flatMap((item) => item.split(",")).map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+/** The admin token from the environment, when it may be read. */
+function tokenFromEnv(): string | undefined {
+  try {
+    return Deno.env.get(ADMIN_TOKEN_ENV) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads the common flags, with a server's default ports. */
@@ -299,6 +418,17 @@ export function commonOptions(
     maxFrameBytes: flag(values, "max-frame", parseInteger(16, 1 << 30)) ??
       65536,
     maxBadFrames: flag(values, "max-bad-frames", parseInteger(0, 1e9)) ?? 100,
+    maxDepth: flag(values, "max-depth", parseInteger(1, 10_000)) ??
+      DEFAULT_MAX_DEPTH,
+    maxBadRate: flag(values, "max-bad-rate", parseInteger(0, 1e9)),
+    maxBacklogBytes: flag(values, "max-backlog", parseInteger(0, 2 ** 40)),
+    maxConnections: flag(values, "max-connections", parseInteger(0, 1e9)),
+    idleTimeoutMs: flag(values, "idle-timeout", parseTimerDuration),
+    shutdownMs: flag(values, "shutdown-timeout", parseTimerDuration),
+    adminToken: (values["admin-token"] as string | undefined) ??
+      tokenFromEnv(),
+    adminAllowHosts: list(values, "admin-allow-host"),
+    adminAllowOrigins: list(values, "admin-allow-origin"),
   };
 }
 
@@ -367,6 +497,11 @@ export interface RunningService {
   close(): Promise<void>;
   /** Resolves if the service ends by itself. */
   finished?: Promise<void>;
+  /**
+   * How long `close` may take, in ms (default 5000): past it (plus a second
+   * of grace) the process says so and exits 0 anyway.
+   */
+  shutdownMs?: number;
 }
 
 /** What {@linkcode runCli} needs to run one command. */
@@ -423,5 +558,23 @@ export async function runCli(args: string[], spec: CliSpec): Promise<void> {
   ]);
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
-  await service.close();
+  const bound = (service.shutdownMs ?? DEFAULT_SHUTDOWN_MS) + 1000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), bound);
+  });
+  let outcome: "late" | void;
+  try {
+    outcome = await Promise.race([service.close(), late]);
+  } catch (error) {
+    console.error(`error: Cannot stop cleanly: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+  clearTimeout(timer);
+  if (outcome === "late") {
+    console.error(
+      `warning: Stopping took longer than ${bound} ms: exiting without waiting`,
+    );
+    Deno.exit(0);
+  }
 }

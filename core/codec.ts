@@ -73,12 +73,121 @@ export interface Codec {
 export interface CodecOptions {
   /** The largest frame accepted, in bytes (default 65536). */
   maxFrameBytes?: number;
+  /**
+   * The deepest nesting of arrays and objects a JSON frame may have
+   * (default 64); a deeper one is rejected as `too_deep` before it is parsed.
+   */
+  maxDepth?: number;
   /** Which side of the connection the codec works for (default `server`). */
   role?: CodecRole;
 }
 
 /** The default largest frame, in bytes: 64 KiB. */
 export const DEFAULT_MAX_FRAME_BYTES = 65536;
+
+/** The default deepest nesting of a JSON frame: 64. */
+export const DEFAULT_MAX_DEPTH = 64;
+
+/**
+ * Frames this many bytes long on the wire, or longer, carry their size
+ * (see {@linkcode markWireBytes}); smaller ones cost too little to count.
+ */
+export const LARGE_FRAME_BYTES = 256;
+
+/**
+ * The symbol under which a decoded frame of {@linkcode LARGE_FRAME_BYTES}
+ * or more carries its size on the wire. Symbol keys stay out of JSON and out
+ * of `Object.keys`, so the frame reads and serializes as before.
+ */
+export const WIRE_BYTES: unique symbol = Symbol("wireBytes");
+
+/** Records a frame's size on the wire (for the journal's accounting). */
+export function markWireBytes(frame: Frame, bytes: number): void {
+  (frame as Frame & { [WIRE_BYTES]?: number })[WIRE_BYTES] = bytes;
+}
+
+/**
+ * A frame's size on the wire, when it was {@linkcode LARGE_FRAME_BYTES} or
+ * more (smaller frames are not marked: `undefined`).
+ */
+export function wireBytes(frame: unknown): number | undefined {
+  return (frame as { [WIRE_BYTES]?: number } | undefined)?.[WIRE_BYTES];
+}
+
+/**
+ * Whether JSON text nests arrays and objects deeper than `max`, found by a
+ * scan of its brackets outside strings (no parse). Text of `2 * max`
+ * characters or fewer cannot, so short frames cost nothing.
+ */
+export function jsonTooDeep(text: string, max: number): boolean {
+  if (text.length <= 2 * max) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+const RAW_PREVIEW = 200;
+
+/** Options for {@linkcode parseJsonFrame}. */
+export interface ParseJsonFrameOptions {
+  /** What the text is, in error messages (`line`, `frame`). */
+  unit: string;
+  /** The deepest nesting accepted. */
+  maxDepth: number;
+  /** The frame's size on the wire, in bytes. */
+  bytes: number;
+}
+
+/**
+ * Parses the JSON text of one frame: `too_deep` past the nesting limit,
+ * `invalid_json`, `invalid_frame`, or the frame (marked with its size when
+ * large). Errors keep the first 200 characters as `raw`.
+ */
+export function parseJsonFrame(
+  text: string,
+  options: ParseJsonFrameOptions,
+): Decoded {
+  if (jsonTooDeep(text, options.maxDepth)) {
+    return {
+      error: {
+        code: "too_deep",
+        message:
+          `Cannot accept ${options.unit}: it nests deeper than the limit of ${options.maxDepth}`,
+      },
+      raw: text.slice(0, RAW_PREVIEW),
+    };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return {
+      error: {
+        code: "invalid_json",
+        message: `Cannot parse ${options.unit} as JSON: ${
+          (error as Error).message
+        }`,
+      },
+      raw: text.slice(0, RAW_PREVIEW),
+    };
+  }
+  const checked = checkFrame(value);
+  if (checked.error) return { ...checked, raw: text.slice(0, RAW_PREVIEW) };
+  if (options.bytes >= LARGE_FRAME_BYTES) {
+    markWireBytes(checked.frame, options.bytes);
+  }
+  return checked;
+}
 
 /** The frame-type check every codec that carries JSON objects shares. */
 export function checkFrame(value: unknown): Decoded {

@@ -65,6 +65,19 @@ export interface ConnectionHost {
   codec: Codec;
   /** Close a connection after this many bad frames in a row (0: never). */
   maxBadFrames: number;
+  /**
+   * Close a connection that sends more than this many bad frames within a
+   * second, however many good ones come between (0: never; default 0 here,
+   * 100 in {@linkcode TcpServer}).
+   */
+  maxBadRate?: number;
+  /**
+   * Reset a connection once this many bytes of its replies wait unsent (the
+   * peer does not read them); 0 never (default 0 here, 1 MiB in the server).
+   */
+  maxBacklogBytes?: number;
+  /** Close a connection with no traffic either way for this long, in ms (0: never). */
+  idleTimeoutMs?: number;
   /** Send an error frame back for bad input (default true; false: journal only). */
   replyToBadInput?: boolean;
   /**
@@ -124,6 +137,8 @@ export class Connection implements FaultConnection {
   #framesIn = 0;
   #framesOut = 0;
   #badInRow = 0;
+  #badWindowStart = 0;
+  #badInWindow = 0;
   #halfClosed = false;
   #closing?: { how: CloseHow; by: "server" | "peer"; reason: string };
   #closed = false;
@@ -135,6 +150,7 @@ export class Connection implements FaultConnection {
   #waitingDrain = false;
   #batch?: (string | Uint8Array)[];
   #paused = false;
+  #heldForJournal = false;
   #in: FaultPipe;
   #out: FaultPipe;
   /** Reused for every reply (reply stage) and frame (frame-in stage). */
@@ -185,6 +201,7 @@ export class Connection implements FaultConnection {
     socket.on("data", (chunk: Uint8Array) => {
       this.#bytesIn += chunk.length;
       this.#in.write(chunk);
+      if (host.journal.congested) this.#holdForJournal();
     });
     socket.on("end", () => this.#ended());
     socket.on("error", (error: Error & { code?: string }) => {
@@ -196,6 +213,11 @@ export class Connection implements FaultConnection {
       };
     });
     socket.on("close", () => this.#gone());
+    if (host.idleTimeoutMs) {
+      socket.setTimeout(host.idleTimeoutMs, () => {
+        this.close("fin", `idle: no traffic for ${host.idleTimeoutMs} ms`);
+      });
+    }
   }
 
   /** The connection id, as fault decisions name it. */
@@ -359,7 +381,29 @@ export class Connection implements FaultConnection {
   /** Reads again after {@linkcode Connection.pauseReading}. */
   resumeReading(): void {
     this.#paused = false;
-    if (!this.#waitingDrain) this.#socket.resume();
+    this.#resume();
+  }
+
+  /** Reads again unless paused, waiting to write, or held for the journal. */
+  #resume(): void {
+    if (
+      !this.#paused && !this.#waitingDrain && !this.#heldForJournal &&
+      !this.#closed
+    ) this.#socket.resume();
+  }
+
+  /**
+   * Backpressure from the journal file: stops reading until the file sink
+   * catches up, so a flood is slowed to the disk's pace, not dropped.
+   */
+  #holdForJournal(): void {
+    if (this.#heldForJournal) return;
+    this.#heldForJournal = true;
+    this.#socket.pause();
+    void this.#host.journal.whenUncongested().then(() => {
+      this.#heldForJournal = false;
+      this.#resume();
+    });
   }
 
   /** Runs `fn` every `ms` until the connection is gone. */
@@ -385,7 +429,13 @@ export class Connection implements FaultConnection {
    * or make it late).
    */
   close(how: CloseHow = "fin", reason = "admin"): void {
-    if (this.#closed || this.#closing) return;
+    if (this.#closed) return;
+    if (this.#closing) {
+      // A FIN close may wait forever on a peer that reads nothing (the FIN
+      // queues behind unsent bytes): a reset asked for now still happens.
+      if (how === "rst" && this.#closing.how !== "rst") this.#reset();
+      return;
+    }
     if (how === "half-close") {
       this.#flush();
       if (this.#halfClosed) return;
@@ -413,6 +463,20 @@ export class Connection implements FaultConnection {
     this.#closing = { how, by: "server", reason };
     this.#clearTimers();
     this.#shut(how);
+  }
+
+  /** Resets now, whatever close is under way; the reason already given stays. */
+  #reset(reason?: string): void {
+    if (this.#closed) return;
+    this.#batch = undefined;
+    if (this.#closing) this.#closing.how = "rst";
+    else {this.#closing = {
+        how: "rst",
+        by: "server",
+        reason: reason ?? "admin",
+      };}
+    this.#clearTimers();
+    this.#shut("rst");
   }
 
   #shut(how: "fin" | "rst"): void {
@@ -454,12 +518,26 @@ export class Connection implements FaultConnection {
   #socketWrite(bytes: Uint8Array): void {
     if (this.#closed) return;
     this.#bytesOut += bytes.length;
-    if (this.#socket.write(bytes) || this.#waitingDrain) return;
+    if (this.#socket.write(bytes)) return;
+    const max = this.#host.maxBacklogBytes;
+    const backlog = this.#socket.writableLength;
+    if (max && backlog > max && this.#closing?.how !== "rst") {
+      this.#host.journal.append("backlog_exceeded", {
+        conn: this.id,
+        bytes: backlog,
+        limit: max,
+      });
+      this.#reset(
+        `backlog: ${backlog} bytes of replies unread, over the limit of ${max}`,
+      );
+      return;
+    }
+    if (this.#waitingDrain) return;
     this.#waitingDrain = true;
     this.#socket.pause();
     this.#socket.once("drain", () => {
       this.#waitingDrain = false;
-      if (!this.#paused) this.#socket.resume();
+      this.#resume();
     });
   }
 
@@ -519,6 +597,17 @@ export class Connection implements FaultConnection {
     const max = this.#host.maxBadFrames;
     if (max > 0 && this.#badInRow >= max) {
       this.close("fin", `${this.#badInRow} bad frames in a row`);
+      return;
+    }
+    const rate = this.#host.maxBadRate;
+    if (!rate) return;
+    const now = performance.now();
+    if (now - this.#badWindowStart >= 1000) {
+      this.#badWindowStart = now;
+      this.#badInWindow = 0;
+    }
+    if (++this.#badInWindow > rate) {
+      this.close("fin", `more than ${rate} bad frames a second`);
     }
   }
 

@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { markWireBytes, wireBytes } from "./codec.ts";
+import type { Frame } from "./frame.ts";
 
 /**
  * The kinds of event servers write. Every event also has the fields of
@@ -72,9 +74,50 @@ export interface JournalOptions {
    * garbage the collector must copy; use `file` to keep everything.
    */
   capacity?: number;
-  /** A JSON-lines file every event is appended to, so none is lost. */
+  /**
+   * How many bytes of memory the ring may hold, as estimated (default 64 MiB):
+   * the oldest events go first once it is over, whatever their number.
+   */
+  maxBytes?: number;
+  /**
+   * A frame larger than this on the wire (default 4096 bytes) is kept in the
+   * ring as its `type` and `id` plus `elided: { bytes, preview }`; the file
+   * sink still gets it whole.
+   */
+  maxPayloadBytes?: number;
+  /**
+   * A JSON-lines file every event is appended to. It is created with mode
+   * 0600 and never opened through a symbolic link.
+   */
   file?: string;
+  /**
+   * How many bytes of lines may wait for the file (default 32 MiB). Past
+   * half of it the journal is `congested` (servers stop reading until the
+   * file catches up); past all of it, events are left out of the file (never
+   * out of the ring), counted, and reported by a `journal_file_dropped` event
+   * once the file catches up.
+   */
+  fileBacklogBytes?: number;
 }
+
+/** The default estimate of a journal's memory the ring may hold: 64 MiB. */
+export const DEFAULT_JOURNAL_MAX_BYTES = 64 * 1024 * 1024;
+/** The default largest frame the ring keeps whole: 4096 bytes. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 4096;
+/** The default most bytes of lines waiting for the file sink: 32 MiB. */
+export const DEFAULT_FILE_BACKLOG_BYTES = 32 * 1024 * 1024;
+
+/** What an event costs the ring, payload aside (an estimate, in bytes). */
+const EVENT_BYTES = 256;
+/**
+ * How much memory a parsed frame takes per byte on the wire, at worst (a
+ * line of `[{},{},...]` takes about 25 times its size).
+ */
+const PARSED_PER_WIRE_BYTE = 32;
+/** How many characters of an elided frame the ring keeps. */
+const PREVIEW_CHARS = 200;
+/** The most bytes one write to the file sink takes. */
+const WRITE_BYTES = 1024 * 1024;
 
 /** Options for {@linkcode Journal.waitFor}. */
 export interface WaitOptions {
@@ -131,30 +174,54 @@ export class Journal {
   readonly server: string;
   /** How many events the ring keeps. */
   readonly capacity: number;
-  #ring: JournalEvent[] = [];
+  /** How many bytes (estimated) the ring may hold. */
+  readonly maxBytes: number;
+  /** The largest frame, in bytes on the wire, the ring keeps whole. */
+  readonly maxPayloadBytes: number;
+  /** How many bytes of lines may wait for the file sink. */
+  readonly fileBacklogBytes: number;
+  /** The ring: `#count` events from `#head`, wrapping at `capacity`. */
+  #ring: (JournalEvent | undefined)[] = [];
   #head = 0;
+  #count = 0;
+  #bytes = 0;
   #seq = 0;
   #listeners = new Set<JournalListener>();
   #counts = new Map<string, number>();
   #file?: Deno.FsFile;
   #lines: string[] = [];
-  #flushing?: Promise<void>;
+  #backlog = 0;
+  #dropped = 0;
+  #droppedFrom = 0;
+  #droppedTotal = 0;
+  #writing?: Promise<void>;
+  #writeFailed = false;
+  #uncongested: (() => void)[] = [];
+  #releasing?: ReturnType<typeof setTimeout>;
 
   /** Makes a journal (and opens its file sink, if any). */
   constructor(options: JournalOptions = {}) {
     this.server = options.server ?? "server";
     this.capacity = options.capacity ?? 10_000;
-    if (this.capacity < 1) {
-      throw new RangeError(
-        `Cannot make journal of capacity ${this.capacity}: expected at least 1`,
-      );
+    this.maxBytes = options.maxBytes ?? DEFAULT_JOURNAL_MAX_BYTES;
+    this.maxPayloadBytes = options.maxPayloadBytes ??
+      DEFAULT_MAX_PAYLOAD_BYTES;
+    this.fileBacklogBytes = options.fileBacklogBytes ??
+      DEFAULT_FILE_BACKLOG_BYTES;
+    for (
+      const [name, value] of [
+        ["capacity", this.capacity],
+        ["maxBytes", this.maxBytes],
+        ["fileBacklogBytes", this.fileBacklogBytes],
+      ] as const
+    ) {
+      if (!(value >= 1)) {
+        throw new RangeError(
+          `Cannot make journal of ${name} ${value}: expected at least 1`,
+        );
+      }
     }
-    if (options.file) {
-      this.#file = Deno.openSync(options.file, {
-        append: true,
-        create: true,
-      });
-    }
+    if (options.file) this.#file = openPrivate(options.file);
   }
 
   /** The `seq` of the newest event (0 before the first). */
@@ -164,13 +231,42 @@ export class Journal {
 
   /** How many events the ring holds now. */
   get size(): number {
-    return this.#ring.length;
+    return this.#count;
+  }
+
+  /** How many bytes (estimated) the ring holds now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Whether more than a quarter of the file sink's backlog waits for the
+   * disk: sources of events (connections) should pause until
+   * {@linkcode Journal.whenUncongested}, so the file keeps up.
+   */
+  get congested(): boolean {
+    return this.#backlog > this.fileBacklogBytes / 4;
+  }
+
+  /**
+   * Resolves once the file sink's backlog is at most a quarter full again.
+   * Waiters go on one at a time, a turn of the event loop apart, so sources
+   * that all wake at once cannot overfill the backlog.
+   */
+  whenUncongested(): Promise<void> {
+    if (!this.congested) return Promise.resolve();
+    return new Promise((resolve) => this.#uncongested.push(resolve));
+  }
+
+  /** How many events were left out of the file sink so far (0 without one). */
+  get fileDropped(): number {
+    return this.#droppedTotal;
   }
 
   /** Appends an event and hands it to every subscriber. */
   append(type: EventType, fields: Record<string, unknown> = {}): JournalEvent {
     const time = performance.now();
-    const event: JournalEvent = {
+    let event: JournalEvent = {
       ...fields,
       seq: ++this.#seq,
       time,
@@ -179,13 +275,12 @@ export class Journal {
       type,
     };
     this.#counts.set(type, (this.#counts.get(type) ?? 0) + 1);
-    if (this.#ring.length < this.capacity) {
-      this.#ring.push(event);
-    } else {
-      this.#ring[this.#head] = event;
-      this.#head = (this.#head + 1) % this.capacity;
-    }
-    if (this.#file) this.#write(event);
+    const payload = wireBytes(fields.frame);
+    if (payload !== undefined && payload > this.maxPayloadBytes) {
+      if (this.#file) this.#write(event);
+      event = elide(event, payload);
+    } else if (this.#file) this.#write(event);
+    this.#keep(event, payload);
     for (const listener of this.#listeners) {
       try {
         listener(event);
@@ -203,9 +298,9 @@ export class Journal {
 
   /** Every event the ring holds, oldest first. */
   events(): JournalEvent[] {
-    return this.#head === 0
-      ? this.#ring.slice()
-      : [...this.#ring.slice(this.#head), ...this.#ring.slice(0, this.#head)];
+    const out: JournalEvent[] = new Array(this.#count);
+    for (let i = 0; i < this.#count; i++) out[i] = this.#at(i);
+    return out;
   }
 
   /** The events that pass a query, oldest first. */
@@ -218,6 +313,8 @@ export class Journal {
   clear(): void {
     this.#ring = [];
     this.#head = 0;
+    this.#count = 0;
+    this.#bytes = 0;
   }
 
   /** Calls `listener` with every new event; returns the unsubscribe function. */
@@ -236,9 +333,8 @@ export class Journal {
   ): Promise<JournalEvent> {
     const since = options.since ?? 0;
     // Walk the ring in place, oldest first: no copy per wait.
-    const ring = this.#ring;
-    for (let i = 0; i < ring.length; i++) {
-      const event = ring[(this.#head + i) % ring.length];
+    for (let i = 0; i < this.#count; i++) {
+      const event = this.#at(i);
       if (event.seq > since && predicate(event)) return Promise.resolve(event);
     }
     return new Promise((resolve, reject) => {
@@ -260,24 +356,7 @@ export class Journal {
 
   /** Writes what is buffered to the file sink. */
   async flush(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
-    if (!this.#file || this.#lines.length === 0) return;
-    const file = this.#file;
-    const text = this.#lines.join("");
-    this.#lines = [];
-    this.#flushing = (async () => {
-      const bytes = encoder.encode(text);
-      let written = 0;
-      while (written < bytes.length) {
-        written += await file.write(bytes.subarray(written));
-      }
-    })();
-    try {
-      await this.#flushing;
-    } finally {
-      this.#flushing = undefined;
-    }
-    if (this.#lines.length > 0) await this.flush();
+    while (this.#writing) await this.#writing;
   }
 
   /** Flushes and closes the file sink, and drops every subscriber. */
@@ -285,17 +364,247 @@ export class Journal {
     await this.flush();
     this.#file?.close();
     this.#file = undefined;
+    this.#lines = [];
+    this.#backlog = 0;
+    this.#release();
     this.#listeners.clear();
   }
 
+  #release(): void {
+    clearTimeout(this.#releasing);
+    this.#releasing = undefined;
+    if (this.#uncongested.length === 0) return;
+    for (const resolve of this.#uncongested.splice(0)) resolve();
+  }
+
+  /** Lets one waiter go, and the next a turn later while not congested. */
+  #releaseOne(): void {
+    if (this.#releasing !== undefined || this.#uncongested.length === 0) {
+      return;
+    }
+    this.#uncongested.shift()!();
+    if (this.#uncongested.length === 0) return;
+    this.#releasing = setTimeout(() => {
+      this.#releasing = undefined;
+      if (!this.congested) this.#releaseOne();
+    }, 0);
+  }
+
+  /** The `i`th kept event, oldest first. */
+  #at(i: number): JournalEvent {
+    return this.#ring[(this.#head + i) % this.capacity]!;
+  }
+
+  /** Puts an event in the ring, letting the oldest go past either bound. */
+  #keep(event: JournalEvent, payload: number | undefined): void {
+    const cost = costOf(event, payload);
+    if (this.#count === this.capacity) this.#evict();
+    while (this.#count > 0 && this.#bytes + cost > this.maxBytes) {
+      this.#evict();
+    }
+    this.#ring[(this.#head + this.#count) % this.capacity] = event;
+    this.#count++;
+    this.#bytes += cost;
+  }
+
+  #evict(): void {
+    const event = this.#ring[this.#head]!;
+    this.#ring[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.capacity;
+    this.#count--;
+    this.#bytes -= costOf(event, wireBytes(event.frame));
+  }
+
+  /**
+   * Queues an event's line for the file sink, or, with the backlog full,
+   * counts it as dropped (reported once the file catches up).
+   */
   #write(event: JournalEvent): void {
-    this.#lines.push(JSON.stringify(event) + "\n");
-    if (this.#lines.length === 1) {
-      queueMicrotask(() =>
-        this.flush().catch((error) =>
-          console.error(`Cannot write journal file: ${error.message}`)
-        )
-      );
+    if (this.#backlog >= this.fileBacklogBytes || this.#writeFailed) {
+      if (this.#dropped === 0) this.#droppedFrom = event.seq;
+      this.#dropped++;
+      this.#droppedTotal++;
+      return;
+    }
+    const line = toLine(event);
+    this.#lines.push(line);
+    this.#backlog += line.length;
+    this.#writing ??= this.#pump();
+  }
+
+  /** Writes queued lines, a bounded piece at a time, until none is left. */
+  async #pump(): Promise<void> {
+    await Promise.resolve();
+    try {
+      while (this.#file && this.#lines.length > 0) {
+        let take = 0;
+        let chars = 0;
+        while (take < this.#lines.length && chars < WRITE_BYTES) {
+          chars += this.#lines[take++].length;
+        }
+        const text = this.#lines.length === take
+          ? this.#lines.join("")
+          : this.#lines.slice(0, take).join("");
+        this.#lines = take === this.#lines.length
+          ? []
+          : this.#lines.slice(take);
+        const bytes = encoder.encode(text);
+        try {
+          let written = 0;
+          while (written < bytes.length) {
+            written += await this.#file.write(bytes.subarray(written));
+          }
+        } finally {
+          this.#backlog -= chars;
+        }
+        if (!this.congested) this.#releaseOne();
+        if (this.#dropped > 0 && this.#backlog < this.fileBacklogBytes / 2) {
+          this.#reportDropped();
+        }
+      }
+    } catch (error) {
+      this.#writeFailed = true;
+      this.#backlog = 0;
+      this.#dropped += this.#lines.length;
+      this.#droppedTotal += this.#lines.length;
+      this.#lines = [];
+      this.#writing = undefined;
+      this.#release();
+      this.append("error", {
+        message: `Cannot write journal file: ${(error as Error).message}`,
+      });
+      return;
+    }
+    this.#writing = undefined;
+    if (this.#dropped > 0 && this.#file) {
+      this.#reportDropped();
+      await this.flush();
     }
   }
+
+  /** Journals (and so writes to the file) how many events the file missed. */
+  #reportDropped(): void {
+    const dropped = this.#dropped;
+    const fromSeq = this.#droppedFrom;
+    this.#dropped = 0;
+    this.append("journal_file_dropped", {
+      dropped,
+      fromSeq,
+      toSeq: this.#seq,
+      total: this.#droppedTotal,
+    });
+  }
+}
+
+/** What an event costs the ring, estimated in bytes. */
+function costOf(event: JournalEvent, payload: number | undefined): number {
+  if (payload === undefined) return EVENT_BYTES;
+  const elided = event.elided as { preview: string } | undefined;
+  return elided
+    ? EVENT_BYTES + 2 * elided.preview.length
+    : EVENT_BYTES + PARSED_PER_WIRE_BYTE * payload;
+}
+
+/**
+ * The ring's copy of an event whose frame is too large to keep: the frame's
+ * `type` and `id`, its size, and the start of its JSON.
+ */
+function elide(event: JournalEvent, bytes: number): JournalEvent {
+  const frame = event.frame as Record<string, unknown>;
+  const kept: Record<string, unknown> = { type: frame.type };
+  if (typeof frame.id === "string") kept.id = frame.id.slice(0, PREVIEW_CHARS);
+  markWireBytes(kept as Frame, bytes);
+  let preview: string;
+  try {
+    preview = JSON.stringify(frame).slice(0, PREVIEW_CHARS);
+  } catch (error) {
+    preview = `(cannot serialize: ${(error as Error).message})`;
+  }
+  return { ...event, frame: kept, elided: { bytes, preview } };
+}
+
+/** Events nested deeper than this are sent as stubs by the fallbacks. */
+const SERIALIZABLE_DEPTH = 1000;
+
+/** Whether a value nests arrays and objects deeper than `max` (no recursion). */
+function nestsDeeper(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== "object" || item === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * The event itself when JSON can hold it, else a stub with its `seq`,
+ * `time`, `wall`, `server`, `type`, `conn` and `unserializable` (why). For
+ * the error paths of whatever serializes events: it walks the whole event.
+ */
+export function serializableEvent(event: JournalEvent): JournalEvent {
+  let why: string | undefined;
+  if (nestsDeeper(event, SERIALIZABLE_DEPTH)) {
+    why = `it nests deeper than ${SERIALIZABLE_DEPTH} levels`;
+  } else {
+    try {
+      JSON.stringify(event);
+    } catch (error) {
+      why = (error as Error).message;
+    }
+  }
+  if (why === undefined) return event;
+  return {
+    seq: event.seq,
+    time: event.time,
+    wall: event.wall,
+    server: event.server,
+    type: event.type,
+    ...(event.conn !== undefined ? { conn: event.conn } : {}),
+    unserializable: why,
+  };
+}
+
+/** An event as one JSON line; one that cannot be serialized says why. */
+function toLine(event: JournalEvent): string {
+  try {
+    return JSON.stringify(event) + "\n";
+  } catch {
+    return JSON.stringify(serializableEvent(event)) + "\n";
+  }
+}
+
+/**
+ * Opens (creating with mode 0600) a file to append to, refusing a symbolic
+ * link: the path is checked before, and the opened file compared after.
+ */
+function openPrivate(path: string): Deno.FsFile {
+  const isLink = () => {
+    try {
+      return Deno.lstatSync(path).isSymlink;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw error;
+    }
+  };
+  const refuse = () =>
+    new Deno.errors.PermissionDenied(
+      `Cannot open journal file "${path}": it is a symbolic link`,
+    );
+  if (isLink()) throw refuse();
+  const file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
+  try {
+    const opened = file.statSync();
+    const named = Deno.lstatSync(path);
+    if (
+      named.isSymlink || opened.ino !== named.ino || opened.dev !== named.dev
+    ) {
+      throw refuse();
+    }
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+  return file;
 }

@@ -7,11 +7,12 @@
  */
 import { FramedDecoder, type Step } from "./_bytes.ts";
 import {
-  checkFrame,
   type Codec,
   type CodecOptions,
   type Decoded,
+  DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_FRAME_BYTES,
+  parseJsonFrame,
 } from "./codec.ts";
 import type { Frame } from "./frame.ts";
 
@@ -20,11 +21,13 @@ const encoder = new TextEncoder();
 
 class LengthPrefixedDecoder extends FramedDecoder {
   #max: number;
+  #maxDepth: number;
   #text = new TextDecoder("utf-8", { fatal: true });
 
-  constructor(max: number) {
+  constructor(max: number, maxDepth: number) {
     super("frame");
     this.#max = max;
+    this.#maxDepth = maxDepth;
   }
 
   /** Cuts one frame off the front; a frame over the limit is skipped. */
@@ -74,18 +77,11 @@ class LengthPrefixedDecoder extends FramedDecoder {
         },
       };
     }
-    try {
-      const checked = checkFrame(JSON.parse(text));
-      return checked.error ? { ...checked, raw: text.slice(0, 200) } : checked;
-    } catch (error) {
-      return {
-        error: {
-          code: "invalid_json",
-          message: `Cannot parse frame as JSON: ${(error as Error).message}`,
-        },
-        raw: text.slice(0, 200),
-      };
-    }
+    return parseJsonFrame(text, {
+      unit: "frame",
+      maxDepth: this.#maxDepth,
+      bytes: bytes.length + HEADER,
+    });
   }
 }
 
@@ -101,9 +97,10 @@ class LengthPrefixedDecoder extends FramedDecoder {
  */
 export function lengthPrefixedCodec(options: CodecOptions = {}): Codec {
   const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   return {
     name: "length-prefixed",
-    decoder: () => new LengthPrefixedDecoder(max),
+    decoder: () => new LengthPrefixedDecoder(max, maxDepth),
     encode(frame: Frame): Uint8Array | undefined {
       if (frame.type === "nack") return undefined;
       const body = encoder.encode(JSON.stringify(frame));

@@ -4,41 +4,20 @@
  *
  * @module
  */
-import { concat } from "./_bytes.ts";
+import { ByteBuffer } from "./_bytes.ts";
 import {
-  checkFrame,
   type Codec,
   type CodecOptions,
   type Decoded,
   type Decoder,
+  DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_FRAME_BYTES,
+  parseJsonFrame,
 } from "./codec.ts";
 import type { Frame } from "./frame.ts";
 
 const NEWLINE = 0x0a;
-const RAW_PREVIEW = 200;
 const encoder = new TextEncoder();
-
-function parseLine(line: string): Decoded | undefined {
-  if (line.endsWith("\r")) line = line.slice(0, -1);
-  if (line.length === 0) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch (error) {
-    return {
-      error: {
-        code: "invalid_json",
-        message: `Cannot parse line as JSON: ${(error as Error).message}`,
-      },
-      raw: line.slice(0, RAW_PREVIEW),
-    };
-  }
-  const checked = checkFrame(value);
-  return checked.error
-    ? { ...checked, raw: line.slice(0, RAW_PREVIEW) }
-    : checked;
-}
 
 const INVALID_UTF8: Decoded = {
   error: {
@@ -49,17 +28,18 @@ const INVALID_UTF8: Decoded = {
 
 class LineJsonDecoder implements Decoder {
   #max: number;
-  #parts: Uint8Array[] = [];
-  #pending = 0;
+  #maxDepth: number;
+  #buffer = new ByteBuffer();
   #discarding = false;
   #text = new TextDecoder("utf-8", { fatal: true });
 
-  constructor(max: number) {
+  constructor(max: number, maxDepth: number) {
     this.#max = max;
+    this.#maxDepth = maxDepth;
   }
 
   get pending(): number {
-    return this.#pending;
+    return this.#buffer.length;
   }
 
   push(chunk: Uint8Array): Decoded[] {
@@ -71,15 +51,20 @@ class LineJsonDecoder implements Decoder {
     }
     const skipFirst = this.#discarding;
     this.#discarding = false;
-    this.#lines(this.#take(chunk.subarray(0, last + 1)), skipFirst, out);
+    const head = chunk.subarray(0, last + 1);
+    if (this.#buffer.length === 0) this.#lines(head, skipFirst, out);
+    else {
+      this.#buffer.append(head);
+      this.#lines(this.#buffer.view(), skipFirst, out);
+      this.#buffer.clear();
+    }
     this.#keep(chunk.subarray(last + 1), out);
     return out;
   }
 
   end(): Decoded[] {
-    const pending = this.#pending;
-    this.#parts = [];
-    this.#pending = 0;
+    const pending = this.#buffer.length;
+    this.#buffer.clear();
     this.#discarding = false;
     if (pending === 0) return [];
     return [{
@@ -91,18 +76,20 @@ class LineJsonDecoder implements Decoder {
     }];
   }
 
-  /** Buffers bytes that end no line, reporting a line over the limit once. */
+  /**
+   * Buffers bytes that end no line (one growing array, not one per chunk:
+   * a line sent a byte at a time costs a byte per byte), reporting a line
+   * over the limit once.
+   */
   #keep(piece: Uint8Array, out: Decoded[]): void {
     if (piece.length === 0 || this.#discarding) return;
-    if (this.#pending + piece.length > this.#max) {
+    if (this.#buffer.length + piece.length > this.#max) {
       out.push(this.#tooLong());
-      this.#parts = [];
-      this.#pending = 0;
+      this.#buffer.clear();
       this.#discarding = true;
       return;
     }
-    this.#parts.push(piece.slice());
-    this.#pending += piece.length;
+    this.#buffer.append(piece);
   }
 
   /**
@@ -140,13 +127,25 @@ class LineJsonDecoder implements Decoder {
               line = undefined;
             }
           }
-          const decoded = line === undefined ? INVALID_UTF8 : parseLine(line);
+          const decoded = line === undefined
+            ? INVALID_UTF8
+            : this.#parse(line, length);
           if (decoded) out.push(decoded);
         }
       }
       first = false;
       byteStart = byteEnd + 1;
     }
+  }
+
+  #parse(line: string, bytes: number): Decoded | undefined {
+    if (line.endsWith("\r")) line = line.slice(0, -1);
+    if (line.length === 0) return undefined;
+    return parseJsonFrame(line, {
+      unit: "line",
+      maxDepth: this.#maxDepth,
+      bytes: bytes + 1,
+    });
   }
 
   #tooLong(): Decoded {
@@ -157,15 +156,6 @@ class LineJsonDecoder implements Decoder {
           `Cannot accept line: longer than the limit of ${this.#max} bytes`,
       },
     };
-  }
-
-  #take(last: Uint8Array): Uint8Array {
-    if (this.#parts.length === 0) return last;
-    this.#parts.push(last);
-    const whole = concat(this.#parts);
-    this.#parts = [];
-    this.#pending = 0;
-    return whole;
   }
 }
 
@@ -185,9 +175,10 @@ class LineJsonDecoder implements Decoder {
  */
 export function lineJsonCodec(options: CodecOptions = {}): Codec {
   const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   return {
     name: "line-json",
-    decoder: () => new LineJsonDecoder(max),
+    decoder: () => new LineJsonDecoder(max, maxDepth),
     encode: (frame: Frame) =>
       frame.type === "nack"
         ? undefined

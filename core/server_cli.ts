@@ -102,6 +102,9 @@ export function runServerCli<S extends CliServer>(
         admin = await serveAdmin(server.adminApp(), {
           hostname: common.adminHostname,
           port: common.adminPort,
+          token: common.adminToken,
+          allowedHosts: common.adminAllowHosts,
+          allowedOrigins: common.adminAllowOrigins,
         });
       } catch (error) {
         await server.close();
@@ -112,6 +115,7 @@ export function runServerCli<S extends CliServer>(
           spec.describe(server)
         } admin=${admin.url} seed=${server.seed} codec=${server.codec.name}`,
         finished: server.finished,
+        shutdownMs: common.shutdownMs,
         async close() {
           await server.close();
           await admin.close();

@@ -29,6 +29,13 @@ import type { Frame } from "./frame.ts";
 import { Journal } from "./journal.ts";
 import { randomSeed, SeededRandom } from "./random.ts";
 
+/** The default most bad frames a second on one connection: 100. */
+export const DEFAULT_MAX_BAD_RATE = 100;
+/** The default most bytes of unread replies for one connection: 1 MiB. */
+export const DEFAULT_MAX_BACKLOG_BYTES = 1024 * 1024;
+/** The default longest wait of `close()` for connections to go: 5000 ms. */
+export const DEFAULT_SHUTDOWN_MS = 5000;
+
 /** A bound address. */
 export interface Addr {
   /** The host it is bound to. */
@@ -53,6 +60,29 @@ export interface TcpServerOptions {
   maxFrameBytes?: number;
   /** Close a connection after this many bad frames in a row; 0 never (default 100). */
   maxBadFrames?: number;
+  /** The deepest nesting of a JSON frame (default 64). */
+  maxDepth?: number;
+  /**
+   * Close a connection that sends more than this many bad frames within a
+   * second, good ones between or not; 0 never (default 100, or 0 when
+   * `maxBadFrames` is 0).
+   */
+  maxBadRate?: number;
+  /**
+   * Reset a connection (journalled `backlog_exceeded`, then `closed` with
+   * reason `backlog: ...`) once this many bytes of replies wait for a peer
+   * that does not read; 0 never (default 1 MiB).
+   */
+  maxBacklogBytes?: number;
+  /** Reset new connections past this many open ones (journalled `refused`); 0 no limit (default). */
+  maxConnections?: number;
+  /** Close a connection with no traffic either way for this many ms; 0 never (default). */
+  idleTimeoutMs?: number;
+  /**
+   * The most `close()` waits for connections to go, in ms (default 5000):
+   * FIN first, RST after a second, and past this nothing is waited for.
+   */
+  shutdownMs?: number;
   /**
    * Send `{"type":"error",...}` back for bad input (default true). False
    * journals bad input only, for servers that never answer.
@@ -83,6 +113,38 @@ export interface TcpServerOptions {
   nextConnectionId?: () => number;
   /** Closes the server when aborted. */
   signal?: AbortSignal;
+}
+
+/** The limits on connections a server takes (see `docs/hardening.md`). */
+export type ConnectionLimits = Pick<
+  TcpServerOptions,
+  | "maxDepth"
+  | "maxBadRate"
+  | "maxBacklogBytes"
+  | "maxConnections"
+  | "idleTimeoutMs"
+  | "shutdownMs"
+>;
+
+/**
+ * The connection limits among some options (a server's, the common CLI
+ * flags'), for a server that hands them on to each of its listeners.
+ */
+export function connectionLimits(options: ConnectionLimits): ConnectionLimits {
+  const limits: ConnectionLimits = {};
+  for (
+    const key of [
+      "maxDepth",
+      "maxBadRate",
+      "maxBacklogBytes",
+      "maxConnections",
+      "idleTimeoutMs",
+      "shutdownMs",
+    ] as const
+  ) {
+    if (options[key] !== undefined) limits[key] = options[key];
+  }
+  return limits;
 }
 
 function withShorthand(options: TcpServerOptions): Faults | undefined {
@@ -186,6 +248,7 @@ export class TcpServer implements AsyncDisposable {
       ? options.codec
       : createCodec(options.codec ?? "line-json", {
         maxFrameBytes: options.maxFrameBytes,
+        maxDepth: options.maxDepth,
       });
     this.faults = new FaultEngine({
       random: this.random.derive("faults"),
@@ -307,15 +370,39 @@ export class TcpServer implements AsyncDisposable {
     return had;
   }
 
-  /** Closes every connection and the listener; resolves once all are gone. */
+  /**
+   * Closes every connection and the listener; resolves once all are gone,
+   * or once `shutdownMs` (5 s) have passed whatever peers do.
+   */
   async close(): Promise<void> {
     if (this.#closed) return this.finished;
     this.#closed = true;
     this.faults.dispose();
-    await this.#reconciling.catch(() => {});
-    await this.#unlisten("close");
-    this.#unlistenIdle("close");
-    await this.#closeAll("fin", "server closing");
+    const shutdownMs = this.#options.shutdownMs ?? DEFAULT_SHUTDOWN_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), shutdownMs);
+    });
+    const done = await Promise.race([
+      (async () => {
+        await this.#reconciling.catch(() => {});
+        await this.#unlisten("close");
+        this.#unlistenIdle("close");
+        await this.#closeAll("fin", "server closing");
+      })(),
+      late,
+    ]);
+    clearTimeout(timer);
+    if (done === "late") {
+      const open = this.connections();
+      this.journal.append("error", {
+        message:
+          `Cannot close cleanly within ${shutdownMs} ms: ${open.length} connections reset`,
+      });
+      void this.#unlisten("close");
+      this.#unlistenIdle("close");
+      for (const connection of open) connection.close("rst", "server closing");
+    }
     this.#abort.abort();
     if (this.#ownJournal) await this.journal.close();
     else await this.journal.flush();
@@ -526,12 +613,28 @@ export class TcpServer implements AsyncDisposable {
       socket.destroy();
       return;
     }
+    const max = this.#options.maxConnections;
+    if (max && this.#connections.size >= max) {
+      this.journal.append("refused", {
+        peer: `${socket.remoteAddress}:${socket.remotePort}`,
+        reason: `max connections: ${max} open`,
+        ...(this.label ? { listener: this.label } : {}),
+      });
+      socket.on("error", () => {});
+      socket.resetAndDestroy();
+      return;
+    }
     const id = this.#options.nextConnectionId?.() ?? ++this.#nextId;
     const connection = new Connection(id, socket, {
       journal: this.journal,
       faults: this.faults,
       codec: this.codec,
       maxBadFrames: this.#options.maxBadFrames ?? 100,
+      maxBadRate: this.#options.maxBadRate ??
+        (this.#options.maxBadFrames === 0 ? 0 : DEFAULT_MAX_BAD_RATE),
+      maxBacklogBytes: this.#options.maxBacklogBytes ??
+        DEFAULT_MAX_BACKLOG_BYTES,
+      idleTimeoutMs: this.#options.idleTimeoutMs ?? 0,
       replyToBadInput: this.#options.replyToBadInput ?? true,
       onFrame: (frame, conn) => this.handleFrame(frame, conn),
       ...(this.#options.raw

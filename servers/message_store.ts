@@ -46,6 +46,7 @@ import { Journal } from "../core/journal.ts";
 import { AgentFrameSchema, parseFrame } from "../core/protocol.ts";
 import { randomSeed } from "../core/random.ts";
 import {
+  connectionLimits,
   type ServerState,
   TcpServer,
   type TcpServerOptions,
@@ -249,6 +250,7 @@ export class MessageStoreServer implements AsyncDisposable {
     this.#closeStore = options.closeStore ?? false;
     this.codec = createCodec(options.codec ?? "line-json", {
       maxFrameBytes: options.maxFrameBytes,
+      maxDepth: options.maxDepth,
     });
     const fronts = options.fronts ?? [{ name: "ml1" }, { name: "ml2" }];
     if (fronts.length === 0) {
@@ -279,6 +281,7 @@ export class MessageStoreServer implements AsyncDisposable {
           port: front.port ?? 0,
           codec: this.codec,
           maxBadFrames: options.maxBadFrames,
+          ...connectionLimits(options),
           seed: this.seed,
           journal: new JournalView(this.journal, { front: front.name }),
           nextConnectionId,
@@ -763,6 +766,7 @@ export function main(args: string[]): Promise<void> {
           journalFile: options.journalFile,
           maxFrameBytes: options.maxFrameBytes,
           maxBadFrames: options.maxBadFrames,
+          ...connectionLimits(options),
         });
       } catch (error) {
         await store.close?.();

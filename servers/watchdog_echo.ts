@@ -52,6 +52,7 @@ import { DualChannelFrameSchema, parseFrame } from "../core/protocol.ts";
 import { randomSeed, SeededRandom } from "../core/random.ts";
 import {
   type Addr,
+  connectionLimits,
   type ServerState,
   TcpServer,
   type TcpServerOptions,
@@ -203,6 +204,7 @@ export class WatchdogEchoServer implements AsyncDisposable {
         codec: options.codec,
         maxFrameBytes: options.maxFrameBytes,
         maxBadFrames: options.maxBadFrames,
+        ...connectionLimits(options),
         random: random.derive(channel),
         journal: new JournalView(this.journal, { channel }),
         nextConnectionId,
@@ -619,6 +621,7 @@ export function main(args: string[]): Promise<void> {
         journalFile: common.journalFile,
         maxFrameBytes: common.maxFrameBytes,
         maxBadFrames: common.maxBadFrames,
+        ...connectionLimits(common),
         channels: {
           A: {
             hostname: (values["host-a"] as string | undefined) ??

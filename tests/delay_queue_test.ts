@@ -31,7 +31,11 @@ Deno.test("DelayQueue delivers by due time, items due together in one call", asy
   queue.push(now + 5, "early");
   queue.push(now + 5, "early too");
   await delivered(3);
-  assert.deepEqual(batches, [["early", "early too"], ["late"]]);
+  // Timers may fire late on a busy machine, so "late" can join the first
+  // batch; what holds whatever the timing: due order, and the two items due
+  // together leave in one call.
+  assert.deepEqual(batches.flat(), ["early", "early too", "late"]);
+  assert.deepEqual(batches[0].slice(0, 2), ["early", "early too"]);
   assert.equal(queue.size, 0);
 });
 

@@ -1,0 +1,235 @@
+import assert from "node:assert/strict";
+import { connect, type Socket } from "node:net";
+import type { Connection } from "../core/connection.ts";
+import { TcpServer } from "../core/tcp_server.ts";
+import { startMessageStoreServer } from "../servers/message_store.ts";
+import { startPrimaryServer } from "../servers/primary.ts";
+import { spawnCli } from "./_cli.ts";
+import { connectPeer } from "./_net.ts";
+
+const RECORDS = '{"type":"record","id":"r"}\n'.repeat(10_000);
+
+/**
+ * A socket that sends but never reads; resolves once connected, or once
+ * reset (a server may reset before the client sees its connect).
+ */
+function deafPeer(addr: { hostname: string; port: number }): Promise<Socket> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: addr.hostname, port: addr.port });
+    socket.pause();
+    socket.on("error", () => resolve(socket));
+    socket.once("connect", () => resolve(socket));
+  });
+}
+
+/** Feeds records until the server's writes to `connection` back up. */
+async function fillUntilStalled(
+  socket: Socket,
+  connection: () => Connection | undefined,
+  signal: AbortSignal,
+): Promise<void> {
+  while (!connection()?.writableNeedDrain) {
+    signal.throwIfAborted();
+    socket.write(RECORDS);
+    // Let the server read and answer what was sent.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+/** Rejects when `promise` takes longer than `ms`. */
+function within<T>(
+  promise: T | Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${what} took over ${ms} ms`)),
+        ms,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+Deno.test("a peer that never reads its ACKs cannot hang POST /down or close() (#1)", async () => {
+  await using primary = await startPrimaryServer({ port: 0 });
+  const socket = await deafPeer(primary.addr);
+  const signal = AbortSignal.timeout(20_000);
+  await fillUntilStalled(socket, () => primary.connections()[0], signal);
+  const started = performance.now();
+  const response = await within(
+    primary.adminApp().request("/down", { method: "POST" }),
+    4000,
+    "POST /down",
+  );
+  assert.equal(response.status, 200);
+  await response.body?.cancel();
+  const closed = primary.journal.query({ type: "closed" })[0];
+  assert.equal(closed.how, "rst");
+  assert.equal(closed.reason, "fault:down");
+  assert.ok(performance.now() - started < 3000);
+  const faults = await within(
+    primary.adminApp().request("/faults", { method: "DELETE" }),
+    1000,
+    "DELETE /faults",
+  );
+  assert.equal(faults.status, 200);
+  await faults.body?.cancel();
+  socket.destroy();
+});
+
+Deno.test("close() completes within the shutdown bound whatever a deaf peer does (#1)", async () => {
+  const primary = await startPrimaryServer({ port: 0, shutdownMs: 3000 });
+  const socket = await deafPeer(primary.addr);
+  await fillUntilStalled(
+    socket,
+    () => primary.connections()[0],
+    AbortSignal.timeout(20_000),
+  );
+  const started = performance.now();
+  await within(primary.close(), 4000, "close()");
+  assert.ok(performance.now() - started < 3500);
+  socket.destroy();
+});
+
+Deno.test("a connection whose unread replies pass maxBacklogBytes is reset, journalled (#1)", async () => {
+  class Chatty extends TcpServer {
+    protected override handleConnected(connection: Connection): void {
+      const pad = "z".repeat(100);
+      for (let i = 0; i < 20_000 && !connection.closing; i++) {
+        connection.send({ type: "push", n: i, pad });
+      }
+    }
+  }
+  await using server = new Chatty("chatty", {
+    port: 0,
+    maxBacklogBytes: 256 * 1024,
+  });
+  await server.start();
+  const socket = await deafPeer(server.addr);
+  const signal = AbortSignal.timeout(5000);
+  const exceeded = await server.journal.waitFor(
+    (e) => e.type === "backlog_exceeded",
+    { signal },
+  );
+  assert.equal(exceeded.limit, 256 * 1024);
+  assert.ok((exceeded.bytes as number) > 256 * 1024);
+  const closed = await server.journal.waitFor((e) => e.type === "closed", {
+    signal,
+  });
+  assert.equal(closed.how, "rst");
+  assert.match(
+    closed.reason as string,
+    /^backlog: \d+ bytes of replies unread, over the limit of 262144$/,
+  );
+  socket.destroy();
+});
+
+Deno.test("bad input is limited by rate, not only in a row: good frames between do not reset it (#3)", async () => {
+  await using primary = await startPrimaryServer({ port: 0 });
+  await using peer = await connectPeer(primary.addr);
+  // One good frame after each bad one: "in a row" never passes 1.
+  peer.write('not json\n{"type":"record","id":"ok"}\n'.repeat(300));
+  const closed = await primary.journal.waitFor((e) => e.type === "closed", {
+    signal: AbortSignal.timeout(5000),
+  });
+  assert.equal(closed.reason, "more than 100 bad frames a second");
+  assert.equal(closed.by, "server");
+  assert.equal(primary.journal.counts().bad_input, 101);
+});
+
+Deno.test("maxConnections resets connections past the limit, journalled as refused", async () => {
+  await using primary = await startPrimaryServer({
+    port: 0,
+    maxConnections: 2,
+  });
+  await using _a = await connectPeer(primary.addr);
+  await using _b = await connectPeer(primary.addr);
+  const third = await deafPeer(primary.addr);
+  const refused = await primary.journal.waitFor((e) => e.type === "refused", {
+    signal: AbortSignal.timeout(5000),
+  });
+  assert.equal(refused.reason, "max connections: 2 open");
+  await new Promise((resolve) =>
+    third.destroyed ? resolve(undefined) : third.once("close", resolve)
+  );
+  assert.equal(primary.connections().length, 2);
+  assert.equal(primary.journal.counts().connected, 2);
+});
+
+Deno.test("idleTimeoutMs closes a connection with no traffic", async () => {
+  await using primary = await startPrimaryServer({
+    port: 0,
+    idleTimeoutMs: 100,
+  });
+  await using peer = await connectPeer(primary.addr);
+  peer.send({ type: "record", id: "r1" });
+  const closed = await primary.journal.waitFor((e) => e.type === "closed", {
+    signal: AbortSignal.timeout(5000),
+  });
+  assert.equal(closed.reason, "idle: no traffic for 100 ms");
+  assert.equal(closed.framesIn, 1);
+  assert.equal(await peer.ended, "fin");
+});
+
+Deno.test("primary CLI under a flood of bad input with a journal file exits 0 on SIGTERM, every event in the file or counted (#3)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/journal.jsonl`;
+    await using server = await spawnCli("servers/primary.ts", [
+      "--port",
+      "0",
+      "--admin-port",
+      "0",
+      "--journal-file",
+      file,
+      "--max-bad-rate",
+      "0",
+      "--max-bad-frames",
+      "0",
+    ]);
+    const [hostname, port] = server.fields.tcp.split(":");
+    const flood = await deafPeer({ hostname, port: Number(port) });
+    // 2 MB of bad lines with a good one now and then.
+    const chunk = `${"x\n".repeat(999)}{"type":"record","id":"k"}\n`.repeat(
+      100,
+    );
+    for (let i = 0; i < 10; i++) flood.write(chunk);
+    await new Promise((resolve) => flood.write("", resolve));
+    const started = performance.now();
+    const { code } = await server.stop();
+    const ms = performance.now() - started;
+    flood.destroy();
+    assert.equal(code, 0);
+    assert.ok(ms < 6000, `stopped in ${ms} ms`);
+    const lines = (await Deno.readTextFile(file)).trim().split("\n").map((
+      line,
+    ) => JSON.parse(line));
+    const dropped = lines.filter((e) => e.type === "journal_file_dropped")
+      .reduce((sum, e) => sum + e.dropped, 0);
+    const last = Math.max(...lines.map((e) => e.seq));
+    assert.equal(lines.length + dropped, last);
+    assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("servers with several listeners hand the limits on to each (message-store fronts)", async () => {
+  await using server = await startMessageStoreServer({
+    fronts: [{ name: "ml1", port: 0 }],
+    maxConnections: 1,
+    seed: 7,
+  });
+  const first = await deafPeer(server.front("ml1").addr);
+  const second = await deafPeer(server.front("ml1").addr);
+  const refused = await server.journal.waitFor((e) => e.type === "refused", {
+    signal: AbortSignal.timeout(5000),
+  });
+  assert.equal(refused.reason, "max connections: 1 open");
+  first.destroy();
+  second.destroy();
+});
