@@ -3,7 +3,9 @@
  * process as a user starts it, beside a minimal Deno pipe proxy
  * (`bench/_pipe_proxy.ts`) in the same run, through the same upstream:
  *
- * - throughput moving 200 MB each way at once (ratio to the baseline);
+ * - throughput moving 200 MB each way at once (ratio to the baseline), and
+ *   that of a bare `node:net` pipe proxy (`bench/_node_pipe_proxy.ts`, the
+ *   sockets ours is built on) for the ceiling they set;
  * - added round-trip p99 (proxy minus direct), 32-byte echoes;
  * - 1 000 concurrent proxied links held (each makes a round trip, all open);
  * - a 100 ms latency toxic's error at p99 (round trip minus 100 ms);
@@ -291,6 +293,11 @@ export async function benchProxy(
     bulk: await spawn(deno, [pipe, "--upstream", up(upstreams.bulkPort)]),
     echo: await spawn(deno, [pipe, "--upstream", up(upstreams.echoPort)]),
   };
+  const nodePipe = await spawn(deno, [
+    new URL("./_node_pipe_proxy.ts", import.meta.url).pathname,
+    "--upstream",
+    up(upstreams.bulkPort),
+  ]);
   try {
     const idleRss = rssMb(ours.bulk.pid);
     say(`throughput, ${bytes / 1e6} MB each way ...`);
@@ -300,8 +307,11 @@ export async function benchProxy(
     const ourMbs = await throughput(ours.bulk.port, bytes);
     say(`ours ${ourMbs}`);
     const afterRss = rssMb(ours.bulk.pid);
+    const nodeMbs = await throughput(nodePipe.port, bytes);
+    say(`node:net pipe ${nodeMbs}`);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const settledRss = rssMb(ours.bulk.pid);
+    const nodeRssSettled = rssMb(nodePipe.pid);
     const baseRssSettled = rssMb(base.bulk.pid);
     say("round trips ...");
     const direct = await roundTrips(upstreams.echoPort, count);
@@ -335,6 +345,19 @@ export async function benchProxy(
         value: ourMbs,
         baseline: baseMbs,
         target: { on: "ratio", op: ">=", limit: 0.9 },
+      },
+      {
+        name: `throughput of a bare node:net pipe proxy, ${
+          bytes / 1e6
+        } MB each way`,
+        unit: "MB/s",
+        value: nodeMbs,
+        baseline: baseMbs,
+      },
+      {
+        name: "throughput, ours to the bare node:net pipe proxy",
+        unit: "x",
+        value: ourMbs / nodeMbs,
       },
       {
         name: "round trip p99, added to a direct connection",
@@ -379,6 +402,11 @@ export async function benchProxy(
         value: settledRss,
         baseline: baseRssSettled,
       },
+      {
+        name: "bare node:net pipe proxy RSS 3 s after its bulk transfer",
+        unit: "MB",
+        value: nodeRssSettled,
+      },
     ];
   } catch (error) {
     say(`failed: ${(error as Error).stack}`);
@@ -389,6 +417,7 @@ export async function benchProxy(
       ours.echo.stop(),
       base.bulk.stop(),
       base.echo.stop(),
+      nodePipe.stop(),
     ]);
     upstreams.close();
   }

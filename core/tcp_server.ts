@@ -107,6 +107,12 @@ export interface TcpServerOptions {
    * decoding frames (for proxies; default false).
    */
   raw?: boolean;
+  /**
+   * Accept sockets half-open (reading the peer's FIN does not end ours),
+   * for a subclass that takes every socket with `adoptSocket` (a proxy
+   * passing FINs through; default false).
+   */
+  halfOpen?: boolean;
   /** The listen backlog (default 511; the `noAccept` fault sets its own). */
   backlog?: number;
   /** Gives connection ids, when several servers share one journal. */
@@ -433,6 +439,15 @@ export class TcpServer implements AsyncDisposable {
     _connection: Connection,
   ): void {}
 
+  /**
+   * Takes an accepted socket instead of making a {@linkcode Connection} of
+   * it (a proxy joins it to its upstream) and returns true; the default
+   * takes none. The subclass then journals, faults and closes it itself.
+   */
+  protected adoptSocket(_socket: Socket, _id: number): boolean {
+    return false;
+  }
+
   /** Called when a connection is accepted. Subclasses may override it. */
   protected handleConnected(_connection: Connection): void {}
 
@@ -491,7 +506,7 @@ export class TcpServer implements AsyncDisposable {
   #listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       const server = createServer(
-        { noDelay: true },
+        { noDelay: true, allowHalfOpen: this.#options.halfOpen ?? false },
         (socket) => this.#accept(socket),
       );
       server.once("error", reject);
@@ -625,6 +640,7 @@ export class TcpServer implements AsyncDisposable {
       return;
     }
     const id = this.#options.nextConnectionId?.() ?? ++this.#nextId;
+    if (this.adoptSocket(socket, id)) return;
     const connection = new Connection(id, socket, {
       journal: this.journal,
       faults: this.faults,

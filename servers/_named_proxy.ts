@@ -19,9 +19,7 @@ import {
 import { TOXICS } from "../core/faults/toxics.ts";
 import { ZodError } from "zod";
 import {
-  type CloseHow,
   FAULT_KINDS,
-  type FaultConnection,
   faultDefinition,
   FaultEngine,
   type FaultKind,
@@ -34,6 +32,7 @@ import {
   ProxyLink,
 } from "../core/proxy_link.ts";
 import type { SeededRandom } from "../core/random.ts";
+import { acceptSubject, engineSteps, linkInfo } from "./_link_subject.ts";
 import type { Addr, ServerState } from "../core/tcp_server.ts";
 
 /** An error of the Toxiproxy API: a message and the HTTP status it answers. */
@@ -597,25 +596,17 @@ export class NamedProxy {
 
   /** Open links, for the admin API. */
   connectionInfos(): ConnectionInfo[] {
-    return [...this.#links.values()].map((entry) => {
-      const bytes = entry.link.bytes();
-      return {
-        id: entry.id,
+    return [...this.#links.values()].map((entry) =>
+      linkInfo(entry.id, entry.link, {
         peer: entry.info.peer,
         local: entry.info.local,
         listener: this.name,
-        openedAt: entry.info.openedAt,
-        bytesIn: bytes.upstreamIn,
-        bytesOut: bytes.downstreamOut,
-        framesIn: 0,
-        framesOut: 0,
-        halfClosed: false,
         tags: {
           upstream: this.#upstream,
           toxics: [...entry.stages.keys()].join(","),
         },
-      };
-    });
+      })
+    );
   }
 
   /** A link by connection id, to close it. */
@@ -871,20 +862,11 @@ export class NamedProxy {
     const local = formatAddr(socket.localAddress ?? "?", socket.localPort ?? 0);
     const journal = this.journal;
     journal.append("connected", { conn: id, proxy: this.name, peer, local });
-    const conn = new LinkSubject(id, socket, peer);
-    if (!this.faults.accept(conn)) {
-      socket.on("close", () => {
-        conn.dispose();
-        journal.append("closed", {
-          conn: id,
-          proxy: this.name,
-          how: conn.closedHow ?? "fin",
-          by: "proxy",
-          reason: conn.closedReason ?? "fault",
-        });
-      });
-      return;
-    }
+    const conn = acceptSubject(this.faults, journal, socket, {
+      conn: id,
+      peer,
+    }, { by: "proxy", fields: { proxy: this.name } });
+    if (!conn) return;
     const blackHole = this.faults.active("blackHole", conn);
     if (blackHole) {
       journal.append("fault", {
@@ -901,16 +883,7 @@ export class NamedProxy {
       client: socket,
       upstream: { hostname: host, port },
       blackHole,
-      wrap: (stream, next) => {
-        if (stream === "upstream") return this.faults.pipe(conn, "in", next);
-        return this.faults.pipe(conn, "out", {
-          write: (chunk) => {
-            if (this.faults.gate(conn, "bytes", undefined, chunk.length)) {
-              next.write(chunk);
-            }
-          },
-        });
-      },
+      wrap: engineSteps(this.faults, conn),
       events: {
         upstreamConnected: (localAddr) =>
           journal.append("upstream_connected", {
@@ -1055,89 +1028,5 @@ function attributesOf(
       throw new ProxyApiError(`bad request body: ${error.message}`, 400);
     }
     throw error;
-  }
-}
-
-/**
- * A proxy link as the fault engine sees it: who it is, and what a fault may
- * do to it (close it, hold its reads, write to its client, run timers).
- */
-class LinkSubject implements FaultConnection {
-  readonly conn: number;
-  readonly peerHost: string;
-  readonly peer: string;
-  readonly framesIn = 0;
-  readonly forwards = true;
-  readonly faultState: Map<string, unknown> = new Map();
-  closedHow?: LinkCloseHow;
-  closedReason?: string;
-  #socket: Socket;
-  #timers = new Set<ReturnType<typeof setTimeout>>();
-  #link?: ProxyLink;
-  #held = false;
-
-  /** The link, once made (accept-stage faults act before it is). */
-  get link(): ProxyLink | undefined {
-    return this.#link;
-  }
-
-  set link(link: ProxyLink) {
-    this.#link = link;
-    if (this.#held) link.holdClient(true);
-  }
-
-  constructor(id: number, socket: Socket, peer: string) {
-    this.conn = id;
-    this.#socket = socket;
-    this.peer = peer;
-    this.peerHost = socket.remoteAddress ?? "?";
-  }
-
-  get closing(): boolean {
-    return this.closedHow !== undefined || (this.link?.closed ?? false) ||
-      this.#socket.destroyed;
-  }
-
-  close(how: CloseHow, reason: string): void {
-    const final: LinkCloseHow = how === "rst" ? "rst" : "fin";
-    this.closedHow ??= final;
-    this.closedReason ??= reason;
-    if (this.link) return this.link.close(final, reason, "proxy");
-    this.#socket.on("error", () => {});
-    if (final === "rst") this.#socket.resetAndDestroy();
-    else this.#socket.end(() => this.#socket.destroy());
-  }
-
-  pauseReading(): void {
-    this.#held = true;
-    this.link?.holdClient(true);
-  }
-
-  resumeReading(): void {
-    this.#held = false;
-    this.link?.holdClient(false);
-  }
-
-  writeBytes(bytes: Uint8Array): boolean {
-    return this.link?.writeToClient(bytes) ?? false;
-  }
-
-  every(ms: number, fn: () => void): void {
-    if (!this.closing) this.#timers.add(setInterval(fn, ms));
-  }
-
-  after(ms: number, fn: () => void): void {
-    if (this.closing) return;
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      fn();
-    }, ms);
-    this.#timers.add(timer);
-  }
-
-  /** Stops its timers (the link is gone). */
-  dispose(): void {
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
   }
 }

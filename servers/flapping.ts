@@ -15,7 +15,9 @@
  * Standalone (the default) it answers as a primary while up: it ACKs every
  * record. As a proxy (`target`) it forwards raw bytes both ways to any TCP
  * server while up, never decoding them, so a real server of any protocol can
- * be made to flap.
+ * be made to flap: each connection is a {@linkcode ProxyLink} (the fault
+ * proxy's link: half-close and resets pass through), with the engine's byte
+ * steps in front of both directions.
  *
  * @example Flap a standalone primary every 30 ms
  * ```ts ignore
@@ -25,7 +27,7 @@
  *
  * @module
  */
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import {
   createAdminApp,
@@ -34,7 +36,7 @@ import {
 } from "../core/admin_app.ts";
 import { CliError, flag } from "../core/cli.ts";
 import type { Codec } from "../core/codec.ts";
-import type { Connection } from "../core/connection.ts";
+import type { Connection, ConnectionInfo } from "../core/connection.ts";
 import type {
   FaultKind,
   Faults,
@@ -42,6 +44,11 @@ import type {
   TransitionReason,
 } from "../core/faults.ts";
 import type { Frame } from "../core/frame.ts";
+import {
+  type LinkCloseHow,
+  type LinkStream,
+  ProxyLink,
+} from "../core/proxy_link.ts";
 import { runServerCli } from "../core/server_cli.ts";
 import {
   type Addr,
@@ -54,6 +61,12 @@ import {
   parseDurationRange,
   parseHostPort,
 } from "../core/units.ts";
+import {
+  acceptSubject,
+  engineSteps,
+  linkInfo,
+  type LinkSubject,
+} from "./_link_subject.ts";
 import { answerTelematicsFrame } from "./_telematics.ts";
 
 /** The flapping server's default TCP port. */
@@ -244,14 +257,21 @@ function parseFlapState(text: string): FlapState {
   return text;
 }
 
-interface Link {
-  upstream: Socket;
-  connected: boolean;
-  reset: boolean;
-  waitingDrain: boolean;
-  how?: "fin" | "rst";
-  by?: "upstream" | "server";
-  gone: Promise<void>;
+/** One proxied connection: the link and what its journal events need. */
+interface LinkEntry {
+  link: ProxyLink;
+  subject: LinkSubject;
+  peer: string;
+  local: string;
+  /** The upstream connection's local `host:port`, once open. */
+  upstreamLocal?: string;
+  /** The direction whose FIN came first: who ended the link. */
+  firstFin?: LinkStream;
+}
+
+function formatAddr(host: string | undefined, port: number | undefined) {
+  const h = host ?? "?";
+  return `${h.includes(":") ? `[${h}]` : h}:${port ?? 0}`;
 }
 
 /**
@@ -269,7 +289,7 @@ export class FlappingServer extends TcpServer {
   #paused: boolean;
   #started = false;
   #closing?: Promise<void>;
-  #links = new Map<number, Link>();
+  #links = new Map<number, LinkEntry>();
 
   /** Makes a flapping server; {@linkcode FlappingServer.start} binds it. Throws on bad options, opening nothing. */
   constructor(options: FlappingServerOptions = {}) {
@@ -286,7 +306,7 @@ export class FlappingServer extends TcpServer {
       ...(schedule.startState === "down"
         ? { faults: { ...options.faults, [kind]: {} } }
         : {}),
-      ...(target ? { raw: true, codec: RAW_CODEC } : {}),
+      ...(target ? { halfOpen: true, codec: RAW_CODEC } : {}),
     });
     this.target = target;
     this.#schedule = schedule;
@@ -317,10 +337,14 @@ export class FlappingServer extends TcpServer {
       // Reset mode: the connections open when it goes down are reset too.
       if (status.state !== "on" || this.#schedule.downMode !== "reset") return;
       for (const connection of this.connections()) {
-        const link = this.#links.get(connection.id);
-        if (link) link.reset = true;
         connection.close("rst", "flapping:down");
       }
+      this.#closeLinks("rst", "flapping:down");
+    });
+    // Proxy mode: a listener closed by a fault closes the open links too.
+    this.faults.onChange(() => {
+      const { closeOpen, reason } = this.faults.listenPlan();
+      if (closeOpen) this.#closeLinks(closeOpen, `fault:${reason}`);
     });
     const { up, down, startState } = this.#schedule;
     this.faults.runSchedule(this.#kind, {
@@ -464,10 +488,10 @@ export class FlappingServer extends TcpServer {
     return this.#closing ??= (async () => {
       this.faults.stopSchedule(this.#kind);
       await this.settled();
+      const links = [...this.#links.values()].map((entry) => entry.link);
+      this.#closeLinks("fin", "server closing");
+      await Promise.all(links.map((link) => link.finished));
       await super.close();
-      const links = [...this.#links.values()];
-      for (const link of links) link.upstream.destroy();
-      await Promise.all(links.map((link) => link.gone));
     })();
   }
 
@@ -496,125 +520,118 @@ export class FlappingServer extends TcpServer {
     });
   }
 
-  /** Proxy: forwards a chunk from the client to the upstream (what the bytes-in stage lets through). */
-  protected override handleBytes(
-    chunk: Uint8Array,
-    connection: Connection,
+  /** Open connections and proxied links, for the admin API. */
+  override connectionInfos(): ConnectionInfo[] {
+    const target = this.target;
+    if (!target) return super.connectionInfos();
+    const upstream = `${target.hostname}:${target.port}`;
+    return [
+      ...super.connectionInfos(),
+      ...[...this.#links.entries()].map(([id, entry]) =>
+        linkInfo(id, entry.link, {
+          peer: entry.peer,
+          local: entry.local,
+          tags: {
+            upstream,
+            ...(entry.upstreamLocal
+              ? { upstreamLocal: entry.upstreamLocal }
+              : {}),
+          },
+        })
+      ),
+    ];
+  }
+
+  /**
+   * Proxy mode: joins the accepted socket to the target with a proxy link
+   * (half-close and resets pass through), the fault engine's byte steps in
+   * front of both directions.
+   */
+  protected override adoptSocket(socket: Socket, id: number): boolean {
+    const target = this.target;
+    if (!target) return false;
+    const journal = this.journal;
+    const peer = formatAddr(socket.remoteAddress, socket.remotePort);
+    const local = formatAddr(socket.localAddress, socket.localPort);
+    journal.append("connected", { conn: id, peer, local });
+    const subject = acceptSubject(this.faults, journal, socket, {
+      conn: id,
+      peer,
+    }, { by: "server" });
+    if (!subject) return true;
+    const upstream = `${target.hostname}:${target.port}`;
+    const link = new ProxyLink({
+      client: socket,
+      upstream: target,
+      wrap: engineSteps(this.faults, subject),
+      events: {
+        upstreamConnected: (localAddr) => {
+          entry.upstreamLocal = localAddr;
+          journal.append("upstream_connected", {
+            conn: id,
+            upstream,
+            local: localAddr,
+          });
+        },
+        upstreamFailed: (code, message) =>
+          journal.append("upstream_failed", {
+            conn: id,
+            upstream,
+            code,
+            message,
+          }),
+        halfClosed: (stream) => {
+          entry.firstFin ??= stream;
+          journal.append("half_closed", { conn: id, stream });
+        },
+        // What passed the fault engine's byte steps, as before.
+        wrote: (stream, bytes) =>
+          journal.append(stream === "upstream" ? "bytes_in" : "bytes_out", {
+            conn: id,
+            bytes,
+          }),
+        closed: (info) => this.#linkClosed(id, entry, info),
+      },
+    });
+    const entry: LinkEntry = { link, subject, peer, local };
+    this.#links.set(id, entry);
+    subject.link = link;
+    return true;
+  }
+
+  #linkClosed(
+    id: number,
+    entry: LinkEntry,
+    info: { how: LinkCloseHow; by: string; reason: string },
   ): void {
-    this.journal.append("bytes_in", {
-      conn: connection.id,
-      bytes: chunk.length,
-    });
-    const link = this.#links.get(connection.id);
-    if (!link || link.upstream.destroyed || link.upstream.writableEnded) {
-      return;
-    }
-    if (!link.upstream.write(chunk) && !link.waitingDrain) {
-      link.waitingDrain = true;
-      connection.pauseReading();
-      link.upstream.once("drain", () => {
-        link.waitingDrain = false;
-        connection.resumeReading();
+    this.#links.delete(id);
+    entry.subject.dispose();
+    // Closed with no error nor close by us: whoever sent the first FIN.
+    const byUpstream = info.by === "upstream" ||
+      (info.reason === "closed" && entry.firstFin === "downstream");
+    const reason = info.reason !== "closed"
+      ? info.reason
+      : byUpstream
+      ? "upstream:closed"
+      : "client:closed";
+    if (entry.link.connected) {
+      this.journal.append("upstream_closed", {
+        conn: id,
+        how: info.how,
+        by: byUpstream ? "upstream" : "server",
       });
     }
-  }
-
-  /** Proxy: opens the connection's upstream. */
-  protected override handleConnected(connection: Connection): void {
-    if (!this.target) return;
-    const { hostname, port } = this.target;
-    const upstream = connect({ host: hostname, port, noDelay: true });
-    const gone = Promise.withResolvers<void>();
-    const link: Link = {
-      upstream,
-      connected: false,
-      reset: false,
-      waitingDrain: false,
-      gone: gone.promise,
-    };
-    this.#links.set(connection.id, link);
-    const target = `${hostname}:${port}`;
-    connection.tags.upstream = target;
-    upstream.on("connect", () => {
-      link.connected = true;
-      const local = `${upstream.localAddress}:${upstream.localPort}`;
-      connection.tags.upstreamLocal = local;
-      this.journal.append("upstream_connected", {
-        conn: connection.id,
-        upstream: target,
-        local,
-      });
-    });
-    upstream.on(
-      "data",
-      (chunk: Uint8Array) => this.#toClient(chunk, link, connection),
-    );
-    upstream.on("end", () => {
-      link.how ??= "fin";
-      link.by ??= "upstream";
-      connection.close("fin", "upstream:closed");
-    });
-    upstream.on("error", (error: Error & { code?: string }) => {
-      if (!link.connected) {
-        this.journal.append("upstream_failed", {
-          conn: connection.id,
-          upstream: target,
-          code: error.code,
-          message: error.message,
-        });
-        connection.close("rst", `upstream:${error.code ?? "failed"}`);
-        return;
-      }
-      const reset = error.code === "ECONNRESET";
-      link.how ??= reset ? "rst" : "fin";
-      link.by ??= "upstream";
-      connection.close(
-        reset ? "rst" : "fin",
-        `upstream:${error.code ?? "error"}`,
-      );
-    });
-    upstream.on("close", () => {
-      this.#links.delete(connection.id);
-      if (link.connected) {
-        this.journal.append("upstream_closed", {
-          conn: connection.id,
-          how: link.how ?? "fin",
-          by: link.by ?? "server",
-        });
-      }
-      gone.resolve();
+    this.journal.append("closed", {
+      conn: id,
+      how: info.how,
+      by: byUpstream ? "upstream" : info.by === "proxy" ? "server" : "client",
+      reason,
     });
   }
 
-  /** Proxy: closes the connection's upstream (RST when the client was reset going down). */
-  protected override handleClosed(connection: Connection): void {
-    const link = this.#links.get(connection.id);
-    if (!link || link.upstream.destroyed) return;
-    link.by ??= "server";
-    if (!link.connected) {
-      link.upstream.destroy();
-    } else if (link.reset) {
-      link.how ??= "rst";
-      link.upstream.resetAndDestroy();
-    } else {
-      link.how ??= "fin";
-      link.upstream.end(() => link.upstream.destroy());
-    }
-  }
-
-  #toClient(chunk: Uint8Array, link: Link, connection: Connection): void {
-    // A fault that keeps the bytes in journals them itself.
-    if (connection.writeBytes(chunk)) {
-      this.journal.append("bytes_out", {
-        conn: connection.id,
-        bytes: chunk.length,
-      });
-    }
-    if (connection.writableNeedDrain) {
-      link.upstream.pause();
-      void connection.drained().then(() => {
-        if (!link.upstream.destroyed) link.upstream.resume();
-      });
+  #closeLinks(how: LinkCloseHow, reason: string): void {
+    for (const entry of this.#links.values()) {
+      entry.link.close(how, reason, "proxy");
     }
   }
 }

@@ -647,3 +647,107 @@ Deno.test("flapping CLI rejects bad flags, naming the flag", async () => {
     assert.ok(result.stdout.includes(name), name);
   }
 });
+
+/** Reads a socket to its FIN: every byte, bounded by the signal. */
+function readToEnd(socket: Socket, signal: AbortSignal): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  socket.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+  return within(
+    new Promise<Uint8Array>((resolve, reject) => {
+      socket.once("end", () => {
+        const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+        let at = 0;
+        for (const chunk of chunks) {
+          all.set(chunk, at);
+          at += chunk.length;
+        }
+        resolve(all);
+      });
+      socket.once("error", reject);
+    }),
+    signal,
+  );
+}
+
+Deno.test("FlappingServer proxy passes half-close through both ways", async () => {
+  const signal = AbortSignal.timeout(5000);
+  // Upstream: answers what it read once the client's FIN came (client to
+  // server half-close), or sends first and shuts its write side at once,
+  // then reads on (server to client half-close).
+  const sockets = new Set<Socket>();
+  const upstreamRead: Promise<Uint8Array>[] = [];
+  const upstream = createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    const read = readToEnd(socket, signal);
+    upstreamRead.push(read);
+    if (upstreamRead.length === 1) {
+      void read.then((bytes) => socket.end(bytes.toReversed()), () => {});
+    } else {
+      socket.end(new Uint8Array([0x0a, 0x0b]));
+      void read.then(() => socket.destroy(), () => {});
+    }
+  });
+  await new Promise<void>((done) =>
+    upstream.listen({ host: "127.0.0.1", port: 0 }, done)
+  );
+  try {
+    const port = (upstream.address() as { port: number }).port;
+    await using server = await startFlappingServer({
+      port: 0,
+      seed: 1,
+      target: { hostname: "127.0.0.1", port },
+      paused: true,
+    });
+    const open = (): Promise<Socket> =>
+      within(
+        new Promise((resolve, reject) => {
+          const socket = connect({
+            host: server.addr.hostname,
+            port: server.addr.port,
+            allowHalfOpen: true,
+          });
+          socket.once("connect", () => resolve(socket));
+          socket.once("error", reject);
+        }),
+        signal,
+      );
+
+    // Client to server: send, shut the write side, still get the reply.
+    const first = await open();
+    const reply = readToEnd(first, signal);
+    first.end(BINARY);
+    assert.deepEqual(await reply, BINARY.toReversed());
+    assert.deepEqual(await upstreamRead[0], BINARY);
+    const firstConn = (await server.journal.waitFor(
+      (e) => e.type === "half_closed" && e.stream === "upstream",
+      { signal },
+    )).conn;
+    const closed = await server.journal.waitFor(
+      (e) => e.type === "closed" && e.conn === firstConn,
+      { signal },
+    );
+    assert.equal(closed.reason, "client:closed");
+    first.destroy();
+
+    // Server to client: the server's FIN arrives, the client still sends.
+    const second = await open();
+    assert.deepEqual(
+      await readToEnd(second, signal),
+      new Uint8Array([0x0a, 0x0b]),
+    );
+    assert.equal(second.writable, true);
+    second.end(new Uint8Array([0x01, 0x02, 0x03]));
+    await within(
+      new Promise((resolve) => second.once("close", resolve)),
+      signal,
+    );
+    assert.deepEqual(await upstreamRead[1], new Uint8Array([1, 2, 3]));
+    const half = server.journal.query({ type: "half_closed" })
+      .filter((e) => e.conn !== firstConn).map((e) => e.stream);
+    assert.deepEqual(half, ["downstream", "upstream"]);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((done) => upstream.close(() => done()));
+  }
+});
