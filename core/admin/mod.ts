@@ -9,4 +9,5 @@ export * from "./admin_app.ts";
 export * from "./admin_guard.ts";
 export * from "./admin_server.ts";
 export * from "./event_stream.ts";
+export * from "./metrics.ts";
 export * from "./multi_listener_routes.ts";

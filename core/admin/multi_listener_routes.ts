@@ -1,7 +1,7 @@
 /**
  * The admin routes every server of several listeners has: each listener's
  * own admin app under `/<scope>s/<name>` (`/channels/A`, `/fronts/ml1`),
- * and `/health`, `/state`, `/connections`, `/journal`, `/events` for the
+ * and `/health`, `/state`, `/connections`, `/metrics`, `/journal`, `/events` for the
  * whole server, the journal routes scoped by `?<scope>=<name>`.
  *
  * @module
@@ -12,6 +12,7 @@ import {
   addJournalRoutes,
   addStatusRoutes,
 } from "./admin_app.ts";
+import { addMetricsRoute } from "./metrics.ts";
 import type { MultiListenerServer } from "../server/multi_listener_server.ts";
 import type { TcpServer } from "../server/tcp_server.ts";
 
@@ -56,6 +57,12 @@ export function addMultiListenerRoutes<L extends TcpServer>(
     server,
     `The open connections of every ${server.scope} (\`listener\` is the ${server.scope})`,
   );
+  addMetricsRoute(app, {
+    name: server.name,
+    kind: server.kind,
+    journal: server.journal,
+    connectionInfos: () => server.connectionInfos(),
+  });
   addJournalRoutes(app, {
     journals: (name?: string) =>
       name === undefined
