@@ -233,3 +233,26 @@ Deno.test("servers with several listeners hand the limits on to each (message-st
   first.destroy();
   second.destroy();
 });
+
+Deno.test("going down stops listening before it closes what is open: no connection slips in meanwhile", async () => {
+  await using primary = await startPrimaryServer({ port: 0 });
+  // A deaf peer makes closing the open connections take a while (its FIN
+  // waits behind unread replies until the RST fallback).
+  const deaf = await deafPeer(primary.addr);
+  await fillUntilStalled(
+    deaf,
+    () => primary.connections()[0],
+    AbortSignal.timeout(20_000),
+  );
+  primary.faults.patch({ down: {} });
+  // A client retrying at once, as a failover client does.
+  const late = await deafPeer(primary.addr);
+  await within(primary.settled(), 4000, "going down");
+  assert.deepEqual(
+    primary.connections().map((c) => c.info().id),
+    [],
+    "a connection accepted while going down outlived the down",
+  );
+  late.destroy();
+  deaf.destroy();
+});

@@ -488,18 +488,23 @@ export class TcpServer implements AsyncDisposable {
   async #reconcileNow(): Promise<void> {
     if (this.#closed) return;
     const plan = this.faults.listenPlan();
+    // Stop accepting before closing what is open: closing can take up to the
+    // FIN-then-RST fallback, and a client retrying meanwhile must not get in
+    // and outlive the down.
+    if (plan.mode === "no-accept") {
+      await this.#unlisten("noAccept");
+    } else if (plan.mode === "closed") {
+      await this.#unlisten(plan.reason);
+      this.#unlistenIdle(plan.reason);
+    }
     if (plan.closeOpen && this.#connections.size > 0) {
       await this.#closeAll(plan.closeOpen, `fault:${plan.reason}`);
     }
     if (plan.mode === "accept") {
       this.#unlistenIdle("accept");
       if (!this.#server) await this.#listen();
-    } else if (plan.mode === "no-accept") {
-      await this.#unlisten("noAccept");
-      if (!this.#idle) await this.#listenIdle(plan);
-    } else {
-      await this.#unlisten(plan.reason);
-      this.#unlistenIdle(plan.reason);
+    } else if (plan.mode === "no-accept" && !this.#idle) {
+      await this.#listenIdle(plan);
     }
   }
 
