@@ -60,6 +60,7 @@ import {
   serverOptions,
   tcpLabServer,
 } from "./_kind.ts";
+import { joinHostPort } from "../core/net/host_port.ts";
 
 /** The schema of an entry of a kind with one listener: its own fields besides. */
 function listenerSchema(kind: string, fields: z.ZodRawShape): z.ZodObject {
@@ -453,7 +454,7 @@ const proxy: ServerKind = {
     const target = config.upstream as string;
     const upstream = target.includes(":") ? target : (() => {
       const address = addressOf(context.servers, target);
-      return `${address.hostname}:${address.port}`;
+      return `${joinHostPort(address.hostname, address.port)}`;
     })();
     const server = await startProxyServer({
       port: null,

@@ -73,6 +73,7 @@ export {
   type StoredMessage,
   StoreUnavailableError,
 } from "./message_store_interface.ts";
+import { joinHostPort } from "../core/net/host_port.ts";
 
 /** The default fronts of the command line: ml1 on 7050, ml2 on 7052. */
 export const MESSAGE_STORE_FRONTS: readonly NamedAddress[] = [
@@ -767,7 +768,7 @@ export function main(args: string[]): Promise<void> {
     describe: (server) =>
       `tcp=${
         server.fronts.map((front) =>
-          `${front.name}@${front.addr.hostname}:${front.addr.port}`
+          `${front.name}@${joinHostPort(front.addr.hostname, front.addr.port)}`
         ).join(",")
       } store=${"url" in server.store ? String(server.store.url) : "memory"}`,
   });

@@ -25,6 +25,7 @@ import {
 import { runServerCli } from "../core/cli/server_cli.ts";
 import { TcpServer, type TcpServerOptions } from "../core/server/tcp_server.ts";
 import { answerTelematicsFrame } from "./_telematics.ts";
+import { joinHostPort } from "../core/net/host_port.ts";
 
 /** The primary's default TCP port. */
 export const PRIMARY_PORT = 7000;
@@ -124,7 +125,8 @@ export function main(args: string[]): Promise<void> {
         faults,
         ...optionsFromFlags(PrimaryOptionsSchema, values),
       }),
-    describe: (server) => `tcp=${server.addr.hostname}:${server.addr.port}`,
+    describe: (server) =>
+      `tcp=${joinHostPort(server.addr.hostname, server.addr.port)}`,
   });
 }
 

@@ -39,6 +39,7 @@ import {
   type TcpServerOptions,
 } from "../core/server/tcp_server.ts";
 import { checkTelematicsFrame, telematicsReply } from "./_telematics.ts";
+import { joinHostPort } from "../core/net/host_port.ts";
 
 /** The secondary's default TCP port. */
 export const SECONDARY_PORT = 7010;
@@ -409,7 +410,9 @@ export function main(args: string[]): Promise<void> {
         ...optionsFromFlags(SecondaryOptionsSchema, values),
       }),
     describe: (server) =>
-      `tcp=${server.addr.hostname}:${server.addr.port} ack=${server.ack}`,
+      `tcp=${
+        joinHostPort(server.addr.hostname, server.addr.port)
+      } ack=${server.ack}`,
   });
 }
 

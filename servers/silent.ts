@@ -53,6 +53,7 @@ import {
   readTcpTable,
   TCP_STATE,
 } from "./_tcp_table.ts";
+import { joinHostPort } from "../core/net/host_port.ts";
 
 /** The silent server's default TCP port. */
 export const SILENT_PORT = 7030;
@@ -563,7 +564,9 @@ export function main(args: string[]): Promise<void> {
       });
     },
     describe: (server) =>
-      `tcp=${server.addr.hostname}:${server.addr.port} mode=${server.mode}`,
+      `tcp=${
+        joinHostPort(server.addr.hostname, server.addr.port)
+      } mode=${server.mode}`,
   });
 }
 

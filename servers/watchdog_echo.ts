@@ -60,6 +60,7 @@ import { runServerCli } from "../core/cli/server_cli.ts";
 import type { ToolkitServer } from "../core/server/toolkit_server.ts";
 import { MultiListenerServer } from "../core/server/multi_listener_server.ts";
 import { addMultiListenerRoutes } from "../core/admin/multi_listener_routes.ts";
+import { joinHostPort } from "../core/net/host_port.ts";
 
 /** A channel of the dual-channel protocol. */
 export type Channel = "A" | "B";
@@ -534,7 +535,7 @@ function channelFaults(
 
 function describeChannels(server: WatchdogEchoServer): string {
   return CHANNELS.map((ch) =>
-    `${ch}@${server.addr[ch].hostname}:${server.addr[ch].port}`
+    `${ch}@${joinHostPort(server.addr[ch].hostname, server.addr[ch].port)}`
   ).join(",");
 }
 
