@@ -158,7 +158,7 @@ export {
   type TopologyIssue,
 } from "./lab/topology.ts";
 export {
-  type ByteStage,
+  type ChunkChain,
   type ChunkSink,
   LINK_HIGH_WATER,
   LINK_STREAMS,
@@ -169,17 +169,15 @@ export {
   type LinkStream,
   ProxyLink,
   type ProxyLinkOptions,
-  type StageFactory,
-  type StageOutput,
 } from "./core/proxy_link.ts";
 export {
+  defineToxic,
   parseToxicAttributes,
   type ToxicAttribute,
   ToxicAttributeError,
   type ToxicAttributes,
-  type ToxicContext,
   type ToxicDefinition,
-  type UpdatableStage,
+  type ToxicOptions,
 } from "./core/faults/toxic.ts";
 export { TOXICS } from "./core/faults/toxics.ts";
 export {
