@@ -48,6 +48,7 @@ export {
   type FaultEngineOptions,
   type FaultFlag,
   type FaultHooks,
+  type FaultInstance,
   type FaultKind,
   FaultPipe,
   type FaultRule,

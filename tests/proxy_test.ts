@@ -157,6 +157,29 @@ Deno.test("latency toxic added while a link is open acts on it", async () => {
   assert.equal(proxy.links()[0].stages("downstream").length, 0);
 });
 
+Deno.test("a toxic updated on an open link acts at once; the link's other toxic keeps its place", async () => {
+  await using upstream = await startUpstream();
+  const { server, proxy } = await proxyFor(upstream.address);
+  await using _ = server;
+  await using client = await connectClient(proxy.addr);
+  await server.addToxic("p", {
+    type: "latency",
+    name: "slow",
+    attributes: { latency: 0 },
+  });
+  await server.addToxic("p", {
+    type: "slicer",
+    name: "cut",
+    attributes: { average_size: 1, delay: 0 },
+  });
+  assert.ok(await roundTrip(client, "a") >= 0);
+  await server.updateToxic("p", "slow", { attributes: { latency: 80 } });
+  const ms = await roundTrip(client, "b");
+  assert.ok(ms >= 80, `round trip took ${ms} ms, expected at least 80`);
+  assert.deepEqual(proxy.links()[0].stages("downstream"), ["slow", "cut"]);
+  assert.equal(new TextDecoder().decode(client.received), "ab");
+});
+
 Deno.test("bandwidth toxic holds the rate asked", async () => {
   await using upstream = await startUpstream();
   const { server, proxy } = await proxyFor(upstream.address);

@@ -444,6 +444,8 @@ export class FaultEngine {
       held.draw++;
       held.streams.clear();
     }
+    // A new list: every pipe syncs.
+    this.#instances = [...this.#instances];
     this.#syncPipes();
     return true;
   }
