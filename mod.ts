@@ -13,6 +13,12 @@
  */
 export type { AdminError, AdminTarget } from "./core/admin_app.ts";
 export {
+  METRICS_CONTENT_TYPE,
+  type MetricsTarget,
+  renderMetrics,
+  watchFaults,
+} from "./core/metrics.ts";
+export {
   type AdminServer,
   serveAdmin,
   type ServeAdminOptions,

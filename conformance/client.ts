@@ -69,6 +69,12 @@ export interface ClientExit {
 export interface ClientUnderTest {
   /** A name for reports. */
   readonly name: string;
+  /**
+   * True when each start spawns a process: the runner then runs fewer
+   * scenarios at once by default (a process start costs CPU time that the
+   * scenarios' timing must not wait for).
+   */
+  readonly startsProcess?: boolean;
   /** Starts the client with this scenario's addresses and timing. */
   start(endpoints: Endpoints, signal: AbortSignal): Promise<ClientSession>;
 }
@@ -176,6 +182,7 @@ export function processClient(
 ): ClientUnderTest {
   return {
     name: template,
+    startsProcess: true,
     start(endpoints, signal) {
       const command = fillTemplate(template, endpoints);
       const env: Record<string, string> = { ...options.env };

@@ -26,12 +26,11 @@ export {
 } from "./client.ts";
 export {
   type ConformanceOptions,
-  type ConformanceResult,
-  type Progress,
   runConformance,
-  type ScenarioResult,
   writeReports,
 } from "./runner.ts";
+export type { ConformanceResult, Progress, ScenarioResult } from "./result.ts";
+export { defaultJobs, schedule, type ScheduleOptions } from "./schedule.ts";
 export {
   DEFAULT_TIMING,
   type Evidence,

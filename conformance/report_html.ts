@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ConformanceResult, ScenarioResult } from "./runner.ts";
+import type { ConformanceResult, ScenarioResult } from "./result.ts";
 import type { TimelineEntry } from "./scenario.ts";
 import { suiteTiming } from "./suites/suite_timing.ts";
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ConformanceResult } from "./runner.ts";
+import type { ConformanceResult } from "./result.ts";
 
 /** Escapes text for XML (and HTML): `<`, `>`, `&`, quotes. */
 export function escapeXml(text: string): string {

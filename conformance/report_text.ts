@@ -4,15 +4,15 @@
  *
  * @module
  */
-import type { ConformanceResult, Progress, ScenarioResult } from "./runner.ts";
+import type { ConformanceResult, Progress, ScenarioResult } from "./result.ts";
 
 const MARK = { pass: "PASS", fail: "FAIL", not_observable: "N/O " } as const;
 
 /** One progress line, for the terminal while a run goes. */
 export function progressLine(progress: Progress): string | undefined {
   if (progress.type === "start") return undefined;
-  const { result, index, total } = progress;
-  return `[${String(index + 1).padStart(String(total).length)}/${total}] ${
+  const { result, done, total } = progress;
+  return `[${String(done).padStart(String(total).length)}/${total}] ${
     MARK[result.status]
   } ${result.id.padEnd(5)} ${result.summary} (${
     Math.round(result.durationMs)
@@ -54,7 +54,9 @@ export function textReport(
   lines.push(
     `${pass} passed, ${fail} failed, ${not_observable} not observable (${
       (result.durationMs / 1000).toFixed(1)
-    } s, seed ${result.seed})`,
+    } s, ${
+      result.jobs !== undefined ? `${result.jobs} at once, ` : ""
+    }seed ${result.seed})`,
   );
   return lines.join("\n");
 }

@@ -37,71 +37,18 @@ import { type ClientUnderTest, processClient } from "./client.ts";
 import { htmlReport } from "./report_html.ts";
 import { junitReport } from "./report_junit.ts";
 import { progressLine, textReport } from "./report_text.ts";
+import type { ConformanceResult, Progress, ScenarioResult } from "./result.ts";
 import {
   DEFAULT_TIMING,
-  type Evidence,
   type Scenario,
   ScenarioContext,
   type Status,
-  type TimelineEntry,
   type Timing,
 } from "./scenario.ts";
+import { defaultJobs, schedule } from "./schedule.ts";
 import { SCENARIOS } from "./suites/mod.ts";
 
-/** The result of one scenario. */
-export interface ScenarioResult {
-  /** The behaviour ID. */
-  id: string;
-  /** Its suite. */
-  suite: SuiteName;
-  /** documented or interpretation. */
-  kind: Behaviour["kind"];
-  /** What the behaviour says. */
-  text: string;
-  /** The verdict. */
-  status: Status;
-  /** One sentence: what was expected and what happened. */
-  summary: string;
-  /** What decided it. */
-  evidence: Evidence[];
-  /** The timeline, for the HTML report. */
-  timeline: TimelineEntry[];
-  /** How long it took, in ms. */
-  durationMs: number;
-  /** The client's standard error (processes) or close errors. */
-  stderr: string;
-  /** Lines of the client's standard output that were not events. */
-  otherOutput: string[];
-}
-
-/** The result of a run. */
-export interface ConformanceResult {
-  /** The suite asked for. */
-  suite: SuiteName | "all";
-  /** The client, by name. */
-  client: string;
-  /** The run seed: the same seed gives the same fault pattern. */
-  seed: number;
-  /** The servers' wire codec. */
-  codec: string;
-  /** The timing the checks assumed. */
-  timing: Timing;
-  /** Wall-clock start, ISO 8601. */
-  startedAt: string;
-  /** How long the run took, in ms. */
-  durationMs: number;
-  /** One per behaviour checked, in catalogue order. */
-  results: ScenarioResult[];
-  /** How many of each verdict. */
-  counts: Record<Status, number>;
-  /** 0 all pass, 1 a fail, 2 none failed but some not observable. */
-  exitCode: 0 | 1 | 2;
-}
-
-/** Progress while a run goes. */
-export type Progress =
-  | { type: "start"; id: string; index: number; total: number }
-  | { type: "done"; result: ScenarioResult; index: number; total: number };
+export type { ConformanceResult, Progress, ScenarioResult } from "./result.ts";
 
 /** Options for {@linkcode runConformance}. */
 export interface ConformanceOptions {
@@ -125,6 +72,12 @@ export interface ConformanceOptions {
   codec?: string;
   /** How long one scenario may take (default 30 s, or more for slow timing). */
   scenarioTimeoutMs?: number;
+  /**
+   * How many scenarios run at once (default {@linkcode defaultJobs}: two per
+   * core, one at a time for a client run as a process). Each scenario has servers of its own; scenarios that name the same
+   * resource in `shares` never overlap. 1 runs them one after another.
+   */
+  jobs?: number;
   /** Called as the run goes. */
   onProgress?: (progress: Progress) => void;
   /** The scenarios (default: the built-in ones). */
@@ -208,29 +161,43 @@ export async function runConformance(
   const timeoutMs = options.scenarioTimeoutMs ?? Math.max(30_000, slowest * 40);
   const started = performance.now();
   const startedAt = new Date().toISOString();
-  const results: ScenarioResult[] = [];
-  for (const [index, b] of wanted.entries()) {
-    options.onProgress?.({
-      type: "start",
-      id: b.id,
-      index,
-      total: wanted.length,
-    });
+  const clientOf = (b: Behaviour): ClientUnderTest => {
     const client = options.clients?.[b.suite] ?? options.client;
     if (!client) {
       throw new RangeError(
         `Cannot run ${b.id}: no client for suite ${b.suite}`,
       );
     }
-    const result = await runOne(b, client, scenarios, {
+    return client;
+  };
+  const processes = wanted.some((b) => clientOf(b).startsProcess === true);
+  const jobs = options.jobs ?? defaultJobs({ processes });
+  let done = 0;
+  const results = await schedule(wanted, {
+    jobs,
+    shares: (b) => scenarios.find((s) => s.id === b.id)?.shares,
+  }, async (b, index) => {
+    options.onProgress?.({
+      type: "start",
+      id: b.id,
+      index,
+      total: wanted.length,
+    });
+    const result = await runOne(b, clientOf(b), scenarios, {
       seed,
       timing,
       timeoutMs,
       codec,
     });
-    results.push(result);
-    options.onProgress?.({ type: "done", result, index, total: wanted.length });
-  }
+    options.onProgress?.({
+      type: "done",
+      result,
+      index,
+      total: wanted.length,
+      done: ++done,
+    });
+    return result;
+  });
   const counts = countOf(results);
   return {
     suite: options.suite,
@@ -241,6 +208,7 @@ export async function runConformance(
     timing,
     startedAt,
     durationMs: performance.now() - started,
+    jobs,
     results,
     counts,
     exitCode: counts.fail > 0 ? 1 : counts.not_observable > 0 ? 2 : 0,
@@ -402,6 +370,13 @@ export const CONFORMANCE_FLAGS: FlagTable = {
     default: "500ms",
     description: "The client's connect timeout",
   },
+  jobs: {
+    type: "string",
+    value: "N",
+    default: "2 per core; 1 with --client",
+    description:
+      "Scenarios run at once (each has servers of its own); 1 runs them one by one",
+  },
   "scenario-timeout": {
     type: "string",
     value: "DURATION",
@@ -493,6 +468,7 @@ export async function main(args: string[]): Promise<void> {
       only,
       codec,
       scenarioTimeoutMs: ms("scenario-timeout"),
+      jobs: flag(values, "jobs", parseInteger(1, 256)),
       ...(values.reference
         ? { clients: (await import("./reference.ts")).referenceClients() }
         : { client: processClient(values.client as string) }),

@@ -465,6 +465,13 @@ function timelineEntry(
 export interface Scenario {
   /** The behaviour ID. */
   id: string;
+  /**
+   * What this scenario holds that another might also use (a fixed port, a
+   * file, an outside server), by name: the runner never runs two scenarios
+   * naming the same thing at once. The built-in ones start their own servers
+   * on port 0 and share nothing.
+   */
+  shares?: readonly string[];
   /** Sets up servers and faults, drives the client, and judges. */
   run(ctx: ScenarioContext): Promise<Verdict>;
 }

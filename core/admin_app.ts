@@ -27,6 +27,7 @@ import {
   type JournalQuery,
   serializableEvent,
 } from "./journal.ts";
+import { addMetricsRoute } from "./metrics.ts";
 import type { ServerState } from "./tcp_server.ts";
 
 /** What the shared admin routes need of a server. */
@@ -582,6 +583,7 @@ export function createAdminApp(
     journals: () => [server.journal],
     signal: server.signal,
   });
+  addMetricsRoute(app, server);
 
   if (options.openapi !== false) {
     app.doc("/openapi.json", {

@@ -17,6 +17,7 @@ export * from "./frame.ts";
 export * from "./journal.ts";
 export * from "./length_prefixed_codec.ts";
 export * from "./line_json_codec.ts";
+export * from "./metrics.ts";
 export * from "./protocol.ts";
 export * from "./random.ts";
 export * from "./raw_codec.ts";

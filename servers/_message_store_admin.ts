@@ -17,6 +17,7 @@ import {
 } from "../core/admin_app.ts";
 import type { ConnectionInfo } from "../core/connection.ts";
 import type { Journal } from "../core/journal.ts";
+import { addMetricsRoute } from "../core/metrics.ts";
 import {
   type StoredMessage,
   StoreUnavailableError,
@@ -130,6 +131,7 @@ export function messageStoreAdminApp(
       ),
   );
 
+  addMetricsRoute(app, server);
   addJournalRoutes(app, {
     journals: (front?: string) => {
       if (front === undefined) return [server.journal];

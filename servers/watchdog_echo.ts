@@ -58,6 +58,7 @@ import {
   type TcpServerOptions,
 } from "../core/tcp_server.ts";
 import { runServerCli } from "../core/server_cli.ts";
+import { addMetricsRoute } from "../core/metrics.ts";
 import { JournalView } from "./_journal_view.ts";
 
 /** A channel of the dual-channel protocol. */
@@ -407,6 +408,13 @@ function watchdogEchoAdminApp(server: WatchdogEchoServer): OpenAPIHono {
     }),
     (c) => c.json(server.state() as unknown as Record<string, unknown>, 200),
   );
+  addMetricsRoute(app, {
+    name: server.name,
+    kind: server.kind,
+    journal: server.journal,
+    connectionInfos: () =>
+      CHANNELS.flatMap((channel) => server.channel(channel).connectionInfos()),
+  });
   addJournalRoutes(app, {
     journals: (channel?: string) =>
       channel === undefined

@@ -287,21 +287,48 @@ export function trafficEvidence(
 }
 
 /**
+ * How long to wait for a client's own `connected` events once the servers
+ * saw its connections, when it has printed none yet (a client need not print
+ * them).
+ */
+const SAYS_CONNECTED_MS = 250;
+
+/**
  * Waits (bounded by `soon(ctx, 1)`) until the client is connected to each of
- * these servers, as their journals show. A mirror-mode client connects IP2
- * only once IP1 is connected; a record sent before IP2 is up may be ACKed by
- * IP1 first and rightly never copied (TS-7), so checks about copies wait for
- * both. Returns whether they all connected.
+ * these servers, as their journals show and, for a client that prints
+ * `connected` events, as it says itself: a server accepts a connection
+ * before the client learns of it, and on a loaded machine a record sent in
+ * between would find IP2 not yet connected on the client's side. A
+ * mirror-mode client connects IP2 only once IP1 is connected; a record sent
+ * before IP2 is up may be ACKed by IP1 first and rightly never copied
+ * (TS-7), so checks about copies wait for both. Returns whether they all
+ * connected.
  */
 export async function untilConnected(
   ctx: ScenarioContext,
   labels: string[] = ["ip1", "ip2"],
 ): Promise<boolean> {
+  const said = () => ctx.clientEvents((e) => e.event === "connected");
+  const saysConnected = () =>
+    labels.every((label) => said().some((e) => e.server === label));
+  // Teltonika: a device logs in (its IMEI) before it may send records, so
+  // it is connected once the server has its login.
+  const login = ctx.codec === "teltonika";
   const connected = () =>
     labels.every((label) =>
-      ctx.events(label, (e) => e.type === "connected").length > 0
+      ctx.events(label, (e) => e.type === "connected").length > 0 &&
+      (!login || ctx.events(label, (e) =>
+            e.type === "frame_in" &&
+            (e.frame as { type?: string }).type === "hello").length > 0)
     );
-  const ok = await ctx.until(connected, soon(ctx, 1));
+  const onServers = await ctx.until(connected, soon(ctx, 1));
+  if (onServers && !saysConnected()) {
+    await ctx.until(
+      saysConnected,
+      said().length > 0 ? soon(ctx, 1) : SAYS_CONNECTED_MS,
+    );
+  }
+  const ok = onServers;
   ctx.note(
     "runner",
     ok

@@ -1,0 +1,134 @@
+/**
+ * Processes for the benchmark: a server started as a user starts it (its
+ * announced line read for its ports), and a load generator run to its end.
+ *
+ * @module
+ */
+import { TextLineStream } from "../core/text_line_stream.ts";
+import type { LoadResult } from "./load.ts";
+
+/** Runs this Deno with these arguments, standard output and error piped. */
+function spawnDeno(args: string[], cwd?: string): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args,
+    cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** A server process under test. */
+export interface ServerProcess extends AsyncDisposable {
+  /** Its process id. */
+  pid: number;
+  /** Its TCP port. */
+  port: number;
+  /** Its admin base URL. */
+  admin: string;
+  /** The line it announced. */
+  line: string;
+  /** Stops it (SIGTERM) and waits. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `deno run -A <script> <args>` in `cwd` and waits for the line it
+ * prints once it listens (`<name> tcp=HOST:PORT admin=URL ...`).
+ */
+export async function startServerProcess(
+  script: string,
+  args: string[],
+  cwd: string,
+): Promise<ServerProcess> {
+  const child = spawnDeno(["run", "-A", script, ...args], cwd);
+  let stderr = "";
+  const errors = (async () => {
+    for await (
+      const chunk of child.stderr.pipeThrough(new TextDecoderStream())
+    ) {
+      stderr = (stderr + chunk).slice(-4000);
+    }
+  })();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(
+    new TextLineStream(),
+  );
+  const reader = lines.getReader();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const first = await reader.read();
+  clearTimeout(timer);
+  // Keep reading, so a chatty server never blocks on a full pipe.
+  const rest = (async () => {
+    while (!(await reader.read()).done) {
+      // Nothing to keep.
+    }
+  })();
+  const line = first.value ?? "";
+  const port = line.match(/tcp=[^ ]*:(\d+)/)?.[1];
+  const admin = line.match(/admin=(\S+)/)?.[1];
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // Gone already.
+    }
+    await child.status;
+    await Promise.all([rest, errors]);
+  };
+  if (!port || !admin) {
+    await stop();
+    throw new Error(
+      `Cannot start ${script} in ${cwd}: it printed "${line}" instead of its addresses${
+        stderr ? `: ${stderr.trim()}` : ""
+      }`,
+    );
+  }
+  return {
+    pid: child.pid,
+    port: Number(port),
+    admin,
+    line,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+/** A process started to run to its end; resolves with what it printed. */
+export async function runProcess(
+  args: string[],
+  options: { cwd?: string; onLine?: (line: string) => void } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawnDeno(args, options.cwd);
+  let stdout = "";
+  const out = (async () => {
+    const lines = child.stdout.pipeThrough(new TextDecoderStream())
+      .pipeThrough(new TextLineStream());
+    for await (const line of lines) {
+      stdout += line + "\n";
+      options.onLine?.(line);
+    }
+  })();
+  const err = new Response(child.stderr).text();
+  const { code } = await child.status;
+  await out;
+  return { code, stdout, stderr: await err };
+}
+
+/** Runs the load generator (`bench/load.ts`) against a server. */
+export async function runLoadProcess(
+  args: string[],
+  onLine?: (line: string) => void,
+): Promise<LoadResult> {
+  const script = new URL("./load.ts", import.meta.url).pathname;
+  const { code, stdout, stderr } = await runProcess(
+    ["run", "-A", script, ...args],
+    { onLine },
+  );
+  const last = stdout.trim().split("\n").at(-1) ?? "";
+  if (code !== 0 || !last.startsWith("{")) {
+    throw new Error(
+      `Cannot run the load (${args.join(" ")}): exit ${code}: ${stderr.trim()}`,
+    );
+  }
+  return JSON.parse(last) as LoadResult;
+}

@@ -1,0 +1,280 @@
+/**
+ * The benchmark's load generator, run as its own process so its CPU time is
+ * not the server's. It connects, sends records in one of four ways, and
+ * prints one JSON line with what it saw; the server's CPU time and frame
+ * count come from the server itself (`/metrics`, see `_probe.ts`).
+ *
+ * - `closed`: each connection sends a record and waits for its ACK;
+ * - `pipelined`: each connection writes records back to back (TCP's flow
+ *   control is the only limit); the run ends once the server has decoded
+ *   every record sent (ACKs may be dropped, so they are not waited for);
+ * - `trickle`: each connection sends a record every `--period-ms`,
+ *   staggered; prints `ready` once every connection is open;
+ * - `latency`: each connection sends a record every `--period-ms` and times
+ *   its ACK (send to ACK, in ms).
+ *
+ * ```sh
+ * deno run -A bench/load.ts --port 7000 --admin http://127.0.0.1:7001 --pid 1234 \
+ *   --mode pipelined --connections 50 --seconds 3
+ * ```
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { parseArgs } from "node:util";
+import { probe, type Reading } from "./_probe.ts";
+import { percentile } from "./_stats.ts";
+import {
+  BENCH_CODECS,
+  type BenchCodec,
+  type DeviceWire,
+  deviceWire,
+} from "./_wire.ts";
+
+/** What the load generator prints at the end, as one JSON line. */
+export interface LoadResult {
+  /** The mode it ran. */
+  mode: string;
+  /** Connections opened. */
+  connections: number;
+  /** Records written. */
+  sent: number;
+  /** ACKs received. */
+  acks: number;
+  /** Seconds from the first record to the last one handled. */
+  seconds: number;
+  /** Server CPU seconds over that time (from the server). */
+  serverCpuSeconds: number;
+  /** Frames the server decoded over that time (from the server). */
+  serverFrames: number;
+  /** Server resident memory at the end, in bytes. */
+  serverRssBytes: number;
+  /** Where the server figures came from. */
+  source: Reading["source"];
+  /** ACK times in ms (`latency` mode): sorted samples' p50, p99, max, count. */
+  rtt?: { p50: number; p99: number; max: number; n: number };
+}
+
+interface Link {
+  conn: Deno.Conn;
+  acks: number;
+  wake?: () => void;
+}
+
+async function connectAll(
+  hostname: string,
+  port: number,
+  count: number,
+  wire: DeviceWire,
+): Promise<Link[]> {
+  const links: Link[] = [];
+  // Open in batches: ten thousand at once would overflow the accept queue.
+  for (let start = 0; start < count; start += 200) {
+    const batch = await Promise.all(
+      Array.from(
+        { length: Math.min(200, count - start) },
+        () => Deno.connect({ hostname, port }),
+      ),
+    );
+    await Promise.all(batch.map(async (conn) => {
+      const link: Link = { conn, acks: 0 };
+      links.push(link);
+      const counter = wire.counter();
+      let helloed!: () => void;
+      const ready = new Promise<void>((resolve) => helloed = resolve);
+      void (async () => {
+        const buffer = new Uint8Array(64 * 1024);
+        let skip = wire.hello ? wire.helloReplyBytes : 0;
+        try {
+          while (true) {
+            const n = await conn.read(buffer);
+            if (n === null) break;
+            let chunk = buffer.subarray(0, n);
+            if (skip > 0) {
+              const skipped = Math.min(skip, chunk.length);
+              skip -= skipped;
+              chunk = chunk.subarray(skipped);
+              if (skip === 0) helloed();
+            }
+            const acks = counter(chunk);
+            if (acks > 0) {
+              link.acks += acks;
+              link.wake?.();
+            }
+          }
+        } catch {
+          // Closed.
+        }
+        helloed();
+      })();
+      if (wire.hello) {
+        await write(conn, wire.hello);
+        await ready;
+      }
+    }));
+  }
+  return links;
+}
+
+async function write(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) {
+    written += await conn.write(bytes.subarray(written));
+  }
+}
+
+function waitAck(link: Link, target: number): Promise<void> {
+  if (link.acks >= target) return Promise.resolve();
+  return new Promise((resolve) => {
+    link.wake = () => {
+      if (link.acks >= target) {
+        link.wake = undefined;
+        resolve();
+      }
+    };
+  });
+}
+
+/** Waits until the server has decoded `frames` more than at `start`. */
+async function drained(
+  target: { admin: string; pid: number },
+  start: Reading,
+  frames: number,
+): Promise<Reading> {
+  const deadline = performance.now() + 60_000;
+  while (true) {
+    const now = await probe(target);
+    if (now.framesIn - start.framesIn >= frames) return now;
+    if (performance.now() > deadline) {
+      throw new Error(
+        `Cannot finish the run: the server decoded ${
+          now.framesIn - start.framesIn
+        } of ${frames} records in 60 s`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Runs the load the flags ask for and returns what it saw. */
+export async function runLoad(args: string[]): Promise<LoadResult> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      host: { type: "string", default: "127.0.0.1" },
+      port: { type: "string" },
+      admin: { type: "string" },
+      pid: { type: "string", default: "0" },
+      codec: { type: "string", default: "line-json" },
+      mode: { type: "string", default: "closed" },
+      connections: { type: "string", default: "50" },
+      seconds: { type: "string", default: "3" },
+      "period-ms": { type: "string", default: "1000" },
+    },
+  });
+  const codec = values.codec as BenchCodec;
+  if (!BENCH_CODECS.includes(codec)) {
+    throw new RangeError(`Invalid --codec "${codec}"`);
+  }
+  const target = { admin: values.admin!, pid: Number(values.pid) };
+  const wire = deviceWire(codec);
+  const count = Number(values.connections);
+  const seconds = Number(values.seconds);
+  const period = Number(values["period-ms"]);
+  const links = await connectAll(
+    values.host!,
+    Number(values.port),
+    count,
+    wire,
+  );
+  const start = await probe(target);
+  const began = performance.now();
+  const deadline = began + seconds * 1000;
+  let sent = 0;
+  const rtts: number[] = [];
+  const mode = values.mode!;
+  if (mode === "closed") {
+    await Promise.all(links.map(async (link, c) => {
+      for (let n = 0; performance.now() < deadline; n++) {
+        await write(link.conn, wire.record(c, n));
+        sent++;
+        await waitAck(link, link.acks + 1);
+      }
+    }));
+  } else if (mode === "pipelined") {
+    const BATCH = 64;
+    await Promise.all(links.map(async (link, c) => {
+      for (let n = 0; performance.now() < deadline; n += BATCH) {
+        const bytes = Buffer.concat(
+          Array.from({ length: BATCH }, (_, i) => wire.record(c, n + i)),
+        );
+        await write(link.conn, bytes);
+        sent += BATCH;
+      }
+    }));
+  } else if (mode === "trickle" || mode === "latency") {
+    if (mode === "trickle") console.log("ready");
+    await Promise.all(links.map(async (link, c) => {
+      // Staggered: connection c starts c/count of a period in.
+      await new Promise((r) => setTimeout(r, (period * c) / links.length));
+      for (let n = 0; performance.now() < deadline; n++) {
+        const at = performance.now();
+        const target = link.acks + 1;
+        await write(link.conn, wire.record(c, n));
+        sent++;
+        if (mode === "latency") {
+          await waitAck(link, target);
+          rtts.push(performance.now() - at);
+        }
+        const next = at + period - performance.now();
+        if (next > 0) await new Promise((r) => setTimeout(r, next));
+      }
+    }));
+  } else {
+    throw new RangeError(
+      `Invalid --mode "${mode}": expected closed, pipelined, trickle or latency`,
+    );
+  }
+  const end = await drained(target, start, sent);
+  const seconds_ = (performance.now() - began) / 1000;
+  const acks = links.reduce((n, link) => n + link.acks, 0);
+  for (const link of links) {
+    try {
+      link.conn.close();
+    } catch {
+      // Closed already.
+    }
+  }
+  rtts.sort((a, b) => a - b);
+  return {
+    mode,
+    connections: links.length,
+    sent,
+    acks,
+    seconds: seconds_,
+    serverCpuSeconds: end.cpuSeconds - start.cpuSeconds,
+    serverFrames: end.framesIn - start.framesIn,
+    serverRssBytes: end.rssBytes,
+    source: end.source,
+    ...(rtts.length > 0
+      ? {
+        rtt: {
+          p50: percentile(rtts, 0.5),
+          p99: percentile(rtts, 0.99),
+          max: rtts[rtts.length - 1],
+          n: rtts.length,
+        },
+      }
+      : {}),
+  };
+}
+
+if (import.meta.main) {
+  try {
+    console.log(JSON.stringify(await runLoad(Deno.args)));
+    Deno.exit(0);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * `deno task bench:profile`: where the primary's time goes under load. Starts
+ * the primary as its own process with the V8 inspector on, runs the
+ * pipelined load against it, samples its CPU with the inspector's profiler,
+ * and prints the functions and files with the most self time.
+ *
+ * ```sh
+ * deno task bench:profile                                   # no faults
+ * deno task bench:profile -- --drop-ack 30% --delay-ack 1ms # flags go to the primary
+ * deno task bench:profile --root /path/to/checkout --codec ruptela
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { TextLineStream } from "../core/text_line_stream.ts";
+import { runLoadProcess } from "./_process.ts";
+
+interface ProfileNode {
+  id: number;
+  callFrame: {
+    functionName: string;
+    url: string;
+    lineNumber: number;
+  };
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time per function and per file, from a V8 CPU profile. */
+export function selfTimes(
+  profile: CpuProfile,
+): {
+  byFunction: [string, number][];
+  byFile: [string, number][];
+  total: number;
+} {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const ticks = new Map<number, number>();
+  profile.samples.forEach((id, i) =>
+    ticks.set(id, (ticks.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+  );
+  const fn = new Map<string, number>();
+  const file = new Map<string, number>();
+  let total = 0;
+  for (const [id, us] of ticks) {
+    const frame = byId.get(id)!.callFrame;
+    const where = frame.url
+      ? frame.url
+        .replace(/^.*registry\.npmjs\.org\/([^/]+)\/[^/]+\//, "npm:$1/")
+        .replace(/^file:\/\/.*\/(core|servers|clients|bench)\//, "$1/")
+      : `(${frame.functionName || "program"})`;
+    const name = `${frame.functionName || "(anonymous)"} ${where}${
+      frame.url ? `:${frame.lineNumber + 1}` : ""
+    }`;
+    if (frame.functionName === "(idle)") continue;
+    fn.set(name, (fn.get(name) ?? 0) + us);
+    file.set(where, (file.get(where) ?? 0) + us);
+    total += us;
+  }
+  const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
+  return { byFunction: sorted(fn), byFile: sorted(file), total };
+}
+
+/** Talks to a V8 inspector over its WebSocket, one call at a time. */
+class Inspector {
+  #socket: WebSocket;
+  #id = 0;
+  #waiting = new Map<number, (result: unknown) => void>();
+
+  private constructor(socket: WebSocket) {
+    this.#socket = socket;
+    socket.onmessage = (message) => {
+      const data = JSON.parse(message.data as string);
+      if (data.id !== undefined) this.#waiting.get(data.id)?.(data.result);
+    };
+  }
+
+  static async open(url: string): Promise<Inspector> {
+    const socket = new WebSocket(url);
+    await new Promise((resolve, reject) => {
+      socket.onopen = resolve;
+      socket.onerror = () => reject(new Error(`Cannot open ${url}`));
+    });
+    return new Inspector(socket);
+  }
+
+  call(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+    const id = ++this.#id;
+    this.#socket.send(JSON.stringify({ id, method, params }));
+    return new Promise((resolve) => this.#waiting.set(id, resolve));
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise((resolve) => this.#socket.onclose = resolve);
+    this.#socket.close();
+    await closed;
+  }
+}
+
+if (import.meta.main) {
+  const { values, positionals } = parseArgs({
+    args: Deno.args,
+    options: {
+      root: {
+        type: "string",
+        default: new URL("..", import.meta.url).pathname,
+      },
+      codec: { type: "string", default: "line-json" },
+      seconds: { type: "string", default: "4" },
+      mode: { type: "string", default: "pipelined" },
+      top: { type: "string", default: "25" },
+    },
+    allowPositionals: true,
+  });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--inspect=127.0.0.1:0",
+      "servers/primary.ts",
+      "--port",
+      "0",
+      "--admin-port",
+      "0",
+      "--seed",
+      "1",
+      "--codec",
+      values.codec!,
+      ...positionals,
+    ],
+    cwd: values.root,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = child.stderr.pipeThrough(new TextDecoderStream())
+    .pipeThrough(new TextLineStream()).getReader();
+  let ws = "";
+  while (!ws) {
+    const { value, done } = await stderr.read();
+    if (done) throw new Error("Cannot find the inspector's address");
+    ws = value.match(/(ws:\/\/\S+)/)?.[1] ?? "";
+  }
+  void (async () => {
+    while (!(await stderr.read()).done) {
+      // Drain.
+    }
+  })();
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream())
+    .pipeThrough(new TextLineStream()).getReader();
+  const line = (await stdout.read()).value ?? "";
+  void (async () => {
+    while (!(await stdout.read()).done) {
+      // Drain.
+    }
+  })();
+  const port = line.match(/tcp=[^ ]*:(\d+)/)![1];
+  const admin = line.match(/admin=(\S+)/)![1];
+  const inspector = await Inspector.open(ws);
+  await inspector.call("Profiler.enable");
+  await inspector.call("Profiler.setSamplingInterval", { interval: 200 });
+  await inspector.call("Profiler.start");
+  const load = await runLoadProcess([
+    "--port",
+    port,
+    "--admin",
+    admin,
+    "--pid",
+    String(child.pid),
+    "--codec",
+    values.codec!,
+    "--mode",
+    values.mode!,
+    "--connections",
+    "50",
+    "--seconds",
+    values.seconds!,
+  ]);
+  const { profile } = await inspector.call("Profiler.stop") as {
+    profile: CpuProfile;
+  };
+  await inspector.close();
+  child.kill("SIGTERM");
+  await child.status;
+  const { byFunction, byFile, total } = selfTimes(profile);
+  const top = Number(values.top);
+  const pct = (us: number) => `${(100 * us / total).toFixed(1).padStart(5)}%`;
+  console.log(
+    `primary ${
+      positionals.join(" ") || "(no faults)"
+    }, ${values.codec}, ${values.mode}: ${load.serverFrames} records, ${
+      ((load.serverCpuSeconds / load.serverFrames) * 1e6).toFixed(2)
+    } µs CPU per record; ${(total / 1e6).toFixed(2)} s sampled\n`,
+  );
+  console.log("self time by file:");
+  for (const [name, us] of byFile.slice(0, 15)) {
+    console.log(`  ${pct(us)}  ${name}`);
+  }
+  console.log("\nself time by function:");
+  for (const [name, us] of byFunction.slice(0, top)) {
+    console.log(`  ${pct(us)}  ${name}`);
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The benchmark's own parts: the minimal server answers like the protocol
+ * says (so it is a fair baseline), the load generator counts what the real
+ * primary answers and reads the server's figures from `/metrics`, and the
+ * table says which targets are met.
+ */
+import assert from "node:assert/strict";
+import { createCodec } from "../core/codecs.ts";
+import { startPrimaryServer } from "../servers/primary.ts";
+import { table } from "../bench/bench.ts";
+import { runLoad } from "../bench/load.ts";
+import { startMinimalServer } from "../bench/minimal_server.ts";
+import { parseMetrics, probe } from "../bench/_probe.ts";
+import { percentile, rangeText } from "../bench/_stats.ts";
+import { answerer, BENCH_CODECS, deviceWire } from "../bench/_wire.ts";
+import { serveAdmin } from "../core/admin_server.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+Deno.test("the minimal line answerer ACKs each line with its id, across chunk boundaries", () => {
+  const answer = answerer("line-json");
+  const first = answer.push(
+    encoder.encode('{"type":"record","id":"a1"}\n{"type":"rec'),
+  );
+  assert.equal(first.frames, 1);
+  assert.equal(decoder.decode(first.reply), '{"type":"ack","id":"a1"}\n');
+  const second = answer.push(encoder.encode('ord","id":"b2","data":{}}\n'));
+  assert.equal(decoder.decode(second.reply), '{"type":"ack","id":"b2"}\n');
+});
+
+Deno.test("the minimal device answerers answer every packet the project's codecs encode, and the load counts the primary's replies the same way", async () => {
+  for (const codec of BENCH_CODECS) {
+    const wire = deviceWire(codec);
+    const answer = answerer(codec);
+    const bytes = [
+      ...(wire.hello ? [wire.hello] : []),
+      ...Array.from({ length: 5 }, (_, n) => wire.record(0, n)),
+    ];
+    // One byte at a time: framing must not depend on chunking.
+    let frames = 0;
+    for (const packet of bytes) {
+      for (const byte of packet) {
+        frames += answer.push(Uint8Array.of(byte)).frames;
+      }
+    }
+    assert.equal(frames, bytes.length, codec);
+    // The real server decodes the same bytes as records.
+    const server = createCodec(codec).decoder();
+    const records = bytes.flatMap((b) => server.push(b))
+      .filter((d) => d.frame?.type === "record");
+    assert.equal(records.length, 5, codec);
+  }
+  await using primary = await startPrimaryServer({
+    port: 0,
+    seed: 1,
+    codec: "teltonika",
+  });
+  await using admin = await serveAdmin(primary.adminApp(), { port: 0 });
+  const result = await runLoad([
+    "--port",
+    String(primary.addr.port),
+    "--admin",
+    admin.url,
+    "--codec",
+    "teltonika",
+    "--mode",
+    "closed",
+    "--connections",
+    "3",
+    "--seconds",
+    "0.2",
+  ]);
+  assert.ok(result.sent > 0);
+  assert.equal(result.acks, result.sent);
+  assert.equal(result.serverFrames, result.sent);
+  assert.equal(result.source, "metrics");
+  assert.ok(result.serverCpuSeconds > 0);
+});
+
+Deno.test("the load generator reads the minimal server's own /metrics, pipelined", async () => {
+  await using server = startMinimalServer({ codec: "line-json" });
+  const admin = `http://127.0.0.1:${server.adminPort}`;
+  const result = await runLoad([
+    "--port",
+    String(server.port),
+    "--admin",
+    admin,
+    "--mode",
+    "pipelined",
+    "--connections",
+    "4",
+    "--seconds",
+    "0.2",
+  ]);
+  assert.ok(result.sent >= 4 * 64);
+  assert.equal(result.serverFrames, result.sent);
+  const reading = await probe({ admin, pid: Deno.pid });
+  assert.equal(reading.source, "metrics");
+  assert.ok(reading.framesIn >= result.sent);
+});
+
+Deno.test("parseMetrics, percentile and rangeText", () => {
+  const values = parseMetrics(
+    '# TYPE a counter\na{x="1"} 2\na{x="2"} 5\nb 1.5\n',
+  );
+  assert.deepEqual([...values], [["a", 2], ["b", 1.5]]);
+  const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+  assert.equal(percentile(sorted, 0.5), 50);
+  assert.equal(percentile(sorted, 0.99), 99);
+  assert.equal(rangeText([0.91, 0.88, 0.93], 2), "0.88-0.93");
+  assert.equal(rangeText([2, 2], 1), "2.0");
+});
+
+Deno.test("the bench table says whether each target is met in every run, some or none", () => {
+  const text = table([
+    {
+      figure: 1,
+      name: "cpu",
+      root: "this",
+      unit: "µs",
+      values: [4, 5],
+      baseline: [4, 4],
+      ratio: [1, 1.25],
+      target: { on: "ratio", op: "<=", limit: 1.15 },
+    },
+    {
+      figure: 4,
+      name: "rss",
+      root: "this",
+      unit: "MB",
+      values: [100, 120],
+      target: { on: "value", op: "<=", limit: 128 },
+    },
+    {
+      figure: 5,
+      name: "p99",
+      root: "base",
+      unit: "ms",
+      values: [3, 4],
+      target: { on: "value", op: "<=", limit: 2 },
+    },
+  ]);
+  const [, , cpu, rss, p99] = text.split("\n");
+  assert.match(cpu, /1\.00-1\.25\s+ratio <= 1\.15\s+some runs$/);
+  assert.match(rss, /100\.0-120\.0 MB.*value <= 128\s+met$/);
+  assert.match(p99, /base\s+3\.00-4\.00 ms.*not met$/);
+});

@@ -1,0 +1,50 @@
+/**
+ * Each deliberately wrong tracker (`tests/wrong_clients/wrong_tracker.ts`) is
+ * marked `fail` on the two-servers or failover behaviour it breaks, for the
+ * reason it breaks it.
+ */
+import { assertWrongClientsFail } from "./_wrong_clients.ts";
+import {
+  DENO,
+  ENDPOINTS,
+  SEED,
+  TIMING,
+  TIMING_FLAGS,
+} from "./_tracker_suites.ts";
+import { BREAKS } from "./wrong_clients/wrong_tracker.ts";
+
+/** Why each wrong tracker must fail: a piece of its fail summary. */
+const EXPECTED: Record<string, RegExp> = {
+  "TS-1": /did not reach both servers/,
+  "TS-2": /deleted \d+ ms before IP1 sent the ACK/,
+  "TS-2/resend-after-ack": /sent \d+ more time\(s\) after the ACK/,
+  "TS-3": /IP1 received r1 1 time\(s\)/,
+  "TS-4": /IP2 received r1 x[2-9]/,
+  "TS-5": /IP2 received \d+ packet\(s\)/,
+  "TS-6": /connected to IP2 \d+ time\(s\) before its first connection to IP1/,
+  "TS-7": /delivery was blocked/,
+  "TS-8": /but it was \d+\.\d+x/,
+  "FO-1": /IP2 received \d+ frame\(s\)/,
+  "FO-2": /IP2 never received it \(r1 went ip1 x\d+\)/,
+  "FO-3": /IP1 received (r\d, )*r2.* after the client had switched to IP2/,
+  "FO-4": /try IP1 again.*r1 went ip1 x1 -> ip2 x\d+$/,
+  "FO-5": /IP2 received (r\d, )*r3 after the restart/,
+  "FO-5/forget": /IP1 never received r2: it did not survive the restart/,
+  "FO-6": /r\d never sent again after IP\d ACKed it, but it was sent 1 more/,
+  "FO-6/early-delete": /deleted \d+ ms before the first ACK/,
+};
+
+Deno.test("each wrong tracker is marked fail on the behaviour it breaks", async () => {
+  await assertWrongClientsFail({
+    suites: ["two-servers", "failover"],
+    breaks: Object.keys(BREAKS),
+    expected: EXPECTED,
+    command: (name, suite) =>
+      `${DENO} run -A tests/wrong_clients/wrong_tracker.ts --break ${name} ${
+        suite === "two-servers" ? "--mirror" : ""
+      } ${ENDPOINTS} ${TIMING_FLAGS}`,
+    timing: TIMING,
+    seed: SEED,
+    parallel: 3,
+  });
+});
