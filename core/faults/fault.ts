@@ -20,12 +20,14 @@
  * | `bytesOut` | connection / proxy link   | write (gate); chunk  | `gate(...)`: let it out?; `bytesOut(rule, tools, setup)`: a step |
  * | `close`    | connection / proxy link   | close by the server  | `close(rule, tools, call)`: edit how    |
  *
- * Byte stages are pipes, as Toxiproxy's toxics: when the faults change, the
- * engine builds, per connection and direction, a chain of {@linkcode ByteSink}
- * steps (one per byte fault in force and aimed there) ending at the real
- * write. A step may pass a chunk on at once, later (order kept, see
- * {@linkcode DelayQueue}), in slices, or not at all, and may close the link
- * (FIN or RST). With no byte fault in force the chain is the real write
+ * Byte stages are pipes, as Toxiproxy's toxics: the engine builds, per
+ * connection and direction, a chain of {@linkcode ByteSink} steps (one per
+ * byte fault in force and aimed there: faults by kind, then named instances
+ * such as a proxy's toxics, in the order added) ending at the real write.
+ * Chunks and the source's FIN pass through it in order. A step may pass a
+ * chunk on at once, later (order kept, see {@linkcode DelayQueue}), in
+ * slices, or not at all, reports the bytes it holds (for backpressure), and
+ * may close the link (FIN or RST). With no byte fault in force the chain is the real write
  * itself: the per-chunk cost is one integer comparison.
  *
  * @module
