@@ -983,7 +983,7 @@ export class FaultPipe implements ByteSink {
     this.#slots = slots;
     this.#link();
     for (const slot of slots) {
-      if (this.#gone || this.#conn.closing) return;
+      if (this.#gone || this.#conn.closing) break;
       if (slot.draw !== slot.held.draw) {
         this.#remove(slot);
         slot.draw = slot.held.draw;
