@@ -9,6 +9,7 @@ import type { ConnectionInfo } from "../core/connection.ts";
 import type { Journal } from "../core/journal.ts";
 import type { CloseHow, FaultConnection, FaultEngine } from "../core/faults.ts";
 import type {
+  ChunkChain,
   ChunkSink,
   LinkCloseHow,
   LinkStream,
@@ -78,7 +79,7 @@ export function linkInfo(
 export function engineSteps(
   faults: FaultEngine,
   conn: FaultConnection,
-): (stream: LinkStream, next: ChunkSink) => ChunkSink {
+): (stream: LinkStream, next: ChunkSink) => ChunkChain {
   return (stream, next) => {
     if (stream === "upstream") return faults.pipe(conn, "in", next);
     return faults.pipe(conn, "out", {
@@ -87,6 +88,7 @@ export function engineSteps(
           next.write(chunk);
         }
       },
+      end: () => next.end(),
     });
   };
 }
