@@ -54,6 +54,7 @@ export {
   type FaultEngineOptions,
   type FaultFlag,
   type FaultHooks,
+  type FaultInstance,
   type FaultKind,
   FaultPipe,
   type FaultRule,
@@ -182,7 +183,7 @@ export {
   type TopologyIssue,
 } from "./lab/topology.ts";
 export {
-  type ByteStage,
+  type ChunkChain,
   type ChunkSink,
   LINK_HIGH_WATER,
   LINK_STREAMS,
@@ -193,17 +194,15 @@ export {
   type LinkStream,
   ProxyLink,
   type ProxyLinkOptions,
-  type StageFactory,
-  type StageOutput,
 } from "./core/net/proxy_link.ts";
 export {
+  defineToxic,
   parseToxicAttributes,
   type ToxicAttribute,
   ToxicAttributeError,
   type ToxicAttributes,
-  type ToxicContext,
   type ToxicDefinition,
-  type UpdatableStage,
+  type ToxicOptions,
 } from "./core/faults/toxic.ts";
 export { TOXICS } from "./core/faults/toxics.ts";
 export {

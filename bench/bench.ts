@@ -8,7 +8,7 @@
  * ```sh
  * deno task bench                                  # every figure, 3 runs
  * deno task bench --runs 5 --only 1,2              # figures 1 and 2
- * deno task bench --root . --root /work/wt/base    # after and before, one run
+ * deno task bench --root . --root ../base    # after and before, one run
  * ```
  *
  * @module

@@ -13,6 +13,7 @@ import type {
   FaultEngine,
 } from "../core/faults/mod.ts";
 import type {
+  ChunkChain,
   ChunkSink,
   LinkCloseHow,
   LinkStream,
@@ -82,7 +83,7 @@ export function linkInfo(
 export function engineSteps(
   faults: FaultEngine,
   conn: FaultConnection,
-): (stream: LinkStream, next: ChunkSink) => ChunkSink {
+): (stream: LinkStream, next: ChunkSink) => ChunkChain {
   return (stream, next) => {
     if (stream === "upstream") return faults.pipe(conn, "in", next);
     return faults.pipe(conn, "out", {
@@ -91,6 +92,7 @@ export function engineSteps(
           next.write(chunk);
         }
       },
+      end: () => next.end(),
     });
   };
 }

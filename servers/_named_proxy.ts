@@ -14,7 +14,6 @@ import {
   ToxicAttributeError,
   type ToxicAttributes,
   type ToxicDefinition,
-  type UpdatableStage,
 } from "../core/faults/toxic.ts";
 import { TOXICS } from "../core/faults/toxics.ts";
 import { ZodError } from "zod";
@@ -114,7 +113,6 @@ interface Toxic extends ToxicJson {
   definition: ToxicDefinition;
   direction: LinkStream;
   window?: ToxicWindow;
-  met: number;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -151,7 +149,6 @@ interface LinkEntry {
   id: number;
   ordinal: number;
   link: ProxyLink;
-  stages: Map<string, UpdatableStage>;
   info: { peer: string; local: string; openedAt: number };
 }
 
@@ -340,6 +337,13 @@ export class NamedProxy {
     this.faults = new FaultEngine({
       random: this.#random.derive("faults"),
       journal: host.journal,
+      // A toxic's stream per link: its toxicity, then its own draws.
+      instanceRandom: (name, subject) =>
+        this.#random.derive(
+          `toxic/${name}/conn-${
+            this.#links.get(subject.conn)?.ordinal ?? subject.conn
+          }`,
+        ),
     });
     this.faults.onChange(() => this.#reconcile());
   }
@@ -503,7 +507,6 @@ export class NamedProxy {
       toxicity,
       definition,
       direction: dir,
-      met: 0,
       ...(window ? { window } : {}),
     };
     this.#toxics[dir].push(toxic);
@@ -519,7 +522,15 @@ export class NamedProxy {
       proxy: this.name,
       ...toxicJson(toxic),
     });
-    for (const entry of this.#links.values()) this.#apply(entry, toxic);
+    this.faults.addInstance({
+      name,
+      definition,
+      direction: dir === "upstream" ? "in" : "out",
+      toxicity,
+      rule: { ...attributes },
+      ...(window ? { window } : {}),
+      fields: { toxic: name, stream: dir, proxy: this.name },
+    });
     return toxicJson(toxic);
   }
 
@@ -549,20 +560,13 @@ export class NamedProxy {
       body.attributes,
       toxic.attributes,
     );
-    const redraw = toxicity !== toxic.toxicity;
     toxic.attributes = attributes;
     toxic.toxicity = toxicity;
     this.journal.append("toxic_updated", {
       proxy: this.name,
       ...toxicJson(toxic),
     });
-    for (const entry of this.#links.values()) {
-      const stage = entry.stages.get(name);
-      if (redraw) {
-        if (stage) this.#removeStage(entry, toxic);
-        this.#apply(entry, toxic);
-      } else stage?.updated?.();
-    }
+    this.faults.updateInstance(name, { rule: { ...attributes }, toxicity });
     return toxicJson(toxic);
   }
 
@@ -580,7 +584,7 @@ export class NamedProxy {
     const list = this.#toxics[toxic.direction];
     list.splice(list.indexOf(toxic), 1);
     if (toxic.timer !== undefined) clearTimeout(toxic.timer);
-    for (const entry of this.#links.values()) this.#removeStage(entry, toxic);
+    this.faults.removeInstance(name);
     this.journal.append("toxic_removed", { proxy: this.name, toxic: name });
   }
 
@@ -603,7 +607,10 @@ export class NamedProxy {
         listener: this.name,
         tags: {
           upstream: this.#upstream,
-          toxics: [...entry.stages.keys()].join(","),
+          toxics: [
+            ...entry.link.stages("upstream"),
+            ...entry.link.stages("downstream"),
+          ].join(","),
         },
       })
     );
@@ -914,7 +921,6 @@ export class NamedProxy {
         closed: (info) => {
           this.#links.delete(id);
           conn.dispose();
-          for (const stage of entry.stages.values()) stage.dispose();
           journal.append("closed", {
             conn: id,
             proxy: this.name,
@@ -934,65 +940,10 @@ export class NamedProxy {
       id,
       ordinal,
       link,
-      stages: new Map(),
       info: { peer, local, openedAt: link.openedAt },
     };
     this.#links.set(id, entry);
     conn.link = link;
-    if (blackHole) return;
-    for (
-      const toxic of [...this.#toxics.upstream, ...this.#toxics.downstream]
-    ) {
-      this.#apply(entry, toxic);
-    }
-  }
-
-  /** Draws the toxicity for one link and puts the toxic's stage on it. */
-  #apply(entry: LinkEntry, toxic: Toxic): void {
-    if (entry.link.closed) return;
-    const random = this.#random.derive(
-      `toxic/${toxic.name}/conn-${entry.ordinal}`,
-    );
-    const met = ++toxic.met;
-    const after = toxic.window?.after ?? 0;
-    const inWindow = met > after &&
-      met <= after + (toxic.window?.first ?? Infinity);
-    const fired = inWindow && random.chance(toxic.toxicity);
-    this.journal.append("fault", {
-      ...(inWindow ? {} : { outside: "window" }),
-      fault: toxic.type,
-      toxic: toxic.name,
-      stream: toxic.direction,
-      toxicity: toxic.toxicity,
-      fired,
-      conn: entry.id,
-      proxy: this.name,
-    });
-    if (!fired) return;
-    entry.link.addStage(toxic.direction, toxic.name, (output) => {
-      const stage = toxic.definition.stage({
-        output,
-        attributes: () => toxic.attributes,
-        random,
-        stream: toxic.direction,
-        note: (type, fields = {}) =>
-          this.journal.append(type, {
-            conn: entry.id,
-            proxy: this.name,
-            toxic: toxic.name,
-            stream: toxic.direction,
-            ...fields,
-          }),
-      });
-      entry.stages.set(toxic.name, stage);
-      return stage;
-    });
-  }
-
-  #removeStage(entry: LinkEntry, toxic: Toxic): void {
-    if (!entry.stages.has(toxic.name)) return;
-    entry.link.removeStage(toxic.direction, toxic.name);
-    entry.stages.delete(toxic.name);
   }
 }
 

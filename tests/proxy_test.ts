@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { LINK_HIGH_WATER } from "../core/net/proxy_link.ts";
+import type { ToxicAttributes } from "../core/faults/toxic.ts";
 import { startProxyServer } from "../servers/proxy.ts";
 import {
   bytes,
@@ -155,6 +156,39 @@ Deno.test("latency toxic added while a link is open acts on it", async () => {
   assert.ok(ms >= 80, `round trip took ${ms} ms, expected at least 80`);
   await server.removeToxic("p", "latency_downstream");
   assert.equal(proxy.links()[0].stages("downstream").length, 0);
+});
+
+Deno.test("a toxic updated on an open link acts at once; the link's other toxic keeps its place", async () => {
+  await using upstream = await startUpstream();
+  const { server, proxy } = await proxyFor(upstream.address);
+  await using _ = server;
+  await using client = await connectClient(proxy.addr);
+  const toxics: {
+    type: string;
+    name: string;
+    toxicity: number;
+    attributes: ToxicAttributes;
+  }[] = [
+    { type: "latency", name: "slow", toxicity: 0, attributes: { latency: 0 } },
+    {
+      type: "slicer",
+      name: "cut",
+      toxicity: 1,
+      attributes: { average_size: 1, delay: 0 },
+    },
+  ];
+  for (const toxic of toxics) await server.addToxic("p", toxic);
+  await roundTrip(client, "a");
+  assert.deepEqual(proxy.links()[0].stages("downstream"), ["cut"]);
+  // A new toxicity is drawn again on the open link; new attributes apply.
+  await server.updateToxic("p", "slow", {
+    toxicity: 1,
+    attributes: { latency: 80 },
+  });
+  assert.deepEqual(proxy.links()[0].stages("downstream"), ["slow", "cut"]);
+  const ms = await roundTrip(client, "b");
+  assert.ok(ms >= 80, `round trip took ${ms} ms, expected at least 80`);
+  assert.equal(new TextDecoder().decode(client.received), "ab");
 });
 
 Deno.test("bandwidth toxic holds the rate asked", async () => {

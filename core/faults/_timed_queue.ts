@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { StageOutput } from "../net/proxy_link.ts";
+import type { ByteSink } from "./fault.ts";
 import { DelayQueue } from "./delay_queue.ts";
 
 /** Chunks (and a FIN) held until they are due, released in order. */
@@ -14,11 +14,11 @@ export class TimedQueue {
   #queue: DelayQueue<Uint8Array | null>;
   #held = 0;
   #last = 0;
-  #output: StageOutput;
+  #output: ByteSink;
   #disposed = false;
 
   /** Makes a queue writing to `output`. */
-  constructor(output: StageOutput) {
+  constructor(output: ByteSink) {
     this.#output = output;
     this.#queue = new DelayQueue({
       ordered: true,

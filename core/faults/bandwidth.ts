@@ -5,13 +5,12 @@
  * @module
  */
 import { TimedQueue } from "./_timed_queue.ts";
-import type { ToxicDefinition } from "./toxic.ts";
+import { defineToxic, type ToxicDefinition } from "./toxic.ts";
 
 /** Toxiproxy's `bandwidth`: limit a direction to `rate` KB/s. */
-export const bandwidthToxic: ToxicDefinition = {
-  type: "bandwidth",
+export const bandwidthToxic: ToxicDefinition = defineToxic({
+  kind: "bandwidth",
   summary: "Limits the rate to rate KB/s (0: no limit)",
-  toxiproxy: true,
   attributes: [
     {
       name: "rate",
@@ -20,11 +19,11 @@ export const bandwidthToxic: ToxicDefinition = {
       description: "Rate in KB/s (1 KB = 1000 bytes); 0 passes everything",
     },
   ],
-  stage({ output, attributes }) {
-    const queue = new TimedQueue(output);
+  step(rule, _tools, { next }) {
+    const queue = new TimedQueue(next);
     return {
       write(chunk) {
-        const rate = attributes().rate; // bytes per millisecond
+        const rate = rule.rate; // bytes per millisecond
         const now = performance.now();
         if (rate <= 0) return queue.push(now, chunk);
         const slice = rate * 100;
@@ -37,8 +36,11 @@ export const bandwidthToxic: ToxicDefinition = {
       get held() {
         return queue.held;
       },
-      flush: () => queue.flush(),
+      stop() {
+        queue.flush();
+        queue.dispose();
+      },
       dispose: () => queue.dispose(),
     };
   },
-};
+});

@@ -61,6 +61,7 @@ export const blackHole: FaultDefinition<"blackHole", BlackHoleRule> =
               bytes: chunk.length,
             });
           },
+          end: () => next.end(),
         };
       },
     },

@@ -17,6 +17,7 @@ import type {
   FaultTools,
   FrameInCall,
   ListenPlan,
+  PipeSetup,
   ReplyCall,
 } from "./fault.ts";
 import {
@@ -82,6 +83,48 @@ export interface FaultEngineOptions {
    * listener matches). A schedule's period starts then, not before.
    */
   settled?: () => Promise<void>;
+  /**
+   * The stream a named instance draws from for one connection (its
+   * toxicity, then its own draws); default: derived from `random` as
+   * `instance/<name>/conn-<conn>`.
+   */
+  instanceRandom?: (name: string, subject: FaultSubject) => SeededRandom;
+}
+
+/**
+ * A named instance of a byte fault, as a Toxiproxy toxic is: several per
+ * kind, each aimed at one direction, in force on a connection when its
+ * toxicity, drawn once per connection from the seeded stream of the instance
+ * and connection, says so. Instances of a direction act in the order added
+ * (Toxiproxy's order), after the byte faults set by kind.
+ */
+export interface FaultInstance {
+  /** Its name, unique in the engine. */
+  name: string;
+  /** Its fault: a definition with a `bytesIn` and a `bytesOut` hook. */
+  definition: FaultDefinition<string, unknown>;
+  /** The direction it acts on. */
+  direction: Direction;
+  /** The chance, 0 to 1, that it is in force on a connection. */
+  toxicity: number;
+  /** Its rule (the hooks' `rule`); changed in place by {@linkcode FaultEngine.updateInstance}. */
+  rule: Record<string, unknown>;
+  /** Skip the first `after` connections, then act on `first` of them. */
+  window?: { after?: number; first?: number };
+  /** Fields added to every journal event of the instance (`toxic`, `stream`). */
+  fields?: Record<string, unknown>;
+}
+
+/** @internal An instance as the engine holds it. */
+export interface HeldInstance {
+  readonly spec: FaultInstance;
+  readonly tools: FaultTools;
+  /** Bumped when the toxicity changes: every connection draws again. */
+  draw: number;
+  /** Bumped when the rule changes: steps get `updated()`. */
+  ruleVersion: number;
+  met: number;
+  streams: Map<number, SeededRandom>;
 }
 
 type AnyDefinition = FaultDefinition<FaultKind, unknown>;
@@ -150,6 +193,9 @@ export class FaultEngine {
   #bytesOut: Hooked<"bytesOut"> = [];
   #close: Hooked<"close"> = [];
   #listen: Hooked<"listen"> = [];
+  #instanceRandom?: FaultEngineOptions["instanceRandom"];
+  #instances: HeldInstance[] = [];
+  #pipes = new Set<FaultPipe>();
 
   /** Makes an engine; `options.faults` are in force at once. */
   constructor(options: FaultEngineOptions) {
@@ -157,6 +203,7 @@ export class FaultEngine {
     this.#journal = options.journal;
     this.#scheduleRandom = options.scheduleRandom;
     this.#settled = options.settled;
+    this.#instanceRandom = options.instanceRandom;
     if (options.faults) this.set(options.faults);
   }
 
@@ -351,6 +398,106 @@ export class FaultEngine {
     return next;
   }
 
+  // ---- named instances ----
+
+  /**
+   * Adds a named instance (a toxic) after the others of its direction; it
+   * acts on open pipes at once. Throws a `RangeError` when the name is taken.
+   */
+  addInstance(spec: FaultInstance): void {
+    if (this.#instances.some((held) => held.spec.name === spec.name)) {
+      throw new RangeError(
+        `Cannot add fault instance ${spec.name}: the name is taken`,
+      );
+    }
+    const held: HeldInstance = {
+      spec,
+      tools: this.#instanceTools(spec, () => held),
+      draw: 0,
+      ruleVersion: 0,
+      met: 0,
+      streams: new Map(),
+    };
+    this.#instances = [...this.#instances, held];
+    this.#syncPipes();
+  }
+
+  /**
+   * Changes an instance: a new rule is copied over the one in force (steps
+   * get `updated()`), a new toxicity is drawn again on every open pipe.
+   * Returns false when there is no such instance.
+   */
+  updateInstance(
+    name: string,
+    change: { rule?: Record<string, unknown>; toxicity?: number },
+  ): boolean {
+    const held = this.#instances.find((h) => h.spec.name === name);
+    if (!held) return false;
+    if (change.rule) {
+      Object.assign(held.spec.rule, change.rule);
+      held.ruleVersion++;
+    }
+    if (
+      change.toxicity !== undefined && change.toxicity !== held.spec.toxicity
+    ) {
+      held.spec.toxicity = change.toxicity;
+      held.draw++;
+      held.streams.clear();
+    }
+    // A new list: every pipe syncs.
+    this.#instances = [...this.#instances];
+    this.#syncPipes();
+    return true;
+  }
+
+  /** Removes an instance; its steps pass on what they hold. Returns false without one. */
+  removeInstance(name: string): boolean {
+    const before = this.#instances.length;
+    this.#instances = this.#instances.filter((h) => h.spec.name !== name);
+    if (this.#instances.length === before) return false;
+    this.#syncPipes();
+    return true;
+  }
+
+  /** The named instances, in the order added. */
+  instances(): readonly FaultInstance[] {
+    return this.#instances.map((held) => held.spec);
+  }
+
+  /** @internal The instances held now (a new array after every change). */
+  get heldInstances(): readonly HeldInstance[] {
+    return this.#instances;
+  }
+
+  /**
+   * @internal Draws once whether an instance is in force on a connection
+   * (counted against its window, journalled as a `fault` event).
+   */
+  drawInstance(held: HeldInstance, subject: FaultSubject): boolean {
+    const { spec } = held;
+    const met = ++held.met;
+    const after = spec.window?.after ?? 0;
+    const inWindow = met > after &&
+      met <= after + (spec.window?.first ?? Infinity);
+    const fired = inWindow &&
+      this.#instanceStream(held, subject).chance(spec.toxicity);
+    this.#journal.append("fault", {
+      ...(inWindow ? {} : { outside: "window" }),
+      fault: spec.definition.kind,
+      ...spec.fields,
+      toxicity: spec.toxicity,
+      fired,
+      conn: subject.conn,
+    });
+    return fired;
+  }
+
+  /** @internal A pipe to keep in step with the instances, or to forget. */
+  track(pipe: FaultPipe, on: boolean): void {
+    if (on) this.#pipes.add(pipe);
+    else this.#pipes.delete(pipe);
+  }
+
   // ---- schedules ----
 
   /** Where a scheduled fault is in its schedule; undefined when it has none. */
@@ -444,6 +591,7 @@ export class FaultEngine {
     this.#schedules.clear();
     for (const s of this.#runs.values()) clearTimeout(s.timer);
     this.#runs.clear();
+    this.#pipes.clear();
     this.#listeners.clear();
     this.#transitionListeners.clear();
   }
@@ -513,6 +661,46 @@ export class FaultEngine {
     return stream;
   }
 
+  #syncPipes(): void {
+    for (const pipe of this.#pipes) pipe.sync();
+  }
+
+  #instanceStream(held: HeldInstance, subject: FaultSubject): SeededRandom {
+    let stream = held.streams.get(subject.conn);
+    if (!stream) {
+      stream = this.#instanceRandom?.(held.spec.name, subject) ??
+        this.#random.derive(`instance/${held.spec.name}/conn-${subject.conn}`);
+      held.streams.set(subject.conn, stream);
+    }
+    return stream;
+  }
+
+  #instanceTools(spec: FaultInstance, held: () => HeldInstance): FaultTools {
+    const journal = this.#journal;
+    const kind = spec.definition.kind;
+    return {
+      kind,
+      journal,
+      decide: (subject) => this.drawInstance(held(), subject),
+      draw: (subject, min, max) =>
+        this.#instanceStream(held(), subject).between(min, max),
+      fired: (subject, fields) =>
+        journal.append("fault", {
+          fault: kind,
+          ...spec.fields,
+          fired: true,
+          conn: subject.conn,
+          ...fields,
+        }),
+      note: (subject, type, fields) =>
+        journal.append(type, {
+          conn: subject.conn,
+          ...spec.fields,
+          ...fields,
+        }),
+    };
+  }
+
   #toolsOf(kind: FaultKind): FaultTools {
     let tools = this.#tools.get(kind);
     if (tools) return tools;
@@ -536,6 +724,8 @@ export class FaultEngine {
           conn: subject.conn,
           ...fields,
         }),
+      note: (subject, type, fields) =>
+        journal.append(type, { conn: subject.conn, ...fields }),
     };
     this.#tools.set(kind, tools);
     return tools;
@@ -663,10 +853,26 @@ export class FaultEngine {
   }
 }
 
+interface Slot {
+  held: HeldInstance;
+  draw: number;
+  ruleVersion: number;
+  step?: ByteSink;
+  /** Whether it was drawn on this connection (fired or not). */
+  drawn: boolean;
+  /** What follows the slot now (the next slot's step, or the sink). */
+  after: ByteSink;
+  /** The slot's step's `next`: forwards to `after`, whatever it is now. */
+  router: ByteSink;
+}
+
 /**
  * One direction of one connection's bytes, through the byte faults in
- * force. Made by {@linkcode FaultEngine.pipe}; the chain is rebuilt (and the
- * old steps stopped, passing on what they held) when the faults change.
+ * force: first the faults set by kind (rebuilt on the next chunk when they
+ * change, the old steps stopped), then the named instances of that
+ * direction in the order added (kept in step at once when they change; the
+ * other instances' steps keep their state). The FIN passes through the same
+ * chain, in order. Made by {@linkcode FaultEngine.pipe}.
  */
 export class FaultPipe implements ByteSink {
   #engine: FaultEngine;
@@ -676,6 +882,12 @@ export class FaultPipe implements ByteSink {
   #head: ByteSink;
   #steps: ByteSink[] = NO_STEP;
   #version = -1;
+  #slots: Slot[] = [];
+  #instances: readonly HeldInstance[] = [];
+  /** The first instance step, or the sink. */
+  #entry: ByteSink;
+  #toEntry: ByteSink;
+  #gone = false;
 
   /** Use {@linkcode FaultEngine.pipe}. */
   constructor(
@@ -689,6 +901,13 @@ export class FaultPipe implements ByteSink {
     this.#direction = direction;
     this.#sink = sink;
     this.#head = sink;
+    this.#entry = sink;
+    this.#toEntry = {
+      write: (chunk) => this.#entry.write(chunk),
+      end: () => this.#entry.end(),
+    };
+    engine.track(this, true);
+    this.sync();
   }
 
   /** Sends a chunk through the faults in force to the sink. */
@@ -697,23 +916,158 @@ export class FaultPipe implements ByteSink {
     this.#head.write(chunk);
   }
 
-  /** Stops every step (passing on what they hold). */
+  /** Sends the source's FIN through the faults in force, after what came before. */
+  end(): void {
+    if (this.#version !== this.#engine.version) this.#build();
+    this.#head.end();
+  }
+
+  /** Bytes held by its steps now. */
+  get held(): number {
+    if (this.#head === this.#sink) return 0;
+    let held = 0;
+    for (const step of this.#steps) held += step.held ?? 0;
+    for (const slot of this.#slots) held += slot.step?.held ?? 0;
+    return held;
+  }
+
+  /** The names of the named instances in force on it, in order. */
+  names(): string[] {
+    const names: string[] = [];
+    for (const slot of this.#slots) {
+      if (slot.step) names.push(slot.held.spec.name);
+    }
+    return names;
+  }
+
+  /**
+   * The connection is gone: every step stops (those set by kind pass on or
+   * drop what they hold; instances drop theirs), and the engine forgets it.
+   */
   stop(): void {
-    for (const step of this.#steps) step.stop?.();
-    this.#steps = NO_STEP;
+    this.#gone = true;
+    this.#engine.track(this, false);
+    this.#stopKinds();
+    for (const slot of this.#slots) {
+      const step = slot.step;
+      slot.step = undefined;
+      if (step?.dispose) step.dispose();
+      else step?.stop?.();
+    }
+    this.#slots = [];
+    this.#entry = this.#sink;
     this.#head = this.#sink;
   }
 
+  /**
+   * Brings the instance steps in line with the engine's instances: removed
+   * ones stop (passing on what they hold), new ones and ones whose toxicity
+   * changed are drawn for this connection, changed rules reach `updated()`.
+   *
+   * @internal
+   */
+  sync(): void {
+    const list = this.#engine.heldInstances;
+    if (this.#gone || list === this.#instances) return;
+    this.#instances = list;
+    const old = new Map(this.#slots.map((slot) => [slot.held, slot]));
+    const slots: Slot[] = [];
+    for (const held of list) {
+      if (held.spec.direction !== this.#direction) continue;
+      const slot = old.get(held);
+      old.delete(held);
+      if (slot) slots.push(slot);
+      else slots.push(this.#slot(held));
+    }
+    for (const slot of old.values()) this.#remove(slot);
+    this.#slots = slots;
+    this.#link();
+    for (const slot of slots) {
+      if (this.#gone || this.#conn.closing) break;
+      if (slot.draw !== slot.held.draw) {
+        this.#remove(slot);
+        slot.draw = slot.held.draw;
+        slot.ruleVersion = slot.held.ruleVersion;
+        this.#make(slot);
+      } else if (slot.ruleVersion !== slot.held.ruleVersion) {
+        slot.ruleVersion = slot.held.ruleVersion;
+        slot.step?.updated?.();
+      } else if (slot.step === undefined && !slot.drawn) {
+        this.#make(slot);
+      }
+    }
+    this.#link();
+  }
+
+  #slot(held: HeldInstance): Slot {
+    const slot: Slot = {
+      held,
+      draw: held.draw,
+      ruleVersion: held.ruleVersion,
+      after: this.#sink,
+      router: undefined as unknown as ByteSink,
+      drawn: false,
+    };
+    slot.router = {
+      write: (chunk) => slot.after.write(chunk),
+      end: () => slot.after.end(),
+    };
+    return slot;
+  }
+
+  #make(slot: Slot): void {
+    slot.drawn = true;
+    if (!this.#engine.drawInstance(slot.held, this.#conn)) return;
+    const { definition, rule } = slot.held.spec;
+    const hook = this.#direction === "in"
+      ? definition.hooks.bytesIn
+      : definition.hooks.bytesOut;
+    if (!hook) return;
+    const setup: PipeSetup = {
+      conn: this.#conn,
+      direction: this.#direction,
+      next: slot.router,
+    };
+    const step = hook(rule, slot.held.tools, setup);
+    if (step !== slot.router) slot.step = step;
+  }
+
+  #remove(slot: Slot): void {
+    const step = slot.step;
+    slot.step = undefined;
+    step?.stop?.();
+  }
+
+  /** Points each slot at the one after it, and the entry at the first. */
+  #link(): void {
+    let next: ByteSink = this.#sink;
+    for (let i = this.#slots.length - 1; i >= 0; i--) {
+      const slot = this.#slots[i];
+      slot.after = next;
+      if (slot.step) next = slot.step;
+    }
+    this.#entry = next;
+    if (this.#steps === NO_STEP) this.#head = next;
+  }
+
+  #stopKinds(): void {
+    for (const step of this.#steps) step.stop?.();
+    this.#steps = NO_STEP;
+    this.#head = this.#entry;
+  }
+
   #build(): void {
-    this.stop();
+    this.#stopKinds();
     this.#version = this.#engine.version;
     const steps: ByteSink[] = [];
-    this.#head = this.#engine.steps(
+    const head = this.#engine.steps(
       this.#conn,
       this.#direction,
-      this.#sink,
+      this.#toEntry,
       steps,
     );
-    this.#steps = steps.length === 0 ? NO_STEP : steps;
+    if (steps.length === 0) return;
+    this.#steps = steps;
+    this.#head = head;
   }
 }

@@ -20,12 +20,14 @@
  * | `bytesOut` | connection / proxy link   | write (gate); chunk  | `gate(...)`: let it out?; `bytesOut(rule, tools, setup)`: a step |
  * | `close`    | connection / proxy link   | close by the server  | `close(rule, tools, call)`: edit how    |
  *
- * Byte stages are pipes, as Toxiproxy's toxics: when the faults change, the
- * engine builds, per connection and direction, a chain of {@linkcode ByteSink}
- * steps (one per byte fault in force and aimed there) ending at the real
- * write. A step may pass a chunk on at once, later (order kept, see
- * {@linkcode DelayQueue}), in slices, or not at all, and may close the link
- * (FIN or RST). With no byte fault in force the chain is the real write
+ * Byte stages are pipes, as Toxiproxy's toxics: the engine builds, per
+ * connection and direction, a chain of {@linkcode ByteSink} steps (one per
+ * byte fault in force and aimed there: faults by kind, then named instances
+ * such as a proxy's toxics, in the order added) ending at the real write.
+ * Chunks and the source's FIN pass through it in order. A step may pass a
+ * chunk on at once, later (order kept, see {@linkcode DelayQueue}), in
+ * slices, or not at all, reports the bytes it holds (for backpressure), and
+ * may close the link (FIN or RST). With no byte fault in force the chain is the real write
  * itself: the per-chunk cost is one integer comparison.
  *
  * @module
@@ -110,6 +112,15 @@ export interface FaultTools {
   draw(subject: FaultSubject, min: number, max: number): number;
   /** Journals that the fault fired (`fault` event, `fired: true`) with extra fields. */
   fired(subject: FaultSubject, fields?: Record<string, unknown>): void;
+  /**
+   * Journals an event of the fault's effect on one connection (`type`, with
+   * `conn`, the fields of a named instance, and `fields`).
+   */
+  note(
+    subject: FaultSubject,
+    type: string,
+    fields?: Record<string, unknown>,
+  ): void;
 }
 
 /** What the listener should be; listen hooks edit it. Starts as `accept`. */
@@ -169,15 +180,36 @@ export interface CloseCall {
   delayMs: number;
 }
 
-/** Where a byte step sends what it passes on. */
+/**
+ * One step of a byte pipe, or where a step sends what it passes on. A step
+ * gets every chunk (`write`) and the source's FIN (`end`) in order, and
+ * passes them on to its `next` at once, later, in slices, or not at all.
+ */
 export interface ByteSink {
   /** Takes one chunk. It is not copied: do not change it after. */
   write(chunk: Uint8Array): void;
   /**
-   * Called when the chain is rebuilt or the link closes: a step passes on
-   * what it holds (or drops it) and stops its timers.
+   * The source sent its FIN: pass it on (`next.end()`) after every chunk
+   * taken before it, now or later, or hold it.
+   */
+  end(): void;
+  /** Bytes the step holds now; the link stops reading its source while the pipe holds too many. */
+  readonly held?: number;
+  /**
+   * The step is removed (the faults changed): pass on at once, in order,
+   * what it holds (or drop it), and stop its timers.
    */
   stop?(): void;
+  /**
+   * The connection is gone: stop the timers, write nothing more (default:
+   * `stop`).
+   */
+  dispose?(): void;
+  /**
+   * The rule of its named instance changed in place (Toxiproxy restarts a
+   * toxic on update: timers restart).
+   */
+  updated?(): void;
 }
 
 /** What a byte hook gets to build its step of one connection's pipe. */

@@ -6,15 +6,14 @@
  * @module
  */
 import { TimedQueue } from "./_timed_queue.ts";
-import type { ToxicDefinition } from "./toxic.ts";
+import { defineToxic, type ToxicDefinition } from "./toxic.ts";
 
 const HOUR_MS = 3_600_000;
 
 /** Toxiproxy's `latency`: delay every chunk by `latency` ± `jitter` ms. */
-export const latencyToxic: ToxicDefinition = {
-  type: "latency",
+export const latencyToxic: ToxicDefinition = defineToxic({
+  kind: "latency",
   summary: "Delays every chunk by latency ± jitter milliseconds",
-  toxiproxy: true,
   attributes: [
     { name: "latency", unit: "ms", max: HOUR_MS, description: "Delay" },
     {
@@ -24,12 +23,12 @@ export const latencyToxic: ToxicDefinition = {
       description: "Plus or minus up to this much, seeded",
     },
   ],
-  stage({ output, attributes, random }) {
-    const queue = new TimedQueue(output);
+  step(rule, tools, { conn, next }) {
+    const queue = new TimedQueue(next);
     const delay = () => {
-      const { latency, jitter } = attributes();
+      const { latency, jitter } = rule;
       const ms = jitter > 0
-        ? latency + Math.floor(random.between(-jitter, jitter))
+        ? latency + Math.floor(tools.draw(conn, -jitter, jitter))
         : latency;
       return Math.max(0, ms);
     };
@@ -39,8 +38,11 @@ export const latencyToxic: ToxicDefinition = {
       get held() {
         return queue.held;
       },
-      flush: () => queue.flush(),
+      stop() {
+        queue.flush();
+        queue.dispose();
+      },
       dispose: () => queue.dispose(),
     };
   },
-};
+});

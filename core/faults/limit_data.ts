@@ -4,13 +4,12 @@
  *
  * @module
  */
-import type { ToxicDefinition } from "./toxic.ts";
+import { defineToxic, type ToxicDefinition } from "./toxic.ts";
 
 /** Toxiproxy's `limit_data`: close the link after `bytes` bytes. */
-export const limitDataToxic: ToxicDefinition = {
-  type: "limit_data",
+export const limitDataToxic: ToxicDefinition = defineToxic({
+  kind: "limit_data",
   summary: "Passes exactly bytes bytes, then closes the link",
-  toxiproxy: true,
   attributes: [
     {
       name: "bytes",
@@ -19,29 +18,26 @@ export const limitDataToxic: ToxicDefinition = {
       description: "Bytes to pass before closing",
     },
   ],
-  stage({ output, attributes, note }) {
+  step(rule, tools, { conn, next }) {
     let passed = 0;
     let done = false;
     return {
       write(chunk) {
         if (done) return;
-        const limit = attributes().bytes;
+        const limit = rule.bytes;
         const room = Math.max(0, limit - passed);
         const part = room < chunk.length ? chunk.subarray(0, room) : chunk;
         if (part.length > 0) {
           passed += part.length;
-          output.write(part);
+          next.write(part);
         }
         if (passed >= limit) {
           done = true;
-          note("toxic_limit_data", { bytes: passed });
-          output.close("fin", "toxic:limit_data");
+          tools.note(conn, "toxic_limit_data", { bytes: passed });
+          conn.close("fin", "toxic:limit_data");
         }
       },
-      end: () => output.end(),
-      held: 0,
-      flush() {},
-      dispose() {},
+      end: () => next.end(),
     };
   },
-};
+});

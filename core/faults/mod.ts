@@ -15,9 +15,11 @@
  *   `engine.accept(conn)`; false when a fault closed it.
  * - `bytesIn` / `bytesOut` (connection, proxy link): `engine.pipe(conn,
  *   "in" | "out", sink)` once per connection and direction, then
- *   `pipe.write(chunk)` per chunk; the steps of the byte faults in force run
- *   in between (they may delay with order kept, throttle, slice, hold, drop,
- *   or close the link by FIN or RST). `engine.gate(conn, what, id, bytes)` is
+ *   `pipe.write(chunk)` per chunk and `pipe.end()` for the FIN; the steps of
+ *   the byte faults in force run in between, faults by kind first, then the
+ *   named instances (a proxy's toxics, see `engine.addInstance`) in the order
+ *   added (they may delay with order kept, throttle, slice, hold, drop, or
+ *   close the link by FIN or RST; `pipe.held` counts what they hold). `engine.gate(conn, what, id, bytes)` is
  *   called once per write before it is journalled (black hole).
  * - `frameIn` (connection, per decoded frame): `engine.frameIn(call)`: close
  *   after N frames, reject a login.

@@ -83,6 +83,7 @@ export const resetAfter: FaultDefinition<"resetAfter", ResetAfterRule> =
             tools.fired(conn, { after: "bytes", bytes: limit });
             conn.close("rst", REASON);
           },
+          end: () => next.end(),
         };
       },
     },

@@ -5,14 +5,13 @@
  *
  * @module
  */
-import type { ToxicDefinition } from "./toxic.ts";
+import { defineToxic, type ToxicDefinition } from "./toxic.ts";
 
 /** Toxiproxy's `reset_peer`: reset the link `timeout` ms after data arrives. */
-export const resetPeerToxic: ToxicDefinition = {
-  type: "reset_peer",
+export const resetPeerToxic: ToxicDefinition = defineToxic({
+  kind: "reset_peer",
   summary:
     "Resets the link (RST) timeout milliseconds after the first bytes arrive; bytes meanwhile are dropped",
-  toxiproxy: true,
   attributes: [
     {
       name: "timeout",
@@ -21,30 +20,25 @@ export const resetPeerToxic: ToxicDefinition = {
       description: "Reset this long after the first bytes; 0 at once",
     },
   ],
-  stage({ output, attributes, note }) {
+  step(rule, tools, { conn }) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let armed = false;
     const reset = () => {
       timer = undefined;
-      note("toxic_reset_peer", { ms: attributes().timeout });
-      output.close("rst", "toxic:reset_peer");
+      tools.note(conn, "toxic_reset_peer", { ms: rule.timeout });
+      conn.close("rst", "toxic:reset_peer");
     };
     const trigger = () => {
       if (armed) return;
       armed = true;
-      const ms = attributes().timeout;
+      const ms = rule.timeout;
       if (ms === 0) reset();
       else timer = setTimeout(reset, ms);
     };
-    return {
-      write: trigger,
-      end: trigger,
-      held: 0,
-      flush() {},
-      dispose() {
-        if (timer !== undefined) clearTimeout(timer);
-        timer = undefined;
-      },
+    const dispose = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
     };
+    return { write: trigger, end: trigger, stop: dispose, dispose };
   },
-};
+});

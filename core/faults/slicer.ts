@@ -5,9 +5,8 @@
  *
  * @module
  */
-import type { SeededRandom } from "./random.ts";
 import { TimedQueue } from "./_timed_queue.ts";
-import type { ToxicDefinition } from "./toxic.ts";
+import { defineToxic, type ToxicDefinition } from "./toxic.ts";
 
 /** Offsets of the slices of [start, end), halving as Toxiproxy does. */
 function cuts(
@@ -15,7 +14,7 @@ function cuts(
   end: number,
   average: number,
   variation: number,
-  random: SeededRandom,
+  draw: (min: number, max: number) => number,
   into: number[],
 ): void {
   if (end - start - average <= variation) {
@@ -24,19 +23,18 @@ function cuts(
   }
   let mid = start + Math.floor((end - start) / 2);
   if (variation > 0) {
-    mid += Math.floor(random.between(0, variation * 2)) - variation;
+    mid += Math.floor(draw(0, variation * 2)) - variation;
   }
   mid = Math.min(end - 1, Math.max(start + 1, mid));
-  cuts(start, mid, average, variation, random, into);
-  cuts(mid, end, average, variation, random, into);
+  cuts(start, mid, average, variation, draw, into);
+  cuts(mid, end, average, variation, draw, into);
 }
 
 /** Toxiproxy's `slicer`: cut chunks into small slices, with a delay between. */
-export const slicerToxic: ToxicDefinition = {
-  type: "slicer",
+export const slicerToxic: ToxicDefinition = defineToxic({
+  kind: "slicer",
   summary:
     "Cuts chunks into slices of average_size ± size_variation bytes, delay microseconds apart",
-  toxiproxy: true,
   attributes: [
     {
       name: "average_size",
@@ -58,13 +56,14 @@ export const slicerToxic: ToxicDefinition = {
       description: "Delay between slices",
     },
   ],
-  stage({ output, attributes, random }) {
-    const queue = new TimedQueue(output);
+  step(rule, tools, { conn, next }) {
+    const queue = new TimedQueue(next);
+    const draw = (min: number, max: number) => tools.draw(conn, min, max);
     return {
       write(chunk) {
-        const a = attributes();
+        const a = rule;
         const ends: number[] = [];
-        cuts(0, chunk.length, a.average_size, a.size_variation, random, ends);
+        cuts(0, chunk.length, a.average_size, a.size_variation, draw, ends);
         const step = a.delay / 1000;
         let due = Math.max(performance.now(), queue.lastDue);
         let from = 0;
@@ -78,8 +77,11 @@ export const slicerToxic: ToxicDefinition = {
       get held() {
         return queue.held;
       },
-      flush: () => queue.flush(),
+      stop() {
+        queue.flush();
+        queue.dispose();
+      },
       dispose: () => queue.dispose(),
     };
   },
-};
+});

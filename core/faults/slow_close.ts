@@ -4,41 +4,37 @@
  *
  * @module
  */
-import type { ToxicDefinition } from "./toxic.ts";
+import { defineToxic, type ToxicDefinition } from "./toxic.ts";
 
 /** Toxiproxy's `slow_close`: hold the close for `delay` ms. */
-export const slowCloseToxic: ToxicDefinition = {
-  type: "slow_close",
+export const slowCloseToxic: ToxicDefinition = defineToxic({
+  kind: "slow_close",
   summary: "Holds the close (FIN) for delay milliseconds",
-  toxiproxy: true,
   attributes: [
     { name: "delay", unit: "ms", max: 3_600_000, description: "Delay" },
   ],
-  stage({ output, attributes, note }) {
+  step(rule, tools, { conn, next }) {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    let ending = false;
+    const dispose = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    };
     return {
-      write: (chunk) => output.write(chunk),
+      write: (chunk) => next.write(chunk),
       end() {
-        ending = true;
-        const ms = attributes().delay;
-        note("toxic_slow_close", { ms });
+        const ms = rule.delay;
+        tools.note(conn, "toxic_slow_close", { ms });
         timer = setTimeout(() => {
           timer = undefined;
-          output.end();
+          next.end();
         }, ms);
       },
-      held: 0,
-      flush() {
-        if (timer === undefined || !ending) return;
-        clearTimeout(timer);
-        timer = undefined;
-        output.end();
+      stop() {
+        if (timer === undefined) return;
+        dispose();
+        next.end();
       },
-      dispose() {
-        if (timer !== undefined) clearTimeout(timer);
-        timer = undefined;
-      },
+      dispose,
     };
   },
-};
+});

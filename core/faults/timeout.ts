@@ -5,14 +5,13 @@
  *
  * @module
  */
-import type { ToxicDefinition } from "./toxic.ts";
+import { defineToxic, type ToxicDefinition } from "./toxic.ts";
 
 /** Toxiproxy's `timeout`: drop bytes, close after `timeout` ms (0: never). */
-export const timeoutToxic: ToxicDefinition = {
-  type: "timeout",
+export const timeoutToxic: ToxicDefinition = defineToxic({
+  kind: "timeout",
   summary:
     "Drops every byte and closes the link after timeout milliseconds (0: never; removing the toxic closes the link)",
-  toxiproxy: true,
   attributes: [
     {
       name: "timeout",
@@ -21,18 +20,21 @@ export const timeoutToxic: ToxicDefinition = {
       description: "Close after this long; 0 holds the link open",
     },
   ],
-  stage({ output, attributes, note }) {
+  step(rule, tools, { conn, next }) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let dropped = 0;
-    const arm = () => {
+    const dispose = () => {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
-      const ms = attributes().timeout;
+    };
+    const arm = () => {
+      dispose();
+      const ms = rule.timeout;
       if (ms > 0) {
         timer = setTimeout(() => {
           timer = undefined;
-          note("toxic_timeout", { ms, dropped });
-          output.close("fin", "toxic:timeout");
+          tools.note(conn, "toxic_timeout", { ms, dropped });
+          conn.close("fin", "toxic:timeout");
         }, ms);
       }
     };
@@ -40,19 +42,16 @@ export const timeoutToxic: ToxicDefinition = {
     return {
       write(chunk) {
         dropped += chunk.length;
-        note("toxic_dropped", { bytes: chunk.length });
+        tools.note(conn, "toxic_dropped", { bytes: chunk.length });
       },
-      end: () => output.end(),
-      held: 0,
-      flush() {
-        note("toxic_timeout", { removed: true, dropped });
-        output.close("fin", "toxic:timeout removed");
+      end: () => next.end(),
+      stop() {
+        dispose();
+        tools.note(conn, "toxic_timeout", { removed: true, dropped });
+        conn.close("fin", "toxic:timeout removed");
       },
-      dispose() {
-        if (timer !== undefined) clearTimeout(timer);
-        timer = undefined;
-      },
+      dispose,
       updated: arm,
     };
   },
-};
+});

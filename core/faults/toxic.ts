@@ -1,12 +1,20 @@
 /**
- * What a toxic is: a fault acting on the bytes of one direction of a proxy
- * link, with Toxiproxy's name, attributes and units. Each toxic is one file in
- * this folder; {@linkcode TOXICS} lists them.
+ * What a toxic is: a fault of the engine acting at the bytes stage of one
+ * direction of a proxy link (`bytesIn` upstream, `bytesOut` downstream),
+ * with Toxiproxy's name, attributes and units. A proxy sets each toxic as a
+ * named instance of the engine ({@linkcode FaultEngine.addInstance}): its
+ * attributes are the rule, its toxicity is drawn once per connection. Each
+ * toxic is one file in this folder; {@linkcode TOXICS} lists them.
  *
  * @module
  */
-import type { ByteStage, LinkStream, StageOutput } from "../net/proxy_link.ts";
-import type { SeededRandom } from "./random.ts";
+import { z } from "zod";
+import type {
+  ByteSink,
+  FaultDefinition,
+  FaultTools,
+  PipeSetup,
+} from "./fault.ts";
 
 /** One numeric attribute of a toxic (Toxiproxy's are all integers). */
 export interface ToxicAttribute {
@@ -22,41 +30,55 @@ export interface ToxicAttribute {
   max: number;
 }
 
-/** A toxic's attributes, by name. */
+/** A toxic's attributes, by name: its rule. */
 export type ToxicAttributes = Record<string, number>;
 
-/** What a toxic's stage is given for one link and one direction. */
-export interface ToxicContext {
-  /** Where the stage writes to. */
-  output: StageOutput;
-  /** The attributes in force now (they can change while the link lives). */
-  attributes(): ToxicAttributes;
-  /** The seeded stream of this toxic and this connection. */
-  random: SeededRandom;
-  /** The direction the toxic acts on. */
-  stream: LinkStream;
-  /** Journals a decision or an effect of the toxic on this connection. */
-  note(event: string, fields?: Record<string, unknown>): void;
-}
-
-/** A stage that can react to its toxic's attributes changing. */
-export interface UpdatableStage extends ByteStage {
-  /** The attributes changed (Toxiproxy restarts the toxic: timers restart). */
-  updated?(): void;
-}
-
-/** A kind of toxic: its name, attributes and the stage it puts on a link. */
-export interface ToxicDefinition {
-  /** The type name, as in Toxiproxy (`latency`). */
-  type: string;
-  /** What it does, in one sentence. */
-  summary: string;
+/** A toxic: a byte fault with Toxiproxy's attributes. */
+export interface ToxicDefinition
+  extends FaultDefinition<string, ToxicAttributes> {
   /** Its attributes, in Toxiproxy's order. */
   attributes: readonly ToxicAttribute[];
   /** Whether Toxiproxy has it (false for this toolkit's own). */
   toxiproxy: boolean;
-  /** Makes the stage for one link and one direction. */
-  stage(context: ToxicContext): UpdatableStage;
+}
+
+/** What {@linkcode defineToxic} takes. */
+export interface ToxicOptions {
+  /** The type name, as in Toxiproxy (`latency`): the fault's kind. */
+  kind: string;
+  /** What it does, in one sentence. */
+  summary: string;
+  /** Its attributes, in Toxiproxy's order. */
+  attributes: readonly ToxicAttribute[];
+  /** Whether Toxiproxy has it (default true). */
+  toxiproxy?: boolean;
+  /**
+   * Makes its step of one link's pipe, in either direction. `rule` is the
+   * attributes in force, changed in place on update (read it when needed).
+   */
+  step(rule: ToxicAttributes, tools: FaultTools, setup: PipeSetup): ByteSink;
+}
+
+/**
+ * Declares a toxic: a fault acting at the bytes stage of the direction it
+ * is aimed at, with a schema made from its attributes.
+ */
+export function defineToxic(options: ToxicOptions): ToxicDefinition {
+  const shape: Record<string, z.ZodType<number | undefined>> = {};
+  for (const attribute of options.attributes) {
+    shape[attribute.name] = z.number().int().min(attribute.min ?? 0).max(
+      attribute.max,
+    ).optional().describe(`${attribute.description} (${attribute.unit})`);
+  }
+  return {
+    kind: options.kind,
+    stage: "bytesOut",
+    summary: options.summary,
+    schema: z.object(shape).strict().describe(options.summary) as never,
+    attributes: options.attributes,
+    toxiproxy: options.toxiproxy ?? true,
+    hooks: { bytesIn: options.step, bytesOut: options.step },
+  };
 }
 
 /** A toxic's attributes were of the wrong type or out of range. */

@@ -22,5 +22,5 @@ export const TOXICS: ReadonlyMap<string, ToxicDefinition> = new Map(
     resetPeerToxic,
     slicerToxic,
     limitDataToxic,
-  ].map((toxic) => [toxic.type, toxic]),
+  ].map((toxic) => [toxic.kind, toxic]),
 );

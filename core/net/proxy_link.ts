@@ -1,12 +1,12 @@
 /**
  * The proxy link: one accepted client socket joined to one upstream socket by
  * two pipes, one per direction (`upstream` = client to server, `downstream` =
- * server to client). Each pipe runs a chain of byte stages (the toxics of its
- * direction) and keeps TCP's semantics: a FIN passes through on its own
- * (half-close, both ways), a reset reaches the other side as a reset, and
- * bytes held in flight are bounded: a pipe stops reading its source while its
- * destination has not drained or its stages hold more than
- * {@linkcode LINK_HIGH_WATER} bytes.
+ * server to client). Each pipe runs one chain of byte steps (the fault
+ * engine's pipe of its direction: faults by kind, then the toxics) and keeps
+ * TCP's semantics: a FIN passes through the chain in order (half-close, both
+ * ways), a reset reaches the other side as a reset, and bytes held in flight
+ * are bounded: a pipe stops reading its source while its destination has not
+ * drained or its chain holds more than {@linkcode LINK_HIGH_WATER} bytes.
  *
  * @module
  */
@@ -21,45 +21,11 @@ export const LINK_STREAMS: readonly LinkStream[] = ["upstream", "downstream"];
 /** How a link (or one of its sockets) ended. */
 export type LinkCloseHow = "fin" | "rst";
 
-/** The bytes a pipe's stages may hold before it stops reading its source. */
+/** The bytes a pipe's chain may hold before it stops reading its source. */
 export const LINK_HIGH_WATER = 1 << 20;
 
 /** The bytes that may wait in a destination socket before its source pauses. */
 export const LINK_WRITE_WATER = 256 * 1024;
-
-/** What a stage hands its output to: the next stage, or the destination. */
-export interface StageOutput {
-  /** Passes a chunk on. */
-  write(chunk: Uint8Array): void;
-  /** Passes the source's FIN on (after every chunk written before it). */
-  end(): void;
-  /** Closes the whole link: both sockets, by FIN or by reset. */
-  close(how: LinkCloseHow, reason: string): void;
-}
-
-/**
- * One toxic acting on one direction of one link. The pipe calls `write` for
- * every chunk and `end` once for the source's FIN, in order; the stage calls
- * its output's `write`, `end` or `close`, at once or later.
- */
-export interface ByteStage {
-  /** A chunk arrives from the source side. */
-  write(chunk: Uint8Array): void;
-  /** The source sent its FIN. */
-  end(): void;
-  /** Bytes the stage holds now (for backpressure). */
-  readonly held: number;
-  /**
-   * The stage is being removed: hands on at once, in order, what it holds
-   * (Toxiproxy drops no data on removal).
-   */
-  flush(): void;
-  /** Stops the stage's timers; it writes nothing after this. */
-  dispose(): void;
-}
-
-/** Makes the stage of one toxic for one pipe, given the pipe's output to it. */
-export type StageFactory = (output: StageOutput) => ByteStage;
 
 /** Byte counts of one link. */
 export interface LinkBytes {
@@ -82,7 +48,7 @@ export interface LinkEvents {
   /** A FIN passed through one direction. */
   halfClosed?(stream: LinkStream): void;
   /**
-   * A direction stopped reading its source because its stages hold more
+   * A direction stopped reading its source because its chain holds more
    * than {@linkcode LINK_HIGH_WATER} bytes (once per stop).
    */
   heldBack?(stream: LinkStream, held: number): void;
@@ -123,22 +89,32 @@ export interface ProxyLinkOptions {
    */
   blackHole?: boolean;
   /**
-   * Puts a step in front of each direction's stages (the fault engine's
-   * byte pipes): it gets every chunk read from the source and writes what
-   * passes to `next`.
+   * Makes each direction's chain (the fault engine's byte pipe): it gets
+   * every chunk read from the source and the source's FIN, in order, and
+   * writes what passes to `next`, the destination.
    */
-  wrap?: (stream: LinkStream, next: ChunkSink) => ChunkSink;
+  wrap?: (stream: LinkStream, next: ChunkSink) => ChunkChain;
 }
 
-/** Where a chunk goes: the stages of a direction, or a step before them. */
+/** Where a chunk goes: the destination of a direction. */
 export interface ChunkSink {
   /** Takes one chunk. */
   write(chunk: Uint8Array): void;
-  /** Stops the step's timers (passing on or dropping what it holds). */
-  stop?(): void;
+  /** The source's FIN, after every chunk before it. */
+  end(): void;
 }
 
-/** One direction of a link: a source socket, a chain of stages, a destination. */
+/** A direction's chain of byte steps, in front of its destination. */
+export interface ChunkChain extends ChunkSink {
+  /** Bytes its steps hold now (the source pauses above {@linkcode LINK_HIGH_WATER}). */
+  readonly held: number;
+  /** The link is gone: its steps stop. */
+  stop?(): void;
+  /** The names of its steps in force, in order. */
+  names?(): string[];
+}
+
+/** One direction of a link: a source socket, a chain of steps, a destination. */
 class Pipe {
   readonly stream: LinkStream;
   bytesIn = 0;
@@ -146,27 +122,31 @@ class Pipe {
   #link: ProxyLink;
   #source: Socket;
   #dest: Socket;
-  #stages: { key: string; stage: ByteStage }[] = [];
   #needDrain = false;
   #paused = false;
   #held = false;
   #ended = false;
   #finished = false;
-  #entry: ChunkSink;
+  #chain: ChunkChain;
 
   constructor(
     stream: LinkStream,
     link: ProxyLink,
     source: Socket,
     dest: Socket,
-    wrap?: (stream: LinkStream, next: ChunkSink) => ChunkSink,
+    wrap?: (stream: LinkStream, next: ChunkSink) => ChunkChain,
   ) {
     this.stream = stream;
     this.#link = link;
     this.#source = source;
     this.#dest = dest;
-    const stages: ChunkSink = { write: (chunk) => this.#toStages(chunk) };
-    this.#entry = wrap ? wrap(stream, stages) : stages;
+    const sink: ChunkSink = {
+      write: (chunk) => this.#deliver(chunk),
+      end: () => this.#finish(),
+    };
+    this.#chain = wrap
+      ? wrap(stream, sink)
+      : { write: sink.write, end: sink.end, held: 0 };
   }
 
   /** Stops (or starts again) reading the source, whatever its backpressure. */
@@ -187,70 +167,21 @@ class Pipe {
     this.#source.resume();
   }
 
-  /** The keys of the stages in order. */
+  /** The names of the steps in force, in order. */
   keys(): string[] {
-    return this.#stages.map((entry) => entry.key);
+    return this.#chain.names?.() ?? [];
   }
 
-  /** Appends a stage at the end of the chain (Toxiproxy's order). */
-  add(key: string, factory: StageFactory): void {
-    if (this.#finished) return;
-    const entry = { key, stage: undefined as unknown as ByteStage };
-    entry.stage = factory(this.#output(entry));
-    this.#stages.push(entry);
-  }
-
-  /** Removes a stage, handing on what it holds first. */
-  remove(key: string): void {
-    const entry = this.#stages.find((e) => e.key === key);
-    if (!entry) return;
-    entry.stage.flush();
-    entry.stage.dispose();
-    const at = this.#stages.indexOf(entry);
-    if (at >= 0) this.#stages.splice(at, 1);
-    this.#check();
-  }
-
-  /** Stops every stage's timers. */
+  /** Stops every step's timers. */
   dispose(): void {
-    this.#entry.stop?.();
-    for (const entry of this.#stages) entry.stage.dispose();
-    this.#stages = [];
-  }
-
-  #output(entry: { key: string; stage: ByteStage }): StageOutput {
-    return {
-      write: (chunk) => {
-        const at = this.#stages.indexOf(entry);
-        if (at < 0) return;
-        const next = this.#stages[at + 1];
-        if (next) next.stage.write(chunk);
-        else this.#deliver(chunk);
-        this.#check();
-      },
-      end: () => {
-        const at = this.#stages.indexOf(entry);
-        if (at < 0) return;
-        const next = this.#stages[at + 1];
-        if (next) next.stage.end();
-        else this.#finish();
-      },
-      close: (how, reason) => this.#link.close(how, reason, "proxy"),
-    };
+    this.#chain.stop?.();
   }
 
   #read(chunk: Uint8Array): void {
     this.bytesIn += chunk.length;
     this.#link.events.read?.(this.stream, chunk.length);
-    this.#entry.write(chunk);
-  }
-
-  #toStages(chunk: Uint8Array): void {
-    const first = this.#stages[0];
-    if (first) {
-      first.stage.write(chunk);
-      this.#check();
-    } else this.#deliver(chunk);
+    this.#chain.write(chunk);
+    if (this.#chain.held > LINK_HIGH_WATER) this.#check();
   }
 
   #deliver(chunk: Uint8Array): void {
@@ -265,14 +196,12 @@ class Pipe {
     if (!this.#needDrain && this.#dest.writableLength > LINK_WRITE_WATER) {
       this.#needDrain = true;
       this.#pause();
-    }
+    } else if (this.#paused && !this.#needDrain) this.#check();
   }
 
   #end(): void {
     this.#ended = true;
-    const first = this.#stages[0];
-    if (first) first.stage.end();
-    else this.#finish();
+    this.#chain.end();
   }
 
   /** Passes the FIN to the destination (half-close). */
@@ -286,8 +215,7 @@ class Pipe {
 
   #check(): void {
     if (this.#ended) return;
-    let held = 0;
-    for (const entry of this.#stages) held += entry.stage.held;
+    const held = this.#chain.held;
     if (held > LINK_HIGH_WATER && !this.#paused) {
       this.#link.events.heldBack?.(this.stream, held);
     }
@@ -343,7 +271,6 @@ export class ProxyLink {
   #closed = false;
   #opened = performance.now();
   #resolve!: (closed: LinkClosed) => void;
-  #pending: { stream: LinkStream; key: string; factory: StageFactory }[] = [];
   #blackHoleBytes = 0;
   #wrap?: ProxyLinkOptions["wrap"];
   #clientHeld = false;
@@ -417,25 +344,9 @@ export class ProxyLink {
     };
   }
 
-  /** The keys of the stages of one direction, in order. */
+  /** The names of the steps in force on one direction, in order. */
   stages(stream: LinkStream): string[] {
-    return this.#pipes.get(stream)?.keys() ??
-      this.#pending.filter((p) => p.stream === stream).map((p) => p.key);
-  }
-
-  /** Appends a stage to one direction (kept until the upstream is open). */
-  addStage(stream: LinkStream, key: string, factory: StageFactory): void {
-    const pipe = this.#pipes.get(stream);
-    if (pipe) pipe.add(key, factory);
-    else if (!this.#closed) this.#pending.push({ stream, key, factory });
-  }
-
-  /** Removes a stage from one direction, handing on what it holds. */
-  removeStage(stream: LinkStream, key: string): void {
-    this.#pending = this.#pending.filter((p) =>
-      p.stream !== stream || p.key !== key
-    );
-    this.#pipes.get(stream)?.remove(key);
+    return this.#pipes.get(stream)?.keys() ?? [];
   }
 
   /** Stops reading the client (its writes fill the TCP window), or reads again. */
@@ -444,7 +355,7 @@ export class ProxyLink {
     this.#pipes.get("upstream")?.hold(held);
   }
 
-  /** Writes bytes to the client directly, past the stages. */
+  /** Writes bytes to the client directly, past the chain. */
   writeToClient(bytes: Uint8Array): boolean {
     const client = this.#client;
     if (this.#closed || client.destroyed || client.writableEnded) return false;
@@ -501,10 +412,6 @@ export class ProxyLink {
     if (this.#clientHeld) up.hold(true);
     this.#pipes.set("upstream", up);
     this.#pipes.set("downstream", down);
-    for (const { stream, key, factory } of this.#pending) {
-      this.#pipes.get(stream)!.add(key, factory);
-    }
-    this.#pending = [];
     up.start();
     down.start();
   }

@@ -192,10 +192,13 @@ export class Connection implements FaultConnection {
           if (!this.#closing && !this.#closed) host.onBytes!(chunk, this);
         }
         : (chunk) => this.#decode(chunk),
+      // The FIN is the socket's own `end` event; it does not pass through.
+      end() {},
     };
     this.#in = host.faults.pipe(this, "in", input);
     this.#out = host.faults.pipe(this, "out", {
       write: (chunk) => this.#socketWrite(chunk),
+      end() {},
     });
     socket.setNoDelay(true);
     socket.on("data", (chunk: Uint8Array) => {
