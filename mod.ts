@@ -11,32 +11,32 @@
  *
  * @module
  */
-export type { AdminError, AdminTarget } from "./core/admin_app.ts";
+export type { AdminError, AdminTarget } from "./core/admin/admin_app.ts";
 export {
   METRICS_CONTENT_TYPE,
   type MetricsTarget,
   renderMetrics,
   watchFaults,
-} from "./core/metrics.ts";
+} from "./core/admin/metrics.ts";
 export {
   type AdminServer,
   serveAdmin,
   type ServeAdminOptions,
-} from "./core/admin_server.ts";
+} from "./core/admin/admin_server.ts";
 export type {
   Codec,
   CodecOptions,
   CodecRole,
   Decoded,
   Decoder,
-} from "./core/codec.ts";
-export { CODEC_NAMES, createCodec } from "./core/codecs.ts";
+} from "./core/codecs/codec.ts";
+export { CODEC_NAMES, createCodec } from "./core/codecs/create_codec.ts";
 export {
   type CloseHow,
   Connection,
   type ConnectionHost,
   type ConnectionInfo,
-} from "./core/connection.ts";
+} from "./core/server/connection.ts";
 export {
   type ByteSink,
   type CloseCall,
@@ -77,13 +77,13 @@ export {
   type Stage,
   STAGES,
   type TransitionReason,
-} from "./core/faults.ts";
+} from "./core/faults/mod.ts";
 export {
   CORRUPT_ID_PREFIX,
   errorFrame,
   type Frame,
   type FrameError,
-} from "./core/frame.ts";
+} from "./core/codecs/frame.ts";
 export {
   type EventType,
   Journal,
@@ -92,31 +92,49 @@ export {
   type JournalOptions,
   type JournalQuery,
   type WaitOptions,
-} from "./core/journal.ts";
-export { lengthPrefixedCodec } from "./core/length_prefixed_codec.ts";
-export { lineJsonCodec } from "./core/line_json_codec.ts";
-export { PACKET_KINDS, PROTOCOL_VERSION } from "./core/protocol.ts";
-export { randomSeed, SeededRandom } from "./core/random.ts";
+} from "./core/journal/journal.ts";
+export { JournalView } from "./core/journal/journal_view.ts";
+export type { ToolkitServer } from "./core/server/toolkit_server.ts";
+export { lengthPrefixedCodec } from "./core/codecs/length_prefixed_codec.ts";
+export {
+  type ListenerContext,
+  MultiListenerServer,
+  type MultiListenerServerOptions,
+} from "./core/server/multi_listener_server.ts";
+export { lineJsonCodec } from "./core/codecs/line_json_codec.ts";
+export { PACKET_KINDS, PROTOCOL_VERSION } from "./core/codecs/protocol.ts";
+export { randomSeed, SeededRandom } from "./core/faults/random.ts";
 export {
   RAW_PREVIEW_BYTES,
   rawCodec,
   type RawFrame,
-} from "./core/raw_codec.ts";
+} from "./core/codecs/raw_codec.ts";
 export {
   type Addr,
   type ServerState,
   TcpServer,
   type TcpServerOptions,
-} from "./core/tcp_server.ts";
+} from "./core/server/tcp_server.ts";
 export {
   type DurationRange,
-  type NamedAddress,
   parseDuration,
   parseDurationRange,
-  parseHostPort,
   parseRate,
-} from "./core/units.ts";
-export { crc16Arc, crc16Kermit } from "./core/crc16.ts";
+} from "./core/units/units.ts";
+export {
+  type HostPort,
+  ipHex,
+  joinHostPort,
+  type NamedAddress,
+  type NetworkMask,
+  onNetwork,
+  parseHostPort,
+  parseIpv4,
+  parseNamedAddress,
+  parseNamedAddressList,
+  parseNetworkMask,
+} from "./core/net/mod.ts";
+export { crc16Arc, crc16Kermit } from "./core/codecs/crc16.ts";
 export {
   RUPTELA_COMMANDS,
   RUPTELA_RECORDS_REPLY,
@@ -126,7 +144,7 @@ export {
   type RuptelaRecord,
   ruptelaRecordsId,
   ruptelaReplyCommand,
-} from "./core/ruptela_codec.ts";
+} from "./core/codecs/ruptela_codec.ts";
 export {
   TELTONIKA_CODEC_8,
   TELTONIKA_CODEC_8E,
@@ -134,7 +152,7 @@ export {
   type TeltonikaIoElement,
   type TeltonikaRecord,
   teltonikaRecordsId,
-} from "./core/teltonika_codec.ts";
+} from "./core/codecs/teltonika_codec.ts";
 export * from "./servers/mod.ts";
 export * from "./clients/mod.ts";
 export * from "./conformance/mod.ts";
@@ -176,7 +194,7 @@ export {
   type LinkStream,
   ProxyLink,
   type ProxyLinkOptions,
-} from "./core/proxy_link.ts";
+} from "./core/net/proxy_link.ts";
 export {
   defineToxic,
   parseToxicAttributes,

@@ -7,8 +7,8 @@
  * @module
  */
 import { connect, type Socket } from "node:net";
-import { createCodec } from "../core/codecs.ts";
-import type { Frame } from "../core/frame.ts";
+import { createCodec } from "../core/codecs/create_codec.ts";
+import type { Frame } from "../core/codecs/frame.ts";
 
 /** Where a front listens. */
 export interface FrontAddress {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { TextLineStream } from "../core/text_line_stream.ts";
+import { TextLineStream } from "../core/codecs/text_line_stream.ts";
 import type { LoadResult } from "./load.ts";
 
 /** Runs this Deno with these arguments, standard output and error piped. */

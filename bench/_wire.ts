@@ -7,8 +7,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { createCodec } from "../core/codecs.ts";
-import type { Frame } from "../core/frame.ts";
+import { createCodec } from "../core/codecs/create_codec.ts";
+import type { Frame } from "../core/codecs/frame.ts";
 
 /** The codecs the benchmark drives. */
 export const BENCH_CODECS = ["line-json", "ruptela", "teltonika"] as const;

@@ -13,7 +13,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { TextLineStream } from "../core/text_line_stream.ts";
+import { TextLineStream } from "../core/codecs/text_line_stream.ts";
 import { runLoadProcess } from "./_process.ts";
 
 interface ProfileNode {

@@ -18,7 +18,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { TextLineStream } from "../core/text_line_stream.ts";
+import { TextLineStream } from "../core/codecs/text_line_stream.ts";
 
 /** One measured figure, as the bench runner reads it. */
 export interface ProxyBenchRow {

@@ -6,9 +6,9 @@
  * @module
  */
 import { connect, type Socket } from "node:net";
-import type { Codec, CodecOptions, Decoder } from "../core/codec.ts";
-import { createCodec } from "../core/codecs.ts";
-import type { Frame, FrameError } from "../core/frame.ts";
+import type { Codec, CodecOptions, Decoder } from "../core/codecs/codec.ts";
+import { createCodec } from "../core/codecs/create_codec.ts";
+import type { Frame, FrameError } from "../core/codecs/frame.ts";
 
 /** The default connect timeout, in milliseconds. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;

@@ -1,12 +1,12 @@
 /**
  * Client plumbing: the client-under-test contract (wire protocol docs, part
- * 2). Reads the runner's commands, one JSON object a line on standard input,
- * and prints events, one JSON object a line on standard output. Used by the
- * reference clients' command lines only; never re-exported.
+ * 2) at a command line. Reads the runner's commands, one JSON object a line
+ * on standard input, and prints events, one JSON object a line on standard
+ * output. The contract's types are in `contract.ts`. Used by the reference
+ * clients' command lines only; never re-exported.
  *
  * @module
  */
-import { z } from "zod";
 import {
   CliError,
   type FlagTable,
@@ -14,71 +14,15 @@ import {
   helpText,
   parseFlags,
   runCommand,
-} from "../core/cli.ts";
-import { CODEC_NAMES } from "../core/codecs.ts";
-import type { Journal, JournalEvent } from "../core/journal.ts";
-
-/** `{"cmd":"send",...}`: queue a record, packet or message and deliver it. */
-export const SendCommandSchema = z.looseObject({
-  cmd: z.literal("send"),
-  id: z.string().min(1).max(256),
-  /** Telematics: `record` (default) or a packet kind. */
-  kind: z.string().min(1).optional(),
-  data: z.unknown().optional(),
-  /** Messaging: the agent a message is for. */
-  to: z.string().min(1).optional(),
-  body: z.unknown().optional(),
-});
-
-/** Any command of the contract. */
-export const ContractCommandSchema = z.discriminatedUnion("cmd", [
-  SendCommandSchema,
-  z.looseObject({ cmd: z.literal("restart") }),
-  z.looseObject({ cmd: z.literal("stop") }),
-]);
-
-/** A command of the contract: `send`, `restart` or `stop`. */
-export type ContractCommand = z.infer<typeof ContractCommandSchema>;
-/** The `send` command. */
-export type SendCommand = z.infer<typeof SendCommandSchema>;
-
-/** An event a client prints: `{"event":"deleted","id":"r1"}`. */
-export interface ContractEvent {
-  /** `deleted`, `connected`, `active`, `received`, `push`, `error`, ... */
-  event: string;
-  /** The event's fields. */
-  [field: string]: unknown;
-}
-
-/**
- * Parses one line of standard input into a command. Returns the command, or
- * an error message saying what was wrong (`undefined` for a blank line).
- */
-export function parseCommand(
-  line: string,
-): { command: ContractCommand; error?: undefined } | {
-  command?: undefined;
-  error: string;
-} | undefined {
-  const text = line.trim();
-  if (text === "") return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    return {
-      error: `Cannot parse command as JSON: ${(error as Error).message}`,
-    };
-  }
-  const result = ContractCommandSchema.safeParse(value);
-  if (result.success) return { command: result.data };
-  const issue = result.error.issues[0];
-  return {
-    error: `Cannot use command: ${
-      issue.path.join(".") || "cmd"
-    }: ${issue.message}`,
-  };
-}
+} from "../core/cli/cli.ts";
+import { CODEC_NAMES } from "../core/codecs/create_codec.ts";
+import type { Journal, JournalEvent } from "../core/journal/journal.ts";
+import {
+  type ContractCommand,
+  type ContractEvent,
+  parseCommand,
+  type SendCommand,
+} from "./contract.ts";
 
 const encoder = new TextEncoder();
 

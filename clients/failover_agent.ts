@@ -26,7 +26,7 @@
  * `send()`, `sync()`, the periodic sync) connects first when there is no
  * connection; losing the connection with messages still unacknowledged
  * starts one new transmission at once. Every step is written to the agent's
- * journal (`connecting`, `connect_failed`, `connected`, `sent`, `received`,
+ * journal (`connecting`, `connect_failed`, `connected`, `stored`, `received`,
  * `push`, `error`, ...), so tests wait on it as they do on a server's.
  *
  * @example Send a message through ml1, or ml2 if ml1 is down
@@ -44,21 +44,21 @@
  * @module
  */
 import { setTimeout as delay } from "node:timers/promises";
-import type { Codec } from "../core/codec.ts";
+import type { Codec } from "../core/codecs/codec.ts";
 import {
   CliError,
   flag,
   type FlagTable,
   type FlagValues,
   parseInteger,
-} from "../core/cli.ts";
-import type { Frame } from "../core/frame.ts";
-import { Journal, type JournalEvent } from "../core/journal.ts";
+} from "../core/cli/cli.ts";
+import type { Frame } from "../core/codecs/frame.ts";
+import { Journal, type JournalEvent } from "../core/journal/journal.ts";
 import {
   type NamedAddress,
   parseDuration,
   parseNamedAddressList,
-} from "../core/units.ts";
+} from "../core/units/units.ts";
 import {
   connectFrames,
   type FrameConnection,
@@ -66,6 +66,7 @@ import {
   resolveCodec,
 } from "./_connection.ts";
 import { codecFlag, flagOrEnv, runContractCli } from "./_contract.ts";
+import type { ContractEvent } from "./contract.ts";
 import { DurableQueue } from "./_durable_queue.ts";
 import { checkCount, checkMs } from "./_options.ts";
 
@@ -372,7 +373,12 @@ export class FailoverAgent implements AsyncDisposable {
         new FailoverAgentError("closed", "Cannot send: the agent closed"),
       );
       this.#outbox.close();
-      this.journal.append("closed", { outbox: this.#outbox.size });
+      this.journal.append("closed_client", { outbox: this.#outbox.size });
+      // Deprecated alias of `closed_client` (journal names 1.1; gone in 2).
+      this.journal.append("closed", {
+        outbox: this.#outbox.size,
+        deprecated: true,
+      });
       this.#resolveFinished();
     })();
   }
@@ -540,7 +546,9 @@ export class FailoverAgent implements AsyncDisposable {
         clearTimeout(session.timers.get(frame.id));
         session.timers.delete(frame.id);
         this.#outbox.delete(frame.id);
-        this.journal.append("sent", { id: frame.id, front });
+        this.journal.append("stored", { id: frame.id, front });
+        // Deprecated alias of `stored` (journal names 1.1; gone in 2).
+        this.journal.append("sent", { id: frame.id, front, deprecated: true });
         this.#waiters.get(frame.id)?.resolve(frame.id);
         this.#waiters.delete(frame.id);
         return;
@@ -746,7 +754,7 @@ function optionsFromFlags(values: FlagValues): FailoverAgentOptions {
  */
 export function failoverAgentContractEvent(
   event: JournalEvent,
-): { event: string; [field: string]: unknown } | undefined {
+): ContractEvent | undefined {
   switch (event.type) {
     case "connected":
       return { event: "connected", server: event.front };
@@ -754,7 +762,7 @@ export function failoverAgentContractEvent(
       return { event: "received", id: event.id };
     case "push":
       return { event: "push" };
-    case "sent":
+    case "stored":
       return { event: "deleted", id: event.id };
     case "error":
       return { event: "error", message: event.message, code: event.code };

@@ -38,6 +38,15 @@ export {
   onNetwork,
   parseNetworkMask,
   type Preference,
+  type PreferenceOptions,
   preferredChannel,
   startDualChannelClient,
 } from "./dual_channel.ts";
+export {
+  type ContractCommand,
+  type ContractEvent,
+  parseCommand,
+  type RestartCommand,
+  type SendCommand,
+  type StopCommand,
+} from "./contract.ts";

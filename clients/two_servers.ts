@@ -32,7 +32,7 @@
  *
  * @module
  */
-import type { Codec } from "../core/codec.ts";
+import type { Codec } from "../core/codecs/codec.ts";
 import {
   CliError,
   flag,
@@ -40,19 +40,22 @@ import {
   type FlagValues,
   parseInteger,
   parsePort,
-} from "../core/cli.ts";
-import type { Frame } from "../core/frame.ts";
-import { Journal, type JournalEvent } from "../core/journal.ts";
-import { PACKET_KINDS } from "../core/protocol.ts";
-import { parseDuration } from "../core/units.ts";
+} from "../core/cli/cli.ts";
+import type { Frame } from "../core/codecs/frame.ts";
+import { Journal, type JournalEvent } from "../core/journal/journal.ts";
+import { PACKET_KINDS } from "../core/codecs/protocol.ts";
+import { joinHostPort } from "../core/net/host_port.ts";
+import { parseDuration } from "../core/units/units.ts";
 import {
-  connectFrames,
   DEFAULT_CONNECT_TIMEOUT_MS,
   type FrameConnection,
+  type FrameConnectionClosed,
   resolveCodec,
 } from "./_connection.ts";
 import { codecFlag, flagOrEnv, runContractCli } from "./_contract.ts";
+import type { ContractEvent } from "./contract.ts";
 import { DurableQueue } from "./_durable_queue.ts";
+import { Link, Tasks } from "./_link.ts";
 import { checkCount, checkMs } from "./_options.ts";
 
 /** The two servers of a tracker: `ip1` (primary) and `ip2` (secondary). */
@@ -136,14 +139,6 @@ export interface TwoServersClientState {
 
 const KINDS: readonly ItemKind[] = ["record", ...PACKET_KINDS];
 
-interface Link {
-  connection?: FrameConnection;
-  /** A hello was sent and no frame has come back since. */
-  helloPending?: boolean;
-  connecting?: AbortController;
-  timer?: ReturnType<typeof setTimeout>;
-}
-
 interface InFlight {
   id: string;
   server: ServerName;
@@ -194,14 +189,16 @@ export class TwoServersClient implements AsyncDisposable {
   #device?: string;
   #ownJournal: boolean;
   #memory: DurableQueue<MemoryEntry>;
-  #links: Record<ServerName, Link> = { ip1: {}, ip2: {} };
+  #tasks = new Tasks();
+  #links: Record<ServerName, Link>;
+  /** A hello was sent on the link and no frame has come back since. */
+  #helloPending: Record<ServerName, boolean> = { ip1: false, ip2: false };
   #inUse: ServerName = "ip1";
   #inFlight?: InFlight;
   #failures = 0;
   #sends = new Map<string, number>();
   #running = false;
   #closed = false;
-  #pending = new Set<Promise<unknown>>();
   #resolveFinished!: () => void;
 
   /** Makes a client; nothing connects until {@linkcode TwoServersClient.start}. */
@@ -233,6 +230,7 @@ export class TwoServersClient implements AsyncDisposable {
     this.journal = options.journal ??
       new Journal({ server: options.name ?? "two_servers" });
     this.#memory = new DurableQueue({ file: options.memoryFile });
+    this.#links = { ip1: this.#link("ip1"), ip2: this.#link("ip2") };
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
     options.signal?.addEventListener("abort", () => void this.close(), {
       once: true,
@@ -269,8 +267,8 @@ export class TwoServersClient implements AsyncDisposable {
     this.journal.append("started", {
       mode: this.mode,
       memory: this.#memory.size,
-      ip1: `${this.#addrs.ip1.hostname}:${this.#addrs.ip1.port}`,
-      ip2: `${this.#addrs.ip2.hostname}:${this.#addrs.ip2.port}`,
+      ip1: joinHostPort(this.#addrs.ip1.hostname, this.#addrs.ip1.port),
+      ip2: joinHostPort(this.#addrs.ip2.hostname, this.#addrs.ip2.port),
     });
     this.#open("ip1");
     return Promise.resolve(this);
@@ -319,7 +317,7 @@ export class TwoServersClient implements AsyncDisposable {
     if (this.#closed) return;
     this.#reset("restart");
     this.journal.append("restarted", { memory: this.#memory.size });
-    await this.#settled();
+    await this.#tasks.settled();
     if (this.#running && !this.#closed) this.#open("ip1");
   }
 
@@ -329,7 +327,7 @@ export class TwoServersClient implements AsyncDisposable {
     this.#closed = true;
     this.#running = false;
     this.#reset("close");
-    await this.#settled();
+    await this.#tasks.settled();
     this.#memory.close();
     this.journal.append("closed_client", { memory: this.#memory.size });
     if (this.#ownJournal) await this.journal.close();
@@ -352,19 +350,6 @@ export class TwoServersClient implements AsyncDisposable {
     this.#sends.clear();
   }
 
-  async #settled(): Promise<void> {
-    while (this.#pending.size > 0) {
-      await Promise.allSettled([...this.#pending]);
-    }
-  }
-
-  #track<T>(promise: Promise<T>): void {
-    const tracked = promise.then(() => {}, () => {}).finally(() =>
-      this.#pending.delete(tracked)
-    );
-    this.#pending.add(tracked);
-  }
-
   /** Whether a link should be open now. */
   #wants(name: ServerName): boolean {
     if (!this.#running || this.#closed) return false;
@@ -372,83 +357,59 @@ export class TwoServersClient implements AsyncDisposable {
     return name === "ip1" || this.#links.ip1.connection !== undefined;
   }
 
+  #link(name: ServerName): Link {
+    return new Link(this.#tasks, {
+      wanted: () => this.#wants(name),
+      connecting: () => {
+        const addr = this.#addrs[name];
+        this.journal.append("connecting", {
+          link: name,
+          addr: joinHostPort(addr.hostname, addr.port),
+        });
+        return {
+          ...addr,
+          codec: this.#codec,
+          timeoutMs: this.#connectTimeoutMs,
+          onDecodeError: (error) =>
+            this.journal.append("bad_input", { link: name, ...error }),
+        };
+      },
+      opened: (opened) => {
+        this.journal.append("connected", {
+          link: name,
+          addr: opened.remote,
+          local: opened.local,
+        });
+        if (this.#device) {
+          this.#helloPending[name] = opened.send({
+            type: "hello",
+            device: this.#device,
+          });
+        }
+        this.#onConnected(name);
+      },
+      failed: (error) => {
+        this.journal.append("connect_failed", {
+          link: name,
+          message: error.message,
+        });
+        this.#onConnectFailed(name);
+      },
+      closed: (opened, how) => this.#onClosed(name, opened, how),
+      frame: (frame) => this.#onFrame(name, frame),
+    });
+  }
+
   /** Connects a link, now or after `delayMs`, unless open or connecting. */
   #open(name: ServerName, delayMs = 0): void {
-    const link = this.#links[name];
-    if (link.connection || link.connecting || link.timer) return;
-    if (!this.#wants(name)) return;
-    if (delayMs > 0) {
-      link.timer = setTimeout(() => {
-        link.timer = undefined;
-        this.#open(name);
-      }, delayMs);
-      return;
-    }
-    const abort = new AbortController();
-    link.connecting = abort;
-    const addr = this.#addrs[name];
-    this.journal.append("connecting", {
-      link: name,
-      addr: `${addr.hostname}:${addr.port}`,
-    });
-    let connection: FrameConnection | undefined;
-    const attempt = connectFrames({
-      ...addr,
-      codec: this.#codec,
-      timeoutMs: this.#connectTimeoutMs,
-      signal: abort.signal,
-      onFrame: (frame) => {
-        if (connection && link.connection === connection) {
-          this.#onFrame(name, frame);
-        }
-      },
-      onDecodeError: (error) =>
-        this.journal.append("bad_input", { link: name, ...error }),
-    });
-    this.#track(attempt);
-    attempt.then((opened) => {
-      if (link.connecting !== abort) return this.#track(opened.close("rst"));
-      link.connecting = undefined;
-      connection = opened;
-      link.connection = opened;
-      this.#track(opened.closed);
-      opened.closed.then((how) => this.#onClosed(name, opened, how));
-      this.journal.append("connected", {
-        link: name,
-        addr: opened.remote,
-        local: opened.local,
-      });
-      if (this.#device) {
-        link.helloPending = opened.send({
-          type: "hello",
-          device: this.#device,
-        });
-      }
-      this.#onConnected(name);
-    }, (error: Error) => {
-      if (link.connecting !== abort) return;
-      link.connecting = undefined;
-      this.journal.append("connect_failed", {
-        link: name,
-        message: error.message,
-      });
-      this.#onConnectFailed(name);
-    });
+    this.#links[name].open(delayMs);
   }
 
   /** Closes a link (or stops connecting it), journalling `disconnected`. */
   #drop(name: ServerName, reason: string): void {
-    const link = this.#links[name];
-    clearTimeout(link.timer);
-    link.timer = undefined;
-    link.connecting?.abort();
-    link.connecting = undefined;
-    const connection = link.connection;
-    if (!connection) return;
-    link.connection = undefined;
+    if (!this.#links[name].drop()) return;
     if (this.#inFlight?.server === name) this.#clearInFlight();
     this.journal.append("disconnected", { link: name, by: "client", reason });
-    void connection.close();
   }
 
   #onConnected(name: ServerName): void {
@@ -470,12 +431,10 @@ export class TwoServersClient implements AsyncDisposable {
 
   #onClosed(
     name: ServerName,
-    connection: FrameConnection,
-    how: { by: string; how: string; reason?: string },
+    _connection: FrameConnection,
+    how: FrameConnectionClosed,
   ): void {
-    const link = this.#links[name];
-    if (link.connection !== connection) return; // Dropped by us already.
-    link.connection = undefined;
+    this.#links[name].release();
     const lost = this.#inFlight?.server === name;
     if (lost) this.#clearInFlight();
     this.journal.append("disconnected", {
@@ -600,9 +559,8 @@ export class TwoServersClient implements AsyncDisposable {
   }
 
   #onFrame(name: ServerName, frame: Frame): void {
-    const link = this.#links[name];
-    if (link.helloPending) {
-      link.helloPending = false;
+    if (this.#helloPending[name]) {
+      this.#helloPending[name] = false;
       // Device protocols answer the hello (Ruptela with an ACK of its own);
       // an answer has no id, unlike an ACK of a record or packet.
       if (frame.id === undefined) {
@@ -791,7 +749,7 @@ function optionsFromFlags(values: FlagValues): TwoServersClientOptions {
  */
 export function twoServersContractEvent(
   event: JournalEvent,
-): { event: string; [field: string]: unknown } | undefined {
+): ContractEvent | undefined {
   if (event.type === "deleted") return { event: "deleted", id: event.id };
   if (event.type === "connected") {
     return { event: "connected", server: event.link };

@@ -6,29 +6,16 @@
  *
  * @module
  */
-import { TextLineStream } from "../core/text_line_stream.ts";
+import { TextLineStream } from "../core/codecs/text_line_stream.ts";
+import type { ContractCommand, ContractEvent } from "../clients/contract.ts";
 
-/** A command of the contract, sent to the client. */
-export type ClientCommand =
-  | {
-    cmd: "send";
-    id: string;
-    kind?: string;
-    data?: unknown;
-    to?: string;
-    body?: unknown;
-  }
-  | { cmd: "restart" }
-  | { cmd: "stop" };
+/** A command of the contract, sent to the client (the contract's own type). */
+export type ClientCommand = ContractCommand;
 
 /** An event the client printed, with the runner's monotonic time. */
-export interface ClientEvent {
-  /** `deleted`, `active`, `connected`, `received`, `push`, `error`, ... */
-  event: string;
+export interface ClientEvent extends ContractEvent {
   /** When the runner read it (`performance.now()`). */
   time: number;
-  /** The event's other fields. */
-  [field: string]: unknown;
 }
 
 /** Placeholder values for one scenario: `ip1`, `port1`, `hostA`, `servers`, ... */
@@ -310,7 +297,7 @@ export function inProcessClient(
   name: string,
   factory: (
     endpoints: Endpoints,
-    emit: (event: { event: string; [field: string]: unknown }) => void,
+    emit: (event: ContractEvent) => void,
     signal: AbortSignal,
   ) => Promise<InProcessClient>,
 ): ClientUnderTest {

@@ -22,10 +22,10 @@ import {
   helpText,
   parseFlags,
   parseInteger,
-} from "../core/cli.ts";
-import { CODEC_NAMES } from "../core/codecs.ts";
-import { randomSeed } from "../core/random.ts";
-import { parseDuration } from "../core/units.ts";
+} from "../core/cli/cli.ts";
+import { CODEC_NAMES } from "../core/codecs/create_codec.ts";
+import { randomSeed } from "../core/faults/random.ts";
+import { parseDuration } from "../core/units/units.ts";
 import {
   type Behaviour,
   behaviour,

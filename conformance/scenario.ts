@@ -6,7 +6,7 @@
  * @module
  */
 import { setTimeout as delay } from "node:timers/promises";
-import type { Journal, JournalEvent } from "../core/journal.ts";
+import type { Journal, JournalEvent } from "../core/journal/journal.ts";
 import type { Behaviour } from "./catalogue.ts";
 import type {
   ClientCommand,

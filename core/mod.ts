@@ -1,29 +1,18 @@
 /**
- * The ground floor: frames and codecs, seeded randomness, the journal, the
- * fault engine, the TCP server base, the admin app and the CLI flags.
+ * The ground floor, in parts that import only downward: `net/` (addresses,
+ * the proxy link) and `codecs/` (frames and codecs) and `units/` (typed
+ * values) at the bottom, then `journal/`, `faults/` (the fault engine and
+ * seeded randomness), `server/` (the TCP server base and the multi-listener
+ * server), `admin/` (the HTTP admin API) and `cli/` (flags and the server
+ * command-line runner).
  *
  * @module
  */
-export * from "./admin_app.ts";
-export * from "./admin_server.ts";
-export * from "./cli.ts";
-export * from "./codec.ts";
-export * from "./codecs.ts";
-export * from "./connection.ts";
-export * from "./crc16.ts";
-export * from "./event_stream.ts";
-export * from "./faults.ts";
-export * from "./frame.ts";
-export * from "./journal.ts";
-export * from "./length_prefixed_codec.ts";
-export * from "./line_json_codec.ts";
-export * from "./metrics.ts";
-export * from "./protocol.ts";
-export * from "./random.ts";
-export * from "./raw_codec.ts";
-export * from "./ruptela_codec.ts";
-export * from "./server_cli.ts";
-export * from "./tcp_server.ts";
-export * from "./teltonika_codec.ts";
-export * from "./units.ts";
-export * from "./text_line_stream.ts";
+export * from "./net/mod.ts";
+export * from "./codecs/mod.ts";
+export * from "./units/mod.ts";
+export * from "./journal/mod.ts";
+export * from "./faults/mod.ts";
+export * from "./server/mod.ts";
+export * from "./admin/mod.ts";
+export * from "./cli/mod.ts";

@@ -5,19 +5,20 @@
  *
  * @module
  */
-import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import { CODEC_NAMES } from "../core/codecs.ts";
-import { type Faults, FaultsSchema } from "../core/faults.ts";
-import type { Journal, JournalEvent } from "../core/journal.ts";
-import type { TcpServer } from "../core/tcp_server.ts";
-import { type DurationRange, parseDurationRange } from "../core/units.ts";
+import { CODEC_NAMES } from "../core/codecs/create_codec.ts";
+import { type Faults, FaultsSchema } from "../core/faults/mod.ts";
+import type { Journal, JournalEvent } from "../core/journal/journal.ts";
+import type { TcpServer } from "../core/server/tcp_server.ts";
+import { type DurationRange, parseDurationRange } from "../core/units/units.ts";
 import type {
   LabAddress,
   LabFaultTarget,
   LabServer,
   LabSwitch,
 } from "./types.ts";
+import type { ToolkitServer } from "../core/server/toolkit_server.ts";
+import type { MultiListenerServer } from "../core/server/multi_listener_server.ts";
 
 export type { LabAddress, LabFaultTarget, LabServer, LabSwitch };
 
@@ -243,7 +244,7 @@ export function serverOptions(
 
 /** A server with one listener as a {@linkcode LabServer}. */
 export function tcpLabServer(
-  server: TcpServer & { adminApp(): OpenAPIHono },
+  server: TcpServer & ToolkitServer,
   extra: {
     view?: () => Record<string, unknown>;
     switches?: () => LabSwitch[];
@@ -257,6 +258,42 @@ export function tcpLabServer(
     addresses: () => [{ ...server.addr, listening: server.listening }],
     connectionInfos: () => server.connectionInfos(),
     faultTargets: () => [{ path: "/faults", faults: server.faults.get() }],
+    switches: extra.switches ?? (() => []),
+    view: extra.view ?? (() => ({})),
+    close: () => server.close(),
+  };
+}
+
+/**
+ * A server of several listeners (channels, fronts) as a
+ * {@linkcode LabServer}: an address and a fault target per listener.
+ */
+export function multiListenerLabServer(
+  server: ToolkitServer & { listeners: MultiListenerServer<TcpServer> },
+  extra: {
+    view?: () => Record<string, unknown>;
+    switches?: () => LabSwitch[];
+  } = {},
+): LabServer {
+  const parts = server.listeners;
+  return {
+    name: server.name,
+    kind: server.kind,
+    journals: [server.journal],
+    adminApp: () => server.adminApp(),
+    addresses: () =>
+      parts.names.map((name) => ({
+        label: name,
+        ...parts.listener(name).addr,
+        listening: parts.listener(name).listening,
+      })),
+    connectionInfos: () => parts.connectionInfos(),
+    faultTargets: () =>
+      parts.names.map((name) => ({
+        label: name,
+        path: `/${parts.scope}s/${name}/faults`,
+        faults: parts.listener(name).faults.get(),
+      })),
     switches: extra.switches ?? (() => []),
     view: extra.view ?? (() => ({})),
     close: () => server.close(),

@@ -6,8 +6,8 @@
  * @module
  */
 import { z } from "zod";
-import { type Faults, FaultsSchema } from "../core/faults.ts";
-import type { JournalEvent } from "../core/journal.ts";
+import { type Faults, FaultsSchema } from "../core/faults/mod.ts";
+import type { JournalEvent } from "../core/journal/journal.ts";
 import {
   FLAPPING_PORT,
   type FlappingServer,
@@ -17,11 +17,19 @@ import {
   MESSAGE_STORE_FRONTS,
   startMessageStoreServer,
 } from "../servers/message_store.ts";
-import { PRIMARY_PORT, startPrimaryServer } from "../servers/primary.ts";
+import {
+  PRIMARY_PORT,
+  PrimaryOptionsSchema,
+  startPrimaryServer,
+} from "../servers/primary.ts";
 import { startProxyServer } from "../servers/proxy.ts";
 import { ToxicSchema } from "./plan.ts";
-import { Journal } from "../core/journal.ts";
-import { SECONDARY_PORT, startSecondaryServer } from "../servers/secondary.ts";
+import { Journal } from "../core/journal/journal.ts";
+import {
+  SECONDARY_PORT,
+  SecondaryOptionsSchema,
+  startSecondaryServer,
+} from "../servers/secondary.ts";
 import {
   SILENT_MODES,
   SILENT_PORT,
@@ -45,12 +53,14 @@ import {
   framesIn,
   type LabServer,
   LISTENER_FIELDS,
+  multiListenerLabServer,
   PortSchema,
   RECORDS_IN,
   type ServerKind,
   serverOptions,
   tcpLabServer,
 } from "./_kind.ts";
+import { joinHostPort } from "../core/net/host_port.ts";
 
 /** The schema of an entry of a kind with one listener: its own fields besides. */
 function listenerSchema(kind: string, fields: z.ZodRawShape): z.ZodObject {
@@ -68,11 +78,7 @@ const TELEMATICS_COUNTERS = [RECORDS_IN, ACKS_SENT, ACKS_DROPPED];
 const primary: ServerKind = {
   kind: "primary",
   summary: "IP1: ACKs every record",
-  schema: listenerSchema("primary", {
-    ackPackets: z.boolean().optional().describe(
-      "ACK packets of other kinds too (default true)",
-    ),
-  }),
+  schema: listenerSchema("primary", PrimaryOptionsSchema.shape),
   counters: TELEMATICS_COUNTERS,
   async start(config, context) {
     const server = await startPrimaryServer({
@@ -86,11 +92,7 @@ const primary: ServerKind = {
 const secondary: ServerKind = {
   kind: "secondary",
   summary: "IP2: records what it gets; ACKs only if told",
-  schema: listenerSchema("secondary", {
-    ack: z.boolean().optional().describe(
-      "ACK like the primary, to be a failover target (default false)",
-    ),
-  }),
+  schema: listenerSchema("secondary", SecondaryOptionsSchema.shape),
   counters: TELEMATICS_COUNTERS,
   async start(config, context) {
     const server = await startSecondaryServer({
@@ -283,26 +285,7 @@ const watchdogEcho: ServerKind = {
         (event.frame as { type?: string } | undefined)?.type === "data"
       ) dataOn = event.channel as Channel;
     });
-    const lab: LabServer = {
-      name: context.name,
-      kind: server.kind,
-      journals: [server.journal],
-      adminApp: () => server.adminApp(),
-      addresses: () =>
-        CHANNELS.map((ch) => ({
-          label: ch,
-          ...server.channel(ch).addr,
-          listening: server.channel(ch).listening,
-        })),
-      connectionInfos: () =>
-        CHANNELS.flatMap((ch) => server.channel(ch).connectionInfos()),
-      faultTargets: () =>
-        CHANNELS.map((ch) => ({
-          label: ch,
-          path: `/channels/${ch}/faults`,
-          faults: server.channel(ch).faults.get(),
-        })),
-      switches: () => [],
+    const lab = multiListenerLabServer(server, {
       view: () => ({
         "active channel": dataOn
           ? `${dataOn} (data flows on it)`
@@ -311,8 +294,7 @@ const watchdogEcho: ServerKind = {
           `${ch}: ${server.channel(ch).connections().length}`
         ).join(", "),
       }),
-      close: () => server.close(),
-    };
+    });
     return lab;
   },
 };
@@ -407,24 +389,7 @@ const messageStore: ServerKind = {
           : {}),
       })),
     });
-    const lab: LabServer = {
-      name: context.name,
-      kind: server.kind,
-      journals: [server.journal],
-      adminApp: () => server.adminApp(),
-      addresses: () =>
-        server.fronts.map((front) => ({
-          label: front.name,
-          ...front.addr,
-          listening: front.listening,
-        })),
-      connectionInfos: () => server.connectionInfos(),
-      faultTargets: () =>
-        server.fronts.map((front) => ({
-          label: front.name,
-          path: `/fronts/${front.name}/faults`,
-          faults: front.faults.get(),
-        })),
+    const lab = multiListenerLabServer(server, {
       switches: () => [{
         key: "storeDown",
         label: "store down",
@@ -446,8 +411,7 @@ const messageStore: ServerKind = {
             })
         ),
       }),
-      close: () => server.close(),
-    };
+    });
     return lab;
   },
 };
@@ -490,7 +454,7 @@ const proxy: ServerKind = {
     const target = config.upstream as string;
     const upstream = target.includes(":") ? target : (() => {
       const address = addressOf(context.servers, target);
-      return `${address.hostname}:${address.port}`;
+      return `${joinHostPort(address.hostname, address.port)}`;
     })();
     const server = await startProxyServer({
       port: null,

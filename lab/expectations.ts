@@ -11,7 +11,7 @@
  * @module
  */
 import { z } from "zod";
-import { parseDuration } from "../core/units.ts";
+import { parseDuration } from "../core/units/units.ts";
 import type { ClientFigures, FailoverAnalysis } from "./figures.ts";
 
 /** A limit: a number is the maximum. */

@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { Journal, type JournalEvent } from "../core/journal.ts";
+import { Journal, type JournalEvent } from "../core/journal/journal.ts";
 
 /** Fault kinds after which every connected client must leave (default of `outageFaults`). */
 export const OUTAGE_FAULTS: readonly string[] = [

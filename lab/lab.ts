@@ -38,12 +38,12 @@ import {
   parsePort,
   runCli,
   runCommand,
-} from "../core/cli.ts";
+} from "../core/cli/cli.ts";
 import { type LabRun, startLabRun } from "./lab_run.ts";
 import { writeLabReport } from "./lab_report.ts";
 import { startLab } from "./start_lab.ts";
 import { loadTopology, type Topology, TopologyError } from "./topology.ts";
-import { parseDuration } from "../core/units.ts";
+import { parseDuration } from "../core/units/units.ts";
 
 export type {
   LabAddress,
@@ -62,6 +62,7 @@ export {
   type LabOptions,
   startLab,
 } from "./start_lab.ts";
+import { joinHostPort } from "../core/net/host_port.ts";
 
 const LAB_FLAGS = {
   host: {
@@ -212,7 +213,9 @@ export async function main(args: string[]): Promise<void> {
         ...lab.summaries().map((server) =>
           `  ${server.name} ${server.kind} ${
             server.addresses.map((a) =>
-              `${a.label ? `${a.label}@` : ""}${a.hostname}:${a.port}`
+              `${a.label ? `${a.label}@` : ""}${
+                joinHostPort(a.hostname, a.port)
+              }`
             ).join(",")
           } admin=${lab.url}${server.admin}`
         ),

@@ -11,8 +11,8 @@ import {
   createApiApp,
   ErrorSchema,
   jsonResponse,
-} from "../core/admin_app.ts";
-import type { Journal } from "../core/journal.ts";
+} from "../core/admin/admin_app.ts";
+import type { Journal } from "../core/journal/journal.ts";
 import { chartSvg } from "./chart.ts";
 import type {
   ClientTotals,

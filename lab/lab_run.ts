@@ -15,7 +15,7 @@
  * @module
  */
 import denoJson from "../deno.json" with { type: "json" };
-import type { JournalEvent } from "../core/journal.ts";
+import type { JournalEvent } from "../core/journal/journal.ts";
 import {
   checkExpectations,
   type ExpectationResult,

@@ -15,9 +15,9 @@
  * @module
  */
 import { z } from "zod";
-import { type Faults, FaultsSchema } from "../core/faults.ts";
-import { SeededRandom } from "../core/random.ts";
-import { type DurationRange, parseDurationRange } from "../core/units.ts";
+import { type Faults, FaultsSchema } from "../core/faults/mod.ts";
+import { SeededRandom } from "../core/faults/random.ts";
+import { type DurationRange, parseDurationRange } from "../core/units/units.ts";
 
 /** The longest time a plan may name: one day. */
 export const MAX_PLAN_MS = 86_400_000;

@@ -10,7 +10,7 @@
  * @module
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { Journal } from "../core/journal.ts";
+import type { Journal } from "../core/journal/journal.ts";
 import type { ResolvedStep } from "./plan.ts";
 import type { LabServer } from "./types.ts";
 

@@ -19,10 +19,10 @@
  * @module
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { type AdminServer, serveAdmin } from "../core/admin_server.ts";
-import { Journal } from "../core/journal.ts";
-import { randomSeed } from "../core/random.ts";
-import type { Addr } from "../core/tcp_server.ts";
+import { type AdminServer, serveAdmin } from "../core/admin/admin_server.ts";
+import { Journal } from "../core/journal/journal.ts";
+import { randomSeed } from "../core/faults/random.ts";
+import type { Addr } from "../core/server/tcp_server.ts";
 import { CLIENT_KINDS, type LabClient, SERVER_KINDS } from "./_kinds.ts";
 import {
   analyseFailovers,

@@ -7,9 +7,10 @@
  * @module
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { ConnectionInfo } from "../core/connection.ts";
-import type { Faults } from "../core/faults.ts";
-import type { Journal } from "../core/journal.ts";
+import type { ConnectionInfo } from "../core/server/connection.ts";
+import type { Faults } from "../core/faults/mod.ts";
+import type { Journal } from "../core/journal/journal.ts";
+import type { ToolkitServer } from "../core/server/toolkit_server.ts";
 
 /** One address a lab server listens on. */
 export interface LabAddress {
@@ -48,7 +49,8 @@ export interface LabSwitch {
 }
 
 /** A running server of any kind, as the lab drives it. */
-export interface LabServer {
+export interface LabServer
+  extends Pick<ToolkitServer, "name" | "kind" | "adminApp" | "close"> {
   /** The server's name in the topology. */
   readonly name: string;
   /** Its kind (`primary`, `watchdog-echo`, ...). */

@@ -5,16 +5,20 @@
  * @module
  */
 import type { Socket } from "node:net";
-import type { ConnectionInfo } from "../core/connection.ts";
-import type { Journal } from "../core/journal.ts";
-import type { CloseHow, FaultConnection, FaultEngine } from "../core/faults.ts";
+import type { ConnectionInfo } from "../core/server/connection.ts";
+import type { Journal } from "../core/journal/journal.ts";
+import type {
+  CloseHow,
+  FaultConnection,
+  FaultEngine,
+} from "../core/faults/mod.ts";
 import type {
   ChunkChain,
   ChunkSink,
   LinkCloseHow,
   LinkStream,
   ProxyLink,
-} from "../core/proxy_link.ts";
+} from "../core/net/proxy_link.ts";
 
 /**
  * Runs the fault engine's accept stage on an accepted socket. Returns its

@@ -8,16 +8,16 @@
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import {
-  addJournalRoutes,
-  addStatusRoutes,
   createApiApp,
   ERROR_RESPONSES,
   ErrorSchema,
   jsonResponse,
-} from "../core/admin_app.ts";
-import type { ConnectionInfo } from "../core/connection.ts";
-import type { Journal } from "../core/journal.ts";
-import { addMetricsRoute } from "../core/metrics.ts";
+} from "../core/admin/admin_app.ts";
+import type { ConnectionInfo } from "../core/server/connection.ts";
+import { addMultiListenerRoutes } from "../core/admin/multi_listener_routes.ts";
+import type { MultiListenerServer } from "../core/server/multi_listener_server.ts";
+import type { TcpServer } from "../core/server/tcp_server.ts";
+import type { Journal } from "../core/journal/journal.ts";
 import {
   type StoredMessage,
   StoreUnavailableError,
@@ -35,12 +35,10 @@ export interface MessageStoreAdminTarget {
   readonly signal: AbortSignal;
   /** Whether the store can be used now. */
   readonly storeAvailable: boolean;
-  /** The fronts, in order. */
-  readonly fronts: {
-    name: string;
-    journal: Journal;
-    adminApp(options: { openapi?: boolean }): OpenAPIHono;
-  }[];
+  /** The fronts, as one multi-listener server. */
+  readonly listeners: MultiListenerServer<
+    TcpServer & { adminApp(options: { openapi?: boolean }): OpenAPIHono }
+  >;
   /** The state of the whole server. */
   state(): object;
   /** Every open connection. */
@@ -59,8 +57,6 @@ export interface MessageStoreAdminTarget {
   /** Brings it back. */
   storeUp(): Promise<void>;
 }
-
-const AnyObject = z.record(z.string(), z.unknown());
 
 const StoredMessageSchema = z.object({
   id: z.string(),
@@ -103,43 +99,9 @@ export function messageStoreAdminApp(
   server: MessageStoreAdminTarget,
 ): OpenAPIHono {
   const app = createApiApp();
-  for (const front of server.fronts) {
-    app.route(`/fronts/${front.name}`, front.adminApp({ openapi: false }));
-  }
-
-  addStatusRoutes(app, server);
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/connections",
-      responses: {
-        200: jsonResponse(
-          z.object({ connections: z.array(AnyObject) }),
-          "The open connections of every front (`listener` is the front)",
-        ),
-      },
-    }),
-    (c) =>
-      c.json(
-        {
-          connections: server.connectionInfos() as unknown as Record<
-            string,
-            unknown
-          >[],
-        },
-        200,
-      ),
-  );
-
-  addMetricsRoute(app, server);
-  addJournalRoutes(app, {
-    journals: (front?: string) => {
-      if (front === undefined) return [server.journal];
-      const found = server.fronts.find((f) => f.name === front);
-      return found ? [found.journal] : undefined;
-    },
-    scope: { name: "front", values: () => server.fronts.map((f) => f.name) },
-    signal: server.signal,
+  addMultiListenerRoutes(app, server.listeners, {
+    listenerApp: (front) => front.adminApp({ openapi: false }),
+    state: () => server.state(),
   });
 
   app.openapi(

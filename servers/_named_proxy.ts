@@ -8,7 +8,7 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { createServer, type Server, type Socket } from "node:net";
-import type { ConnectionInfo } from "../core/connection.ts";
+import type { ConnectionInfo } from "../core/server/connection.ts";
 import {
   parseToxicAttributes,
   ToxicAttributeError,
@@ -23,16 +23,16 @@ import {
   FaultEngine,
   type FaultKind,
   type FaultsPatch,
-} from "../core/faults.ts";
-import type { Journal } from "../core/journal.ts";
+} from "../core/faults/mod.ts";
+import type { Journal } from "../core/journal/journal.ts";
 import {
   type LinkCloseHow,
   type LinkStream,
   ProxyLink,
-} from "../core/proxy_link.ts";
-import type { SeededRandom } from "../core/random.ts";
+} from "../core/net/proxy_link.ts";
+import type { SeededRandom } from "../core/faults/random.ts";
 import { acceptSubject, engineSteps, linkInfo } from "./_link_subject.ts";
-import type { Addr, ServerState } from "../core/tcp_server.ts";
+import type { Addr, ServerState } from "../core/server/tcp_server.ts";
 
 /** An error of the Toxiproxy API: a message and the HTTP status it answers. */
 export class ProxyApiError extends Error {

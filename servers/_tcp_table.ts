@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { hostPort } from "../core/admin_server.ts";
+import { ipHex, joinHostPort } from "../core/net/mod.ts";
 
 /** TCP states as `/proc/net/tcp` numbers them. */
 export const TCP_STATE = {
@@ -40,7 +40,7 @@ export function addressKey(address: string): string | undefined {
   const port = Number(address.slice(colon + 1));
   if (!Number.isInteger(port)) return undefined;
   if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  const hex = host.includes(":") ? ipv6Hex(host) : ipv4Hex(host);
+  const hex = ipHex(host);
   if (hex === undefined) return undefined;
   return keyOf(hex, port);
 }
@@ -51,41 +51,6 @@ function keyOf(hex: string, port: number): string {
   return mapped
     ? `4:${hex.slice(24)}:${port}`
     : `${hex.length === 8 ? 4 : 6}:${hex}:${port}`;
-}
-
-function ipv4Hex(host: string): string | undefined {
-  const parts = host.split(".");
-  if (parts.length !== 4) return undefined;
-  let hex = "";
-  for (const part of parts) {
-    const value = /^\d{1,3}$/.test(part) ? Number(part) : NaN;
-    if (!(value >= 0 && value <= 255)) return undefined;
-    hex += value.toString(16).padStart(2, "0");
-  }
-  return hex;
-}
-
-function ipv6Hex(host: string): string | undefined {
-  let text = host.split("%")[0].toLowerCase();
-  let tail = "";
-  const lastColon = text.lastIndexOf(":");
-  if (text.slice(lastColon + 1).includes(".")) {
-    const v4 = ipv4Hex(text.slice(lastColon + 1));
-    if (v4 === undefined) return undefined;
-    tail = v4;
-    text = text.slice(0, lastColon + 1) + "0:0";
-  }
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const groups = (part: string) => part === "" ? [] : part.split(":");
-  const head = groups(halves[0]);
-  const rest = halves.length === 2 ? groups(halves[1]) : [];
-  const fill = 8 - head.length - rest.length;
-  if (halves.length === 1 ? fill !== 0 : fill < 0) return undefined;
-  const all = [...head, ...Array(fill).fill("0"), ...rest];
-  if (!all.every((group) => /^[0-9a-f]{1,4}$/.test(group))) return undefined;
-  const hex = all.map((group) => group.padStart(4, "0")).join("");
-  return tail ? hex.slice(0, 24) + tail : hex;
 }
 
 /** `/proc` prints each 32-bit word of an address in host order (little-endian here). */
@@ -145,7 +110,7 @@ export function acceptQueue(
   hostname: string,
   port: number,
 ): { queued: number } | undefined {
-  const local = addressKey(hostPort(hostname, port));
+  const local = addressKey(joinHostPort(hostname, port));
   if (local === undefined) return undefined;
   const table = readTcpTable();
   if (!table) return undefined;

@@ -7,13 +7,13 @@
  *
  * @module
  */
-import type { Connection } from "../core/connection.ts";
-import type { Frame } from "../core/frame.ts";
+import type { Connection } from "../core/server/connection.ts";
+import type { Frame } from "../core/codecs/frame.ts";
 import {
   parseFrame,
   type TelematicsFrame,
   TelematicsFrameSchema,
-} from "../core/protocol.ts";
+} from "../core/codecs/protocol.ts";
 
 /** Options for {@linkcode telematicsReply}. */
 export interface TelematicsHandlerOptions {

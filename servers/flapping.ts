@@ -33,34 +33,34 @@ import {
   createAdminApp,
   ERROR_RESPONSES,
   jsonResponse,
-} from "../core/admin_app.ts";
-import { CliError, flag } from "../core/cli.ts";
-import type { Codec } from "../core/codec.ts";
-import type { Connection, ConnectionInfo } from "../core/connection.ts";
+} from "../core/admin/admin_app.ts";
+import { CliError, flag } from "../core/cli/cli.ts";
+import type { Codec } from "../core/codecs/codec.ts";
+import type { Connection, ConnectionInfo } from "../core/server/connection.ts";
 import type {
   FaultKind,
   Faults,
   ScheduleStatus,
   TransitionReason,
-} from "../core/faults.ts";
-import type { Frame } from "../core/frame.ts";
+} from "../core/faults/mod.ts";
+import type { Frame } from "../core/codecs/frame.ts";
 import {
   type LinkCloseHow,
   type LinkStream,
   ProxyLink,
-} from "../core/proxy_link.ts";
-import { runServerCli } from "../core/server_cli.ts";
+} from "../core/net/proxy_link.ts";
+import { runServerCli } from "../core/cli/server_cli.ts";
 import {
   type Addr,
   type ServerState,
   TcpServer,
   type TcpServerOptions,
-} from "../core/tcp_server.ts";
+} from "../core/server/tcp_server.ts";
 import {
   type DurationRange,
   parseDurationRange,
   parseHostPort,
-} from "../core/units.ts";
+} from "../core/units/units.ts";
 import {
   acceptSubject,
   engineSteps,
@@ -68,6 +68,7 @@ import {
   type LinkSubject,
 } from "./_link_subject.ts";
 import { answerTelematicsFrame } from "./_telematics.ts";
+import { joinHostPort } from "../core/net/host_port.ts";
 
 /** The flapping server's default TCP port. */
 export const FLAPPING_PORT = 7020;
@@ -380,7 +381,7 @@ export class FlappingServer extends TcpServer {
       transitions: status?.transitions ?? 0,
       schedule: structuredClone(this.#schedule),
       ...(this.target
-        ? { target: `${this.target.hostname}:${this.target.port}` }
+        ? { target: `${joinHostPort(this.target.hostname, this.target.port)}` }
         : {}),
     };
   }
@@ -524,7 +525,7 @@ export class FlappingServer extends TcpServer {
   override connectionInfos(): ConnectionInfo[] {
     const target = this.target;
     if (!target) return super.connectionInfos();
-    const upstream = `${target.hostname}:${target.port}`;
+    const upstream = `${joinHostPort(target.hostname, target.port)}`;
     return [
       ...super.connectionInfos(),
       ...[...this.#links.entries()].map(([id, entry]) =>
@@ -559,7 +560,7 @@ export class FlappingServer extends TcpServer {
       peer,
     }, { by: "server" });
     if (!subject) return true;
-    const upstream = `${target.hostname}:${target.port}`;
+    const upstream = `${joinHostPort(target.hostname, target.port)}`;
     const link = new ProxyLink({
       client: socket,
       upstream: target,
@@ -783,9 +784,11 @@ export function main(args: string[]): Promise<void> {
       });
     },
     describe: (server) =>
-      `tcp=${server.addr.hostname}:${server.addr.port}${
+      `tcp=${joinHostPort(server.addr.hostname, server.addr.port)}${
         server.target
-          ? ` target=${server.target.hostname}:${server.target.port}`
+          ? ` target=${
+            joinHostPort(server.target.hostname, server.target.port)
+          }`
           : ""
       }`,
   });

@@ -34,25 +34,29 @@
  * @module
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { createAdminApp } from "../core/admin_app.ts";
-import { flag, type FlagTable, type FlagValues } from "../core/cli.ts";
-import { runServerCli } from "../core/server_cli.ts";
-import type { Codec } from "../core/codec.ts";
-import { createCodec } from "../core/codecs.ts";
-import type { Connection, ConnectionInfo } from "../core/connection.ts";
-import type { Faults } from "../core/faults.ts";
-import type { Frame } from "../core/frame.ts";
-import { Journal } from "../core/journal.ts";
-import { AgentFrameSchema, parseFrame } from "../core/protocol.ts";
-import { randomSeed } from "../core/random.ts";
+import { createAdminApp } from "../core/admin/admin_app.ts";
+import { flag, type FlagTable, type FlagValues } from "../core/cli/cli.ts";
+import { runServerCli } from "../core/cli/server_cli.ts";
+import type { Codec } from "../core/codecs/codec.ts";
+import { createCodec } from "../core/codecs/create_codec.ts";
+import type { Connection, ConnectionInfo } from "../core/server/connection.ts";
+import type { Faults } from "../core/faults/mod.ts";
+import type { Frame } from "../core/codecs/frame.ts";
+import type { Journal } from "../core/journal/journal.ts";
+import { AgentFrameSchema, parseFrame } from "../core/codecs/protocol.ts";
+import { randomSeed } from "../core/faults/random.ts";
 import {
   connectionLimits,
   type ServerState,
   TcpServer,
   type TcpServerOptions,
-} from "../core/tcp_server.ts";
-import { type NamedAddress, parseNamedAddressList } from "../core/units.ts";
-import { JournalView } from "./_journal_view.ts";
+} from "../core/server/tcp_server.ts";
+import {
+  type NamedAddress,
+  parseNamedAddressList,
+} from "../core/units/units.ts";
+import { MultiListenerServer } from "../core/server/multi_listener_server.ts";
+import type { ToolkitServer } from "../core/server/toolkit_server.ts";
 import { messageStoreAdminApp } from "./_message_store_admin.ts";
 import {
   type MessageStore,
@@ -69,6 +73,7 @@ export {
   type StoredMessage,
   StoreUnavailableError,
 } from "./message_store_interface.ts";
+import { joinHostPort } from "../core/net/host_port.ts";
 
 /** The default fronts of the command line: ml1 on 7050, ml2 on 7052. */
 export const MESSAGE_STORE_FRONTS: readonly NamedAddress[] = [
@@ -205,7 +210,7 @@ const FRONT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
  * {@linkcode MessageStoreServer.front}; take the store itself down with
  * {@linkcode MessageStoreServer.storeDown}.
  */
-export class MessageStoreServer implements AsyncDisposable {
+export class MessageStoreServer implements AsyncDisposable, ToolkitServer {
   /** Always `message-store`. */
   readonly kind = "message-store";
   /** The server's name. */
@@ -220,12 +225,9 @@ export class MessageStoreServer implements AsyncDisposable {
   readonly journal: Journal;
   /** Resolves once every front is closed. */
   readonly finished: Promise<void>;
-  #fronts = new Map<string, MessageFront>();
-  #ownJournal: boolean;
+  #server: MultiListenerServer<MessageFront>;
   #down: boolean;
   #injected = 0;
-  #closing?: Promise<void>;
-  #abort = new AbortController();
   #closeStore: boolean;
   #unwatch?: () => void;
   /** Names this server's connections apart from other processes' (holders). */
@@ -266,24 +268,28 @@ export class MessageStoreServer implements AsyncDisposable {
         );
       }
     }
-    this.#ownJournal = !options.journal;
-    this.journal = options.journal ??
-      new Journal({ server: this.name, file: options.journalFile });
     this.#down = options.storeDown ?? false;
-    let lastId = 0;
-    const nextConnectionId = () => ++lastId;
-    for (const front of fronts) {
-      this.#fronts.set(
-        front.name,
-        new MessageFront({
-          name: front.name,
+    const byName = new Map(fronts.map((front) => [front.name, front]));
+    this.#server = new MultiListenerServer({
+      name: this.name,
+      kind: this.kind,
+      seed: this.seed,
+      scope: "front",
+      names: fronts.map((front) => front.name),
+      journal: options.journal,
+      journalFile: options.journalFile,
+      signal: options.signal,
+      listener: ({ name, journal, nextConnectionId }) => {
+        const front = byName.get(name)!;
+        return new MessageFront({
+          name,
           hostname: front.hostname,
           port: front.port ?? 0,
           codec: this.codec,
           maxBadFrames: options.maxBadFrames,
           ...connectionLimits(options),
           seed: this.seed,
-          journal: new JournalView(this.journal, { front: front.name }),
+          journal,
           nextConnectionId,
           faults: options.faults || front.faults
             ? { ...options.faults, ...front.faults }
@@ -292,37 +298,35 @@ export class MessageStoreServer implements AsyncDisposable {
           delayAck: options.delayAck,
           onFrame: (frame, connection, self) =>
             this.#handle(frame, connection, self),
-        }),
-      );
-    }
-    this.finished = Promise.all(this.fronts.map((front) => front.finished))
-      .then(() => {});
-    options.signal?.addEventListener("abort", () => void this.close(), {
-      once: true,
+        });
+      },
+      closed: async () => {
+        this.#unwatch?.();
+        if (this.#closeStore) await this.store.close?.();
+      },
     });
+    this.journal = this.#server.journal;
+    this.finished = this.#server.finished;
+  }
+
+  /** Every front as one multi-listener server (scope `front`). */
+  get listeners(): MultiListenerServer<MessageFront> {
+    return this.#server;
   }
 
   /** Every front, in order. */
   get fronts(): MessageFront[] {
-    return [...this.#fronts.values()];
+    return this.#server.listeners;
   }
 
   /** One front's server: its faults, connections, `down()`/`up()`. */
   front(name: string): MessageFront {
-    const found = this.#fronts.get(name);
-    if (!found) {
-      throw new RangeError(
-        `Cannot find front "${name}": expected one of ${
-          [...this.#fronts.keys()].join(", ")
-        }`,
-      );
-    }
-    return found;
+    return this.#server.listener(name);
   }
 
   /** Aborted once the server closes: event streams end on it. */
   get signal(): AbortSignal {
-    return this.#abort.signal;
+    return this.#server.signal;
   }
 
   /** Whether the shared store can be used now (not taken down, and available). */
@@ -343,12 +347,7 @@ export class MessageStoreServer implements AsyncDisposable {
         if (this.storeAvailable) void this.#pushWaiting();
       },
     });
-    try {
-      for (const front of this.fronts) await front.start();
-    } catch (error) {
-      await this.close();
-      throw error;
-    }
+    await this.#server.start();
     return this;
   }
 
@@ -446,20 +445,13 @@ export class MessageStoreServer implements AsyncDisposable {
   }
 
   /** Waits until every listener matches its faults after a change. */
-  async settled(): Promise<void> {
-    await Promise.all(this.fronts.map((front) => front.settled()));
+  settled(): Promise<void> {
+    return this.#server.settled();
   }
 
   /** Closes every front; resolves once everything is gone. */
   close(): Promise<void> {
-    return this.#closing ??= (async () => {
-      await Promise.all(this.fronts.map((front) => front.close()));
-      this.#unwatch?.();
-      if (this.#closeStore) await this.store.close?.();
-      this.#abort.abort();
-      if (this.#ownJournal) await this.journal.close();
-      else await this.journal.flush();
-    })();
+    return this.#server.close();
   }
 
   /** Closes the server (`await using`). */
@@ -544,7 +536,7 @@ export class MessageStoreServer implements AsyncDisposable {
               from: agent,
               id: stored.id,
             });
-            connection.sendAck({ type: "ack", id: message.id }, message.id);
+            connection.sendReply({ type: "ack", id: message.id }, message.id);
             if (fresh) this.#notify(stored.to);
             return;
           }
@@ -776,7 +768,7 @@ export function main(args: string[]): Promise<void> {
     describe: (server) =>
       `tcp=${
         server.fronts.map((front) =>
-          `${front.name}@${front.addr.hostname}:${front.addr.port}`
+          `${front.name}@${joinHostPort(front.addr.hostname, front.addr.port)}`
         ).join(",")
       } store=${"url" in server.store ? String(server.store.url) : "memory"}`,
   });

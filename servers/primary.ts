@@ -12,23 +12,57 @@
  * @module
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { createAdminApp } from "../core/admin_app.ts";
-import type { Connection } from "../core/connection.ts";
-import type { Frame } from "../core/frame.ts";
-import { runServerCli } from "../core/server_cli.ts";
-import { TcpServer, type TcpServerOptions } from "../core/tcp_server.ts";
+import { z } from "zod";
+import { createAdminApp } from "../core/admin/admin_app.ts";
+import type { Connection } from "../core/server/connection.ts";
+import type { Frame } from "../core/codecs/frame.ts";
+import {
+  optionFlags,
+  type OptionsAgree,
+  optionsFromFlags,
+  withFlag,
+} from "../core/cli/option_flags.ts";
+import { runServerCli } from "../core/cli/server_cli.ts";
+import { TcpServer, type TcpServerOptions } from "../core/server/tcp_server.ts";
 import { answerTelematicsFrame } from "./_telematics.ts";
+import { joinHostPort } from "../core/net/host_port.ts";
 
 /** The primary's default TCP port. */
 export const PRIMARY_PORT = 7000;
 /** The primary's default admin port. */
 export const PRIMARY_ADMIN_PORT = 7001;
 
+/**
+ * The primary's own options, described once: the TypeScript type below, the
+ * command-line flags (`--no-packet-ack`) and the lab's `primary` entry are
+ * derived from it.
+ */
+export const PrimaryOptionsSchema: z.ZodObject<{
+  ackPackets: z.ZodOptional<z.ZodBoolean>;
+}> = z.object({
+  ackPackets: withFlag(
+    z.boolean().optional().describe(
+      "ACK packets of other kinds too, not only records (default true)",
+    ),
+    {
+      name: "no-packet-ack",
+      negates: true,
+      description: "ACK records only, not packets of other kinds",
+    },
+  ),
+});
+
 /** Options for {@linkcode startPrimaryServer}. */
 export interface PrimaryServerOptions extends TcpServerOptions {
   /** ACK packets of other kinds too, not only records (default true). */
   ackPackets?: boolean;
 }
+
+// The options above and the schema agree (`deno check` fails otherwise).
+const _primaryOptionsAgree: OptionsAgree<
+  z.infer<typeof PrimaryOptionsSchema>,
+  Pick<PrimaryServerOptions, "ackPackets">
+> = true;
 
 /** A primary server: ACKs every record (`{"type":"ack","id":...}`). */
 export class PrimaryServer extends TcpServer {
@@ -84,19 +118,15 @@ export function main(args: string[]): Promise<void> {
     summary:
       "The primary server (IP1): ACKs every record it receives, with faults switched by flag or live over the admin API.",
     defaults: { port: PRIMARY_PORT, adminPort: PRIMARY_ADMIN_PORT },
-    flags: {
-      "no-packet-ack": {
-        type: "boolean",
-        description: "ACK records only, not packets of other kinds",
-      },
-    },
+    flags: optionFlags(PrimaryOptionsSchema),
     start: (common, faults, values) =>
       startPrimaryServer({
         ...common,
         faults,
-        ackPackets: !values["no-packet-ack"],
+        ...optionsFromFlags(PrimaryOptionsSchema, values),
       }),
-    describe: (server) => `tcp=${server.addr.hostname}:${server.addr.port}`,
+    describe: (server) =>
+      `tcp=${joinHostPort(server.addr.hostname, server.addr.port)}`,
   });
 }
 

@@ -26,8 +26,8 @@ import {
   addStatusRoutes,
   createAdminApp,
   createApiApp,
-} from "../core/admin_app.ts";
-import { type AdminServer, serveAdmin } from "../core/admin_server.ts";
+} from "../core/admin/admin_app.ts";
+import { type AdminServer, serveAdmin } from "../core/admin/admin_server.ts";
 import {
   CliError,
   faultsFromFlags,
@@ -36,13 +36,13 @@ import {
   parseInteger,
   parsePort,
   runCli,
-} from "../core/cli.ts";
-import type { Faults } from "../core/faults.ts";
+} from "../core/cli/cli.ts";
+import type { Faults } from "../core/faults/mod.ts";
 import { TOXICS } from "../core/faults/toxics.ts";
-import { Journal } from "../core/journal.ts";
-import { LINK_STREAMS } from "../core/proxy_link.ts";
-import { randomSeed, SeededRandom } from "../core/random.ts";
-import type { Addr } from "../core/tcp_server.ts";
+import { Journal } from "../core/journal/journal.ts";
+import { LINK_STREAMS } from "../core/net/proxy_link.ts";
+import { randomSeed, SeededRandom } from "../core/faults/random.ts";
+import type { Addr } from "../core/server/tcp_server.ts";
 import {
   checkUpstream,
   NamedProxy,
@@ -63,6 +63,7 @@ export type {
   ToxicJson,
   ToxicWindow,
 } from "./_named_proxy.ts";
+import type { ToolkitServer } from "../core/server/toolkit_server.ts";
 export { TOXIPROXY_VERSION } from "./_toxiproxy_api.ts";
 
 /** The proxy server's default API port: Toxiproxy's. */
@@ -168,7 +169,7 @@ function metricsText(proxies: NamedProxy[]): string {
  * A fault proxy server: named proxies, their toxics and faults, one journal,
  * and the Toxiproxy-compatible HTTP API.
  */
-export class ProxyServer implements AsyncDisposable {
+export class ProxyServer implements AsyncDisposable, ToolkitServer {
   /** The server's name, in the journal. */
   readonly name = "proxy";
   /** What kind of server this is. */

@@ -23,21 +23,48 @@ import {
   createAdminApp,
   ErrorSchema,
   jsonResponse,
-} from "../core/admin_app.ts";
-import type { Connection } from "../core/connection.ts";
-import type { Frame } from "../core/frame.ts";
-import { runServerCli } from "../core/server_cli.ts";
+} from "../core/admin/admin_app.ts";
+import type { Connection } from "../core/server/connection.ts";
+import type { Frame } from "../core/codecs/frame.ts";
+import {
+  optionFlags,
+  type OptionsAgree,
+  optionsFromFlags,
+  withFlag,
+} from "../core/cli/option_flags.ts";
+import { runServerCli } from "../core/cli/server_cli.ts";
 import {
   type ServerState,
   TcpServer,
   type TcpServerOptions,
-} from "../core/tcp_server.ts";
+} from "../core/server/tcp_server.ts";
 import { checkTelematicsFrame, telematicsReply } from "./_telematics.ts";
+import { joinHostPort } from "../core/net/host_port.ts";
 
 /** The secondary's default TCP port. */
 export const SECONDARY_PORT = 7010;
 /** The secondary's default admin port. */
 export const SECONDARY_ADMIN_PORT = 7011;
+
+/**
+ * The secondary's own options, described once: the command-line flag
+ * (`--ack`) and the lab's `secondary` entry are derived from it, and the
+ * TypeScript options below are checked against it.
+ */
+export const SecondaryOptionsSchema: z.ZodObject<{
+  ack: z.ZodOptional<z.ZodBoolean>;
+}> = z.object({
+  ack: withFlag(
+    z.boolean().optional().describe(
+      "ACK like the primary, to be a failover target (default false)",
+    ),
+    {
+      name: "ack",
+      description:
+        "ACK records and packets like the primary (through the ACK faults): a failover target",
+    },
+  ),
+});
 
 /** Options for {@linkcode startSecondaryServer}. */
 export interface SecondaryServerOptions extends TcpServerOptions {
@@ -49,6 +76,12 @@ export interface SecondaryServerOptions extends TcpServerOptions {
   /** How many entries the record log keeps, oldest dropped first (default 100000). Counts are never dropped. */
   logCapacity?: number;
 }
+
+// The options above and the schema agree (`deno check` fails otherwise).
+const _secondaryOptionsAgree: OptionsAgree<
+  z.infer<typeof SecondaryOptionsSchema>,
+  Pick<SecondaryServerOptions, "ack">
+> = true;
 
 /** One record or packet the secondary received. */
 export interface ReceivedRecord {
@@ -368,17 +401,18 @@ export function main(args: string[]): Promise<void> {
     summary:
       "The secondary server (IP2): records every record it receives and counts each id; sends no ACK unless --ack.",
     defaults: { port: SECONDARY_PORT, adminPort: SECONDARY_ADMIN_PORT },
-    flags: {
-      ack: {
-        type: "boolean",
-        description:
-          "ACK records and packets like the primary (through the ACK faults): a failover target",
-      },
-    },
+    flags: optionFlags(SecondaryOptionsSchema),
     start: (common, faults, values) =>
-      startSecondaryServer({ ...common, faults, ack: values.ack === true }),
+      startSecondaryServer({
+        ...common,
+        faults,
+        ack: false,
+        ...optionsFromFlags(SecondaryOptionsSchema, values),
+      }),
     describe: (server) =>
-      `tcp=${server.addr.hostname}:${server.addr.port} ack=${server.ack}`,
+      `tcp=${
+        joinHostPort(server.addr.hostname, server.addr.port)
+      } ack=${server.ack}`,
   });
 }
 

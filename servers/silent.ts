@@ -35,24 +35,25 @@
  * @module
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { createAdminApp, jsonResponse } from "../core/admin_app.ts";
-import { CliError, flag, parseInteger } from "../core/cli.ts";
-import type { Connection } from "../core/connection.ts";
-import type { Faults } from "../core/faults.ts";
-import type { JournalEvent } from "../core/journal.ts";
-import { runServerCli } from "../core/server_cli.ts";
+import { createAdminApp, jsonResponse } from "../core/admin/admin_app.ts";
+import { CliError, flag, parseInteger } from "../core/cli/cli.ts";
+import type { Connection } from "../core/server/connection.ts";
+import type { Faults } from "../core/faults/mod.ts";
+import type { JournalEvent } from "../core/journal/journal.ts";
+import { runServerCli } from "../core/cli/server_cli.ts";
 import {
   type ServerState,
   TcpServer,
   type TcpServerOptions,
-} from "../core/tcp_server.ts";
-import { parseDuration } from "../core/units.ts";
+} from "../core/server/tcp_server.ts";
+import { parseDuration } from "../core/units/units.ts";
 import {
   acceptQueue,
   addressKey,
   readTcpTable,
   TCP_STATE,
 } from "./_tcp_table.ts";
+import { joinHostPort } from "../core/net/host_port.ts";
 
 /** The silent server's default TCP port. */
 export const SILENT_PORT = 7030;
@@ -563,7 +564,9 @@ export function main(args: string[]): Promise<void> {
       });
     },
     describe: (server) =>
-      `tcp=${server.addr.hostname}:${server.addr.port} mode=${server.mode}`,
+      `tcp=${
+        joinHostPort(server.addr.hostname, server.addr.port)
+      } mode=${server.mode}`,
   });
 }
 

@@ -26,40 +26,41 @@
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import {
-  addJournalRoutes,
   createAdminApp,
   createApiApp,
   ErrorSchema,
   jsonResponse,
-} from "../core/admin_app.ts";
+} from "../core/admin/admin_app.ts";
 import {
   CliError,
   flag,
   type FlagTable,
   type FlagValues,
   parsePort,
-} from "../core/cli.ts";
-import type { Codec } from "../core/codec.ts";
-import type { Connection } from "../core/connection.ts";
-import { type Faults, FaultsSchema } from "../core/faults.ts";
-import type { Frame } from "../core/frame.ts";
-import {
+} from "../core/cli/cli.ts";
+import type { Codec } from "../core/codecs/codec.ts";
+import type { Connection, ConnectionInfo } from "../core/server/connection.ts";
+import { type Faults, FaultsSchema } from "../core/faults/mod.ts";
+import type { Frame } from "../core/codecs/frame.ts";
+import type {
   Journal,
-  type JournalEvent,
-  type JournalQuery,
-} from "../core/journal.ts";
-import { DualChannelFrameSchema, parseFrame } from "../core/protocol.ts";
-import { randomSeed, SeededRandom } from "../core/random.ts";
+  JournalEvent,
+  JournalQuery,
+} from "../core/journal/journal.ts";
+import { DualChannelFrameSchema, parseFrame } from "../core/codecs/protocol.ts";
+import { randomSeed, SeededRandom } from "../core/faults/random.ts";
 import {
   type Addr,
   connectionLimits,
   type ServerState,
   TcpServer,
   type TcpServerOptions,
-} from "../core/tcp_server.ts";
-import { runServerCli } from "../core/server_cli.ts";
-import { addMetricsRoute } from "../core/metrics.ts";
-import { JournalView } from "./_journal_view.ts";
+} from "../core/server/tcp_server.ts";
+import { runServerCli } from "../core/cli/server_cli.ts";
+import type { ToolkitServer } from "../core/server/toolkit_server.ts";
+import { MultiListenerServer } from "../core/server/multi_listener_server.ts";
+import { addMultiListenerRoutes } from "../core/admin/multi_listener_routes.ts";
+import { joinHostPort } from "../core/net/host_port.ts";
 
 /** A channel of the dual-channel protocol. */
 export type Channel = "A" | "B";
@@ -132,12 +133,12 @@ export class EchoChannel extends TcpServer {
         return;
       case "watchdog":
         // Through the ACK faults, so drop/delay apply to echoes too.
-        connection.sendAck(frame, `wd-${message.seq}`, {
+        connection.sendReply(frame, `wd-${message.seq}`, {
           reply: "echo" satisfies ReplyKind,
         });
         return;
       case "data":
-        connection.sendAck({ type: "ack", id: message.id }, message.id, {
+        connection.sendReply({ type: "ack", id: message.id }, message.id, {
           reply: "ack" satisfies ReplyKind,
         });
         return;
@@ -165,7 +166,7 @@ export interface WatchdogEchoState {
  * The watchdog-echo server: two channels, one journal. Get a channel's own
  * server (faults, connections, down/up) with {@linkcode WatchdogEchoServer.channel}.
  */
-export class WatchdogEchoServer implements AsyncDisposable {
+export class WatchdogEchoServer implements AsyncDisposable, ToolkitServer {
   /** Always `watchdog-echo`. */
   readonly kind = "watchdog-echo";
   /** The server's name. */
@@ -176,11 +177,7 @@ export class WatchdogEchoServer implements AsyncDisposable {
   readonly journal: Journal;
   /** Resolves once both channels are closed. */
   readonly finished: Promise<void>;
-  #channels: Record<Channel, EchoChannel>;
-  #ownJournal: boolean;
-  #closing?: Promise<void>;
-  #resolveFinished: () => void;
-  #abort = new AbortController();
+  #server: MultiListenerServer<EchoChannel>;
 
   /** Makes both channels; nothing listens until `start()`. */
   constructor(options: WatchdogEchoServerOptions = {}) {
@@ -189,80 +186,70 @@ export class WatchdogEchoServer implements AsyncDisposable {
       this.name,
     );
     this.seed = random.seed;
-    this.#ownJournal = !options.journal;
-    this.journal = options.journal ??
-      new Journal({ server: this.name, file: options.journalFile });
-    let lastId = 0;
-    const nextConnectionId = () => ++lastId;
-    const make = (channel: Channel): EchoChannel => {
-      const own = options.channels?.[channel];
-      return new EchoChannel(channel, {
-        name: `${this.name}/${channel}`,
-        label: channel,
-        hostname: own?.hostname ?? WATCHDOG_ECHO_HOSTS[channel],
-        port: own?.port ?? 0,
-        codec: options.codec,
-        maxFrameBytes: options.maxFrameBytes,
-        maxBadFrames: options.maxBadFrames,
-        ...connectionLimits(options),
-        random: random.derive(channel),
-        journal: new JournalView(this.journal, { channel }),
-        nextConnectionId,
-        ...(own?.faults ? { faults: own.faults } : {
-          faults: options.faults,
-          dropAck: options.dropAck,
-          delayAck: options.delayAck,
-        }),
-      });
-    };
-    this.#channels = { A: make("A"), B: make("B") };
-    const finished = Promise.withResolvers<void>();
-    this.finished = finished.promise;
-    this.#resolveFinished = finished.resolve;
-    // Both channels closed one by one: the server is closed too.
-    Promise.all(CHANNELS.map((ch) => this.#channels[ch].finished)).then(
-      () => this.close(),
-    );
-    options.signal?.addEventListener("abort", () => void this.close(), {
-      once: true,
+    this.#server = new MultiListenerServer({
+      name: this.name,
+      kind: this.kind,
+      seed: this.seed,
+      scope: "channel",
+      names: CHANNELS,
+      journal: options.journal,
+      journalFile: options.journalFile,
+      signal: options.signal,
+      listener: ({ name, journal, nextConnectionId }) => {
+        const channel = name as Channel;
+        const own = options.channels?.[channel];
+        return new EchoChannel(channel, {
+          name: `${this.name}/${channel}`,
+          label: channel,
+          hostname: own?.hostname ?? WATCHDOG_ECHO_HOSTS[channel],
+          port: own?.port ?? 0,
+          codec: options.codec,
+          maxFrameBytes: options.maxFrameBytes,
+          maxBadFrames: options.maxBadFrames,
+          ...connectionLimits(options),
+          random: random.derive(channel),
+          journal,
+          nextConnectionId,
+          ...(own?.faults ? { faults: own.faults } : {
+            faults: options.faults,
+            dropAck: options.dropAck,
+            delayAck: options.delayAck,
+          }),
+        });
+      },
     });
+    this.journal = this.#server.journal;
+    this.finished = this.#server.finished;
+  }
+
+  /** Both channels as one multi-listener server (scope `channel`). */
+  get listeners(): MultiListenerServer<EchoChannel> {
+    return this.#server;
   }
 
   /** One channel's server: its faults, connections, `down()`/`up()`. */
   channel(channel: Channel): EchoChannel {
-    const found = this.#channels[channel];
-    if (!found) {
-      throw new RangeError(
-        `Cannot find channel "${channel}": expected A or B`,
-      );
-    }
-    return found;
+    return this.#server.listener(channel);
   }
 
   /** Where each channel listens (kept while a channel is cut). */
   get addr(): Record<Channel, Addr> {
-    return { A: this.#channels.A.addr, B: this.#channels.B.addr };
+    return { A: this.channel("A").addr, B: this.channel("B").addr };
   }
 
   /** The codec (channel A's; both use the same kind). */
   get codec(): Codec {
-    return this.#channels.A.codec;
+    return this.channel("A").codec;
   }
 
   /** Aborted once the server closes: event streams end on it. */
   get signal(): AbortSignal {
-    return this.#abort.signal;
+    return this.#server.signal;
   }
 
   /** Binds both channels. If one cannot bind, closes both and throws. */
   async start(): Promise<this> {
-    try {
-      await this.#channels.A.start();
-      await this.#channels.B.start();
-    } catch (error) {
-      await this.close();
-      throw error;
-    }
+    await this.#server.start();
     return this;
   }
 
@@ -330,25 +317,24 @@ export class WatchdogEchoServer implements AsyncDisposable {
       kind: this.kind,
       seed: this.seed,
       codec: this.codec.name,
-      channels: { A: this.#channels.A.state(), B: this.#channels.B.state() },
+      channels: { A: this.channel("A").state(), B: this.channel("B").state() },
       counts: this.journal.counts(),
     };
   }
 
+  /** The open connections of both channels (`listener` is the channel). */
+  connectionInfos(): ConnectionInfo[] {
+    return this.#server.connectionInfos();
+  }
+
   /** Waits until both listeners match their faults after a change. */
-  async settled(): Promise<void> {
-    await Promise.all(CHANNELS.map((ch) => this.#channels[ch].settled()));
+  settled(): Promise<void> {
+    return this.#server.settled();
   }
 
   /** Closes both channels; resolves once everything is gone. */
   close(): Promise<void> {
-    return this.#closing ??= (async () => {
-      await Promise.all(CHANNELS.map((ch) => this.#channels[ch].close()));
-      this.#abort.abort();
-      if (this.#ownJournal) await this.journal.close();
-      else await this.journal.flush();
-      this.#resolveFinished();
-    })();
+    return this.#server.close();
   }
 
   /** Closes the server at the end of an `await using` scope. */
@@ -380,50 +366,9 @@ const AnyObject = z.record(z.string(), z.unknown());
 
 function watchdogEchoAdminApp(server: WatchdogEchoServer): OpenAPIHono {
   const app = createApiApp();
-  for (const channel of CHANNELS) {
-    app.route(
-      `/channels/${channel}`,
-      createAdminApp(server.channel(channel), { openapi: false }),
-    );
-  }
-
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/health",
-      responses: {
-        200: jsonResponse(
-          z.object({ ok: z.boolean(), name: z.string(), kind: z.string() }),
-          "The server is up",
-        ),
-      },
-    }),
-    (c) => c.json({ ok: true, name: server.name, kind: server.kind }, 200),
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/state",
-      responses: { 200: jsonResponse(AnyObject, "Both channels' state") },
-    }),
-    (c) => c.json(server.state() as unknown as Record<string, unknown>, 200),
-  );
-  addMetricsRoute(app, {
-    name: server.name,
-    kind: server.kind,
-    journal: server.journal,
-    connectionInfos: () =>
-      CHANNELS.flatMap((channel) => server.channel(channel).connectionInfos()),
-  });
-  addJournalRoutes(app, {
-    journals: (channel?: string) =>
-      channel === undefined
-        ? [server.journal]
-        : (CHANNELS as readonly string[]).includes(channel)
-        ? [server.channel(channel as Channel).journal]
-        : undefined,
-    scope: { name: "channel", values: () => [...CHANNELS] },
-    signal: server.signal,
+  addMultiListenerRoutes(app, server.listeners, {
+    listenerApp: (listener) => createAdminApp(listener, { openapi: false }),
+    state: () => server.state(),
   });
 
   const shortcut = <Q extends z.ZodObject>(
@@ -590,7 +535,7 @@ function channelFaults(
 
 function describeChannels(server: WatchdogEchoServer): string {
   return CHANNELS.map((ch) =>
-    `${ch}@${server.addr[ch].hostname}:${server.addr[ch].port}`
+    `${ch}@${joinHostPort(server.addr[ch].hostname, server.addr[ch].port)}`
   ).join(",");
 }
 

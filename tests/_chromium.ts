@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { TextLineStream } from "../core/text_line_stream.ts";
+import { TextLineStream } from "../core/codecs/text_line_stream.ts";
 
 /** The apt command that installs what this helper needs (CI and README). */
 export const CHROMIUM_INSTALL = "apt-get update && apt-get install -y chromium";

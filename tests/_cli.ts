@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { TextLineStream } from "../core/text_line_stream.ts";
+import { TextLineStream } from "../core/codecs/text_line_stream.ts";
 
 /** A spawned CLI process. */
 export interface SpawnedCli extends AsyncDisposable {

@@ -5,15 +5,11 @@
  *
  * @module
  */
-import { TextLineStream } from "../core/text_line_stream.ts";
+import type { ContractEvent } from "../clients/contract.ts";
+import { TextLineStream } from "../core/codecs/text_line_stream.ts";
 
 /** An event a client printed on stdout. */
-export interface PrintedEvent {
-  /** `deleted`, `connected`, `error`, ... */
-  event: string;
-  /** The event's fields. */
-  [field: string]: unknown;
-}
+export type PrintedEvent = ContractEvent;
 
 /** A spawned contract client. */
 export interface ContractProcess extends AsyncDisposable {

@@ -5,9 +5,9 @@
  * @module
  */
 import { connect, type Socket } from "node:net";
-import type { Codec } from "../core/codec.ts";
-import { createCodec } from "../core/codecs.ts";
-import type { Frame } from "../core/frame.ts";
+import type { Codec } from "../core/codecs/codec.ts";
+import { createCodec } from "../core/codecs/create_codec.ts";
+import type { Frame } from "../core/codecs/frame.ts";
 
 /** A test peer: sends frames, receives decoded frames in order. */
 export interface TestPeer extends AsyncDisposable {

@@ -1,7 +1,8 @@
 /**
  * Test helper: what the tracker conformance tests share: the timing, seed
  * and command-line pieces (the reference tracker, the Python example and the
- * wrong trackers all run with them), and the all-pass assertion.
+ * wrong trackers all run with them), and the all-pass assertion and verdict
+ * lines every conformance test uses.
  *
  * @module
  */

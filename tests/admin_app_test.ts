@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { serveAdmin } from "../core/admin_server.ts";
+import { serveAdmin } from "../core/admin/admin_server.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 import { connectPeer } from "./_net.ts";
 

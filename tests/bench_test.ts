@@ -5,7 +5,7 @@
  * table says which targets are met.
  */
 import assert from "node:assert/strict";
-import { createCodec } from "../core/codecs.ts";
+import { createCodec } from "../core/codecs/create_codec.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 import { table } from "../bench/bench.ts";
 import { runLoad } from "../bench/load.ts";
@@ -13,7 +13,7 @@ import { startMinimalServer } from "../bench/minimal_server.ts";
 import { parseMetrics, probe } from "../bench/_probe.ts";
 import { percentile, rangeText } from "../bench/_stats.ts";
 import { answerer, BENCH_CODECS, deviceWire } from "../bench/_wire.ts";
-import { serveAdmin } from "../core/admin_server.ts";
+import { serveAdmin } from "../core/admin/admin_server.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -7,7 +7,7 @@ import {
   FAULT_FLAGS,
   faultsFromFlags,
   parseFlags,
-} from "../core/cli.ts";
+} from "../core/cli/cli.ts";
 import { runScript } from "./_cli.ts";
 
 const FLAGS = { ...COMMON_FLAGS, ...FAULT_FLAGS };

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import type { Decoded } from "../core/codec.ts";
-import { createCodec } from "../core/codecs.ts";
-import { lengthPrefixedCodec } from "../core/length_prefixed_codec.ts";
-import { lineJsonCodec } from "../core/line_json_codec.ts";
+import type { Decoded } from "../core/codecs/codec.ts";
+import { createCodec } from "../core/codecs/create_codec.ts";
+import { lengthPrefixedCodec } from "../core/codecs/length_prefixed_codec.ts";
+import { lineJsonCodec } from "../core/codecs/line_json_codec.ts";
 
 const encoder = new TextEncoder();
 

@@ -4,17 +4,13 @@
  * (`tests/wrong_clients/wrong_agent.ts`) is marked `fail` on the behaviour
  * it breaks, for the reason it breaks it.
  */
-import assert from "node:assert/strict";
-import { behavioursOf } from "../conformance/catalogue.ts";
 import { processClient } from "../conformance/client.ts";
 import { referenceClients } from "../conformance/reference.ts";
-import {
-  type ConformanceResult,
-  runConformance,
-} from "../conformance/runner.ts";
+import { runConformance } from "../conformance/runner.ts";
 import type { Timing } from "../conformance/scenario.ts";
 import { assertWrongClientsFail } from "./_wrong_clients.ts";
 import { BREAKS } from "./wrong_clients/wrong_agent.ts";
+import { assertAllPass } from "./_tracker_suites.ts";
 
 /** Short timing, so the whole file stays fast. */
 const TIMING: Partial<Timing> = {
@@ -28,27 +24,6 @@ const DENO = `'${Deno.execPath()}'`;
 const FLAGS =
   "--servers {servers} --agent {agent} -fr {failoverRetries} -fd {failoverDelayMs}ms --connect-timeout {connectTimeoutMs}ms --ack-timeout {ackTimeoutMs}ms";
 
-function verdicts(result: ConformanceResult): string {
-  return result.results.map((r) =>
-    `${r.status.toUpperCase()} ${r.id} ${r.summary}${
-      r.stderr ? `\n  stderr: ${r.stderr.slice(-400)}` : ""
-    }`
-  ).join("\n");
-}
-
-function assertAllPass(result: ConformanceResult): void {
-  assert.deepEqual(
-    result.results.map((r) => r.id),
-    behavioursOf("agent").map((b) => b.id),
-  );
-  assert.equal(
-    result.results.every((r) => r.status === "pass"),
-    true,
-    `expected every agent check to pass:\n${verdicts(result)}`,
-  );
-  assert.equal(result.exitCode, 0);
-}
-
 Deno.test("reference agent passes every agent check in process (QA-1..QA-9)", async () => {
   const result = await runConformance({
     suite: "agent",
@@ -56,7 +31,7 @@ Deno.test("reference agent passes every agent check in process (QA-1..QA-9)", as
     seed: SEED,
     timing: TIMING,
   });
-  assertAllPass(result);
+  assertAllPass(result, "agent");
 });
 
 Deno.test("reference agent passes every agent check as a process, with -fr 1 (QA-1..QA-9)", async () => {
@@ -68,7 +43,7 @@ Deno.test("reference agent passes every agent check as a process, with -fr 1 (QA
     seed: SEED,
     timing: { ...TIMING, failoverRetries: 1 },
   });
-  assertAllPass(result);
+  assertAllPass(result, "agent");
 });
 
 /** Why each wrong agent must fail: a piece of its fail summary. */

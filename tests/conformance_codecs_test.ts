@@ -25,6 +25,7 @@ import {
 } from "../conformance/suites/_telematics.ts";
 import { textReport } from "../conformance/report_text.ts";
 import { runScript } from "./_cli.ts";
+import { verdicts } from "./_tracker_suites.ts";
 
 /** Short timing, with room for a loaded machine (see the telematics tests). */
 const TIMING: Partial<Timing> = {
@@ -39,14 +40,6 @@ const ENDPOINTS =
 const TIMING_FLAGS =
   "--ack-timeout {ackTimeoutMs}ms --resends {resends} --reconnect-delay {reconnectDelayMs}ms --connect-timeout {connectTimeoutMs}ms";
 const CODECS = ["ruptela", "teltonika"] as const;
-
-function verdicts(result: ConformanceResult): string {
-  return result.results.map((r) =>
-    `${r.status.toUpperCase()} ${r.id} ${r.summary}${
-      r.stderr ? `\n  stderr: ${r.stderr.slice(-400)}` : ""
-    }`
-  ).join("\n");
-}
 
 /** Every check passes but TS-5, which a device codec cannot express. */
 function assertPassesOverDeviceCodec(

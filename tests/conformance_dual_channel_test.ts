@@ -4,17 +4,13 @@
  * client (`tests/wrong_clients/wrong_scada.ts`) is marked `fail` on the
  * behaviour it breaks, for the reason it breaks it.
  */
-import assert from "node:assert/strict";
-import { behavioursOf } from "../conformance/catalogue.ts";
 import { processClient } from "../conformance/client.ts";
 import { referenceClients } from "../conformance/reference.ts";
-import {
-  type ConformanceResult,
-  runConformance,
-} from "../conformance/runner.ts";
+import { runConformance } from "../conformance/runner.ts";
 import type { Timing } from "../conformance/scenario.ts";
 import { assertWrongClientsFail } from "./_wrong_clients.ts";
 import { BREAKS } from "./wrong_clients/wrong_scada.ts";
+import { assertAllPass } from "./_tracker_suites.ts";
 
 /** Short timing, as the reference client's own tests found stable under load. */
 const TIMING: Partial<Timing> = {
@@ -28,25 +24,6 @@ const DENO = `'${Deno.execPath()}'`;
 const FLAGS =
   "--host-a {hostA} --port-a {portA} --host-b {hostB} --port-b {portB} --local-a {localA} --local-b {localB} --watchdog-period {watchdogPeriodMs}ms --watchdog-timeout {watchdogTimeoutMs}ms --retry {retryMs}ms --connect-timeout {connectTimeoutMs}ms --preferred-net-addr={preferredNetAddr} --preferred-net-nr={preferredNetNr}";
 
-function verdicts(result: ConformanceResult): string {
-  return result.results.map((r) =>
-    `${r.status.toUpperCase()} ${r.id} ${r.summary}${
-      r.stderr ? `\n  stderr: ${r.stderr.slice(-400)}` : ""
-    }`
-  ).join("\n");
-}
-
-function assertAllPass(result: ConformanceResult): void {
-  const ids = behavioursOf("dual-channel").map((b) => b.id);
-  assert.deepEqual(result.results.map((r) => r.id), ids);
-  assert.equal(
-    result.results.every((r) => r.status === "pass"),
-    true,
-    `expected every dual-channel check to pass:\n${verdicts(result)}`,
-  );
-  assert.equal(result.exitCode, 0);
-}
-
 Deno.test("reference SCADA client passes every dual-channel check in process", async () => {
   const result = await runConformance({
     suite: "dual-channel",
@@ -54,7 +31,7 @@ Deno.test("reference SCADA client passes every dual-channel check in process", a
     seed: SEED,
     timing: TIMING,
   });
-  assertAllPass(result);
+  assertAllPass(result, "dual-channel");
 });
 
 Deno.test("reference SCADA client passes every dual-channel check as a process", async () => {
@@ -66,7 +43,7 @@ Deno.test("reference SCADA client passes every dual-channel check as a process",
     seed: SEED,
     timing: TIMING,
   });
-  assertAllPass(result);
+  assertAllPass(result, "dual-channel");
 });
 
 /** Why each wrong client must fail: a piece of its fail summary. */

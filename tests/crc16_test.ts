@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { crc16Arc, crc16Kermit } from "../core/crc16.ts";
-import { SeededRandom } from "../core/random.ts";
+import { crc16Arc, crc16Kermit } from "../core/codecs/crc16.ts";
+import { SeededRandom } from "../core/faults/random.ts";
 import { hex } from "./_raw_peer.ts";
 
 const CHECK = new TextEncoder().encode("123456789");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DelayQueue } from "../core/faults.ts";
+import { DelayQueue } from "../core/faults/mod.ts";
 
 function collect<T>(ordered: boolean) {
   const batches: T[][] = [];

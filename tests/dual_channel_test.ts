@@ -6,8 +6,8 @@ import {
   parseNetworkMask,
   preferredChannel,
 } from "../clients/dual_channel.ts";
-import type { Faults } from "../core/faults.ts";
-import type { JournalEvent } from "../core/journal.ts";
+import type { Faults } from "../core/faults/mod.ts";
+import type { JournalEvent } from "../core/journal/journal.ts";
 import {
   startWatchdogEchoServer,
   type WatchdogEchoServer,

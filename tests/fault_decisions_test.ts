@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import type { JournalEvent } from "../core/journal.ts";
+import type { JournalEvent } from "../core/journal/journal.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 
 const FIXTURE = new URL("./fixtures/fault_decisions.json", import.meta.url);

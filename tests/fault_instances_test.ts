@@ -4,11 +4,11 @@ import type {
   CloseHow,
   FaultConnection,
   FaultDefinition,
-} from "../core/faults.ts";
+} from "../core/faults/mod.ts";
 import { FaultEngine, type FaultInstance } from "../core/faults/engine.ts";
 import { defineToxic } from "../core/faults/toxic.ts";
-import { Journal } from "../core/journal.ts";
-import { SeededRandom } from "../core/random.ts";
+import { Journal } from "../core/journal/journal.ts";
+import { SeededRandom } from "../core/faults/random.ts";
 
 /** One connection as a byte fault sees it: records how it was closed. */
 function subject(conn: number): FaultConnection & { closed?: string } {

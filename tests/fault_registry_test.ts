@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FAULT_DEFINITIONS, STAGES } from "../core/faults.ts";
+import { FAULT_DEFINITIONS, STAGES } from "../core/faults/mod.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 
 const DOCS = new URL("../docs/faults.md", import.meta.url);

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
-import { FaultEngine, MAX_TIMER_MS } from "../core/faults.ts";
-import { Journal } from "../core/journal.ts";
-import { SeededRandom } from "../core/random.ts";
-import { TcpServer } from "../core/tcp_server.ts";
+import { FaultEngine, MAX_TIMER_MS } from "../core/faults/mod.ts";
+import { Journal } from "../core/journal/journal.ts";
+import { SeededRandom } from "../core/faults/random.ts";
+import { TcpServer } from "../core/server/tcp_server.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 import { startSilentServer } from "../servers/silent.ts";
 import { connectPeer } from "./_net.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { type FaultContext, FaultEngine } from "../core/faults.ts";
-import { Journal } from "../core/journal.ts";
-import { SeededRandom } from "../core/random.ts";
+import { type FaultContext, FaultEngine } from "../core/faults/mod.ts";
+import { Journal } from "../core/journal/journal.ts";
+import { SeededRandom } from "../core/faults/random.ts";
 
 const at = (conn: number, id?: string, peer = "127.0.0.1"): FaultContext => ({
   conn,

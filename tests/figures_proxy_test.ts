@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { JournalEvent } from "../core/journal.ts";
+import type { JournalEvent } from "../core/journal/journal.ts";
 import { startLabRun } from "../lab/lab_run.ts";
 import { parseTopology } from "../lab/topology.ts";
 import { trackerTopology } from "./_lab.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Journal, type JournalEvent } from "../core/journal.ts";
+import { Journal, type JournalEvent } from "../core/journal/journal.ts";
 import { checkExpectations } from "../lab/expectations.ts";
 import { analyseFailovers } from "../lab/figures.ts";
 import { type LabRunReport, startLabRun } from "../lab/lab_run.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { connect, createServer, type Server, type Socket } from "node:net";
-import type { JournalEvent } from "../core/journal.ts";
+import type { JournalEvent } from "../core/journal/journal.ts";
 import { FlappingServer, startFlappingServer } from "../servers/flapping.ts";
 import { runScript, spawnCli } from "./_cli.ts";
 import { connectPeer } from "./_net.ts";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { Hono } from "hono";
-import { adminGuard, isLoopback } from "../core/admin_guard.ts";
-import { serveAdmin } from "../core/admin_server.ts";
+import { adminGuard, isLoopback } from "../core/admin/admin_guard.ts";
+import { serveAdmin } from "../core/admin/admin_server.ts";
 import { startLab } from "../lab/lab.ts";
 import { parseTopology } from "../lab/topology.ts";
 import { startPrimaryServer } from "../servers/primary.ts";

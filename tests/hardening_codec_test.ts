@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { ByteBuffer } from "../core/_bytes.ts";
-import { wireBytes } from "../core/codec.ts";
-import { createCodec } from "../core/codecs.ts";
-import { lengthPrefixedCodec } from "../core/length_prefixed_codec.ts";
-import { lineJsonCodec } from "../core/line_json_codec.ts";
+import { ByteBuffer } from "../core/codecs/_bytes.ts";
+import { wireBytes } from "../core/codecs/codec.ts";
+import { createCodec } from "../core/codecs/create_codec.ts";
+import { lengthPrefixedCodec } from "../core/codecs/length_prefixed_codec.ts";
+import { lineJsonCodec } from "../core/codecs/line_json_codec.ts";
 import { startMessageStoreServer } from "../servers/message_store.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 import { connectPeer } from "./_net.ts";

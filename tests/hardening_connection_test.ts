@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
-import type { Connection } from "../core/connection.ts";
-import { TcpServer } from "../core/tcp_server.ts";
+import type { Connection } from "../core/server/connection.ts";
+import { TcpServer } from "../core/server/tcp_server.ts";
 import { startMessageStoreServer } from "../servers/message_store.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 import { spawnCli } from "./_cli.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { lineJsonCodec } from "../core/line_json_codec.ts";
-import { Journal } from "../core/journal.ts";
+import { lineJsonCodec } from "../core/codecs/line_json_codec.ts";
+import { Journal } from "../core/journal/journal.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 import { connectPeer } from "./_net.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Journal } from "../core/journal.ts";
+import { Journal } from "../core/journal/journal.ts";
 
 Deno.test("Journal keeps the newest events in a bounded ring, in order", () => {
   const journal = new Journal({ server: "s", capacity: 3 });

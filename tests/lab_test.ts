@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import type { JournalEvent } from "../core/journal.ts";
+import type { JournalEvent } from "../core/journal/journal.ts";
 import { type Lab, startLab } from "../lab/lab.ts";
 import { loadTopology, parseTopology } from "../lab/topology.ts";
 import { runScript, spawnCli } from "./_cli.ts";
-import { TextLineStream } from "../core/text_line_stream.ts";
+import { TextLineStream } from "../core/codecs/text_line_stream.ts";
 import { connectPeer } from "./_net.ts";
 
 const json = (body: unknown): RequestInit => ({

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FaultsSchema } from "../core/faults.ts";
+import { FaultsSchema } from "../core/faults/mod.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 import {
   loadTopology,

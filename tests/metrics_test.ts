@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { Journal } from "../core/journal.ts";
-import { METRICS_CONTENT_TYPE } from "../core/metrics.ts";
+import { Journal } from "../core/journal/journal.ts";
+import { METRICS_CONTENT_TYPE } from "../core/admin/metrics.ts";
 import { startFlappingServer } from "../servers/flapping.ts";
 import { startMessageStoreServer } from "../servers/message_store.ts";
 import { startPrimaryServer } from "../servers/primary.ts";

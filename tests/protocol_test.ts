@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import type { Frame } from "../core/frame.ts";
+import type { Frame } from "../core/codecs/frame.ts";
 import {
   AgentFrameSchema,
   DualChannelFrameSchema,
   parseFrame,
   TelematicsFrameSchema,
-} from "../core/protocol.ts";
+} from "../core/codecs/protocol.ts";
 
 /** Frames near every edge the schemas draw (ids, types, extra fields). */
 const CANDIDATES: Frame[] = [

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LINK_HIGH_WATER } from "../core/proxy_link.ts";
+import { LINK_HIGH_WATER } from "../core/net/proxy_link.ts";
 import type { ToxicAttributes } from "../core/faults/toxic.ts";
 import { startProxyServer } from "../servers/proxy.ts";
 import {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createCodec } from "../core/codecs.ts";
-import type { TcpServer } from "../core/tcp_server.ts";
+import { createCodec } from "../core/codecs/create_codec.ts";
+import type { TcpServer } from "../core/server/tcp_server.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 import { startSecondaryServer } from "../servers/secondary.ts";
 import { startSilentServer } from "../servers/silent.ts";

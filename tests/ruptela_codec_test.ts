@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import type { Decoded } from "../core/codec.ts";
-import { createCodec } from "../core/codecs.ts";
-import { crc16Kermit } from "../core/crc16.ts";
+import type { Decoded } from "../core/codecs/codec.ts";
+import { createCodec } from "../core/codecs/create_codec.ts";
+import { crc16Kermit } from "../core/codecs/crc16.ts";
 import {
   ruptelaCodec,
   type RuptelaRecord,
   ruptelaReplyCommand,
-} from "../core/ruptela_codec.ts";
+} from "../core/codecs/ruptela_codec.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 import { spawnCli } from "./_cli.ts";
 import { connectPeer } from "./_net.ts";

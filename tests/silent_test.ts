@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
-import { eventId } from "../core/journal.ts";
+import { eventId } from "../core/journal/journal.ts";
 import { startSilentServer } from "../servers/silent.ts";
 import { runScript, spawnCli } from "./_cli.ts";
 import { connectPeer } from "./_net.ts";

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import type { Decoded } from "../core/codec.ts";
-import { createCodec } from "../core/codecs.ts";
-import { crc16Arc } from "../core/crc16.ts";
+import type { Decoded } from "../core/codecs/codec.ts";
+import { createCodec } from "../core/codecs/create_codec.ts";
+import { crc16Arc } from "../core/codecs/crc16.ts";
 import {
   teltonikaCodec,
   type TeltonikaRecord,
-} from "../core/teltonika_codec.ts";
+} from "../core/codecs/teltonika_codec.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 import { spawnCli } from "./_cli.ts";
 import { connectRaw, hex, toHex } from "./_raw_peer.ts";

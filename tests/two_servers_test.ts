@@ -5,9 +5,9 @@ import {
   type TwoServersClientOptions,
 } from "../clients/two_servers.ts";
 import { DurableQueue } from "../clients/_durable_queue.ts";
-import type { Frame } from "../core/frame.ts";
-import type { JournalEvent } from "../core/journal.ts";
-import type { TcpServer } from "../core/tcp_server.ts";
+import type { Frame } from "../core/codecs/frame.ts";
+import type { JournalEvent } from "../core/journal/journal.ts";
+import type { TcpServer } from "../core/server/tcp_server.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 import { startSecondaryServer } from "../servers/secondary.ts";
 import { spawnContractClient } from "./_contract.ts";

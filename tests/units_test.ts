@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { SeededRandom } from "../core/random.ts";
+import { SeededRandom } from "../core/faults/random.ts";
 import {
   parseDuration,
   parseDurationRange,
   parseHostPort,
   parseRate,
-} from "../core/units.ts";
+} from "../core/units/units.ts";
 
 Deno.test("parseRate reads percentages and fractions", () => {
   assert.equal(parseRate("30%"), 0.3);

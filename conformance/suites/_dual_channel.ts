@@ -9,8 +9,8 @@
  *
  * @module
  */
-import type { Faults } from "../../core/faults.ts";
-import type { JournalEvent } from "../../core/journal.ts";
+import type { Faults } from "../../core/faults/mod.ts";
+import type { JournalEvent } from "../../core/journal/journal.ts";
 import {
   type Channel,
   CHANNELS,

@@ -14,8 +14,8 @@
  *
  * @module
  */
-import type { Faults } from "../../core/faults.ts";
-import type { JournalEvent } from "../../core/journal.ts";
+import type { Faults } from "../../core/faults/mod.ts";
+import type { JournalEvent } from "../../core/journal/journal.ts";
 import {
   type MessageStoreServer,
   startMessageStoreServer,
@@ -24,6 +24,7 @@ import type { MessageStore } from "../../servers/message_store_interface.ts";
 import { PostgresMessageStore } from "../../servers/message_store_postgres.ts";
 import { createScratchDatabase } from "../../servers/postgres_scratch_database.ts";
 import type { Evidence, ScenarioContext, Timing } from "../scenario.ts";
+import { joinHostPort } from "../../core/net/host_port.ts";
 
 /** The agent's name, the `{agent}` placeholder. */
 export const AGENT = "qa-agent";
@@ -120,7 +121,7 @@ export async function startMessaging(
   }
   const servers = order.map((name) => {
     const { hostname, port } = server.front(name).addr;
-    return `${name}=${hostname}:${port}`;
+    return `${name}=${joinHostPort(hostname, port)}`;
   }).join(",");
   return { server, endpoints: { servers, agent: AGENT }, order };
 }

@@ -12,9 +12,9 @@
  *
  * @module
  */
-import { createCodec } from "../../core/codecs.ts";
-import type { JournalEvent } from "../../core/journal.ts";
-import type { Faults } from "../../core/faults.ts";
+import { createCodec } from "../../core/codecs/create_codec.ts";
+import type { JournalEvent } from "../../core/journal/journal.ts";
+import type { Faults } from "../../core/faults/mod.ts";
 import { startPrimaryServer } from "../../servers/primary.ts";
 import { startSecondaryServer } from "../../servers/secondary.ts";
 import type { ScenarioContext } from "../scenario.ts";

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { JournalEvent } from "../../core/journal.ts";
+import type { JournalEvent } from "../../core/journal/journal.ts";
 import type { Scenario, ScenarioContext, Verdict } from "../scenario.ts";
 import {
   AGENT,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { TcpServer } from "../../core/tcp_server.ts";
+import type { TcpServer } from "../../core/server/tcp_server.ts";
 import type { Scenario, ScenarioContext, Verdict } from "../scenario.ts";
 import {
   acked,

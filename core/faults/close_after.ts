@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { parseInteger } from "../units.ts";
+import { parseInteger } from "../units/units.ts";
 import { defineFault, type FaultDefinition } from "./fault.ts";
 import {
   CloseHowSchema,

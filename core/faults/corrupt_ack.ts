@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import { CORRUPT_ID_PREFIX } from "../frame.ts";
+import { CORRUPT_ID_PREFIX } from "../codecs/frame.ts";
 import { defineFault, type FaultDefinition, rateFlag } from "./fault.ts";
 import { type FaultRule, RULE_SHAPE } from "./rule.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { parseDuration } from "../units.ts";
+import { parseDuration } from "../units/units.ts";
 import { defineFault, type FaultDefinition } from "./fault.ts";
 import { type FaultRule, RULE_SHAPE } from "./rule.ts";
 

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { Journal } from "../journal.ts";
-import type { SeededRandom } from "../random.ts";
+import type { Journal } from "../journal/journal.ts";
+import type { SeededRandom } from "./random.ts";
 import type {
   ByteSink,
   CloseCall,
@@ -157,8 +157,8 @@ const NO_STEP: ByteSink[] = [];
  * @example Usage
  * ```ts
  * import { FaultEngine } from "./engine.ts";
- * import { Journal } from "../journal.ts";
- * import { SeededRandom } from "../random.ts";
+ * import { Journal } from "../journal/journal.ts";
+ * import { SeededRandom } from "./random.ts";
  * const faults = new FaultEngine({
  *   random: new SeededRandom(7),
  *   journal: new Journal(),

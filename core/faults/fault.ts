@@ -16,7 +16,7 @@
  * | `accept`   | TCP base / proxy link     | new connection       | `accept(rule, tools, conn)`             |
  * | `bytesIn`  | connection / proxy link   | chunk read           | `bytesIn(rule, tools, setup)`: a step   |
  * | `frameIn`  | connection                | decoded frame        | `frameIn(rule, tools, call)`            |
- * | `reply`    | connection (`sendAck`)    | ACK-like reply       | `reply(rule, tools, call)`              |
+ * | `reply`    | connection (`sendReply`)    | ACK-like reply       | `reply(rule, tools, call)`              |
  * | `bytesOut` | connection / proxy link   | write (gate); chunk  | `gate(...)`: let it out?; `bytesOut(rule, tools, setup)`: a step |
  * | `close`    | connection / proxy link   | close by the server  | `close(rule, tools, call)`: edit how    |
  *
@@ -32,9 +32,9 @@
  *
  * @module
  */
-import type { Frame } from "../frame.ts";
-import { parseRate } from "../units.ts";
-import type { Journal } from "../journal.ts";
+import type { Frame } from "../codecs/frame.ts";
+import { parseRate } from "../units/units.ts";
+import type { Journal } from "../journal/journal.ts";
 import type {
   Direction,
   FaultCloseHow,

@@ -23,7 +23,7 @@
  *   called once per write before it is journalled (black hole).
  * - `frameIn` (connection, per decoded frame): `engine.frameIn(call)`: close
  *   after N frames, reject a login.
- * - `reply` (connection's `sendAck`, per ACK-like reply):
+ * - `reply` (connection's `sendReply`, per ACK-like reply):
  *   `engine.reply(call)`: drop, NACK, corrupt, duplicate, delay, in that order.
  * - `close` (connection, proxy link: per close the server makes):
  *   `engine.closing(call)`: slow close, RST instead of FIN.
@@ -66,3 +66,4 @@ export * from "./engine.ts";
 export * from "./fault.ts";
 export * from "./registry.ts";
 export * from "./rule.ts";
+export * from "./random.ts";

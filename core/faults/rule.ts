@@ -7,7 +7,7 @@
  * @module
  */
 import { z } from "zod";
-import { parseDurationRange, parseRate } from "../units.ts";
+import { parseDurationRange, parseRate } from "../units/units.ts";
 
 /** The longest timer the runtime keeps: 2^31-1 ms (about 24.8 days). */
 export const MAX_TIMER_MS = 2_147_483_647;

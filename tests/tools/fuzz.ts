@@ -17,10 +17,10 @@
  */
 import { connect, type Socket } from "node:net";
 import { parseArgs } from "node:util";
-import type { Codec } from "../../core/codec.ts";
-import { CODEC_NAMES, createCodec } from "../../core/codecs.ts";
-import type { Frame } from "../../core/frame.ts";
-import { SeededRandom } from "../../core/random.ts";
+import type { Codec } from "../../core/codecs/codec.ts";
+import { CODEC_NAMES, createCodec } from "../../core/codecs/create_codec.ts";
+import type { Frame } from "../../core/codecs/frame.ts";
+import { SeededRandom } from "../../core/faults/random.ts";
 import { spawnCli } from "../_cli.ts";
 import { mib, rss } from "./_tools.ts";
 

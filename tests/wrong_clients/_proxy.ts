@@ -21,9 +21,9 @@ import {
   type Server,
   type Socket,
 } from "node:net";
-import type { Codec, Decoder } from "../../core/codec.ts";
-import { createCodec } from "../../core/codecs.ts";
-import type { Frame } from "../../core/frame.ts";
+import type { Codec, Decoder } from "../../core/codecs/codec.ts";
+import { createCodec } from "../../core/codecs/create_codec.ts";
+import type { Frame } from "../../core/codecs/frame.ts";
 
 /** Where a proxied connection goes. */
 export interface Upstream {

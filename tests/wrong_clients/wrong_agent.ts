@@ -23,7 +23,7 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { parseArgs } from "node:util";
-import { printEvent, serveContract } from "../../clients/_contract.ts";
+import { printEvent } from "../../clients/_contract.ts";
 import {
   expandShortFlags,
   FailoverAgent,
@@ -34,9 +34,11 @@ import {
   type NamedAddress,
   parseDuration,
   parseNamedAddressList,
-} from "../../core/units.ts";
-import type { Frame } from "../../core/frame.ts";
+} from "../../core/units/units.ts";
+import type { Frame } from "../../core/codecs/frame.ts";
 import { FrameProxy, type ProxyHooks, type ProxyLink } from "./_proxy.ts";
+import type { ContractEvent } from "../../clients/contract.ts";
+import { checkBreak, serveWrongClient, type WrongClient } from "./_wrong.ts";
 
 /** Each break, by name: what the wrong agent does instead. */
 export const BREAKS: Readonly<Record<string, string>> = {
@@ -91,16 +93,7 @@ export interface WrongAgentOptions extends FailoverAgentOptions {
 }
 
 /** A running wrong agent, driven by the contract. */
-export interface WrongAgent {
-  /** Handles a `send` or `restart` command. */
-  command(
-    command: { cmd: "send"; id: string; to?: string; body?: unknown } | {
-      cmd: "restart";
-    },
-  ): Promise<void>;
-  /** Closes it. */
-  close(): Promise<void>;
-}
+export type WrongAgent = WrongClient;
 
 /**
  * Starts the reference agent with one behaviour broken; `emit` gets the
@@ -108,16 +101,10 @@ export interface WrongAgent {
  */
 export async function startWrongAgent(
   options: WrongAgentOptions,
-  emit: (event: { event: string; [field: string]: unknown }) => void,
+  emit: (event: ContractEvent) => void,
 ): Promise<WrongAgent> {
   const broken = options.break;
-  if (!(broken in BREAKS)) {
-    throw new RangeError(
-      `Cannot break "${broken}": expected one of ${
-        Object.keys(BREAKS).join(", ")
-      }`,
-    );
-  }
+  checkBreak(broken, BREAKS);
   const servers = typeof options.servers === "string"
     ? parseNamedAddressList(options.servers)
     : [...options.servers];
@@ -360,15 +347,11 @@ export async function main(args: string[]): Promise<void> {
     ackTimeoutMs: parseDuration(values["ack-timeout"]),
     syncIntervalMs: parseDuration(values["sync-interval"]),
   }, (event) => printEvent(event));
-  console.error(`wrong agent: ${values.break}: ${BREAKS[values.break]}`);
-  try {
-    await serveContract({
-      send: (command) => agent.command({ ...command, cmd: "send" }),
-      restart: () => agent.command({ cmd: "restart" }),
-    });
-  } finally {
-    await agent.close();
-  }
+  await serveWrongClient(
+    "wrong agent",
+    `${values.break}: ${BREAKS[values.break]}`,
+    agent,
+  );
 }
 
 if (import.meta.main) await main(Deno.args);

@@ -24,7 +24,7 @@
  */
 import { createServer } from "node:net";
 import { parseArgs } from "node:util";
-import { printEvent, serveContract } from "../../clients/_contract.ts";
+import { printEvent } from "../../clients/_contract.ts";
 import {
   type Channel,
   type ChannelEndpoint,
@@ -34,9 +34,11 @@ import {
   onNetwork,
   parseNetworkMask,
 } from "../../clients/dual_channel.ts";
-import type { JournalEvent } from "../../core/journal.ts";
-import { parseDuration } from "../../core/units.ts";
+import type { JournalEvent } from "../../core/journal/journal.ts";
+import { parseDuration } from "../../core/units/units.ts";
 import { FrameProxy, type ProxyHooks } from "./_proxy.ts";
+import type { ContractEvent } from "../../clients/contract.ts";
+import { checkBreak, serveWrongClient, type WrongClient } from "./_wrong.ts";
 
 /** Each break, by name: what the wrong client does instead. */
 export const BREAKS: Readonly<Record<string, string>> = {
@@ -92,15 +94,8 @@ export interface WrongScadaOptions extends DualChannelClientOptions {
   break: string;
 }
 
-/** A running wrong SCADA client, driven by the contract. */
-export interface WrongScada {
-  /** Handles a `send` or `restart` command. */
-  command(
-    command: { cmd: "send"; id: string; data?: unknown } | { cmd: "restart" },
-  ): Promise<void>;
-  /** Closes it. */
-  close(): Promise<void>;
-}
+/** A running wrong scada, driven by the contract. */
+export type WrongScada = WrongClient;
 
 /**
  * Starts the reference SCADA client with one behaviour broken; `emit` gets
@@ -108,16 +103,10 @@ export interface WrongScada {
  */
 export async function startWrongScada(
   options: WrongScadaOptions,
-  emit: (event: { event: string; [field: string]: unknown }) => void,
+  emit: (event: ContractEvent) => void,
 ): Promise<WrongScada> {
   const broken = options.break;
-  if (!(broken in BREAKS)) {
-    throw new RangeError(
-      `Cannot break "${broken}": expected one of ${
-        Object.keys(BREAKS).join(", ")
-      }`,
-    );
-  }
+  checkBreak(broken, BREAKS);
   const channels = { ...options.channels };
   const proxies: Partial<Record<Channel, FrameProxy>> = {};
   const proxyBoth = async (
@@ -289,15 +278,11 @@ export async function main(args: string[]): Promise<void> {
     preferredNetAddr: values["preferred-net-addr"] || undefined,
     preferredNetNr: nr === undefined ? undefined : Number(nr),
   }, (event) => printEvent(event));
-  console.error(`wrong SCADA client: ${values.break}: ${BREAKS[values.break]}`);
-  try {
-    await serveContract({
-      send: (command) => scada.command({ ...command, cmd: "send" }),
-      restart: () => scada.command({ cmd: "restart" }),
-    });
-  } finally {
-    await scada.close();
-  }
+  await serveWrongClient(
+    "wrong SCADA client",
+    `${values.break}: ${BREAKS[values.break]}`,
+    scada,
+  );
 }
 
 if (import.meta.main) await main(Deno.args);

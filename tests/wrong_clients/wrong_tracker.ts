@@ -31,17 +31,19 @@
  */
 import { createConnection, type Socket } from "node:net";
 import { parseArgs } from "node:util";
-import { printEvent, serveContract } from "../../clients/_contract.ts";
+import { printEvent } from "../../clients/_contract.ts";
 import {
   type ItemKind,
   type ServerName,
   TwoServersClient,
   type TwoServersClientOptions,
 } from "../../clients/two_servers.ts";
-import type { Frame } from "../../core/frame.ts";
-import type { JournalEvent } from "../../core/journal.ts";
-import { parseDuration } from "../../core/units.ts";
+import type { Frame } from "../../core/codecs/frame.ts";
+import type { JournalEvent } from "../../core/journal/journal.ts";
+import { parseDuration } from "../../core/units/units.ts";
 import { FrameProxy, type ProxyHooks } from "./_proxy.ts";
+import type { ContractEvent } from "../../clients/contract.ts";
+import { checkBreak, serveWrongClient, type WrongClient } from "./_wrong.ts";
 
 /** Each break, by name: what the wrong client does instead. */
 export const BREAKS: Readonly<Record<string, string>> = {
@@ -74,16 +76,7 @@ export interface WrongTrackerOptions extends TwoServersClientOptions {
 }
 
 /** A running wrong tracker, driven by the contract. */
-export interface WrongTracker {
-  /** Handles a `send` or `restart` command. */
-  command(
-    command: { cmd: "send"; id: string; kind?: string; data?: unknown } | {
-      cmd: "restart";
-    },
-  ): Promise<void>;
-  /** Closes it. */
-  close(): Promise<void>;
-}
+export type WrongTracker = WrongClient;
 
 /**
  * Starts the reference tracker with one behaviour broken; `emit` gets the
@@ -91,16 +84,10 @@ export interface WrongTracker {
  */
 export async function startWrongTracker(
   options: WrongTrackerOptions,
-  emit: (event: { event: string; [field: string]: unknown }) => void,
+  emit: (event: ContractEvent) => void,
 ): Promise<WrongTracker> {
   const broken = options.break;
-  if (!(broken in BREAKS)) {
-    throw new RangeError(
-      `Cannot break "${broken}": expected one of ${
-        Object.keys(BREAKS).join(", ")
-      }`,
-    );
-  }
+  checkBreak(broken, BREAKS);
   const addrs: Record<ServerName, { hostname: string; port: number }> = {
     ip1: { hostname: options.ip1 ?? "127.0.0.1", port: options.port1 },
     ip2: { hostname: options.ip2 ?? "127.0.0.1", port: options.port2 },
@@ -331,15 +318,11 @@ export async function main(args: string[]): Promise<void> {
     codec: values.codec,
     device: values.device,
   }, (event) => printEvent(event));
-  console.error(`wrong tracker: ${values.break}: ${BREAKS[values.break]}`);
-  try {
-    await serveContract({
-      send: (command) => tracker.command({ ...command, cmd: "send" }),
-      restart: () => tracker.command({ cmd: "restart" }),
-    });
-  } finally {
-    await tracker.close();
-  }
+  await serveWrongClient(
+    "wrong tracker",
+    `${values.break}: ${BREAKS[values.break]}`,
+    tracker,
+  );
 }
 
 if (import.meta.main) await main(Deno.args);

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { OpenAPIHono } from "@hono/zod-openapi";
-import { serveAdmin } from "./admin_server.ts";
+import { serveAdmin } from "../admin/admin_server.ts";
+import type { ToolkitServer } from "../server/toolkit_server.ts";
 import {
   COMMON_FLAGS,
   type CommonOptions,
@@ -18,22 +18,12 @@ import {
   runCli,
   runCommand,
 } from "./cli.ts";
-import type { Faults } from "./faults.ts";
+import type { Faults } from "../faults/mod.ts";
 
 /** What a single-server CLI starts: something with an admin app to serve. */
-export interface CliServer {
-  /** The server's name. */
-  readonly name: string;
-  /** The run seed. */
-  readonly seed: number;
+export interface CliServer extends ToolkitServer {
   /** The codec's name. */
   readonly codec: { name: string };
-  /** Resolves once the server is closed. */
-  readonly finished: Promise<void>;
-  /** Its admin app. */
-  adminApp(): OpenAPIHono;
-  /** Closes it. */
-  close(): Promise<void>;
 }
 
 /** What {@linkcode runServerCli} needs to know of one server. */

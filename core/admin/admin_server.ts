@@ -5,8 +5,9 @@
  * @module
  */
 import { Hono } from "hono";
+import { joinHostPort } from "../net/host_port.ts";
 import { adminGuard, generateAdminToken, isLoopback } from "./admin_guard.ts";
-import type { Addr } from "./tcp_server.ts";
+import type { Addr } from "../server/tcp_server.ts";
 
 /** Options for {@linkcode serveAdmin}. */
 export interface ServeAdminOptions {
@@ -41,10 +42,14 @@ export interface AdminServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Formats a host and port as a URL host (brackets for IPv6). */
-export function hostPort(hostname: string, port: number): string {
-  return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
-}
+/**
+ * Formats a host and port as a URL host (brackets for IPv6).
+ *
+ * @deprecated Use {@linkcode joinHostPort} from `core/net/`, the one place
+ * addresses are formatted; this alias stays for existing callers.
+ */
+export const hostPort: (hostname: string, port: number) => string =
+  joinHostPort;
 
 /**
  * Serves an app's `fetch` over HTTP, behind {@linkcode adminGuard}: bound to
@@ -95,7 +100,7 @@ export function serveAdmin(
       let closing: Promise<void> | undefined;
       const admin: AdminServer = {
         addr: { hostname, port },
-        url: `http://${hostPort(hostname, port)}`,
+        url: `http://${joinHostPort(hostname, port)}`,
         finished: server.finished,
         ...(token !== undefined ? { token } : {}),
         close: () => closing ??= server.shutdown().then(() => server.finished),

@@ -7,8 +7,12 @@
  */
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
-import type { Journal, JournalEvent, JournalQuery } from "./journal.ts";
-import { matchesQuery, serializableEvent } from "./journal.ts";
+import type {
+  Journal,
+  JournalEvent,
+  JournalQuery,
+} from "../journal/journal.ts";
+import { matchesQuery, serializableEvent } from "../journal/journal.ts";
 
 /** Options for {@linkcode journalEventStream}. */
 export interface EventStreamOptions {

@@ -4,7 +4,7 @@
  * the view carries the view's fields (`{ channel: "A" }`), and reads through
  * the view see only events that carry them.
  *
- * Private to `servers/`: never re-exported.
+ * Used by `MultiListenerServer`, one view per listener.
  *
  * @module
  */
@@ -14,7 +14,7 @@ import {
   type JournalEvent,
   type JournalQuery,
   type WaitOptions,
-} from "../core/journal.ts";
+} from "./journal.ts";
 
 /**
  * A journal that writes into a shared one, stamping its fields on every
@@ -26,8 +26,8 @@ import {
  *
  * @example Usage
  * ```ts
- * import { Journal } from "../core/journal.ts";
- * import { JournalView } from "./_journal_view.ts";
+ * import { Journal } from "./journal.ts";
+ * import { JournalView } from "./journal_view.ts";
  * const shared = new Journal({ server: "watchdog-echo" });
  * const a = new JournalView(shared, { channel: "A" });
  * a.append("frame_in", { conn: 1 }); // shared gets { channel: "A", ... }

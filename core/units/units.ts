@@ -113,85 +113,10 @@ export function parseDurationRange(text: string): DurationRange {
   return { min, max };
 }
 
-/**
- * Parses `host:port` (or `[v6]:port`) into its parts.
- *
- * @example Usage
- * ```ts
- * import { parseHostPort } from "./units.ts";
- * parseHostPort("127.0.0.1:7000"); // { hostname: "127.0.0.1", port: 7000 }
- * ```
- */
-export function parseHostPort(
-  text: string,
-): { hostname: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim());
-  const port = match ? Number(match[3]) : NaN;
-  if (!match || port > 65535) {
-    throw new RangeError(
-      `Cannot parse address "${text}": expected host:port, such as 127.0.0.1:7000`,
-    );
-  }
-  return { hostname: match[1] ?? match[2], port };
-}
-
-/** A named address: `ml1=127.0.0.1:7050`. */
-export interface NamedAddress {
-  /** The name (letters, digits, `.`, `_`, `-`). */
-  name: string;
-  /** The host. */
-  hostname: string;
-  /** The port. */
-  port: number;
-}
-
-/**
- * Parses `name=host:port` into its parts.
- *
- * @example Usage
- * ```ts
- * import { parseNamedAddress } from "./units.ts";
- * parseNamedAddress("ml1=127.0.0.1:7050"); // { name: "ml1", hostname: "127.0.0.1", port: 7050 }
- * ```
- */
-export function parseNamedAddress(text: string): NamedAddress {
-  const at = text.indexOf("=");
-  const name = text.slice(0, at).trim();
-  if (at < 1 || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
-    throw new RangeError(
-      `Cannot parse named address "${text}": expected name=host:port, such as ml1=127.0.0.1:7050`,
-    );
-  }
-  return { name, ...parseHostPort(text.slice(at + 1)) };
-}
-
-/**
- * Parses a comma-separated list of `name=host:port`, in order, with
- * distinct names.
- *
- * @example Usage
- * ```ts
- * import { parseNamedAddressList } from "./units.ts";
- * parseNamedAddressList("ml1=127.0.0.1:7050,ml2=127.0.0.1:7052");
- * ```
- */
-export function parseNamedAddressList(text: string): NamedAddress[] {
-  const list = text.split(",").filter((part) => part.trim() !== "").map(
-    parseNamedAddress,
-  );
-  if (list.length === 0) {
-    throw new RangeError(
-      `Cannot parse address list "${text}": expected name=host:port,...`,
-    );
-  }
-  const seen = new Set<string>();
-  for (const { name } of list) {
-    if (seen.has(name)) {
-      throw new RangeError(
-        `Cannot parse address list "${text}": the name "${name}" is given twice`,
-      );
-    }
-    seen.add(name);
-  }
-  return list;
-}
+// Kept for importers of this file; the address parsers live in `net/`.
+export { parseHostPort } from "../net/host_port.ts";
+export {
+  type NamedAddress,
+  parseNamedAddress,
+  parseNamedAddressList,
+} from "../net/named_address.ts";

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { markWireBytes, wireBytes } from "./codec.ts";
-import type { Frame } from "./frame.ts";
+import { markWireBytes, wireBytes } from "../codecs/codec.ts";
+import type { Frame } from "../codecs/frame.ts";
 
 /**
  * The kinds of event servers write. Every event also has the fields of

@@ -1,7 +1,7 @@
 /**
  * One accepted TCP connection of a test server. The walk of one record is
  * one way: socket -> bytes-in stage -> codec -> journal `frame_in` ->
- * frame-in stage -> server handler -> (`sendAck`) reply stage -> journal ->
+ * frame-in stage -> server handler -> (`sendReply`) reply stage -> journal ->
  * bytes-out gate -> encode -> bytes-out stage -> write, with backpressure.
  * Each stage of the fault engine is called once per event; the connection
  * knows no fault by name. It closes by FIN, RST or half-close (through the
@@ -10,9 +10,9 @@
  * @module
  */
 import type { Socket } from "node:net";
-import { concat } from "./_bytes.ts";
-import type { Codec, Decoder } from "./codec.ts";
-import { errorFrame, type Frame, type FrameError } from "./frame.ts";
+import { concat } from "../codecs/_bytes.ts";
+import type { Codec, Decoder } from "../codecs/codec.ts";
+import { errorFrame, type Frame, type FrameError } from "../codecs/frame.ts";
 import {
   type ByteSink,
   type CloseCall,
@@ -24,10 +24,10 @@ import {
   type FaultPipe,
   type FrameInCall,
   type ReplyCall,
-} from "./faults.ts";
-import type { Journal } from "./journal.ts";
+} from "../faults/mod.ts";
+import type { Journal } from "../journal/journal.ts";
 
-export type { CloseHow } from "./faults.ts";
+export type { CloseHow } from "../faults/mod.ts";
 
 /** A connection as the admin API lists it. */
 export interface ConnectionInfo {
@@ -83,7 +83,7 @@ export interface ConnectionHost {
   /**
    * Called for each decoded frame, in order. It returns its reply (an ACK,
    * whose `id` names the record), which goes out through the reply stage as
-   * {@linkcode Connection.sendAck} sends it; or nothing.
+   * {@linkcode Connection.sendReply} sends it; or nothing.
    */
   onFrame(
     frame: Frame,
@@ -290,12 +290,13 @@ export class Connection implements FaultConnection {
 
   /**
    * Sends an ACK-like reply through the reply stage (drop, NACK, corrupt,
-   * duplicate, delay with jitter: see `docs/faults.md`). Journalled as
+   * duplicate, delay with jitter: see `docs/faults.md`): an ACK, or another
+   * reply that plays its part, such as a watchdog echo. Journalled as
    * `ack_sent` (`nack_sent` for a NACK; codecs without one journal
    * `unencodable`), `ack_dropped` or `ack_delayed`, each with `fields` added
    * (such as `{ reply: "echo" }`, to tell kinds of reply apart).
    */
-  sendAck(
+  sendReply(
     frame: Frame,
     id: string,
     fields: Record<string, unknown> = {},
@@ -335,6 +336,19 @@ export class Connection implements FaultConnection {
       return;
     }
     for (let i = 0; i < copies; i++) this.#ack(reply, id, fields);
+  }
+  /**
+   * Sends a reply through the reply stage, as {@linkcode Connection.sendReply}.
+   *
+   * @deprecated Use {@linkcode Connection.sendReply}: the name said "ACK",
+   * but it sends every ACK-like reply (echoes too).
+   */
+  sendAck(
+    frame: Frame,
+    id: string,
+    fields: Record<string, unknown> = {},
+  ): void {
+    this.sendReply(frame, id, fields);
   }
 
   /** Sends an error frame for bad input (journalled as `frame_out`). */
@@ -662,10 +676,10 @@ export class Connection implements FaultConnection {
     if (result === undefined) return;
     if (result instanceof Promise) {
       return result.then((reply) => {
-        if (reply) this.sendAck(reply, String(reply.id));
+        if (reply) this.sendReply(reply, String(reply.id));
       });
     }
-    this.sendAck(result, String(result.id));
+    this.sendReply(result, String(result.id));
   }
 
   #failed(error: unknown): void {

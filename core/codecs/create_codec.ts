@@ -29,7 +29,7 @@ export const CODEC_NAMES: readonly string[] = Object.keys(FACTORIES);
  *
  * @example Usage
  * ```ts
- * import { createCodec } from "./codecs.ts";
+ * import { createCodec } from "./create_codec.ts";
  * const codec = createCodec("length-prefixed");
  * ```
  */

@@ -10,8 +10,8 @@
  * @module
  */
 import { createServer, type Server, type Socket } from "node:net";
-import type { Codec } from "./codec.ts";
-import { createCodec } from "./codecs.ts";
+import type { Codec } from "../codecs/codec.ts";
+import { createCodec } from "../codecs/create_codec.ts";
 import {
   type CloseHow,
   Connection,
@@ -24,10 +24,11 @@ import {
   type ListenPlan,
   type ScheduleStatus,
   type TransitionReason,
-} from "./faults.ts";
-import type { Frame } from "./frame.ts";
-import { Journal } from "./journal.ts";
-import { randomSeed, SeededRandom } from "./random.ts";
+} from "../faults/mod.ts";
+import type { Frame } from "../codecs/frame.ts";
+import { Journal } from "../journal/journal.ts";
+import { randomSeed, SeededRandom } from "../faults/random.ts";
+import { joinHostPort } from "../net/host_port.ts";
 
 /** The default most bad frames a second on one connection: 100. */
 export const DEFAULT_MAX_BAD_RATE = 100;
@@ -531,7 +532,7 @@ export class TcpServer implements AsyncDisposable {
         if (bound && typeof bound === "object") this.#port = bound.port;
         this.#server = server;
         this.journal.append("listening", {
-          addr: `${this.#hostname}:${this.#port}`,
+          addr: `${joinHostPort(this.#hostname, this.#port)}`,
           codec: this.codec.name,
           ...(this.label ? { listener: this.label } : {}),
         });
@@ -568,7 +569,7 @@ export class TcpServer implements AsyncDisposable {
     this.#idle = idle;
     this.#port = (listener.addr as Deno.NetAddr).port;
     this.journal.append("listening", {
-      addr: `${this.#hostname}:${this.#port}`,
+      addr: `${joinHostPort(this.#hostname, this.#port)}`,
       codec: this.codec.name,
       mode: "no-accept",
       backlog: plan.backlog,

@@ -7,14 +7,14 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ADMIN_TOKEN_ENV } from "./admin_guard.ts";
-import { DEFAULT_MAX_DEPTH } from "./codec.ts";
-import { CODEC_NAMES } from "./codecs.ts";
+import { ADMIN_TOKEN_ENV } from "../admin/admin_guard.ts";
+import { DEFAULT_MAX_DEPTH } from "../codecs/codec.ts";
+import { CODEC_NAMES } from "../codecs/create_codec.ts";
 import {
   DEFAULT_MAX_BACKLOG_BYTES,
   DEFAULT_MAX_BAD_RATE,
   DEFAULT_SHUTDOWN_MS,
-} from "./tcp_server.ts";
+} from "../server/tcp_server.ts";
 import {
   FAULT_DEFINITIONS,
   FAULT_KINDS,
@@ -23,8 +23,8 @@ import {
   FaultsSchema,
   type FlagReader,
   MAX_TIMER_MS,
-} from "./faults.ts";
-import { parseDuration, parseInteger } from "./units.ts";
+} from "../faults/mod.ts";
+import { parseDuration, parseInteger } from "../units/units.ts";
 
 export { parseInteger };
 

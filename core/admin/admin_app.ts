@@ -10,8 +10,8 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { ZodError } from "zod";
-import type { ConnectionInfo } from "./connection.ts";
-import { DEFAULT_MAX_DEPTH, jsonTooDeep } from "./codec.ts";
+import type { ConnectionInfo } from "../server/connection.ts";
+import { DEFAULT_MAX_DEPTH, jsonTooDeep } from "../codecs/codec.ts";
 import { journalEventStream } from "./event_stream.ts";
 import {
   FAULT_KINDS,
@@ -21,14 +21,14 @@ import {
   type FaultsPatch,
   FaultsPatchSchema,
   FaultsSchema,
-} from "./faults.ts";
+} from "../faults/mod.ts";
 import {
   type Journal,
   type JournalQuery,
   serializableEvent,
-} from "./journal.ts";
+} from "../journal/journal.ts";
 import { addMetricsRoute } from "./metrics.ts";
-import type { ServerState } from "./tcp_server.ts";
+import type { ServerState } from "../server/tcp_server.ts";
 
 /** What the shared admin routes need of a server. */
 export interface AdminTarget {
@@ -371,6 +371,36 @@ export function addJournalRoutes(
   );
 }
 
+/** Adds `GET /connections`: the open connections of a server. */
+export function addConnectionsRoute(
+  app: OpenAPIHono,
+  server: { connectionInfos(): ConnectionInfo[] },
+  description: string,
+): void {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/connections",
+      responses: {
+        200: jsonResponse(
+          z.object({ connections: z.array(z.record(z.string(), z.unknown())) }),
+          description,
+        ),
+      },
+    }),
+    (c) =>
+      c.json(
+        {
+          connections: server.connectionInfos() as unknown as Record<
+            string,
+            unknown
+          >[],
+        },
+        200,
+      ),
+  );
+}
+
 /**
  * Adds `GET /health` (`{ok, name, kind}`) and `GET /state` (what `state()`
  * returns) to an app.
@@ -444,28 +474,7 @@ export function createAdminApp(
 
   addStatusRoutes(app, server);
 
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/connections",
-      responses: {
-        200: jsonResponse(
-          z.object({ connections: z.array(z.record(z.string(), z.unknown())) }),
-          "The open connections",
-        ),
-      },
-    }),
-    (c) =>
-      c.json(
-        {
-          connections: server.connectionInfos() as unknown as Record<
-            string,
-            unknown
-          >[],
-        },
-        200,
-      ),
-  );
+  addConnectionsRoute(app, server, "The open connections");
 
   app.openapi(
     createRoute({

@@ -15,7 +15,7 @@
 import process from "node:process";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Journal, JournalEvent } from "./journal.ts";
+import type { Journal, JournalEvent } from "../journal/journal.ts";
 
 /** What {@linkcode addMetricsRoute} and {@linkcode renderMetrics} need of a server. */
 export interface MetricsTarget {
@@ -115,7 +115,7 @@ function render(families: Family[], common: Record<string, string>): string {
  * @example Usage
  * ```ts
  * import { renderMetrics } from "./metrics.ts";
- * import { Journal } from "./journal.ts";
+ * import { Journal } from "../journal/journal.ts";
  * const journal = new Journal({ server: "demo" });
  * journal.append("frame_in", { conn: 1 });
  * const text = renderMetrics({
