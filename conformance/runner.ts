@@ -70,6 +70,12 @@ export interface ConformanceOptions {
    * it as `ctx.codec`, a client template as `{codec}`.
    */
   codec?: string;
+  /**
+   * The agent suite's shared message store: `memory` (default) or a
+   * PostgreSQL URL, under which each scenario gets a scratch database of its
+   * own (the URL's user needs CREATEDB). Scenarios see it as `ctx.store`.
+   */
+  store?: string;
   /** How long one scenario may take (default 30 s, or more for slow timing). */
   scenarioTimeoutMs?: number;
   /**
@@ -188,6 +194,7 @@ export async function runConformance(
       timing,
       timeoutMs,
       codec,
+      store: options.store ?? "memory",
     });
     options.onProgress?.({
       type: "done",
@@ -219,7 +226,13 @@ async function runOne(
   b: Behaviour,
   client: ClientUnderTest,
   scenarios: readonly Scenario[],
-  options: { seed: number; timing: Timing; timeoutMs: number; codec: string },
+  options: {
+    seed: number;
+    timing: Timing;
+    timeoutMs: number;
+    codec: string;
+    store: string;
+  },
 ): Promise<ScenarioResult> {
   const started = performance.now();
   const scenario = scenarios.find((s) => s.id === b.id);
@@ -249,6 +262,7 @@ async function runOne(
     timing: options.timing,
     signal: controller.signal,
     codec: options.codec,
+    store: options.store,
   });
   let verdict;
   try {
@@ -309,6 +323,13 @@ export const CONFORMANCE_FLAGS: FlagTable = {
     description: `The servers' wire codec, two-servers and failover suites (${
       CODEC_NAMES.join(", ")
     }); the {codec} placeholder`,
+  },
+  store: {
+    type: "string",
+    value: "STORE",
+    default: "memory",
+    description:
+      "The agent suite's shared message store: memory, or a postgres:// URL (a scratch database per scenario)",
   },
   report: {
     type: "string",
@@ -467,6 +488,7 @@ export async function main(args: string[]): Promise<void> {
       timing,
       only,
       codec,
+      store: values.store as string | undefined,
       scenarioTimeoutMs: ms("scenario-timeout"),
       jobs: flag(values, "jobs", parseInteger(1, 256)),
       ...(values.reference

@@ -110,6 +110,11 @@ export class ScenarioContext {
    * two-servers and failover suites only); also the `{codec}` placeholder.
    */
   readonly codec: string;
+  /**
+   * The agent suite's shared message store: `memory`, or a PostgreSQL URL
+   * (each scenario gets a scratch database on that server).
+   */
+  readonly store: string;
   /** `performance.now()` at the start. */
   readonly startedAt: number = performance.now();
   #client: ClientUnderTest;
@@ -126,6 +131,7 @@ export class ScenarioContext {
       timing: Timing;
       signal: AbortSignal;
       codec?: string;
+      store?: string;
     },
   ) {
     this.behaviour = behaviour;
@@ -134,6 +140,7 @@ export class ScenarioContext {
     this.timing = options.timing;
     this.signal = options.signal;
     this.codec = options.codec ?? "line-json";
+    this.store = options.store ?? "memory";
   }
 
   /**

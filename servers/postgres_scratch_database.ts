@@ -18,8 +18,6 @@ export interface ScratchDatabase extends AsyncDisposable {
   drop(): Promise<void>;
 }
 
-let made = 0;
-
 async function run(url: string, statement: string): Promise<void> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
@@ -31,13 +29,14 @@ async function run(url: string, statement: string): Promise<void> {
 
 /**
  * Makes an empty database on the server `url` points at, named
- * `<prefix>_<pid>_<n>` (letters, digits and `_` only in `prefix`).
+ * `<prefix>_<pid>_<random>` (letters, digits and `_` only in `prefix`): unique
+ * across processes and across the workers of one (`deno test --parallel`).
  *
  * @example Usage
  * ```ts ignore
  * import { createScratchDatabase } from "./postgres_scratch_database.ts";
  * await using db = await createScratchDatabase("postgres://ft@127.0.0.1:5432/ft");
- * console.log(db.url); // postgres://ft@127.0.0.1:5432/ft_scratch_1234_1
+ * console.log(db.url); // postgres://ft@127.0.0.1:5432/ft_scratch_1234_3f9a0c12e7b4
  * ```
  */
 export async function createScratchDatabase(
@@ -49,8 +48,8 @@ export async function createScratchDatabase(
       `Cannot name a scratch database "${prefix}_...": expected lower-case letters, digits and _`,
     );
   }
-  const name = `${prefix}_${Deno.pid}_${++made}`;
-  await run(url, `DROP DATABASE IF EXISTS ${name}`);
+  const suffix = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+  const name = `${prefix}_${Deno.pid}_${suffix}`;
   await run(url, `CREATE DATABASE ${name}`);
   const at = new URL(url);
   at.pathname = `/${name}`;

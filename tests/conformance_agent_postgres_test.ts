@@ -27,8 +27,7 @@ Deno.test({
     "reference agent passes every agent check with the store on PostgreSQL (QA-1..QA-9)",
   ignore: NO_POSTGRES,
   async fn() {
-    Deno.env.set("FT_CONFORMANCE_STORE", POSTGRES_URL!);
-    try {
+    {
       const result = await runConformance({
         suite: "agent",
         client: processClient(
@@ -36,6 +35,7 @@ Deno.test({
         ),
         seed: 11,
         timing: TIMING,
+        store: POSTGRES_URL!,
       });
       assert.deepEqual(
         result.results.map((r) => r.id),
@@ -48,8 +48,6 @@ Deno.test({
         result.results.every((r) => r.status === "pass"),
         `expected every agent check to pass:\n${verdicts}`,
       );
-    } finally {
-      Deno.env.delete("FT_CONFORMANCE_STORE");
     }
   },
 });

@@ -7,8 +7,8 @@
  * is the lane of the timeline (store-wide events, `store_down` and
  * `store_up`, are on the `store` lane) and the source of their evidence.
  *
- * The fronts share an in-memory store, unless `FT_CONFORMANCE_STORE` names a
- * PostgreSQL server (`postgres://USER@HOST:PORT/DB`, a user with CREATEDB):
+ * The fronts share an in-memory store, unless the run's `store` (`ctx.store`,
+ * the runner's `--store`) names a PostgreSQL server (`postgres://USER@HOST:PORT/DB`, a user with CREATEDB):
  * then each scenario's store is a database of its own on it, made before
  * the scenario and dropped after it.
  *
@@ -71,15 +71,11 @@ export function frontOf(event: JournalEvent): string | undefined {
   return typeof event.front === "string" ? event.front : undefined;
 }
 
-/** The store `FT_CONFORMANCE_STORE` asks for, or undefined for memory. */
-async function scenarioStore(): Promise<MessageStore | undefined> {
-  let spec: string | undefined;
-  try {
-    spec = Deno.env.get("FT_CONFORMANCE_STORE");
-  } catch {
-    spec = undefined; // No --allow-env: the default.
-  }
-  if (!spec || spec === "memory") return undefined;
+/** The store the run asks for (`ctx.store`), or undefined for memory. */
+async function scenarioStore(
+  spec: string,
+): Promise<MessageStore | undefined> {
+  if (spec === "memory") return undefined;
   const db = await createScratchDatabase(spec, "ft_conformance");
   try {
     return await PostgresMessageStore.connect(db.url, { onClose: db.drop });
@@ -105,7 +101,7 @@ export async function startMessaging(
     await startMessageStoreServer({
       name: STORE,
       seed: ctx.seed,
-      store: await scenarioStore(),
+      store: await scenarioStore(ctx.store),
       closeStore: true,
       fronts: fronts.map((name) => ({
         name,
