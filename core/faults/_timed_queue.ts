@@ -48,6 +48,27 @@ export class TimedQueue {
     if (!this.#disposed) this.#add(due, null);
   }
 
+  /**
+   * A byte step over this queue: `write` decides when each chunk is due; the
+   * FIN follows what is held, `held` counts it, `stop` releases it at once
+   * and `dispose` drops it.
+   */
+  step(write: (chunk: Uint8Array) => void): ByteSink {
+    const held = () => this.#held;
+    return {
+      write,
+      end: () => this.pushEnd(performance.now()),
+      get held(): number {
+        return held();
+      },
+      stop: () => {
+        this.flush();
+        this.dispose();
+      },
+      dispose: () => this.dispose(),
+    };
+  }
+
   /** Releases everything now, in order. */
   flush(): void {
     this.#release(this.#queue.clear());

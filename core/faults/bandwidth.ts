@@ -21,26 +21,15 @@ export const bandwidthToxic: ToxicDefinition = defineToxic({
   ],
   step(rule, _tools, { next }) {
     const queue = new TimedQueue(next);
-    return {
-      write(chunk) {
-        const rate = rule.rate; // bytes per millisecond
-        const now = performance.now();
-        if (rate <= 0) return queue.push(now, chunk);
-        const slice = rate * 100;
-        for (let at = 0; at < chunk.length; at += slice) {
-          const part = chunk.subarray(at, at + slice);
-          queue.push(Math.max(now, queue.lastDue) + part.length / rate, part);
-        }
-      },
-      end: () => queue.pushEnd(performance.now()),
-      get held() {
-        return queue.held;
-      },
-      stop() {
-        queue.flush();
-        queue.dispose();
-      },
-      dispose: () => queue.dispose(),
-    };
+    return queue.step((chunk) => {
+      const rate = rule.rate; // bytes per millisecond
+      const now = performance.now();
+      if (rate <= 0) return queue.push(now, chunk);
+      const slice = rate * 100;
+      for (let at = 0; at < chunk.length; at += slice) {
+        const part = chunk.subarray(at, at + slice);
+        queue.push(Math.max(now, queue.lastDue) + part.length / rate, part);
+      }
+    });
   },
 });

@@ -32,17 +32,8 @@ export const latencyToxic: ToxicDefinition = defineToxic({
         : latency;
       return Math.max(0, ms);
     };
-    return {
-      write: (chunk) => queue.push(performance.now() + delay(), chunk),
-      end: () => queue.pushEnd(performance.now()),
-      get held() {
-        return queue.held;
-      },
-      stop() {
-        queue.flush();
-        queue.dispose();
-      },
-      dispose: () => queue.dispose(),
-    };
+    return queue.step((chunk) =>
+      queue.push(performance.now() + delay(), chunk)
+    );
   },
 });

@@ -59,29 +59,18 @@ export const slicerToxic: ToxicDefinition = defineToxic({
   step(rule, tools, { conn, next }) {
     const queue = new TimedQueue(next);
     const draw = (min: number, max: number) => tools.draw(conn, min, max);
-    return {
-      write(chunk) {
-        const a = rule;
-        const ends: number[] = [];
-        cuts(0, chunk.length, a.average_size, a.size_variation, draw, ends);
-        const step = a.delay / 1000;
-        let due = Math.max(performance.now(), queue.lastDue);
-        let from = 0;
-        for (const end of ends) {
-          queue.push(due, chunk.subarray(from, end));
-          from = end;
-          due += step;
-        }
-      },
-      end: () => queue.pushEnd(performance.now()),
-      get held() {
-        return queue.held;
-      },
-      stop() {
-        queue.flush();
-        queue.dispose();
-      },
-      dispose: () => queue.dispose(),
-    };
+    return queue.step((chunk) => {
+      const a = rule;
+      const ends: number[] = [];
+      cuts(0, chunk.length, a.average_size, a.size_variation, draw, ends);
+      const step = a.delay / 1000;
+      let due = Math.max(performance.now(), queue.lastDue);
+      let from = 0;
+      for (const end of ends) {
+        queue.push(due, chunk.subarray(from, end));
+        from = end;
+        due += step;
+      }
+    });
   },
 });
