@@ -36,6 +36,7 @@ import {
   parseInteger,
   parsePort,
   runCli,
+  runCommand,
 } from "../core/cli/cli.ts";
 import type { Faults } from "../core/faults/mod.ts";
 import { TOXICS } from "../core/faults/toxics.ts";
@@ -697,7 +698,7 @@ async function readConfig(path: string): Promise<ProxyConfig[]> {
 /** Runs the proxy server's command line. */
 export function main(args: string[]): Promise<void> {
   return runCli(args, {
-    usage: "deno run -A servers/proxy.ts [flags]",
+    usage: `${runCommand("servers/proxy.ts")} [flags]`,
     summary:
       "The fault proxy: named TCP proxies for any protocol, driven by a Toxiproxy-compatible HTTP API (toxics: " +
       [...TOXICS.keys()].join(", ") +
