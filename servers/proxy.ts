@@ -30,6 +30,7 @@ import {
 import { type AdminServer, serveAdmin } from "../core/admin/admin_server.ts";
 import {
   CliError,
+  FAULT_FLAGS,
   faultsFromFlags,
   flag,
   type FlagTable,
@@ -38,6 +39,7 @@ import {
   runCli,
 } from "../core/cli/cli.ts";
 import type { Faults } from "../core/faults/mod.ts";
+import { faultDefinition, type FaultKind } from "../core/faults/registry.ts";
 import { TOXICS } from "../core/faults/toxics.ts";
 import { Journal } from "../core/journal/journal.ts";
 import { LINK_STREAMS } from "../core/net/proxy_link.ts";
@@ -648,24 +650,30 @@ const PROXY_FLAGS: FlagTable = {
   help: { type: "boolean", description: "Show this help and exit" },
 };
 
-/** Fault flags for the --name proxy (connect-time faults only). */
+/** The connect-time faults the --name proxy takes as flags. */
+const PROXY_FAULT_KINDS: readonly FaultKind[] = [
+  "refuse",
+  "reset",
+  "blackHole",
+  "down",
+];
+
+/** Fault flags for the --name proxy: those faults' own, from the registry. */
 const PROXY_FAULT_FLAGS: FlagTable = {
-  refuse: { type: "boolean", description: "Start refusing connections" },
-  reset: {
-    type: "string",
-    value: "RATE",
-    description: "Reset (RST) this share of new connections, seeded",
-  },
-  "black-hole": {
-    type: "boolean",
-    description: "Accept and read, never connect upstream nor answer",
-  },
-  down: { type: "boolean", description: "Start down (POST /proxies/NAME/up)" },
+  ...Object.fromEntries(
+    PROXY_FAULT_KINDS.flatMap((kind) =>
+      (faultDefinition(kind).flags ?? []).map(({ name }) => [
+        name,
+        FAULT_FLAGS[name],
+      ])
+    ),
+  ),
   faults: {
     type: "string",
     value: "JSON",
-    description:
-      "Faults as JSON, the body of PUT /proxies/NAME/faults (refuse, down, reset, blackHole)",
+    description: `Faults as JSON, the body of PUT /proxies/NAME/faults (${
+      PROXY_FAULT_KINDS.join(", ")
+    })`,
   },
 };
 
