@@ -29,6 +29,11 @@ import {
 } from "../core/admin/admin_app.ts";
 import { type AdminServer, serveAdmin } from "../core/admin/admin_server.ts";
 import {
+  METRICS_CONTENT_TYPE,
+  renderMetrics,
+  watchFaults,
+} from "../core/admin/metrics.ts";
+import {
   CliError,
   FAULT_FLAGS,
   faultsFromFlags,
@@ -375,9 +380,19 @@ export class ProxyServer implements AsyncDisposable, ToolkitServer {
     });
   }
 
-  /** `/metrics` in Prometheus text format: per-proxy connections and bytes. */
+  /**
+   * `/metrics` in Prometheus text format: every server's figures (process,
+   * journal, faults fired; open connections are the proxied links), then
+   * per-proxy connections and bytes.
+   */
   metrics(): string {
-    return metricsText(this.proxies());
+    const proxies = this.proxies();
+    return renderMetrics({
+      name: this.name,
+      kind: this.kind,
+      journal: this.journal,
+      connectionInfos: () => proxies.flatMap((proxy) => proxy.links()),
+    }) + metricsText(proxies);
   }
 
   /**
@@ -391,10 +406,12 @@ export class ProxyServer implements AsyncDisposable, ToolkitServer {
     if (this.#app) return this.#app;
     const app = createApiApp();
     app.route("/", toxiproxyRoutes(this.#toxiproxyTarget()));
-    app.get("/metrics", (c) =>
-      c.text(this.metrics(), 200, {
-        "content-type": "text/plain; version=0.0.4; charset=utf-8",
-      }));
+    watchFaults(this.journal);
+    app.get(
+      "/metrics",
+      (c) =>
+        c.text(this.metrics(), 200, { "content-type": METRICS_CONTENT_TYPE }),
+    );
     addStatusRoutes(app, this);
     addJournalRoutes(app, {
       journals: () => [this.journal],
