@@ -546,7 +546,8 @@ export function analyseFailovers(
         if (!state) toxicState.set(proxy, state = new Map());
         // Toxiproxy names a toxic <type>_<stream> unless told otherwise.
         const kind = `toxic:${
-          types.get(`${proxy}\u0000${name}`) ?? state.get(name) ??
+          (typeof event.toxicType === "string" ? event.toxicType : undefined) ??
+            types.get(`${proxy}\u0000${name}`) ?? state.get(name) ??
             name.replace(/_(upstream|downstream)$/, "")
         }`;
         if (event.type === "toxic_removed") state.delete(name);

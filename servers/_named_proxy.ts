@@ -518,10 +518,7 @@ export class NamedProxy {
         this.removeToxic(name);
       }, window.forMs);
     }
-    this.journal.append("toxic_added", {
-      proxy: this.name,
-      ...toxicJson(toxic),
-    });
+    this.journal.append("toxic_added", toxicEvent(this.name, toxicJson(toxic)));
     this.faults.addInstance({
       name,
       definition,
@@ -562,10 +559,10 @@ export class NamedProxy {
     );
     toxic.attributes = attributes;
     toxic.toxicity = toxicity;
-    this.journal.append("toxic_updated", {
-      proxy: this.name,
-      ...toxicJson(toxic),
-    });
+    this.journal.append(
+      "toxic_updated",
+      toxicEvent(this.name, toxicJson(toxic)),
+    );
     this.faults.updateInstance(name, { rule: { ...attributes }, toxicity });
     return toxicJson(toxic);
   }
@@ -714,7 +711,7 @@ export class NamedProxy {
     this.journal.append("toxic_added", {
       proxy: this.name,
       name,
-      type: kind,
+      toxicType: kind,
       stream,
       attributes,
     });
@@ -956,6 +953,15 @@ function toxicJson(toxic: Toxic): ToxicJson {
     toxicity: toxic.toxicity,
     ...(toxic.window ? { window: { ...toxic.window } } : {}),
   };
+}
+
+/**
+ * A toxic's journal fields: its type as `toxicType`, since the journal's own
+ * `type` (the event's) would overwrite a `type` field.
+ */
+function toxicEvent(proxy: string, json: ToxicJson): Record<string, unknown> {
+  const { type, ...rest } = json;
+  return { proxy, ...rest, toxicType: type };
 }
 
 function checkToxicity(toxicity: number): void {

@@ -29,7 +29,13 @@ import {
 } from "../core/admin/admin_app.ts";
 import { type AdminServer, serveAdmin } from "../core/admin/admin_server.ts";
 import {
+  METRICS_CONTENT_TYPE,
+  renderMetrics,
+  watchFaults,
+} from "../core/admin/metrics.ts";
+import {
   CliError,
+  FAULT_FLAGS,
   faultsFromFlags,
   flag,
   type FlagTable,
@@ -39,6 +45,7 @@ import {
   runCommand,
 } from "../core/cli/cli.ts";
 import type { Faults } from "../core/faults/mod.ts";
+import { faultDefinition, type FaultKind } from "../core/faults/registry.ts";
 import { TOXICS } from "../core/faults/toxics.ts";
 import { Journal } from "../core/journal/journal.ts";
 import { LINK_STREAMS } from "../core/net/proxy_link.ts";
@@ -374,9 +381,19 @@ export class ProxyServer implements AsyncDisposable, ToolkitServer {
     });
   }
 
-  /** `/metrics` in Prometheus text format: per-proxy connections and bytes. */
+  /**
+   * `/metrics` in Prometheus text format: every server's figures (process,
+   * journal, faults fired; open connections are the proxied links), then
+   * per-proxy connections and bytes.
+   */
   metrics(): string {
-    return metricsText(this.proxies());
+    const proxies = this.proxies();
+    return renderMetrics({
+      name: this.name,
+      kind: this.kind,
+      journal: this.journal,
+      connectionInfos: () => proxies.flatMap((proxy) => proxy.links()),
+    }) + metricsText(proxies);
   }
 
   /**
@@ -390,10 +407,12 @@ export class ProxyServer implements AsyncDisposable, ToolkitServer {
     if (this.#app) return this.#app;
     const app = createApiApp();
     app.route("/", toxiproxyRoutes(this.#toxiproxyTarget()));
-    app.get("/metrics", (c) =>
-      c.text(this.metrics(), 200, {
-        "content-type": "text/plain; version=0.0.4; charset=utf-8",
-      }));
+    watchFaults(this.journal);
+    app.get(
+      "/metrics",
+      (c) =>
+        c.text(this.metrics(), 200, { "content-type": METRICS_CONTENT_TYPE }),
+    );
     addStatusRoutes(app, this);
     addJournalRoutes(app, {
       journals: () => [this.journal],
@@ -649,24 +668,30 @@ const PROXY_FLAGS: FlagTable = {
   help: { type: "boolean", description: "Show this help and exit" },
 };
 
-/** Fault flags for the --name proxy (connect-time faults only). */
+/** The connect-time faults the --name proxy takes as flags. */
+const PROXY_FAULT_KINDS: readonly FaultKind[] = [
+  "refuse",
+  "reset",
+  "blackHole",
+  "down",
+];
+
+/** Fault flags for the --name proxy: those faults' own, from the registry. */
 const PROXY_FAULT_FLAGS: FlagTable = {
-  refuse: { type: "boolean", description: "Start refusing connections" },
-  reset: {
-    type: "string",
-    value: "RATE",
-    description: "Reset (RST) this share of new connections, seeded",
-  },
-  "black-hole": {
-    type: "boolean",
-    description: "Accept and read, never connect upstream nor answer",
-  },
-  down: { type: "boolean", description: "Start down (POST /proxies/NAME/up)" },
+  ...Object.fromEntries(
+    PROXY_FAULT_KINDS.flatMap((kind) =>
+      (faultDefinition(kind).flags ?? []).map(({ name }) => [
+        name,
+        FAULT_FLAGS[name],
+      ])
+    ),
+  ),
   faults: {
     type: "string",
     value: "JSON",
-    description:
-      "Faults as JSON, the body of PUT /proxies/NAME/faults (refuse, down, reset, blackHole)",
+    description: `Faults as JSON, the body of PUT /proxies/NAME/faults (${
+      PROXY_FAULT_KINDS.join(", ")
+    })`,
   },
 };
 
