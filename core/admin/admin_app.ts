@@ -273,7 +273,9 @@ export function addJournalRoutes(
       }),
     })
     : JournalQuerySchema) as typeof JournalQuerySchema;
+  // A request's journals (or the 404 for a wrong scope) and its filter.
   const pick = (params: Record<string, unknown>) => {
+    const filter = journalQuery(params as z.infer<typeof JournalQuerySchema>);
     const value = scope ? params[scope.name] as string | undefined : undefined;
     const journals = options.journals(value);
     const error = journals ? undefined : {
@@ -282,7 +284,7 @@ export function addJournalRoutes(
         scope?.values().join(", ")
       }`,
     };
-    return { journals: journals ?? [], error };
+    return { journals: journals ?? [], filter, error };
   };
   const notFound = {
     404: jsonResponse(ErrorSchema, `No such ${scope?.name ?? "part"}`),
@@ -306,10 +308,8 @@ export function addJournalRoutes(
       },
     }),
     (c) => {
-      const params = c.req.valid("query") as Record<string, unknown>;
-      const { journals, error } = pick(params);
+      const { journals, filter, error } = pick(c.req.valid("query"));
       if (error) return c.json(error, 404);
-      const filter = journalQuery(params as z.infer<typeof JournalQuerySchema>);
       const events = journals.length === 1
         ? journals[0].query(filter)
         : journals.flatMap((j) => j.query(filter))
@@ -357,12 +357,10 @@ export function addJournalRoutes(
       },
     }),
     (c) => {
-      const params = c.req.valid("query") as Record<string, unknown>;
-      const { journals, error } = pick(params);
-      if (error) return c.json(error, 404);
-      const { limit: _limit, ...filter } = journalQuery(
-        params as z.infer<typeof JournalQuerySchema>,
+      const { journals, filter: { limit: _limit, ...filter }, error } = pick(
+        c.req.valid("query"),
       );
+      if (error) return c.json(error, 404);
       return journalEventStream(c, journals, {
         query: filter,
         signal: options.signal,

@@ -182,6 +182,8 @@ export class Journal {
   readonly fileBacklogBytes: number;
   /** The ring: `#count` events from `#head`, wrapping at `capacity`. */
   #ring: (JournalEvent | undefined)[] = [];
+  /** What each slot of the ring costs, kept beside it (see `costOf`). */
+  #costs: number[] = [];
   #head = 0;
   #count = 0;
   #bytes = 0;
@@ -312,6 +314,7 @@ export class Journal {
   /** Empties the ring (numbering goes on; the file sink keeps everything). */
   clear(): void {
     this.#ring = [];
+    this.#costs = [];
     this.#head = 0;
     this.#count = 0;
     this.#bytes = 0;
@@ -402,17 +405,18 @@ export class Journal {
     while (this.#count > 0 && this.#bytes + cost > this.maxBytes) {
       this.#evict();
     }
-    this.#ring[(this.#head + this.#count) % this.capacity] = event;
+    const slot = (this.#head + this.#count) % this.capacity;
+    this.#ring[slot] = event;
+    this.#costs[slot] = cost;
     this.#count++;
     this.#bytes += cost;
   }
 
   #evict(): void {
-    const event = this.#ring[this.#head]!;
     this.#ring[this.#head] = undefined;
+    this.#bytes -= this.#costs[this.#head];
     this.#head = (this.#head + 1) % this.capacity;
     this.#count--;
-    this.#bytes -= costOf(event, wireBytes(event.frame));
   }
 
   /**

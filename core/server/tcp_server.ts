@@ -105,7 +105,11 @@ export interface TcpServerOptions {
   delayAck?: number;
   /**
    * Raw mode: hand every chunk read to `handleBytes` undecoded instead of
-   * decoding frames (for proxies; default false).
+   * decoding frames (default false).
+   *
+   * @deprecated Nothing in the toolkit uses it any more: a proxy takes its
+   * sockets whole with `adoptSocket` (and `halfOpen`), as flapping's
+   * `target` mode does.
    */
   raw?: boolean;
   /**
@@ -434,6 +438,8 @@ export class TcpServer implements AsyncDisposable {
   /**
    * Handles one chunk of bytes, undecoded, in raw mode (the `raw` option).
    * Subclasses override it.
+   *
+   * @deprecated With the `raw` option; take sockets with `adoptSocket`.
    */
   protected handleBytes(
     _chunk: Uint8Array,
