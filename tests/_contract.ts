@@ -7,6 +7,7 @@
  */
 import type { ContractEvent } from "../clients/contract.ts";
 import { TextLineStream } from "../core/codecs/text_line_stream.ts";
+import { nextWake } from "./_raw_peer.ts";
 
 /** An event a client printed on stdout. */
 export type PrintedEvent = ContractEvent;
@@ -99,15 +100,7 @@ export function spawnContractClient(
           if (predicate(events[seen])) return events[seen];
         }
         signal.throwIfAborted();
-        await new Promise<void>((resolve) => {
-          const wake = () => {
-            waiters.delete(wake);
-            signal.removeEventListener("abort", wake);
-            resolve();
-          };
-          waiters.add(wake);
-          signal.addEventListener("abort", wake, { once: true });
-        });
+        await nextWake(waiters, signal);
       }
     },
     stop,

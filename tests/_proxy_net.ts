@@ -6,6 +6,7 @@
  * @module
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { nextWake } from "./_raw_peer.ts";
 
 /** How a socket ended, as the side reading it saw. */
 export type EndedHow = "fin" | "rst" | "error";
@@ -22,19 +23,6 @@ export interface RawClient extends AsyncDisposable {
   closed: Promise<EndedHow>;
   /** Resolves once at least `count` bytes have been read. */
   readAtLeast(count: number, signal: AbortSignal): Promise<Uint8Array>;
-}
-
-/** Resolves at the next wake-up of `waiters`, or when `signal` aborts. */
-function wake(waiters: Set<() => void>, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((done) => {
-    const waiter = () => {
-      waiters.delete(waiter);
-      signal.removeEventListener("abort", waiter);
-      done();
-    };
-    waiters.add(waiter);
-    signal.addEventListener("abort", waiter, { once: true });
-  });
 }
 
 function track(socket: Socket): RawClient {
@@ -79,7 +67,7 @@ function track(socket: Socket): RawClient {
             `Socket ended with ${buffer.length} of ${count} bytes read`,
           );
         }
-        await wake(waiters, signal);
+        await nextWake(waiters, signal);
       }
       return buffer;
     },
@@ -147,7 +135,7 @@ export async function startUpstream(
     async connection(n, signal) {
       while (accepted.length < n) {
         signal.throwIfAborted();
-        await wake(waiters, signal);
+        await nextWake(waiters, signal);
       }
       return accepted[n - 1];
     },

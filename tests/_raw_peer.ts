@@ -19,6 +19,22 @@ export interface RawPeer extends AsyncDisposable {
   readonly unread: Uint8Array;
 }
 
+/** Resolves at the next wake-up of `waiters`, or when `signal` aborts. */
+export function nextWake(
+  waiters: Set<() => void>,
+  signal: AbortSignal,
+): Promise<void> {
+  return new Promise<void>((done) => {
+    const waiter = () => {
+      waiters.delete(waiter);
+      signal.removeEventListener("abort", waiter);
+      done();
+    };
+    waiters.add(waiter);
+    signal.addEventListener("abort", waiter, { once: true });
+  });
+}
+
 /** Connects a raw peer to a server. */
 export function connectRaw(
   addr: { hostname: string; port: number },
@@ -57,15 +73,7 @@ export function connectRaw(
                 `Peer closed with ${buffer.length} of ${count} bytes read`,
               );
             }
-            await new Promise<void>((done) => {
-              const waiter = () => {
-                waiters.delete(waiter);
-                signal.removeEventListener("abort", waiter);
-                done();
-              };
-              waiters.add(waiter);
-              signal.addEventListener("abort", waiter, { once: true });
-            });
+            await nextWake(waiters, signal);
           }
           const out = buffer.slice(0, count);
           buffer = buffer.slice(count);

@@ -4,6 +4,7 @@ import type { JournalEvent } from "../core/journal/journal.ts";
 import { FlappingServer, startFlappingServer } from "../servers/flapping.ts";
 import { runScript, spawnCli } from "./_cli.ts";
 import { connectPeer } from "./_net.ts";
+import { nextWake } from "./_raw_peer.ts";
 
 type Addr = { hostname: string; port: number };
 
@@ -79,15 +80,7 @@ function rawConnect(addr: Addr): Promise<RawClient> {
           while (total < count) {
             if (socket.destroyed) throw new Error("Closed before the bytes");
             signal.throwIfAborted();
-            await new Promise<void>((wake) => {
-              const done = () => {
-                waiters.delete(done);
-                signal.removeEventListener("abort", done);
-                wake();
-              };
-              waiters.add(done);
-              signal.addEventListener("abort", done, { once: true });
-            });
+            await nextWake(waiters, signal);
           }
           const all = new Uint8Array(total);
           let at = 0;

@@ -35,10 +35,17 @@ async function call(
   };
 }
 
-async function setUp() {
+/** A proxy server and an upstream; with `proxy`, a proxy of that name to it. */
+async function setUp(proxy?: string) {
   const upstream = await startUpstream();
   const server = await startProxyServer({ port: null, seed: 7 });
   const app = server.adminApp() as unknown as App;
+  if (proxy) {
+    await call(app, "POST", "/proxies", {
+      name: proxy,
+      upstream: upstream.address,
+    });
+  }
   return {
     upstream,
     server,
@@ -156,11 +163,7 @@ Deno.test("toxiproxy API: bad input answers the status with the field and why, c
 });
 
 Deno.test("toxiproxy API: GET, update and DELETE a proxy", async () => {
-  await using t = await setUp();
-  await call(t.app, "POST", "/proxies", {
-    name: "b",
-    upstream: t.upstream.address,
-  });
+  await using t = await setUp("b");
   await call(t.app, "POST", "/proxies", {
     name: "a",
     upstream: t.upstream.address,
@@ -182,11 +185,7 @@ Deno.test("toxiproxy API: GET, update and DELETE a proxy", async () => {
 });
 
 Deno.test("toxiproxy API: toxics take Toxiproxy's defaults, order, statuses and merge on update", async () => {
-  await using t = await setUp();
-  await call(t.app, "POST", "/proxies", {
-    name: "p",
-    upstream: t.upstream.address,
-  });
+  await using t = await setUp("p");
   const created = await call(t.app, "POST", "/proxies/p/toxics", {
     type: "latency",
     attributes: { latency: 100 },
@@ -344,11 +343,7 @@ Deno.test("toxiproxy API: browsers are refused, as Toxiproxy refuses them", asyn
 });
 
 Deno.test("proxy API: our fault routes sit beside Toxiproxy's: refuse at connect, then come back", async () => {
-  await using t = await setUp();
-  await call(t.app, "POST", "/proxies", {
-    name: "p",
-    upstream: t.upstream.address,
-  });
+  await using t = await setUp("p");
   const addr = t.server.proxy("p")!.addr;
   const put = await t.app.request("/proxies/p/faults", {
     method: "PUT",
@@ -401,11 +396,7 @@ Deno.test("proxy API: a black-holed proxy opens no upstream connection; a reset 
 });
 
 Deno.test("proxy API: /metrics counts connections and bytes per proxy in Prometheus text", async () => {
-  await using t = await setUp();
-  await call(t.app, "POST", "/proxies", {
-    name: "p",
-    upstream: t.upstream.address,
-  });
+  await using t = await setUp("p");
   {
     await using client = await connectClient(t.server.proxy("p")!.addr);
     client.socket.write("12345");
@@ -428,11 +419,7 @@ Deno.test("proxy API: /metrics counts connections and bytes per proxy in Prometh
 });
 
 Deno.test("proxy API: the engine's faults are toxic types too (resetAfter through POST /toxics)", async () => {
-  await using t = await setUp();
-  await call(t.app, "POST", "/proxies", {
-    name: "p",
-    upstream: t.upstream.address,
-  });
+  await using t = await setUp("p");
   const bad = await call(t.app, "POST", "/proxies/p/toxics", {
     type: "resetAfter",
     attributes: { bytes: "ten" },
