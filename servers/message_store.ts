@@ -204,6 +204,9 @@ export interface InjectResult {
 
 const FRONT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** A connection's store writes on their way before its handler waits for them. */
+const MAX_WRITES_IN_FLIGHT = 256;
+
 /**
  * The message-store server: named fronts over one shared store. Get a
  * front's own server (faults, connections, `down()`/`up()`) with
@@ -243,6 +246,7 @@ export class MessageStoreServer implements AsyncDisposable, ToolkitServer {
   #pushes = new WeakMap<Connection, "pushed" | "delivering" | "news">();
   /** Each connection's sends and ACKs still on their way to a pipelined store. */
   #writes = new WeakMap<Connection, Promise<void>>();
+  #inFlight = new WeakMap<Connection, number>();
 
   /** Makes the server and its fronts; `start()` binds them. */
   constructor(options: MessageStoreServerOptions = {}) {
@@ -587,9 +591,17 @@ export class MessageStoreServer implements AsyncDisposable, ToolkitServer {
       ? Promise.all([before, written]).then(() => {})
       : written;
     this.#writes.set(connection, all);
+    const inFlight = (this.#inFlight.get(connection) ?? 0) + 1;
+    this.#inFlight.set(connection, inFlight);
     void all.then(() => {
       if (this.#writes.get(connection) === all) this.#writes.delete(connection);
     });
+    void written.then(() =>
+      this.#inFlight.set(connection, this.#inFlight.get(connection)! - 1)
+    );
+    // Bounded: past this many writes on their way, the handler waits for
+    // them, and the connection stops reading once frames back up behind it.
+    if (inFlight >= MAX_WRITES_IN_FLIGHT) await all;
   }
 
   /**

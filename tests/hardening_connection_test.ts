@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
-import type { Connection } from "../core/server/connection.ts";
+import { type Connection, HANDLER_BACKLOG } from "../core/server/connection.ts";
+import type { Frame } from "../core/codecs/frame.ts";
 import { TcpServer } from "../core/server/tcp_server.ts";
 import { startMessageStoreServer } from "../servers/message_store.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
@@ -255,4 +256,48 @@ Deno.test("going down stops listening before it closes what is open: no connecti
   );
   late.destroy();
   deaf.destroy();
+});
+
+Deno.test("frames backed up behind a slow async handler stop reading, bounded; released, every one is handled once, in order", async () => {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => open = resolve);
+  const handled: string[] = [];
+  class Slow extends TcpServer {
+    protected override async handleFrame(frame: Frame): Promise<Frame> {
+      await gate;
+      handled.push(String(frame.id));
+      return { type: "ack", id: frame.id };
+    }
+  }
+  await using server = new Slow("slow", { port: 0 });
+  await server.start();
+  const total = 20_000;
+  const ids = Array.from({ length: total }, (_, i) => `r${i}`);
+  const socket = connect({
+    host: server.addr.hostname,
+    port: server.addr.port,
+  });
+  socket.resume(); // read (and drop) the ACKs
+  socket.write(
+    ids.map((id) => `{"type":"record","id":"${id}"}\n`).join(""),
+  );
+  const signal = AbortSignal.timeout(10_000);
+  const held = await server.journal.waitFor(
+    (e) => e.type === "reading_held",
+    { signal },
+  );
+  assert.equal(held.waiting, HANDLER_BACKLOG);
+  // Reading stopped: only what earlier reads brought in was decoded.
+  const read = server.journal.query({ type: "frame_in" }).length;
+  assert.ok(read < total / 2, `${read} of ${total} frames read while held`);
+  open();
+  await server.journal.waitFor((e) => e.type === "reading_resumed", {
+    signal,
+  });
+  await server.journal.waitFor(
+    () => handled.length === total,
+    { signal },
+  );
+  assert.deepEqual(handled, ids);
+  socket.destroy();
 });

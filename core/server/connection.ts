@@ -27,6 +27,12 @@ import {
 } from "../faults/mod.ts";
 import type { Journal } from "../journal/journal.ts";
 
+/**
+ * Frames that may wait behind a connection's async handler before the
+ * connection stops reading from its peer.
+ */
+export const HANDLER_BACKLOG = 256;
+
 export type { CloseHow } from "../faults/mod.ts";
 
 /** A connection as the admin API lists it. */
@@ -151,6 +157,9 @@ export class Connection implements FaultConnection {
   #batch?: (string | Uint8Array)[];
   #paused = false;
   #heldForJournal = false;
+  /** Frames waiting behind an async handler; past the limit reading stops. */
+  #waiting = 0;
+  #heldForHandler = false;
   #in: FaultPipe;
   #out: FaultPipe;
   /** Reused for every reply (reply stage) and frame (frame-in stage). */
@@ -405,7 +414,7 @@ export class Connection implements FaultConnection {
   #resume(): void {
     if (
       !this.#paused && !this.#waitingDrain && !this.#heldForJournal &&
-      !this.#closed
+      !this.#heldForHandler && !this.#closed
     ) this.#socket.resume();
   }
 
@@ -649,8 +658,10 @@ export class Connection implements FaultConnection {
    */
   #handle(frame: Frame, owed?: Frame, handled = false): void {
     if (this.#queue) {
+      this.#wait();
       this.#queue = this.#queue.then(() => this.#run(frame, owed, handled))
-        .catch((error) => this.#failed(error));
+        .catch((error) => this.#failed(error))
+        .finally(() => this.#waited());
       return;
     }
     try {
@@ -666,6 +677,34 @@ export class Connection implements FaultConnection {
     } catch (error) {
       this.#failed(error);
     }
+  }
+
+  /**
+   * A frame waits behind an async handler. Past {@linkcode HANDLER_BACKLOG}
+   * of them reading stops (journalled `reading_held`), so a peer cannot grow
+   * the queue faster than the handler answers; only the frames of reads
+   * already made are decoded meanwhile.
+   */
+  #wait(): void {
+    if (++this.#waiting < HANDLER_BACKLOG || this.#heldForHandler) return;
+    this.#heldForHandler = true;
+    this.#socket.pause();
+    this.#host.journal.append("reading_held", {
+      conn: this.id,
+      waiting: this.#waiting,
+    });
+  }
+
+  /** A waiting frame was handled: read again once half the backlog is gone. */
+  #waited(): void {
+    this.#waiting--;
+    if (!this.#heldForHandler || this.#waiting > HANDLER_BACKLOG / 2) return;
+    this.#heldForHandler = false;
+    this.#host.journal.append("reading_resumed", {
+      conn: this.id,
+      waiting: this.#waiting,
+    });
+    this.#resume();
   }
 
   /** Sends the owed reply, runs the handler, and sends the reply it returns. */
