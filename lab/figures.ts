@@ -742,13 +742,14 @@ export function analyseFailovers(
       );
       if (onSource.length === 0) continue;
       const after = list.filter((c) => c.openedMs >= t);
-      const away = after.find((c) => !through(c, transition.source));
+      // Its connections from then on that avoid the source, oldest first.
+      const elsewhere = after.filter((c) => !through(c, transition.source));
+      const away = elsewhere[0] as FailoverConnection | undefined;
       const moved = away !== undefined && away.openedMs <= until;
       if (!transition.outage && !moved) continue;
       const decoded = list.some((c) => c.decoded);
       const evidence: string[] = [transition.line];
-      const awayAccepted = after
-        .filter((c) => !through(c, transition.source))
+      const awayAccepted = elsewhere
         .map((c) => ({ c, at: c.firstAckMs ?? c.firstFrameMs }))
         .filter((x) => x.at !== undefined)
         .sort((a, b) => a.at! - b.at!)[0];
@@ -764,9 +765,7 @@ export function analyseFailovers(
         }
       } else {
         // Raw bytes: the first chunk a server read there, else the connection.
-        const raw = after.find((c) =>
-          !through(c, transition.source) && c.firstFrameMs !== undefined
-        );
+        const raw = elsewhere.find((c) => c.firstFrameMs !== undefined);
         acceptedAt = raw?.firstFrameMs ?? away?.openedMs;
       }
       const back = list.find((c) =>
