@@ -686,6 +686,25 @@ export function analyseFailovers(
     list.push({ id: idKey.slice(at + 1), at: seen });
   }
   const idsOf = (client: string) => ids.get(client) ?? [];
+  // Each client's ACKs by id, and when the newest ACKed record was first
+  // seen: the same for every transition, built once per client.
+  const acked = new Map<string, { byId: Map<string, Ack[]>; lastMs: number }>();
+  const ackedOf = (client: string) => {
+    let found = acked.get(client);
+    if (found) return found;
+    const byId = new Map<string, Ack[]>();
+    for (const ack of clientAcks.get(client) ?? []) {
+      let l = byId.get(ack.id);
+      if (!l) byId.set(ack.id, l = []);
+      l.push(ack);
+    }
+    let lastMs = -Infinity;
+    for (const r of idsOf(client)) {
+      if (byId.has(r.id) && r.at > lastMs) lastMs = r.at;
+    }
+    acked.set(client, found = { byId, lastMs });
+    return found;
+  };
 
   // Switches.
   const switches: ClientSwitch[] = [];
@@ -724,13 +743,14 @@ export function analyseFailovers(
       );
       if (onSource.length === 0) continue;
       const after = list.filter((c) => c.openedMs >= t);
-      const away = after.find((c) => !through(c, transition.source));
+      // Its connections from then on that avoid the source, oldest first.
+      const elsewhere = after.filter((c) => !through(c, transition.source));
+      const away = elsewhere[0] as FailoverConnection | undefined;
       const moved = away !== undefined && away.openedMs <= until;
       if (!transition.outage && !moved) continue;
       const decoded = list.some((c) => c.decoded);
       const evidence: string[] = [transition.line];
-      const awayAccepted = after
-        .filter((c) => !through(c, transition.source))
+      const awayAccepted = elsewhere
         .map((c) => ({ c, at: c.firstAckMs ?? c.firstFrameMs }))
         .filter((x) => x.at !== undefined)
         .sort((a, b) => a.at! - b.at!)[0];
@@ -746,9 +766,7 @@ export function analyseFailovers(
         }
       } else {
         // Raw bytes: the first chunk a server read there, else the connection.
-        const raw = after.find((c) =>
-          !through(c, transition.source) && c.firstFrameMs !== undefined
-        );
+        const raw = elsewhere.find((c) => c.firstFrameMs !== undefined);
         acceptedAt = raw?.firstFrameMs ?? away?.openedMs;
       }
       const back = list.find((c) =>
@@ -771,21 +789,13 @@ export function analyseFailovers(
       const mine = clientAcks.get(client) ?? [];
       const lastBefore = mine.findLast((a) => a.at <= t);
       const windowStart = lastBefore?.at ?? -Infinity;
-      const ackCount = new Map<string, Ack[]>();
-      for (const ack of mine) {
-        let l = ackCount.get(ack.id);
-        if (!l) ackCount.set(ack.id, l = []);
-        l.push(ack);
-      }
       const seen = decoded ? idsOf(client) : [];
+      const { byId: ackCount, lastMs } = ackedOf(client);
       const inWindow = seen.filter((r) => r.at > windowStart && r.at <= until);
       // Never ACKed though a later record was: lost. Never ACKed and
       // nothing later was either: still pending (in flight, or lost at the
       // end of the run).
-      const lastAckedSeen = Math.max(
-        -Infinity,
-        ...seen.filter((r) => ackCount.has(r.id)).map((r) => r.at),
-      );
+      const lastAckedSeen = decoded ? lastMs : -Infinity;
       const unacked = inWindow.filter((r) => !ackCount.has(r.id));
       const lostIds = unacked.filter((r) => r.at < lastAckedSeen).map((r) =>
         r.id

@@ -51,14 +51,14 @@ export interface LabAppHost {
 }
 
 /** The live window the dashboard charts by default, in seconds. */
-export const LIVE_WINDOW_S = 60;
+const LIVE_WINDOW_S = 60;
 
 /**
  * Servers (or their listeners) that see no traffic because their clients
  * moved away (after a failover, FO-3): source -> one line saying who went
  * where and when.
  */
-export function idleSources(
+function idleSources(
   figures: FailoverAnalysis,
 ): Record<string, string> {
   const idle: Record<string, string> = {};

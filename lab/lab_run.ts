@@ -90,7 +90,7 @@ export interface LabRun {
 }
 
 /** The versions a report records. */
-export function labVersions(): LabRunVersions {
+function labVersions(): LabRunVersions {
   return {
     toolkit: String((denoJson as { version?: string }).version ?? "0"),
     deno: Deno.version.deno,
@@ -103,7 +103,7 @@ export function labVersions(): LabRunVersions {
  * Checks that the plan fits in the run: a {@linkcode TopologyError} naming
  * each step that would start at or after the end.
  */
-export function checkPlanFits(topology: Topology, runMs: number): void {
+function checkPlanFits(topology: Topology, runMs: number): void {
   const issues = planOutOfRun(topology.plan ?? [], runMs).map((issue) => ({
     path: `plan[${issue.path[0]}].${issue.path[1]}`,
     message: issue.message,

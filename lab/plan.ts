@@ -110,7 +110,7 @@ export const ToxicSchema: z.ZodType<PlanToxic> = z.object({
 }).strict();
 
 /** The schema of one plan step (zod). */
-export const PlanStepSchema: z.ZodType<PlanStep, unknown> = z.object({
+const PlanStepSchema: z.ZodType<PlanStep, unknown> = z.object({
   at: TimeSchema,
   server: z.string().min(1).optional().describe(
     "The server whose faults to set",

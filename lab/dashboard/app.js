@@ -656,8 +656,16 @@ function renderFigures(data) {
   );
 }
 
+// One request at a time: a slow analysis skips a tick rather than piling up.
+let figuresInFlight = false;
 async function refreshFigures() {
-  renderFigures(await api("GET", "/lab/figures"));
+  if (figuresInFlight) return;
+  figuresInFlight = true;
+  try {
+    renderFigures(await api("GET", "/lab/figures"));
+  } finally {
+    figuresInFlight = false;
+  }
 }
 
 // ---- timeline -------------------------------------------------------------
