@@ -162,7 +162,7 @@ export function untilSignal(signal?: AbortSignal): Promise<void> {
 }
 
 /** The codecs a client can speak: all but `raw`, which decodes nothing. */
-export const CLIENT_CODEC_NAMES: readonly string[] = CODEC_NAMES.filter((
+const CLIENT_CODEC_NAMES: readonly string[] = CODEC_NAMES.filter((
   name,
 ) => name !== "raw");
 

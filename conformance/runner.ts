@@ -26,6 +26,7 @@ import {
 import { CODEC_NAMES } from "../core/codecs/create_codec.ts";
 import { randomSeed } from "../core/faults/random.ts";
 import { parseDuration } from "../core/units/units.ts";
+import { MESSAGE_STORE_SPECS } from "../servers/message_store_open.ts";
 import {
   type Behaviour,
   behaviour,
@@ -482,13 +483,25 @@ export async function main(args: string[]): Promise<void> {
       ),
     );
     if (problem) throw new CliError(`Invalid --codec: ${problem}`);
+    const store = values.store as string | undefined;
+    if (
+      store !== undefined && store !== "memory" &&
+      !/^postgres(ql)?:\/\//i.test(store)
+    ) {
+      throw new CliError(
+        // A URL is not echoed: it may hold a password.
+        `Invalid --store${
+          store.includes("://") ? "" : ` "${store}"`
+        }: expected ${MESSAGE_STORE_SPECS}`,
+      );
+    }
     options = {
       suite: suite as SuiteName | "all",
       seed: flag(values, "seed", parseInteger(0, 0xffffffff)) ?? randomSeed(),
       timing,
       only,
       codec,
-      store: values.store as string | undefined,
+      store,
       scenarioTimeoutMs: ms("scenario-timeout"),
       jobs: flag(values, "jobs", parseInteger(1, 256)),
       ...(values.reference

@@ -21,8 +21,6 @@ import {
   startMessageStoreServer,
 } from "../../servers/message_store.ts";
 import type { MessageStore } from "../../servers/message_store_interface.ts";
-import { PostgresMessageStore } from "../../servers/message_store_postgres.ts";
-import { createScratchDatabase } from "../../servers/postgres_scratch_database.ts";
 import type { Evidence, ScenarioContext, Timing } from "../scenario.ts";
 import { joinHostPort } from "../../core/net/host_port.ts";
 
@@ -71,11 +69,19 @@ export function frontOf(event: JournalEvent): string | undefined {
   return typeof event.front === "string" ? event.front : undefined;
 }
 
-/** The store the run asks for (`ctx.store`), or undefined for memory. */
+/**
+ * The store the run asks for (`ctx.store`), or undefined for memory. The
+ * PostgreSQL driver is loaded only when a URL asks for it.
+ */
 async function scenarioStore(
   spec: string,
 ): Promise<MessageStore | undefined> {
   if (spec === "memory") return undefined;
+  const [{ createScratchDatabase }, { PostgresMessageStore }] = await Promise
+    .all([
+      import("../../servers/postgres_scratch_database.ts"),
+      import("../../servers/message_store_postgres.ts"),
+    ]);
   const db = await createScratchDatabase(spec, "ft_conformance");
   try {
     return await PostgresMessageStore.connect(db.url, { onClose: db.drop });

@@ -309,8 +309,10 @@ export async function untilConnected(
   labels: string[] = ["ip1", "ip2"],
 ): Promise<boolean> {
   const said = () => ctx.clientEvents((e) => e.event === "connected");
-  const saysConnected = () =>
-    labels.every((label) => said().some((e) => e.server === label));
+  const saysConnected = () => {
+    const events = said();
+    return labels.every((label) => events.some((e) => e.server === label));
+  };
   // Teltonika: a device logs in (its IMEI) before it may send records, so
   // it is connected once the server has its login.
   const login = ctx.codec === "teltonika";
@@ -321,14 +323,13 @@ export async function untilConnected(
             e.type === "frame_in" &&
             (e.frame as { type?: string }).type === "hello").length > 0)
     );
-  const onServers = await ctx.until(connected, soon(ctx, 1));
-  if (onServers && !saysConnected()) {
+  const ok = await ctx.until(connected, soon(ctx, 1));
+  if (ok && !saysConnected()) {
     await ctx.until(
       saysConnected,
       said().length > 0 ? soon(ctx, 1) : SAYS_CONNECTED_MS,
     );
   }
-  const ok = onServers;
   ctx.note(
     "runner",
     ok
