@@ -60,8 +60,28 @@ export class DelayQueue<T> {
     } else {
       while (at > 0 && items[at - 1].due > due) at--;
     }
-    items.splice(at, 0, { due, item });
+    if (at === items.length) items.push({ due, item });
+    else items.splice(at, 0, { due, item });
     if (at === 0) this.#arm();
+  }
+
+  /**
+   * Removes and returns the items `drop` picks, due or not (stopping the
+   * timer when none is left): what a closed connection had waiting in a
+   * queue it shares with others.
+   */
+  removeWhere(drop: (item: T) => boolean): T[] {
+    const removed: T[] = [];
+    const kept: { due: number; item: T }[] = [];
+    for (const entry of this.#items) {
+      if (drop(entry.item)) removed.push(entry.item);
+      else kept.push(entry);
+    }
+    if (removed.length === 0) return removed;
+    const headChanged = kept[0] !== this.#items[0];
+    this.#items = kept;
+    if (headChanged) this.#arm();
+    return removed;
   }
 
   /** Removes and returns every item, due or not, and stops the timer. */
