@@ -18,6 +18,7 @@ import type { Frame } from "./frame.ts";
 
 const NEWLINE = 0x0a;
 const encoder = new TextEncoder();
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 const INVALID_UTF8: Decoded = {
   error: {
@@ -31,7 +32,8 @@ class LineJsonDecoder implements Decoder {
   #maxDepth: number;
   #buffer = new ByteBuffer();
   #discarding = false;
-  #text = new TextDecoder("utf-8", { fatal: true });
+  /** Stateless (never `stream: true`), so one serves every connection. */
+  #text = UTF8;
 
   constructor(max: number, maxDepth: number) {
     this.#max = max;
