@@ -112,17 +112,6 @@ function address(host: string | undefined, port: number | undefined): string {
 const encoder = new TextEncoder();
 
 /**
- * An event's own fields with the caller's `fields` after them (in that
- * order, as a spread would put them), without a copy when there are none.
- */
-function withFields(
-  event: Record<string, unknown>,
-  fields: Record<string, unknown>,
-): Record<string, unknown> {
-  return hasNone(fields) ? event : Object.assign(event, fields);
-}
-
-/**
  * The event of a frame in or out, fields as `{ conn, id, frame }` always
  * gave them, with the journal's own fields last as placeholders (see
  * `Journal.add`): every such event has one shape, and none grows a field
@@ -137,6 +126,17 @@ function frameEvent(
   return id === undefined
     ? { conn, frame, seq: 0, time: 0, wall: 0, server: "", type: "" }
     : { conn, id, frame, seq: 0, time: 0, wall: 0, server: "", type: "" };
+}
+
+/** The event of a reply dropped or delayed (`ms`), as {@linkcode frameEvent}. */
+function replyEvent(
+  conn: number,
+  id: string,
+  ms?: number,
+): Record<string, unknown> {
+  return ms === undefined
+    ? { conn, id, seq: 0, time: 0, wall: 0, server: "", type: "" }
+    : { conn, id, ms, seq: 0, time: 0, wall: 0, server: "", type: "" };
 }
 
 /** Whether an object has no own enumerable field (no allocation). */
@@ -376,14 +376,24 @@ export class Connection implements FaultConnection {
     this.#host.faults.reply(call);
     const journal = this.#host.journal;
     if (call.drop) {
-      journal.add("ack_dropped", withFields({ conn: this.id, id }, fields));
+      journal.add(
+        "ack_dropped",
+        hasNone(fields)
+          ? replyEvent(this.id, id)
+          : { conn: this.id, id, ...fields },
+      );
       return;
     }
     const reply = call.frame;
     const copies = call.copies;
     if (call.delayMs >= 0) {
       const ms = call.delayMs;
-      journal.add("ack_delayed", withFields({ conn: this.id, id, ms }, fields));
+      journal.add(
+        "ack_delayed",
+        hasNone(fields)
+          ? replyEvent(this.id, id, ms)
+          : { conn: this.id, id, ms, ...fields },
+      );
       let delays = delaysByHost.get(this.#host);
       if (!delays) {
         delays = new DelayQueue({ deliver: Connection.#sendDelayed });
