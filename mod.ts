@@ -94,7 +94,10 @@ export {
   type WaitOptions,
 } from "./core/journal/journal.ts";
 export { JournalView } from "./core/journal/journal_view.ts";
-export type { ToolkitServer } from "./core/server/toolkit_server.ts";
+export type {
+  ServerListener,
+  ToolkitServer,
+} from "./core/server/toolkit_server.ts";
 export { lengthPrefixedCodec } from "./core/codecs/length_prefixed_codec.ts";
 export {
   type ListenerContext,
@@ -135,6 +138,10 @@ export {
   parseNetworkMask,
 } from "./core/net/mod.ts";
 export { crc16Arc, crc16Kermit } from "./core/codecs/crc16.ts";
+export type {
+  DeviceIoValue,
+  DevicePosition,
+} from "./core/codecs/device_record.ts";
 export {
   RUPTELA_COMMANDS,
   RUPTELA_RECORDS_REPLY,
