@@ -17,8 +17,6 @@ import { journalEventStream } from "./event_stream.ts";
 import {
   FAULT_KINDS,
   type FaultKind,
-  type Faults,
-  type FaultsPatch,
   FaultsPatchSchema,
   FaultsSchema,
 } from "../faults/mod.ts";
@@ -512,15 +510,14 @@ export function createAdminApp(
   app.openapi(faultsRoute("get"), (c) => c.json(server.faults.get(), 200));
   app.openapi(
     withBody("put", FaultsBody),
-    (c) =>
-      changeFaults(c, () => server.faults.set(c.req.valid("json") as Faults)),
+    (c) => changeFaults(c, () => server.faults.set(c.req.valid("json"))),
   );
   app.openapi(
     withBody("patch", FaultsPatchBody),
     (c) =>
       changeFaults(
         c,
-        () => server.faults.patch(c.req.valid("json") as FaultsPatch),
+        () => server.faults.patch(c.req.valid("json")),
       ),
   );
   app.openapi(
