@@ -46,6 +46,11 @@ function clientSchema(kind: string, fields: z.ZodRawShape): z.ZodObject {
     .strict();
 }
 
+/** The `server` field of a client kind that talks to one server of `kind`. */
+function serverField(kind: string): z.ZodString {
+  return z.string().min(1).describe(`A ${kind} server of this lab, by name`);
+}
+
 /** An entry's reference, through its `field`, to a server of one of `kinds`. */
 function serverReference(
   config: Record<string, unknown>,
@@ -174,9 +179,7 @@ const dualChannel: ClientKind = {
   kind: "dual-channel",
   summary: "SCADA client with channels A and B",
   schema: clientSchema("dual-channel", {
-    server: z.string().min(1).describe(
-      "A watchdog-echo server of this lab, by name",
-    ),
+    server: serverField("watchdog-echo"),
     localA: z.string().min(1).optional().describe(
       "Local address channel A binds (its adapter)",
     ),
@@ -261,9 +264,7 @@ const failoverAgent: ClientKind = {
   kind: "failover-agent",
   summary: "Messaging agent with a primary and alternates",
   schema: clientSchema("failover-agent", {
-    server: z.string().min(1).describe(
-      "A message-store server of this lab, by name",
-    ),
+    server: serverField("message-store"),
     fronts: z.array(z.string().min(1)).min(1).optional().describe(
       "Its fronts, primary first (default: the server's fronts in order)",
     ),

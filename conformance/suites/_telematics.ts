@@ -34,23 +34,21 @@ export async function startTelematics(
   ctx: ScenarioContext,
   setup: TelematicsSetup = {},
 ) {
+  /** What both servers share: port 0, the run's seed and codec. */
+  const common = (name: string) => ({
+    name,
+    port: 0,
+    seed: ctx.seed,
+    codec: ctx.codec,
+  });
   const ip1 = ctx.use(
     "ip1",
-    await startPrimaryServer({
-      name: "ip1",
-      port: 0,
-      seed: ctx.seed,
-      codec: ctx.codec,
-      faults: setup.ip1Faults,
-    }),
+    await startPrimaryServer({ ...common("ip1"), faults: setup.ip1Faults }),
   );
   const ip2 = ctx.use(
     "ip2",
     await startSecondaryServer({
-      name: "ip2",
-      port: 0,
-      seed: ctx.seed,
-      codec: ctx.codec,
+      ...common("ip2"),
       ack: setup.ip2Acks ?? false,
       faults: setup.ip2Faults,
     }),

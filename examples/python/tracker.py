@@ -64,12 +64,13 @@ def log(message):
 
 
 async def cancel(task):
-    """Cancels a task and waits until it has ended."""
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
+    """Cancels a task (if any) and waits until it has ended; returns None."""
+    if task:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
 
 
 class Tracker:
@@ -95,9 +96,7 @@ class Tracker:
 
     async def stop(self):
         self.clear_in_flight()
-        if self.ip1_task:
-            await cancel(self.ip1_task)
-            self.ip1_task = None
+        self.ip1_task = await cancel(self.ip1_task)
 
     async def restart(self):
         """Reboot: drop connections and the record in flight, keep memory."""
@@ -158,9 +157,7 @@ class Tracker:
 
     async def ip1_down(self):
         self.clear_in_flight()
-        if self.ip2_task:
-            await cancel(self.ip2_task)
-            self.ip2_task = None
+        self.ip2_task = await cancel(self.ip2_task)
 
     async def ip2_loop(self):
         await self.link_loop("ip2", self.ip2_up)
