@@ -189,7 +189,7 @@ export function acked(
 }
 
 /** The ids of `ids` that the server `label` has not ACKed (yet). */
-export function notAcked(
+function notAcked(
   ctx: ScenarioContext,
   label: string,
   ids: readonly string[],
