@@ -482,3 +482,15 @@ export interface Scenario {
   /** Sets up servers and faults, drives the client, and judges. */
   run(ctx: ScenarioContext): Promise<Verdict>;
 }
+
+/**
+ * The scenarios of a suite whose behaviour IDs are `prefix` and a number
+ * from 1, in order: `numberedScenarios("TS", [ts1, ts2])` is TS-1 (run by
+ * `ts1`) and TS-2 (run by `ts2`).
+ */
+export function numberedScenarios(
+  prefix: string,
+  runs: readonly Scenario["run"][],
+): readonly Scenario[] {
+  return runs.map((run, i) => ({ id: `${prefix}-${i + 1}`, run }));
+}

@@ -128,6 +128,57 @@ export async function startMessaging(
   return { server, endpoints: { servers, agent: AGENT }, order };
 }
 
+/** Options for {@linkcode startAgent}. */
+export interface AgentSetup extends MessagingSetup {
+  /** What the runner notes once the store is up, before the agent starts. */
+  note?: string;
+  /** Placeholders for the agent besides `{servers}` and `{agent}`. */
+  placeholders?: Record<string, string>;
+}
+
+/**
+ * Starts the message store ({@linkcode startMessaging}), notes
+ * `setup.note`, and starts the agent with the placeholders.
+ */
+export async function startAgent(
+  ctx: ScenarioContext,
+  setup: AgentSetup = {},
+): Promise<Messaging> {
+  const messaging = await startMessaging(ctx, setup);
+  if (setup.note !== undefined) ctx.note("runner", setup.note);
+  await ctx.startClient({ ...messaging.endpoints, ...setup.placeholders });
+  return messaging;
+}
+
+/**
+ * Brings a front up or down, waits for the server to settle and notes
+ * `note`; the time after the note.
+ */
+export async function turnFront(
+  ctx: ScenarioContext,
+  server: MessageStoreServer,
+  front: { name: string; up: boolean; note: string },
+): Promise<number> {
+  if (front.up) server.front(front.name).up();
+  else server.front(front.name).down();
+  await server.settled();
+  ctx.note("runner", front.note);
+  return performance.now();
+}
+
+/**
+ * Waits (bounded by `ms`) until `seen(id)` has found something for every id
+ * of `ids`; whether it has.
+ */
+export async function untilEach(
+  ctx: ScenarioContext,
+  ids: readonly string[],
+  seen: (id: string) => readonly unknown[],
+  ms: number,
+): Promise<boolean> {
+  return await ctx.until(() => ids.every((id) => seen(id).length > 0), ms);
+}
+
 /** The store's events of these types (and matching `pred`), oldest first. */
 export function storeEvents(
   ctx: ScenarioContext,
@@ -201,6 +252,22 @@ export function clientEventsOf(
 ): ReturnType<ScenarioContext["clientEvents"]> {
   return ctx.clientEvents((e) =>
     e.event === event && (id === undefined || e.id === id)
+  );
+}
+
+/**
+ * Waits (bounded by {@linkcode soon} with factor 1) until the agent has
+ * printed every id of `ids` deleted; whether it has.
+ */
+export async function untilDeleted(
+  ctx: ScenarioContext,
+  ids: readonly string[],
+): Promise<boolean> {
+  return await untilEach(
+    ctx,
+    ids,
+    (id) => clientEventsOf(ctx, "deleted", id),
+    soon(ctx, 1),
   );
 }
 
