@@ -6,6 +6,9 @@
  * @module
  */
 
+/** How early, at most, an item may leave, in ms (see `#arm`). */
+const EARLY_MS = 0.5;
+
 /** Options for {@linkcode DelayQueue}. */
 export interface DelayQueueOptions<T> {
   /** Called with every item that is due, oldest first. */
@@ -95,10 +98,14 @@ export class DelayQueue<T> {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#items.length === 0) return;
-    const wait = Math.max(0, this.#items[0].due - performance.now());
+    // Armed EARLY_MS early: timers fire up to a millisecond late (their
+    // clock counts whole milliseconds), and items due within EARLY_MS of
+    // the firing go then, so an item leaves at most EARLY_MS early, as
+    // before, and most leave closer to their time.
+    const wait = Math.max(0, this.#items[0].due - performance.now() - EARLY_MS);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      const now = performance.now() + 0.5;
+      const now = performance.now() + EARLY_MS;
       let n = 0;
       while (n < this.#items.length && this.#items[n].due <= now) n++;
       const ready = this.#items.splice(0, n);
