@@ -6,7 +6,7 @@
  * @module
  */
 
-/** How early, at most, an item may leave, in ms (see `#arm`). */
+/** How early, at most, an item may leave, in ms (timers count whole ms). */
 const EARLY_MS = 0.5;
 
 /** Options for {@linkcode DelayQueue}. */
@@ -109,12 +109,8 @@ export class DelayQueue<T> {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#items.length === this.#head) return;
-    // Armed EARLY_MS early: timers fire up to a millisecond late (their
-    // clock counts whole milliseconds), and items due within EARLY_MS of
-    // the firing go then, so an item leaves at most EARLY_MS early, as
-    // before, and most leave closer to their time.
     const due = this.#items[this.#head].due;
-    const wait = Math.max(0, due - performance.now() - EARLY_MS);
+    const wait = Math.max(0, due - performance.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       const now = performance.now() + EARLY_MS;
