@@ -4,6 +4,7 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { TextLineStream } from "../core/codecs/text_line_stream.ts";
 
 /** A spawned CLI process. */
@@ -34,12 +35,14 @@ export function lineFields(line: string): Record<string, string> {
 export async function runScript(
   script: string,
   args: string[],
+  options: { env?: Record<string, string> } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", script, ...args],
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
+    env: options.env,
     signal: AbortSignal.timeout(30_000),
   }).output();
   const text = new TextDecoder();
@@ -48,6 +51,25 @@ export async function runScript(
     stdout: text.decode(output.stdout),
     stderr: text.decode(output.stderr),
   };
+}
+
+/**
+ * Runs `script` once for each case, all at once, and asserts that each exits
+ * with status 2 and says its message on stderr. A case's flags are written as
+ * on a command line (split at spaces).
+ */
+export async function assertFlagsRefused(
+  script: string,
+  cases: [flags: string, message: RegExp][],
+  options: { env?: Record<string, string> } = {},
+): Promise<void> {
+  const results = await Promise.all(
+    cases.map(([flags]) => runScript(script, flags.split(" "), options)),
+  );
+  for (const [i, [flags, message]] of cases.entries()) {
+    assert.equal(results[i].code, 2, `${flags}: ${results[i].stderr}`);
+    assert.match(results[i].stderr, message, flags);
+  }
 }
 
 /** Spawns `deno run -A <script> <args>` and waits for its first line. */
@@ -108,4 +130,32 @@ export async function spawnCli(
       await stop();
     },
   };
+}
+
+/**
+ * Spawns a server's CLI on a free TCP port and a free admin port, with more
+ * `flags` written as on a command line (split at spaces) and then `more`
+ * arguments as they are (for values that may hold a space).
+ */
+export function spawnServer(
+  script: string,
+  flags: string,
+  options: { more?: string[]; timeoutMs?: number } = {},
+): Promise<SpawnedCli> {
+  return spawnCli(script, [
+    "--port",
+    "0",
+    "--admin-port",
+    "0",
+    ...flags.split(" ").filter((flag) => flag !== ""),
+    ...options.more ?? [],
+  ], { timeoutMs: options.timeoutMs });
+}
+
+/** The TCP address a server's CLI announced as `tcp=host:port`. */
+export function announcedTcp(
+  cli: SpawnedCli,
+): { hostname: string; port: number } {
+  const [hostname, port] = cli.fields.tcp.split(":");
+  return { hostname, port: Number(port) };
 }

@@ -8,7 +8,7 @@ import {
   type MessageStoreServer,
   startMessageStoreServer,
 } from "../servers/message_store.ts";
-import { runScript } from "./_cli.ts";
+import { assertFlagsRefused } from "./_cli.ts";
 import { spawnContractClient } from "./_contract.ts";
 
 function start(fronts = ["ml1", "ml2"]): Promise<MessageStoreServer> {
@@ -509,20 +509,11 @@ Deno.test("failover_agent CLI prints an error and exits 1 when no server can be 
 });
 
 Deno.test("failover_agent CLI names the flag it cannot use", async () => {
-  const missing = await runScript("clients/failover_agent.ts", [
-    "--agent",
-    "a",
+  await assertFlagsRefused("clients/failover_agent.ts", [
+    ["--agent a", /Missing --servers/],
+    [
+      "--servers ml1=127.0.0.1:1 --agent a -fr many",
+      /Invalid --failover-retries "many"/,
+    ],
   ]);
-  assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /Missing --servers/);
-  const bad = await runScript("clients/failover_agent.ts", [
-    "--servers",
-    "ml1=127.0.0.1:1",
-    "--agent",
-    "a",
-    "-fr",
-    "many",
-  ]);
-  assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /Invalid --failover-retries "many"/);
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import type { JournalEvent } from "../core/journal/journal.ts";
 import { FlappingServer, startFlappingServer } from "../servers/flapping.ts";
-import { runScript, spawnCli } from "./_cli.ts";
+import { assertFlagsRefused, runScript, spawnServer } from "./_cli.ts";
 import { connectPeer } from "./_net.ts";
 import { nextWake } from "./_raw_peer.ts";
 
@@ -557,20 +557,10 @@ Deno.test("FlappingServer proxy in reset mode resets both sides, and in black-ho
 });
 
 Deno.test("flapping CLI prints its line, serves /schedule and stops cleanly on SIGTERM", async () => {
-  await using cli = await spawnCli("servers/flapping.ts", [
-    "--port",
-    "0",
-    "--admin-port",
-    "0",
-    "--up",
-    "20s",
-    "--down",
-    "1s..3s",
-    "--down-mode",
-    "reset",
-    "--seed",
-    "7",
-  ]);
+  await using cli = await spawnServer(
+    "servers/flapping.ts",
+    "--up 20s --down 1s..3s --down-mode reset --seed 7",
+  );
   assert.match(
     cli.line,
     /^flapping tcp=127\.0\.0\.1:\d+ admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=line-json$/,
@@ -592,17 +582,10 @@ Deno.test("flapping CLI prints its line, serves /schedule and stops cleanly on S
 });
 
 Deno.test("flapping CLI in proxy mode names its target and speaks raw", async () => {
-  await using cli = await spawnCli("servers/flapping.ts", [
-    "--port",
-    "0",
-    "--admin-port",
-    "0",
-    "--target",
-    "127.0.0.1:7000",
-    "--seed",
-    "7",
-    "--paused",
-  ]);
+  await using cli = await spawnServer(
+    "servers/flapping.ts",
+    "--target 127.0.0.1:7000 --seed 7 --paused",
+  );
   assert.match(
     cli.line,
     /^flapping tcp=127\.0\.0\.1:\d+ target=127\.0\.0\.1:7000 admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=raw$/,
@@ -612,27 +595,15 @@ Deno.test("flapping CLI in proxy mode names its target and speaks raw", async ()
 });
 
 Deno.test("flapping CLI rejects bad flags, naming the flag", async () => {
-  let result = await runScript("servers/flapping.ts", [
-    "--down-mode",
-    "sideways",
+  await assertFlagsRefused("servers/flapping.ts", [
+    ["--down-mode sideways", /Invalid --down-mode "sideways"/],
+    ["--up 2s..1s", /Invalid --up/],
+    [
+      "--target 127.0.0.1:7000 --drop-ack 30%",
+      /Invalid --drop-ack: it does not apply with --target/,
+    ],
   ]);
-  assert.equal(result.code, 2);
-  assert.match(result.stderr, /Invalid --down-mode "sideways"/);
-  result = await runScript("servers/flapping.ts", ["--up", "2s..1s"]);
-  assert.equal(result.code, 2);
-  assert.match(result.stderr, /Invalid --up/);
-  result = await runScript("servers/flapping.ts", [
-    "--target",
-    "127.0.0.1:7000",
-    "--drop-ack",
-    "30%",
-  ]);
-  assert.equal(result.code, 2);
-  assert.match(
-    result.stderr,
-    /Invalid --drop-ack: it does not apply with --target/,
-  );
-  result = await runScript("servers/flapping.ts", ["--help"]);
+  const result = await runScript("servers/flapping.ts", ["--help"]);
   assert.equal(result.code, 0);
   for (
     const name of ["--up", "--down", "--down-mode", "--target", "--paused"]

@@ -5,7 +5,7 @@ import type { Frame } from "../core/codecs/frame.ts";
 import { TcpServer } from "../core/server/tcp_server.ts";
 import { startMessageStoreServer } from "../servers/message_store.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
-import { spawnCli } from "./_cli.ts";
+import { announcedTcp, spawnServer } from "./_cli.ts";
 import { connectPeer } from "./_net.ts";
 
 const RECORDS = '{"type":"record","id":"r"}\n'.repeat(10_000);
@@ -180,20 +180,13 @@ Deno.test("primary CLI under a flood of bad input with a journal file exits 0 on
   const dir = await Deno.makeTempDir();
   try {
     const file = `${dir}/journal.jsonl`;
-    await using server = await spawnCli("servers/primary.ts", [
-      "--port",
-      "0",
-      "--admin-port",
-      "0",
-      "--journal-file",
-      file,
-      "--max-bad-rate",
-      "0",
-      "--max-bad-frames",
-      "0",
-    ]);
-    const [hostname, port] = server.fields.tcp.split(":");
-    const flood = await deafPeer({ hostname, port: Number(port) });
+    await using server = await spawnServer(
+      "servers/primary.ts",
+      "--max-bad-rate 0 --max-bad-frames 0",
+      { more: ["--journal-file", file] },
+    );
+    const tcp = announcedTcp(server);
+    const flood = await deafPeer(tcp);
     // 2 MB of bad lines with a good one now and then.
     const chunk = `${"x\n".repeat(999)}{"type":"record","id":"k"}\n`.repeat(
       100,

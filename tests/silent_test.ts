@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { eventId } from "../core/journal/journal.ts";
 import { startSilentServer } from "../servers/silent.ts";
-import { runScript, spawnCli } from "./_cli.ts";
+import { announcedTcp, runScript, spawnServer } from "./_cli.ts";
 import { connectPeer } from "./_net.ts";
 
 /** Collects every byte a socket receives. */
@@ -350,18 +350,10 @@ Deno.test("startSilentServer rejects bad options", () => {
 });
 
 Deno.test("silent CLI prints its line with the mode and stops cleanly on SIGTERM", async () => {
-  await using cli = await spawnCli("servers/silent.ts", [
-    "--mode",
-    "no-accept",
-    "--backlog",
-    "2",
-    "--port",
-    "0",
-    "--admin-port",
-    "0",
-    "--seed",
-    "5",
-  ]);
+  await using cli = await spawnServer(
+    "servers/silent.ts",
+    "--mode no-accept --backlog 2 --seed 5",
+  );
   assert.match(
     cli.line,
     /^silent tcp=127\.0\.0\.1:\d+ mode=no-accept admin=http:\/\/127\.0\.0\.1:\d+ seed=5 codec=line-json$/,
@@ -369,9 +361,9 @@ Deno.test("silent CLI prints its line with the mode and stops cleanly on SIGTERM
   const state = await (await fetch(`${cli.fields.admin}/state`)).json();
   assert.equal(state.mode, "no-accept");
   assert.deepEqual(state.acceptQueue, { queued: 3 });
-  const [hostname, port] = cli.fields.tcp.split(":");
+  const tcp = announcedTcp(cli);
   assert.equal(
-    await connectsWithin({ hostname, port: Number(port) }, 500),
+    await connectsWithin(tcp, 500),
     false,
   );
   const { code } = await cli.stop();

@@ -4,7 +4,7 @@ import {
   startWatchdogEchoServer,
   type WatchdogEchoServer,
 } from "../servers/watchdog_echo.ts";
-import { runScript, spawnCli } from "./_cli.ts";
+import { assertFlagsRefused, spawnServer } from "./_cli.ts";
 import { connectPeer } from "./_net.ts";
 
 /** Waits for a promise, bounded by a signal. */
@@ -290,18 +290,10 @@ Deno.test("watchdog-echo admin app serves each channel's routes and the shortcut
 });
 
 Deno.test("watchdog-echo CLI prints its line with both channels and applies per-channel faults", async () => {
-  await using cli = await spawnCli("servers/watchdog_echo.ts", [
-    "--port",
-    "0",
-    "--admin-port",
-    "0",
-    "--seed",
-    "7",
-    "--delay-ack",
-    "5ms",
-    "--faults-b",
-    '{"blackHole":{}}',
-  ]);
+  await using cli = await spawnServer(
+    "servers/watchdog_echo.ts",
+    '--seed 7 --delay-ack 5ms --faults-b {"blackHole":{}}',
+  );
   assert.match(
     cli.line,
     /^watchdog-echo tcp=A@127\.0\.1\.1:\d+,B@127\.0\.2\.1:\d+ admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=line-json$/,
@@ -327,19 +319,12 @@ Deno.test("watchdog-echo CLI prints its line with both channels and applies per-
 });
 
 Deno.test("watchdog-echo CLI rejects bad flags naming them", async () => {
-  const badPort = await runScript("servers/watchdog_echo.ts", [
-    "--port-a",
-    "70000",
+  await assertFlagsRefused("servers/watchdog_echo.ts", [
+    ["--port-a 70000", /Invalid --port-a "70000"/],
+    [
+      '--faults-b {"dropAck":{"probability":2}}',
+      /Invalid --faults-b: dropAck\.probability/,
+    ],
+    ["--host x", /host/],
   ]);
-  assert.equal(badPort.code, 2);
-  assert.match(badPort.stderr, /Invalid --port-a "70000"/);
-  const badFaults = await runScript("servers/watchdog_echo.ts", [
-    "--faults-b",
-    '{"dropAck":{"probability":2}}',
-  ]);
-  assert.equal(badFaults.code, 2);
-  assert.match(badFaults.stderr, /Invalid --faults-b: dropAck\.probability/);
-  const host = await runScript("servers/watchdog_echo.ts", ["--host", "x"]);
-  assert.equal(host.code, 2);
-  assert.match(host.stderr, /host/);
 });
