@@ -135,14 +135,15 @@ export async function spawnCli(
 /**
  * Spawns a server's CLI on a free TCP port and a free admin port, with more
  * `flags` written as on a command line (split at spaces) and then `more`
- * arguments as they are (for values that may hold a space).
+ * arguments as they are (for values that may hold a space). With `line`,
+ * asserts that the line it announced matches.
  */
-export function spawnServer(
+export async function spawnServer(
   script: string,
   flags: string,
-  options: { more?: string[]; timeoutMs?: number } = {},
+  options: { more?: string[]; timeoutMs?: number; line?: RegExp } = {},
 ): Promise<SpawnedCli> {
-  return spawnCli(script, [
+  const cli = await spawnCli(script, [
     "--port",
     "0",
     "--admin-port",
@@ -150,6 +151,15 @@ export function spawnServer(
     ...flags.split(" ").filter((flag) => flag !== ""),
     ...options.more ?? [],
   ], { timeoutMs: options.timeoutMs });
+  if (options.line) {
+    try {
+      assert.match(cli.line, options.line);
+    } catch (error) {
+      await cli.stop();
+      throw error;
+    }
+  }
+  return cli;
 }
 
 /** The TCP address a server's CLI announced as `tcp=host:port`. */

@@ -4,7 +4,7 @@ import type { JournalEvent } from "../core/journal/journal.ts";
 import { FlappingServer, startFlappingServer } from "../servers/flapping.ts";
 import { assertFlagsRefused, runScript, spawnServer } from "./_cli.ts";
 import { connectPeer } from "./_net.ts";
-import { nextWake } from "./_raw_peer.ts";
+import { nextWake, within } from "./_raw_peer.ts";
 
 type Addr = { hostname: string; port: number };
 
@@ -25,19 +25,6 @@ async function transitions(
     since = event.seq;
   }
   return seen;
-}
-
-/** Races a promise against a signal, so no wait can hang a test. */
-function within<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      signal.throwIfAborted();
-      signal.addEventListener("abort", () => reject(signal.reason), {
-        once: true,
-      });
-    }),
-  ]);
 }
 
 /** A raw TCP client: bytes in, bytes out, no codec. */
@@ -560,10 +547,10 @@ Deno.test("flapping CLI prints its line, serves /schedule and stops cleanly on S
   await using cli = await spawnServer(
     "servers/flapping.ts",
     "--up 20s --down 1s..3s --down-mode reset --seed 7",
-  );
-  assert.match(
-    cli.line,
-    /^flapping tcp=127\.0\.0\.1:\d+ admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=line-json$/,
+    {
+      line:
+        /^flapping tcp=127\.0\.0\.1:\d+ admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=line-json$/,
+    },
   );
   const schedule = await (await fetch(`${cli.fields.admin}/schedule`)).json();
   assert.equal(schedule.state, "up");
@@ -585,10 +572,10 @@ Deno.test("flapping CLI in proxy mode names its target and speaks raw", async ()
   await using cli = await spawnServer(
     "servers/flapping.ts",
     "--target 127.0.0.1:7000 --seed 7 --paused",
-  );
-  assert.match(
-    cli.line,
-    /^flapping tcp=127\.0\.0\.1:\d+ target=127\.0\.0\.1:7000 admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=raw$/,
+    {
+      line:
+        /^flapping tcp=127\.0\.0\.1:\d+ target=127\.0\.0\.1:7000 admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=raw$/,
+    },
   );
   const { code } = await cli.stop();
   assert.equal(code, 0);

@@ -52,10 +52,10 @@ Deno.test("primary CLI prints its line and stops cleanly on SIGTERM", async () =
   await using cli = await spawnServer(
     "servers/primary.ts",
     "--drop-ack 30% --seed 7",
-  );
-  assert.match(
-    cli.line,
-    /^primary tcp=127\.0\.0\.1:\d+ admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=line-json$/,
+    {
+      line:
+        /^primary tcp=127\.0\.0\.1:\d+ admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=line-json$/,
+    },
   );
   const response = await fetch(`${cli.fields.admin}/faults`);
   assert.deepEqual(await response.json(), { dropAck: { probability: 0.3 } });

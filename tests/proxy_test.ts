@@ -8,21 +8,9 @@ import {
   type RawClient,
   startUpstream,
 } from "./_proxy_net.ts";
+import { within } from "./_raw_peer.ts";
 
 const timeout = () => AbortSignal.timeout(10_000);
-
-/** Bounds a wait: rejects after 10 s. */
-function within<T>(promise: Promise<T>): Promise<T> {
-  const signal = timeout();
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      signal.addEventListener("abort", () => reject(signal.reason), {
-        once: true,
-      })
-    ),
-  ]);
-}
 
 async function proxyFor(upstream: string, seed = 7) {
   const server = await startProxyServer({ port: null, seed });
@@ -55,7 +43,7 @@ Deno.test("proxy passes a half-close through: a client that ends its writes stil
   await using _ = server;
   await using client = await connectClient(proxy.addr);
   client.socket.end("hello");
-  assert.equal(await within(client.readEnded), "fin");
+  assert.equal(await within(client.readEnded, timeout()), "fin");
   assert.equal(new TextDecoder().decode(client.received), "got 5");
   await server.journal.waitFor(
     (e) => e.type === "half_closed" && e.stream === "upstream",
@@ -71,11 +59,11 @@ Deno.test("proxy passes a half-close through the other way: the server ends firs
   const { server, proxy } = await proxyFor(upstream.address);
   await using _ = server;
   await using client = await connectClient(proxy.addr);
-  assert.equal(await within(client.readEnded), "fin");
+  assert.equal(await within(client.readEnded, timeout()), "fin");
   assert.equal(new TextDecoder().decode(client.received), "hi");
   client.socket.end("after");
   const peer = await upstream.connection(1, timeout());
-  assert.equal(await within(peer.readEnded), "fin");
+  assert.equal(await within(peer.readEnded, timeout()), "fin");
   assert.equal(new TextDecoder().decode(peer.received), "after");
 });
 
@@ -87,7 +75,7 @@ Deno.test("proxy passes an upstream reset to the client as a reset", async () =>
   await using _ = server;
   await using client = await connectClient(proxy.addr);
   client.socket.write("x");
-  assert.equal(await within(client.closed), "rst");
+  assert.equal(await within(client.closed, timeout()), "rst");
   const closed = await server.journal.waitFor((e) => e.type === "closed", {
     signal: timeout(),
   });
@@ -102,8 +90,8 @@ Deno.test("proxy passes a client reset to the upstream as a reset", async () => 
   const client = await connectClient(proxy.addr);
   const peer = await upstream.connection(1, timeout());
   client.socket.resetAndDestroy();
-  await within(client.closed);
-  assert.equal(await within(peer.closed), "rst");
+  await within(client.closed, timeout());
+  assert.equal(await within(peer.closed, timeout()), "rst");
 });
 
 Deno.test("proxy closes the client when the upstream refuses, and keeps serving", async () => {
@@ -114,7 +102,7 @@ Deno.test("proxy closes the client when the upstream refuses, and keeps serving"
   await using _ = server;
   for (let i = 0; i < 2; i++) {
     await using client = await connectClient(proxy.addr);
-    assert.equal(await within(client.readEnded), "fin");
+    assert.equal(await within(client.readEnded, timeout()), "fin");
   }
   const failed = server.journal.query({ type: "upstream_failed" });
   assert.equal(failed.length, 2);
@@ -218,7 +206,7 @@ Deno.test("slow_close toxic holds the close for the delay asked", async () => {
   const start = performance.now();
   await using client = await connectClient(proxy.addr);
   await client.readAtLeast(3, timeout());
-  assert.equal(await within(client.readEnded), "fin");
+  assert.equal(await within(client.readEnded, timeout()), "fin");
   const ms = performance.now() - start;
   assert.ok(ms >= 150, `closed after ${ms} ms, expected at least 150`);
 });
@@ -231,7 +219,7 @@ Deno.test("timeout toxic drops bytes and closes the link after the timeout", asy
   const start = performance.now();
   await using client = await connectClient(proxy.addr);
   client.socket.write("lost");
-  assert.equal(await within(client.readEnded), "fin");
+  assert.equal(await within(client.readEnded, timeout()), "fin");
   const ms = performance.now() - start;
   assert.ok(ms >= 120, `closed after ${ms} ms, expected at least 120`);
   assert.equal(client.received.length, 0);
@@ -250,7 +238,7 @@ Deno.test("timeout toxic of 0 holds the link open and drops bytes until removed"
   assert.equal(client.received.length, 0);
   assert.equal(client.socket.destroyed, false);
   await server.removeToxic("p", "timeout_downstream");
-  assert.equal(await within(client.readEnded), "fin");
+  assert.equal(await within(client.readEnded, timeout()), "fin");
 });
 
 Deno.test("reset_peer toxic resets the link after the timeout", async () => {
@@ -265,11 +253,11 @@ Deno.test("reset_peer toxic resets the link after the timeout", async () => {
   const start = performance.now();
   await using client = await connectClient(proxy.addr);
   client.socket.write("x");
-  assert.equal(await within(client.closed), "rst");
+  assert.equal(await within(client.closed, timeout()), "rst");
   const ms = performance.now() - start;
   assert.ok(ms >= 50, `reset after ${ms} ms, expected at least 50`);
   const peer = await upstream.connection(1, timeout());
-  assert.equal(await within(peer.closed), "rst");
+  assert.equal(await within(peer.closed, timeout()), "rst");
 });
 
 Deno.test("slicer toxic cuts bytes into slices, delay apart, intact", async () => {
@@ -302,7 +290,7 @@ Deno.test("limit_data toxic passes exactly the bytes asked, then closes", async 
     attributes: { bytes: 1000 },
   });
   await using client = await connectClient(proxy.addr);
-  assert.equal(await within(client.readEnded), "fin");
+  assert.equal(await within(client.readEnded, timeout()), "fin");
   assert.deepEqual(client.received, bytes(5000).subarray(0, 1000));
 });
 
@@ -338,7 +326,7 @@ Deno.test("enabled false refuses connects and closes links; true comes back on t
   await using client = await connectClient(proxy.addr);
   await roundTrip(client, "x");
   await server.updateProxy("p", { enabled: false });
-  assert.equal(await within(client.readEnded), "fin");
+  assert.equal(await within(client.readEnded, timeout()), "fin");
   await assert.rejects(connectClient(proxy.addr), /ECONNREFUSED|refused/i);
   await server.updateProxy("p", { enabled: true });
   assert.equal(proxy.addr.port, port);
@@ -353,9 +341,9 @@ Deno.test("proxy runs the engine's faults: resetAfter passes exactly N bytes ups
   proxy.faults.set({ resetAfter: { bytes: 10 } });
   await using client = await connectClient(proxy.addr);
   client.socket.write(bytes(25));
-  assert.equal(await within(client.closed), "rst");
+  assert.equal(await within(client.closed, timeout()), "rst");
   const peer = await upstream.connection(1, timeout());
-  await within(peer.closed);
+  await within(peer.closed, timeout());
   assert.deepEqual(peer.received, bytes(25).subarray(0, 10));
 });
 

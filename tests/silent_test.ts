@@ -353,10 +353,10 @@ Deno.test("silent CLI prints its line with the mode and stops cleanly on SIGTERM
   await using cli = await spawnServer(
     "servers/silent.ts",
     "--mode no-accept --backlog 2 --seed 5",
-  );
-  assert.match(
-    cli.line,
-    /^silent tcp=127\.0\.0\.1:\d+ mode=no-accept admin=http:\/\/127\.0\.0\.1:\d+ seed=5 codec=line-json$/,
+    {
+      line:
+        /^silent tcp=127\.0\.0\.1:\d+ mode=no-accept admin=http:\/\/127\.0\.0\.1:\d+ seed=5 codec=line-json$/,
+    },
   );
   const state = await (await fetch(`${cli.fields.admin}/state`)).json();
   assert.equal(state.mode, "no-accept");

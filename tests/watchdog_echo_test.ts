@@ -6,19 +6,7 @@ import {
 } from "../servers/watchdog_echo.ts";
 import { assertFlagsRefused, spawnServer } from "./_cli.ts";
 import { connectPeer } from "./_net.ts";
-
-/** Waits for a promise, bounded by a signal. */
-function bounded<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      signal.throwIfAborted();
-      signal.addEventListener("abort", () => reject(signal.reason), {
-        once: true,
-      });
-    }),
-  ]);
-}
+import { within } from "./_raw_peer.ts";
 
 function start(
   options: Parameters<typeof startWatchdogEchoServer>[0] = {},
@@ -81,7 +69,7 @@ Deno.test("watchdog-echo cut closes one channel's connections and refuses new on
   await using a = await connectPeer(server.addr.A);
   await using b = await connectPeer(server.addr.B);
   await server.cut("A");
-  assert.equal(await bounded(a.ended, signal), "fin");
+  assert.equal(await within(a.ended, signal), "fin");
   await assert.rejects(
     connectPeer(server.addr.A),
     (error: Error & { code?: string }) => error.code === "ECONNREFUSED",
@@ -211,7 +199,7 @@ Deno.test("startWatchdogEchoServer gives each channel its own faults, or the sha
   // Closing both channels one by one closes the server.
   await server.channel("A").close();
   await server.channel("B").close();
-  await bounded(server.finished, AbortSignal.timeout(5000));
+  await within(server.finished, AbortSignal.timeout(5000));
   assert.equal(server.signal.aborted, true);
 });
 
@@ -293,10 +281,10 @@ Deno.test("watchdog-echo CLI prints its line with both channels and applies per-
   await using cli = await spawnServer(
     "servers/watchdog_echo.ts",
     '--seed 7 --delay-ack 5ms --faults-b {"blackHole":{}}',
-  );
-  assert.match(
-    cli.line,
-    /^watchdog-echo tcp=A@127\.0\.1\.1:\d+,B@127\.0\.2\.1:\d+ admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=line-json$/,
+    {
+      line:
+        /^watchdog-echo tcp=A@127\.0\.1\.1:\d+,B@127\.0\.2\.1:\d+ admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=line-json$/,
+    },
   );
   const faultsA = await (await fetch(`${cli.fields.admin}/channels/A/faults`))
     .json();
