@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { TextLineStream } from "../core/codecs/text_line_stream.ts";
+import { checked } from "./_raw_peer.ts";
 
 /** A spawned CLI process. */
 export interface SpawnedCli extends AsyncDisposable {
@@ -151,15 +152,9 @@ export async function spawnServer(
     ...flags.split(" ").filter((flag) => flag !== ""),
     ...options.more ?? [],
   ], { timeoutMs: options.timeoutMs });
-  if (options.line) {
-    try {
-      assert.match(cli.line, options.line);
-    } catch (error) {
-      await cli.stop();
-      throw error;
-    }
-  }
-  return cli;
+  return checked(cli, () => {
+    if (options.line) assert.match(cli.line, options.line);
+  });
 }
 
 /** The TCP address a server's CLI announced as `tcp=host:port`. */

@@ -30,29 +30,41 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   return concatParts(parts);
 }
 
-/**
- * Decodes `stream` in one read, then split in two at every byte boundary and
- * byte by byte, with a fresh codec from `codec` each time; asserts every way
- * gives the same results and leaves nothing pending. Returns the results.
- */
-export function assertDecodesSplit(
-  stream: Uint8Array,
-  codec: () => Codec,
-): Decoded[] {
-  const whole = decodeAll(stream, codec());
-  for (let cut = 0; cut <= stream.length; cut++) {
-    const decoder = codec().decoder();
-    const got = [
-      ...decoder.push(stream.subarray(0, cut)),
-      ...decoder.push(stream.subarray(cut)),
-    ];
-    assert.deepEqual(got, whole, `cut at ${cut}`);
-    assert.equal(decoder.pending, 0);
-  }
-  const decoder = codec().decoder();
-  const byByte = [...stream].flatMap((b) => decoder.push(new Uint8Array([b])));
-  assert.deepEqual(byByte, whole);
-  return whole;
+/** The helpers of {@linkcode codecTools}, bound to one codec. */
+export interface CodecTools {
+  /** Decodes `bytes` as one read with a fresh codec (or `codec`), then ends the stream. */
+  decodeAll(bytes: Uint8Array, codec?: Codec): Decoded[];
+  /**
+   * Decodes `stream` in one read, then split in two at every byte boundary
+   * and byte by byte, with a fresh codec each time; asserts every way gives
+   * the same results and leaves nothing pending. Returns the results.
+   */
+  assertDecodesSplit(stream: Uint8Array): Decoded[];
+}
+
+/** Decoding helpers for the codec `make` makes afresh each time. */
+export function codecTools(make: () => Codec): CodecTools {
+  return {
+    decodeAll: (bytes, codec = make()) => decodeAll(bytes, codec),
+    assertDecodesSplit(stream) {
+      const whole = decodeAll(stream, make());
+      for (let cut = 0; cut <= stream.length; cut++) {
+        const decoder = make().decoder();
+        const got = [
+          ...decoder.push(stream.subarray(0, cut)),
+          ...decoder.push(stream.subarray(cut)),
+        ];
+        assert.deepEqual(got, whole, `cut at ${cut}`);
+        assert.equal(decoder.pending, 0);
+      }
+      const decoder = make().decoder();
+      const byByte = [...stream].flatMap((b) =>
+        decoder.push(new Uint8Array([b]))
+      );
+      assert.deepEqual(byByte, whole);
+      return whole;
+    },
+  };
 }
 
 /** A primary on a free port, seed 1, speaking `codec`, with these faults. */

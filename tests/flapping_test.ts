@@ -1,12 +1,53 @@
 import assert from "node:assert/strict";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import type { JournalEvent } from "../core/journal/journal.ts";
-import { FlappingServer, startFlappingServer } from "../servers/flapping.ts";
+import {
+  FlappingServer,
+  type FlappingServerOptions,
+  startFlappingServer,
+} from "../servers/flapping.ts";
 import { assertFlagsRefused, runScript, spawnServer } from "./_cli.ts";
-import { connectPeer } from "./_net.ts";
-import { nextWake, within } from "./_raw_peer.ts";
+import { connectPeer, type TestPeer } from "./_net.ts";
+import { checked, nextWake, within } from "./_raw_peer.ts";
 
 type Addr = { hostname: string; port: number };
+
+/** A flapping server on a free port, seed 1, whose schedule waits (paused). */
+function startPaused(
+  options: Partial<FlappingServerOptions> = {},
+): Promise<FlappingServer> {
+  return startFlappingServer({ port: 0, seed: 1, paused: true, ...options });
+}
+
+/** Connects a peer and asserts a record sent on it is ACKed. */
+async function ackedPeer(
+  addr: Addr,
+  id: string,
+  signal: AbortSignal,
+): Promise<TestPeer> {
+  return checked(await connectPeer(addr), async (peer) => {
+    peer.send({ type: "record", id });
+    assert.deepEqual(await peer.next(signal), { type: "ack", id });
+  });
+}
+
+/**
+ * Forces a proxying flapping server down; resolves with how its client's
+ * connection ended and the journalled close of the upstream.
+ */
+async function proxyDown(
+  server: FlappingServer,
+  client: RawClient,
+  signal: AbortSignal,
+): Promise<{ ended: string; closed: JournalEvent }> {
+  await server.force("down");
+  const ended = await within(client.ended, signal);
+  const closed = await server.journal.waitFor(
+    (e) => e.type === "upstream_closed",
+    { signal },
+  );
+  return { ended, closed };
+}
 
 /** Waits for the next `count` transition events and returns them in order. */
 async function transitions(
@@ -229,15 +270,9 @@ Deno.test("FlappingServer draws a random schedule from the seed: same seed, same
 });
 
 Deno.test("FlappingServer in refuse mode closes connections and refuses while down, ACKs while up", async () => {
-  await using server = await startFlappingServer({
-    port: 0,
-    seed: 1,
-    paused: true,
-  });
+  await using server = await startPaused();
   const signal = AbortSignal.timeout(5000);
-  await using peer = await connectPeer(server.addr);
-  peer.send({ type: "record", id: "r1" });
-  assert.deepEqual(await peer.next(signal), { type: "ack", id: "r1" });
+  await using peer = await ackedPeer(server.addr, "r1", signal);
 
   await server.force("down");
   assert.equal(await within(peer.ended, signal), "fin");
@@ -245,19 +280,12 @@ Deno.test("FlappingServer in refuse mode closes connections and refuses while do
   await assert.rejects(connectPeer(server.addr), { code: "ECONNREFUSED" });
 
   await server.force("up");
-  await using again = await connectPeer(server.addr);
-  again.send({ type: "record", id: "r2" });
-  assert.deepEqual(await again.next(signal), { type: "ack", id: "r2" });
+  await using again = await ackedPeer(server.addr, "r2", signal);
   assert.deepEqual(server.faults.get(), {});
 });
 
 Deno.test("FlappingServer can start down: connects are refused from the first", async () => {
-  await using server = await startFlappingServer({
-    port: 0,
-    seed: 1,
-    startState: "down",
-    paused: true,
-  });
+  await using server = await startPaused({ startState: "down" });
   assert.equal(server.flapState, "down");
   assert.notEqual(server.addr.port, 0);
   await assert.rejects(connectPeer(server.addr), { code: "ECONNREFUSED" });
@@ -267,16 +295,9 @@ Deno.test("FlappingServer can start down: connects are refused from the first", 
 });
 
 Deno.test("FlappingServer in reset mode resets open connections and new ones while down", async () => {
-  await using server = await startFlappingServer({
-    port: 0,
-    seed: 1,
-    downMode: "reset",
-    paused: true,
-  });
+  await using server = await startPaused({ downMode: "reset" });
   const signal = AbortSignal.timeout(5000);
-  await using peer = await connectPeer(server.addr);
-  peer.send({ type: "record", id: "r1" });
-  assert.deepEqual(await peer.next(signal), { type: "ack", id: "r1" });
+  await using peer = await ackedPeer(server.addr, "r1", signal);
 
   await server.force("down");
   assert.equal(await within(peer.ended, signal), "rst");
@@ -284,17 +305,12 @@ Deno.test("FlappingServer in reset mode resets open connections and new ones whi
   assert.equal(await connectUntilClosed(server.addr, signal), "rst");
 
   await server.force("up");
-  await using again = await connectPeer(server.addr);
-  again.send({ type: "record", id: "r2" });
-  assert.deepEqual(await again.next(signal), { type: "ack", id: "r2" });
+  await using again = await ackedPeer(server.addr, "r2", signal);
 });
 
 Deno.test("FlappingServer in black-hole mode keeps connections open and never answers while down", async () => {
-  await using server = await startFlappingServer({
-    port: 0,
-    seed: 1,
+  await using server = await startPaused({
     downMode: "black-hole",
-    paused: true,
     startState: "down",
   });
   const signal = AbortSignal.timeout(5000);
@@ -315,11 +331,7 @@ Deno.test("FlappingServer in black-hole mode keeps connections open and never an
 });
 
 Deno.test("FlappingServer standalone rejects bad input and keeps the connection", async () => {
-  await using server = await startFlappingServer({
-    port: 0,
-    seed: 1,
-    paused: true,
-  });
+  await using server = await startPaused();
   const signal = AbortSignal.timeout(5000);
   await using peer = await connectPeer(server.addr);
   peer.write("this is not json\n");
@@ -354,13 +366,7 @@ Deno.test("FlappingServer rejects bad options before opening anything", () => {
 });
 
 Deno.test("FlappingServer admin pauses, resumes and forces the schedule", async () => {
-  await using server = await startFlappingServer({
-    port: 0,
-    seed: 1,
-    up: 30,
-    down: 30,
-    paused: true,
-  });
+  await using server = await startPaused({ up: 30, down: 30 });
   const app = server.adminApp();
   const signal = AbortSignal.timeout(10_000);
   const post = (path: string) => app.request(path, { method: "POST" });
@@ -416,12 +422,7 @@ Deno.test("FlappingServer admin pauses, resumes and forces the schedule", async 
 
 Deno.test("FlappingServer proxies binary bytes both ways while up and cuts both when going down", async () => {
   await using echo = await startEcho();
-  await using server = await startFlappingServer({
-    port: 0,
-    seed: 1,
-    target: echo.addr,
-    paused: true,
-  });
+  await using server = await startPaused({ target: echo.addr });
   assert.equal(server.codec.name, "raw");
   const signal = AbortSignal.timeout(5000);
   await using client = await rawConnect(server.addr);
@@ -437,12 +438,9 @@ Deno.test("FlappingServer proxies binary bytes both ways while up and cuts both 
     `${echo.addr.hostname}:${echo.addr.port}`,
   );
 
-  await server.force("down");
-  assert.equal(await within(client.ended, signal), "fin");
-  const closed = await server.journal.waitFor(
-    (e) => e.type === "upstream_closed",
-    { signal },
-  );
+  const { ended, closed } = await proxyDown(server, client, signal);
+
+  assert.equal(ended, "fin");
   assert.equal(closed.by, "server");
   assert.equal(await within(echo.endings[0], signal), "fin");
   await assert.rejects(rawConnect(server.addr), { code: "ECONNREFUSED" });
@@ -455,12 +453,7 @@ Deno.test("FlappingServer proxies binary bytes both ways while up and cuts both 
 
 Deno.test("FlappingServer proxy closes the upstream when the client closes, and the client when the upstream closes", async () => {
   await using echo = await startEcho();
-  await using server = await startFlappingServer({
-    port: 0,
-    seed: 1,
-    target: echo.addr,
-    paused: true,
-  });
+  await using server = await startPaused({ target: echo.addr });
   const signal = AbortSignal.timeout(5000);
   await using client = await rawConnect(server.addr);
   client.socket.write(BINARY);
@@ -492,32 +485,22 @@ Deno.test("FlappingServer proxy in reset mode resets both sides, and in black-ho
   await using echo = await startEcho();
   const signal = AbortSignal.timeout(5000);
   {
-    await using server = await startFlappingServer({
-      port: 0,
-      seed: 1,
+    await using server = await startPaused({
       target: echo.addr,
       downMode: "reset",
-      paused: true,
     });
     await using client = await rawConnect(server.addr);
     client.socket.write(BINARY);
     await client.bytes(BINARY.length, signal);
-    await server.force("down");
-    assert.equal(await within(client.ended, signal), "rst");
-    const closed = await server.journal.waitFor(
-      (e) => e.type === "upstream_closed",
-      { signal },
-    );
+    const { ended, closed } = await proxyDown(server, client, signal);
+    assert.equal(ended, "rst");
     assert.equal(closed.how, "rst");
     assert.equal(await within(echo.endings[0], signal), "rst");
   }
   {
-    await using server = await startFlappingServer({
-      port: 0,
-      seed: 1,
+    await using server = await startPaused({
       target: echo.addr,
       downMode: "black-hole",
-      paused: true,
       startState: "down",
     });
     await using client = await rawConnect(server.addr);
@@ -644,11 +627,8 @@ Deno.test("FlappingServer proxy passes half-close through both ways", async () =
   );
   try {
     const port = (upstream.address() as { port: number }).port;
-    await using server = await startFlappingServer({
-      port: 0,
-      seed: 1,
+    await using server = await startPaused({
       target: { hostname: "127.0.0.1", port },
-      paused: true,
     });
     const open = (): Promise<Socket> =>
       within(

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { Decoded } from "../core/codecs/codec.ts";
 import { createCodec } from "../core/codecs/create_codec.ts";
 import { crc16Kermit } from "../core/codecs/crc16.ts";
 import {
@@ -9,13 +8,7 @@ import {
 } from "../core/codecs/ruptela_codec.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 import { announcedTcp, spawnServer } from "./_cli.ts";
-import {
-  assertDecodesSplit,
-  codes,
-  concat,
-  decodeAll as decodeWith,
-  startCodecPrimary,
-} from "./_codec.ts";
+import { codecTools, codes, concat, startCodecPrimary } from "./_codec.ts";
 import { connectPeer } from "./_net.ts";
 import { connectRaw, hex, toHex } from "./_raw_peer.ts";
 
@@ -101,9 +94,7 @@ const EXTENDED_RECORD: RuptelaRecord = {
 /** Command 9: one DTC. */
 const DTC_PAYLOAD = "01 00 6553F100 0F116818 20989AC0 02 50303132 33";
 
-function decodeAll(bytes: Uint8Array, codec = ruptelaCodec()): Decoded[] {
-  return decodeWith(bytes, codec);
-}
+const { decodeAll, assertDecodesSplit } = codecTools(() => ruptelaCodec());
 
 Deno.test("ruptelaCodec decodes a records packet to the documented fields", () => {
   const [decoded] = decodeAll(devicePacket(1, RECORDS_PAYLOAD));
@@ -287,7 +278,7 @@ Deno.test("ruptelaCodec decodes packets split at every byte boundary and several
     devicePacket(68, EXTENDED_PAYLOAD),
     devicePacket(9, DTC_PAYLOAD),
   );
-  const whole = assertDecodesSplit(stream, () => ruptelaCodec());
+  const whole = assertDecodesSplit(stream);
   assert.deepEqual(codes(whole), ["record", "heartbeat", "record", "dtc"]);
 });
 

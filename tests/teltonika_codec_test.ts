@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { Decoded } from "../core/codecs/codec.ts";
 import { createCodec } from "../core/codecs/create_codec.ts";
 import { crc16Arc } from "../core/codecs/crc16.ts";
 import {
@@ -7,13 +6,7 @@ import {
   type TeltonikaRecord,
 } from "../core/codecs/teltonika_codec.ts";
 import { announcedTcp, spawnServer } from "./_cli.ts";
-import {
-  assertDecodesSplit,
-  codes,
-  concat,
-  decodeAll as decodeWith,
-  startCodecPrimary,
-} from "./_codec.ts";
+import { codecTools, codes, concat, startCodecPrimary } from "./_codec.ts";
 import { connectRaw, hex, toHex } from "./_raw_peer.ts";
 
 const IMEI = "356307042441013";
@@ -110,9 +103,7 @@ const CODEC8E_RECORD: TeltonikaRecord = {
   ],
 };
 
-function decodeAll(bytes: Uint8Array, codec = teltonikaCodec()): Decoded[] {
-  return decodeWith(bytes, codec);
-}
+const { decodeAll, assertDecodesSplit } = codecTools(() => teltonikaCodec());
 
 Deno.test("teltonikaCodec decodes a login and a codec 8 packet to the documented fields", () => {
   assert.deepEqual(decodeAll(concat(LOGIN, avlPacket(CODEC8))), [
@@ -223,7 +214,7 @@ Deno.test("teltonikaCodec decodes packets split at every byte boundary and sever
     hex("FF"),
     avlPacket(CODEC8E),
   );
-  const whole = assertDecodesSplit(stream, () => teltonikaCodec());
+  const whole = assertDecodesSplit(stream);
   assert.deepEqual(codes(whole), ["hello", "record", "ping", "record"]);
 });
 

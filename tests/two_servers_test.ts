@@ -11,6 +11,7 @@ import type { TcpServer } from "../core/server/tcp_server.ts";
 import type { PrimaryServerOptions } from "../servers/primary.ts";
 import { spawnContractClient } from "./_contract.ts";
 import { portFlags, startServers } from "./_two_servers.ts";
+import { checked } from "./_raw_peer.ts";
 import { assertFlagsRefused } from "./_cli.ts";
 
 const ACK_TIMEOUT_MS = 200;
@@ -52,14 +53,10 @@ async function mirrorClient(
   signal: AbortSignal,
   options: Partial<TwoServersClientOptions> = {},
 ): Promise<TwoServersClient> {
-  const device = await client(ip1, ip2, { twoServers: true, ...options });
-  try {
-    await connected(device, "ip2", signal);
-  } catch (error) {
-    await device.close();
-    throw error;
-  }
-  return device;
+  return checked(
+    await client(ip1, ip2, { twoServers: true, ...options }),
+    (device) => connected(device, "ip2", signal),
+  );
 }
 
 /** The client's events of a type, on one link if given. */
