@@ -280,7 +280,7 @@ Deno.test("FlappingServer in refuse mode closes connections and refuses while do
   await assert.rejects(connectPeer(server.addr), { code: "ECONNREFUSED" });
 
   await server.force("up");
-  await using again = await ackedPeer(server.addr, "r2", signal);
+  await using _again = await ackedPeer(server.addr, "r2", signal);
   assert.deepEqual(server.faults.get(), {});
 });
 
@@ -305,7 +305,7 @@ Deno.test("FlappingServer in reset mode resets open connections and new ones whi
   assert.equal(await connectUntilClosed(server.addr, signal), "rst");
 
   await server.force("up");
-  await using again = await ackedPeer(server.addr, "r2", signal);
+  await using _again = await ackedPeer(server.addr, "r2", signal);
 });
 
 Deno.test("FlappingServer in black-hole mode keeps connections open and never answers while down", async () => {
