@@ -5,8 +5,37 @@ import {
   type WatchdogEchoServer,
 } from "../servers/watchdog_echo.ts";
 import { assertFlagsRefused, spawnServer } from "./_cli.ts";
-import { connectPeer } from "./_net.ts";
+import { connectPeer, type TestPeer } from "./_net.ts";
 import { within } from "./_raw_peer.ts";
+
+/**
+ * A server (as {@linkcode start} makes it), a peer on channel A and one on B,
+ * and a 5 s signal for the waits; all closed on dispose.
+ */
+async function startWithPeers() {
+  await using stack = new AsyncDisposableStack();
+  const server = stack.use(await start());
+  const a = stack.use(await connectPeer(server.addr.A));
+  const b = stack.use(await connectPeer(server.addr.B));
+  const all = stack.move();
+  return {
+    server,
+    a,
+    b,
+    signal: AbortSignal.timeout(5000),
+    [Symbol.asyncDispose]: () => all.disposeAsync(),
+  };
+}
+
+/** Sends a watchdog on `peer` and asserts it comes back unchanged. */
+async function assertEchoes(
+  peer: TestPeer,
+  seq: number,
+  signal: AbortSignal,
+): Promise<void> {
+  peer.send({ type: "watchdog", seq });
+  assert.deepEqual(await peer.next(signal), { type: "watchdog", seq });
+}
 
 function start(
   options: Parameters<typeof startWatchdogEchoServer>[0] = {},
@@ -64,33 +93,27 @@ Deno.test("watchdog-echo echoes watchdogs unchanged and ACKs data on both channe
 });
 
 Deno.test("watchdog-echo cut closes one channel's connections and refuses new ones; the other goes on", async () => {
-  await using server = await start();
-  const signal = AbortSignal.timeout(5000);
-  await using a = await connectPeer(server.addr.A);
-  await using b = await connectPeer(server.addr.B);
+  await using rig = await startWithPeers();
+  const { server, signal, a, b } = rig;
   await server.cut("A");
   assert.equal(await within(a.ended, signal), "fin");
   await assert.rejects(
     connectPeer(server.addr.A),
     (error: Error & { code?: string }) => error.code === "ECONNREFUSED",
   );
-  b.send({ type: "watchdog", seq: 1 });
-  assert.deepEqual(await b.next(signal), { type: "watchdog", seq: 1 });
+  await assertEchoes(b, 1, signal);
   assert.equal(server.channel("B").listening, true);
   const closed = server.journal.query({ type: "closed" });
   assert.deepEqual(closed.map((e) => [e.channel, e.by]), [["A", "server"]]);
 
   await server.restore("A");
   await using again = await connectPeer(server.addr.A);
-  again.send({ type: "watchdog", seq: 2 });
-  assert.deepEqual(await again.next(signal), { type: "watchdog", seq: 2 });
+  await assertEchoes(again, 2, signal);
 });
 
 Deno.test("watchdog-echo black-holes one channel: TCP stays open, nothing is echoed or ACKed", async () => {
-  await using server = await start();
-  const signal = AbortSignal.timeout(5000);
-  await using a = await connectPeer(server.addr.A);
-  await using b = await connectPeer(server.addr.B);
+  await using rig = await startWithPeers();
+  const { server, signal, a, b } = rig;
   server.blackHole("A");
   a.send({ type: "watchdog", seq: 1 });
   a.send({ type: "data", id: "d1" });
@@ -98,8 +121,7 @@ Deno.test("watchdog-echo black-holes one channel: TCP stays open, nothing is ech
     (e) => e.type === "fault" && e.fault === "blackHole" && e.id === "d1",
     { signal },
   );
-  b.send({ type: "watchdog", seq: 1 });
-  assert.deepEqual(await b.next(signal), { type: "watchdog", seq: 1 });
+  await assertEchoes(b, 1, signal);
   assert.equal(server.channel("A").connections().length, 1, "A stays open");
   assert.deepEqual(server.repliesOn("A"), []);
   const suppressed = server.eventsOn("A", { type: "fault" })
@@ -107,15 +129,12 @@ Deno.test("watchdog-echo black-holes one channel: TCP stays open, nothing is ech
   assert.deepEqual(suppressed, ["watchdog", "ack"]);
 
   await server.restore("A");
-  a.send({ type: "watchdog", seq: 2 });
-  assert.deepEqual(await a.next(signal), { type: "watchdog", seq: 2 });
+  await assertEchoes(a, 2, signal);
 });
 
 Deno.test("watchdog-echo delays one channel's echoes only", async () => {
-  await using server = await start();
-  const signal = AbortSignal.timeout(5000);
-  await using a = await connectPeer(server.addr.A);
-  await using b = await connectPeer(server.addr.B);
+  await using rig = await startWithPeers();
+  const { server, signal, a, b } = rig;
   server.delayEcho("A", 30);
   a.send({ type: "watchdog", seq: 1 });
   b.send({ type: "watchdog", seq: 1 });
@@ -134,10 +153,8 @@ Deno.test("watchdog-echo delays one channel's echoes only", async () => {
 });
 
 Deno.test("watchdog-echo drops the next N watchdog echoes of one channel", async () => {
-  await using server = await start();
-  const signal = AbortSignal.timeout(5000);
-  await using a = await connectPeer(server.addr.A);
-  await using b = await connectPeer(server.addr.B);
+  await using rig = await startWithPeers();
+  const { server, signal, a, b } = rig;
   server.dropWatchdogs("A", 2);
   for (let seq = 1; seq <= 3; seq++) {
     a.send({ type: "watchdog", seq });
@@ -176,8 +193,7 @@ Deno.test("watchdog-echo rejects bad input with an error frame and keeps the con
     "invalid_frame",
     "invalid_frame",
   ]);
-  peer.send({ type: "watchdog", seq: 9 });
-  assert.deepEqual(await peer.next(signal), { type: "watchdog", seq: 9 });
+  await assertEchoes(peer, 9, signal);
   const bad = server.journal.query({ type: "bad_input" });
   assert.equal(bad.length, 5);
   assert.ok(bad.every((e) => e.channel === "B"));
