@@ -11,6 +11,7 @@ import type { TcpServer } from "../core/server/tcp_server.ts";
 import type { PrimaryServerOptions } from "../servers/primary.ts";
 import { spawnContractClient } from "./_contract.ts";
 import { portFlags, startServers } from "./_two_servers.ts";
+import { journalled } from "./_journal.ts";
 import { checked } from "./_raw_peer.ts";
 import { assertFlagsRefused } from "./_cli.ts";
 
@@ -79,27 +80,19 @@ function received(server: TcpServer, id?: string): string[] {
     .filter((got) => id === undefined || got === id);
 }
 
-function deleted(
-  device: TwoServersClient,
-  id: string,
-  signal: AbortSignal,
-): Promise<JournalEvent> {
-  return device.journal.waitFor(
-    (e) => e.type === "deleted" && e.id === id,
-    { signal },
-  );
+/** Resolves once the device has deleted `id` from its memory. */
+function deleted(device: TwoServersClient, id: string, signal: AbortSignal) {
+  return journalled(device, "deleted", { id }, signal);
 }
 
+/** Resolves once the device is connected on `link` (after `since`). */
 function connected(
   device: TwoServersClient,
   link: string,
   signal: AbortSignal,
   since = 0,
-): Promise<JournalEvent> {
-  return device.journal.waitFor(
-    (e) => e.type === "connected" && e.link === link,
-    { signal, since },
-  );
+) {
+  return journalled(device, "connected", { link }, signal, since);
 }
 
 /** Resolves once `server` has received a frame with this id. */
