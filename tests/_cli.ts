@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { TextLineStream } from "../core/codecs/text_line_stream.ts";
-import { checked } from "./_raw_peer.ts";
+import { checked } from "./_lifetime.ts";
 
 /** A spawned CLI process. */
 export interface SpawnedCli extends AsyncDisposable {

@@ -51,23 +51,6 @@ export function within<T>(
   ]);
 }
 
-/**
- * Runs `check` on a resource just made and returns the resource; if `check`
- * throws, disposes of the resource first.
- */
-export async function checked<T extends AsyncDisposable>(
-  resource: T,
-  check: (resource: T) => unknown,
-): Promise<T> {
-  try {
-    await check(resource);
-  } catch (error) {
-    await resource[Symbol.asyncDispose]();
-    throw error;
-  }
-  return resource;
-}
-
 /** Connects a raw peer to a server. */
 export function connectRaw(
   addr: { hostname: string; port: number },

@@ -8,7 +8,8 @@ import {
 } from "../servers/flapping.ts";
 import { assertFlagsRefused, runScript, spawnServer } from "./_cli.ts";
 import { connectPeer, type TestPeer } from "./_net.ts";
-import { checked, nextWake, within } from "./_raw_peer.ts";
+import { checked } from "./_lifetime.ts";
+import { nextWake, within } from "./_raw_peer.ts";
 
 type Addr = { hostname: string; port: number };
 

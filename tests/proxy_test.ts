@@ -9,6 +9,7 @@ import {
   startUpstream,
   type UpstreamHandler,
 } from "./_proxy_net.ts";
+import { owning } from "./_lifetime.ts";
 import { within } from "./_raw_peer.ts";
 
 const timeout = () => AbortSignal.timeout(10_000);
@@ -29,17 +30,11 @@ async function proxyFor(upstream: string, seed = 7) {
  * dispose.
  */
 async function proxied(handler?: UpstreamHandler) {
-  const upstream = await startUpstream(handler);
+  await using stack = new AsyncDisposableStack();
+  const upstream = stack.use(await startUpstream(handler));
   const { server, proxy } = await proxyFor(upstream.address);
-  return {
-    upstream,
-    server,
-    proxy,
-    async [Symbol.asyncDispose]() {
-      await server[Symbol.asyncDispose]();
-      await upstream[Symbol.asyncDispose]();
-    },
-  };
+  stack.use(server);
+  return owning(stack, { upstream, server, proxy });
 }
 
 /**

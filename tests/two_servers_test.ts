@@ -12,7 +12,7 @@ import type { PrimaryServerOptions } from "../servers/primary.ts";
 import { spawnContractClient } from "./_contract.ts";
 import { portFlags, startServers } from "./_two_servers.ts";
 import { journalled } from "./_journal.ts";
-import { checked } from "./_raw_peer.ts";
+import { checked, owning } from "./_lifetime.ts";
 import { assertFlagsRefused } from "./_cli.ts";
 
 const ACK_TIMEOUT_MS = 200;
@@ -58,6 +58,22 @@ async function mirrorClient(
     await client(ip1, ip2, { twoServers: true, ...options }),
     (device) => connected(device, "ip2", signal),
   );
+}
+
+/**
+ * Both servers (as {@linkcode startServers} makes them) and a device in mirror
+ * mode whose ACKs never time out, once IP2 is connected; all closed on
+ * dispose.
+ */
+async function patientMirror(signal: AbortSignal) {
+  await using stack = new AsyncDisposableStack();
+  const { ip1, ip2 } = stack.use(await startServers());
+  const device = stack.use(
+    await mirrorClient(ip1, ip2, signal, {
+      ackTimeoutMs: PATIENT_ACK_TIMEOUT_MS,
+    }),
+  );
+  return owning(stack, { ip1, ip2, device });
 }
 
 /** The client's events of a type, on one link if given. */
@@ -138,11 +154,8 @@ function assertIp2OnlyWhileIp1(device: TwoServersClient): void {
 
 Deno.test("two_servers client sends every record to IP1 and to IP2 (TS-1)", async () => {
   const signal = limit();
-  await using servers = await startServers();
-  const { ip1, ip2 } = servers;
-  await using device = await mirrorClient(ip1, ip2, signal, {
-    ackTimeoutMs: PATIENT_ACK_TIMEOUT_MS,
-  });
+  await using rig = await patientMirror(signal);
+  const { ip1, ip2, device } = rig;
   const records = ids("r", 5);
   for (const id of records) device.send({ id, data: { id } });
   await deleted(device, "r5", signal);
@@ -259,11 +272,8 @@ Deno.test("two_servers client never repeats a record to IP2 across a restart (TS
 
 Deno.test("two_servers client sends packets of other kinds to IP1 only (TS-5)", async () => {
   const signal = limit();
-  await using servers = await startServers();
-  const { ip1, ip2 } = servers;
-  await using device = await mirrorClient(ip1, ip2, signal, {
-    ackTimeoutMs: PATIENT_ACK_TIMEOUT_MS,
-  });
+  await using rig = await patientMirror(signal);
+  const { ip1, ip2, device } = rig;
   device.send({ id: "r1" });
   device.send({ id: "t1", kind: "transparent", data: "AT" });
   device.send({ id: "k1", kind: "tachograph" });

@@ -6,6 +6,7 @@ import {
 } from "../servers/watchdog_echo.ts";
 import { assertFlagsRefused, spawnServer } from "./_cli.ts";
 import { connectPeer, type TestPeer } from "./_net.ts";
+import { owning } from "./_lifetime.ts";
 import { within } from "./_raw_peer.ts";
 
 /**
@@ -17,14 +18,7 @@ async function startWithPeers() {
   const server = stack.use(await start());
   const a = stack.use(await connectPeer(server.addr.A));
   const b = stack.use(await connectPeer(server.addr.B));
-  const all = stack.move();
-  return {
-    server,
-    a,
-    b,
-    signal: AbortSignal.timeout(5000),
-    [Symbol.asyncDispose]: () => all.disposeAsync(),
-  };
+  return owning(stack, { server, a, b, signal: AbortSignal.timeout(5000) });
 }
 
 /** Sends a watchdog on `peer` and asserts it comes back unchanged. */
