@@ -110,6 +110,13 @@ export async function startWrongAgent(
     proxies.push(proxy);
     return { name: server.name, hostname: "127.0.0.1", port: proxy.port };
   };
+  /** The primary as it is, each alternate through a proxy with its hooks. */
+  const alternatesVia = async (
+    hooks: (alternate: NamedAddress) => ProxyHooks,
+  ) => [
+    primary,
+    ...await Promise.all(alternates.map((a) => via(a, hooks(a)))),
+  ];
   let list = servers;
   let retries = options.failoverRetries ?? 0;
   let delayMs = options.failoverDelayMs;
@@ -150,27 +157,15 @@ export async function startWrongAgent(
       list = [primary, ...alternates.toReversed()];
       break;
     case "QA-5":
-      list = [
-        primary,
-        ...await Promise.all(alternates.map((a) =>
-          via(a, {
-            toClient: (frame) => frame.type === "message" ? [] : [frame],
-          })
-        )),
-      ];
+      list = await alternatesVia(() => ({
+        toClient: (frame) => frame.type === "message" ? [] : [frame],
+      }));
       break;
     case "QA-6":
-      list = [
-        primary,
-        ...await Promise.all(alternates.map((a) =>
-          via(a, {
-            toServer: (frame) =>
-              frame.type === "hello"
-                ? [{ ...frame, primary: a.name }]
-                : [frame],
-          })
-        )),
-      ];
+      list = await alternatesVia((a) => ({
+        toServer: (frame) =>
+          frame.type === "hello" ? [{ ...frame, primary: a.name }] : [frame],
+      }));
       break;
     case "QA-7":
       list = await Promise.all(servers.map((s) => {
