@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { concat } from "../core/codecs/_bytes.ts";
 import type { JournalEvent } from "../core/journal/journal.ts";
 import {
   FlappingServer,
@@ -111,13 +112,7 @@ function rawConnect(addr: Addr): Promise<RawClient> {
             signal.throwIfAborted();
             await nextWake(waiters, signal);
           }
-          const all = new Uint8Array(total);
-          let at = 0;
-          for (const chunk of chunks) {
-            all.set(chunk, at);
-            at += chunk.length;
-          }
-          return all;
+          return concat(chunks);
         },
         async [Symbol.asyncDispose]() {
           if (!socket.destroyed) socket.destroy();
@@ -590,13 +585,7 @@ function readToEnd(socket: Socket, signal: AbortSignal): Promise<Uint8Array> {
   return within(
     new Promise<Uint8Array>((resolve, reject) => {
       socket.once("end", () => {
-        const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-        let at = 0;
-        for (const chunk of chunks) {
-          all.set(chunk, at);
-          at += chunk.length;
-        }
-        resolve(all);
+        resolve(concat(chunks));
       });
       socket.once("error", reject);
     }),
