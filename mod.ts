@@ -94,7 +94,10 @@ export {
   type WaitOptions,
 } from "./core/journal/journal.ts";
 export { JournalView } from "./core/journal/journal_view.ts";
-export type { ToolkitServer } from "./core/server/toolkit_server.ts";
+export type {
+  ServerListener,
+  ToolkitServer,
+} from "./core/server/toolkit_server.ts";
 export { lengthPrefixedCodec } from "./core/codecs/length_prefixed_codec.ts";
 export {
   type ListenerContext,
@@ -135,6 +138,10 @@ export {
   parseNetworkMask,
 } from "./core/net/mod.ts";
 export { crc16Arc, crc16Kermit } from "./core/codecs/crc16.ts";
+export type {
+  DeviceIoValue,
+  DevicePosition,
+} from "./core/codecs/device_record.ts";
 export {
   RUPTELA_COMMANDS,
   RUPTELA_RECORDS_REPLY,
@@ -156,32 +163,7 @@ export {
 export * from "./servers/mod.ts";
 export * from "./clients/mod.ts";
 export * from "./conformance/mod.ts";
-export {
-  DEFAULT_EVERY_MS,
-  Lab,
-  type LabOptions,
-  startLab,
-} from "./lab/start_lab.ts";
-export { createLabApp, type LabAppHost } from "./lab/lab_app.ts";
-export type {
-  LabAddress,
-  LabClientSummary,
-  LabCounter,
-  LabFaultTarget,
-  LabServer,
-  LabServerSummary,
-  LabSwitch,
-  LabTraffic,
-} from "./lab/types.ts";
-export {
-  LAB_PORT,
-  loadTopology,
-  parseTopology,
-  type Topology,
-  type TopologyEntry,
-  TopologyError,
-  type TopologyIssue,
-} from "./lab/topology.ts";
+export * from "./lab/mod.ts";
 export {
   type ChunkChain,
   type ChunkSink,
@@ -222,48 +204,3 @@ export {
   type ToxicWindow,
   TOXIPROXY_VERSION,
 } from "./servers/proxy.ts";
-export {
-  type LabRun,
-  type LabRunOptions,
-  type LabRunReport,
-  type LabRunVersions,
-  runLab,
-  startLabRun,
-} from "./lab/lab_run.ts";
-export {
-  analyseFailovers,
-  type ClientFigures,
-  type ClientSwitch,
-  type ClientTotals,
-  type FailoverAnalysis,
-  type FailoverConnection,
-  type FailoverOptions,
-  type FailoverTransition,
-  type FaultSpan,
-  journalLine,
-  type JournalSource,
-  OUTAGE_FAULTS,
-  type SourceSeries,
-} from "./lab/figures.ts";
-export {
-  checkExpectations,
-  type ExpectationResult,
-  type Expectations,
-  type Limit,
-} from "./lab/expectations.ts";
-export {
-  MAX_PLAN_MS,
-  type PlanIssue,
-  type PlanStep,
-  type PlanToxic,
-  type ResolvedStep,
-  resolvePlan,
-} from "./lab/plan.ts";
-export { type ChartOptions, chartSvg } from "./lab/chart.ts";
-export {
-  type LabReportFiles,
-  labReportHtml,
-  labReportJunit,
-  writeLabReport,
-} from "./lab/lab_report.ts";
-export type { PlanRun } from "./lab/plan_runner.ts";

@@ -7,9 +7,13 @@
 import { TextLineStream } from "../core/codecs/text_line_stream.ts";
 import type { LoadResult } from "./load.ts";
 
-/** Runs this Deno with these arguments, standard output and error piped. */
-function spawnDeno(args: string[], cwd?: string): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
+/** Runs a Deno (this one by default) with these arguments, standard output and error piped. */
+function spawnDeno(
+  args: string[],
+  cwd?: string,
+  deno = Deno.execPath(),
+): Deno.ChildProcess {
+  return new Deno.Command(deno, {
     args,
     cwd,
     stdin: "null",
@@ -18,36 +22,61 @@ function spawnDeno(args: string[], cwd?: string): Deno.ChildProcess {
   }).spawn();
 }
 
-/** A server process under test. */
-export interface ServerProcess extends AsyncDisposable {
+/** A process that listens, started by {@linkcode startListeningProcess}. */
+export interface ListeningProcess extends AsyncDisposable {
   /** Its process id. */
   pid: number;
   /** Its TCP port. */
   port: number;
-  /** Its admin base URL. */
-  admin: string;
+  /** Its admin base URL, if it announced one. */
+  admin?: string;
   /** The line it announced. */
   line: string;
   /** Stops it (SIGTERM) and waits. */
   stop(): Promise<void>;
 }
 
+/** A server process under test: one that announced its admin URL too. */
+export interface ServerProcess extends ListeningProcess {
+  /** Its admin base URL. */
+  admin: string;
+}
+
+/** Where and how {@linkcode startListeningProcess} runs a script. */
+export interface ListeningProcessOptions {
+  /** The working directory (default: this process's). */
+  cwd?: string;
+  /** The Deno to run it with (default: this one). */
+  deno?: string;
+  /** Flags of `deno run` before the script (such as `--inspect=127.0.0.1:0`). */
+  denoFlags?: string[];
+  /** Called with each line it writes to standard error. */
+  onStderrLine?: (line: string) => void;
+}
+
 /**
- * Runs `deno run -A <script> <args>` in `cwd` and waits for the line it
- * prints once it listens (`<name> tcp=HOST:PORT admin=URL ...`).
+ * Runs `deno run -A <script> <args>` and waits for the line it prints once
+ * it listens (`<name> tcp=HOST:PORT [admin=URL] ...`). Stopping it sends
+ * SIGTERM, then SIGKILL if it is still there 10 s later.
  */
-export async function startServerProcess(
+export async function startListeningProcess(
   script: string,
   args: string[],
-  cwd: string,
-): Promise<ServerProcess> {
-  const child = spawnDeno(["run", "-A", script, ...args], cwd);
+  options: ListeningProcessOptions = {},
+): Promise<ListeningProcess> {
+  const { cwd = Deno.cwd() } = options;
+  const child = spawnDeno(
+    ["run", "-A", ...options.denoFlags ?? [], script, ...args],
+    cwd,
+    options.deno,
+  );
   let stderr = "";
   const errors = (async () => {
-    for await (
-      const chunk of child.stderr.pipeThrough(new TextDecoderStream())
-    ) {
-      stderr = (stderr + chunk).slice(-4000);
+    const lines = child.stderr.pipeThrough(new TextDecoderStream())
+      .pipeThrough(new TextLineStream());
+    for await (const line of lines) {
+      stderr = (stderr + line + "\n").slice(-4000);
+      options.onStderrLine?.(line);
     }
   })();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(
@@ -72,10 +101,15 @@ export async function startServerProcess(
     } catch {
       // Gone already.
     }
+    const timer = setTimeout(() => {
+      console.error(`${script} did not stop within 10 s of SIGTERM: killed`);
+      child.kill("SIGKILL");
+    }, 10_000);
     await child.status;
+    clearTimeout(timer);
     await Promise.all([rest, errors]);
   };
-  if (!port || !admin) {
+  if (!port) {
     await stop();
     throw new Error(
       `Cannot start ${script} in ${cwd}: it printed "${line}" instead of its addresses${
@@ -91,6 +125,26 @@ export async function startServerProcess(
     stop,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+/**
+ * Runs `deno run -A <script> <args>` in `cwd` and waits for the line it
+ * prints once it listens (`<name> tcp=HOST:PORT admin=URL ...`).
+ */
+export async function startServerProcess(
+  script: string,
+  args: string[],
+  cwd: string,
+): Promise<ServerProcess> {
+  const server = await startListeningProcess(script, args, { cwd });
+  const admin = server.admin;
+  if (!admin) {
+    await server.stop();
+    throw new Error(
+      `Cannot start ${script} in ${cwd}: it printed "${server.line}" without its admin URL`,
+    );
+  }
+  return { ...server, admin };
 }
 
 /** A process started to run to its end; resolves with what it printed. */

@@ -13,8 +13,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { TextLineStream } from "../core/codecs/text_line_stream.ts";
-import { runLoadProcess } from "./_process.ts";
+import { runLoadProcess, startListeningProcess } from "./_process.ts";
 
 interface ProfileNode {
   id: number;
@@ -118,60 +117,34 @@ if (import.meta.main) {
     },
     allowPositionals: true,
   });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--inspect=127.0.0.1:0",
-      "servers/primary.ts",
-      "--port",
-      "0",
-      "--admin-port",
-      "0",
-      "--seed",
-      "1",
-      "--codec",
-      values.codec!,
-      ...positionals,
-    ],
-    cwd: values.root,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = child.stderr.pipeThrough(new TextDecoderStream())
-    .pipeThrough(new TextLineStream()).getReader();
-  let ws = "";
-  while (!ws) {
-    const { value, done } = await stderr.read();
-    if (done) throw new Error("Cannot find the inspector's address");
-    ws = value.match(/(ws:\/\/\S+)/)?.[1] ?? "";
-  }
-  void (async () => {
-    while (!(await stderr.read()).done) {
-      // Drain.
-    }
-  })();
-  const stdout = child.stdout.pipeThrough(new TextDecoderStream())
-    .pipeThrough(new TextLineStream()).getReader();
-  const line = (await stdout.read()).value ?? "";
-  void (async () => {
-    while (!(await stdout.read()).done) {
-      // Drain.
-    }
-  })();
-  const port = line.match(/tcp=[^ ]*:(\d+)/)![1];
-  const admin = line.match(/admin=(\S+)/)![1];
+  const inspectorUrl = Promise.withResolvers<string>();
+  const freePortsSeed1 = ["--port", "0", "--admin-port", "0", "--seed", "1"];
+  const server = await startListeningProcess(
+    "servers/primary.ts",
+    [...freePortsSeed1, "--codec", values.codec!, ...positionals],
+    {
+      cwd: values.root,
+      denoFlags: ["--inspect=127.0.0.1:0"],
+      onStderrLine: (line) => {
+        const ws = line.match(/(ws:\/\/\S+)/)?.[1];
+        if (ws) inspectorUrl.resolve(ws);
+      },
+    },
+  );
+  const { port, admin } = server;
+  if (!admin) throw new Error(`Cannot profile: it printed "${server.line}"`);
+  const ws = await inspectorUrl.promise;
   const inspector = await Inspector.open(ws);
   await inspector.call("Profiler.enable");
   await inspector.call("Profiler.setSamplingInterval", { interval: 200 });
   await inspector.call("Profiler.start");
   const load = await runLoadProcess([
     "--port",
-    port,
+    String(port),
     "--admin",
     admin,
     "--pid",
-    String(child.pid),
+    String(server.pid),
     "--codec",
     values.codec!,
     "--mode",
@@ -185,8 +158,7 @@ if (import.meta.main) {
     profile: CpuProfile;
   };
   await inspector.close();
-  child.kill("SIGTERM");
-  await child.status;
+  await server.stop();
   const { byFunction, byFile, total } = selfTimes(profile);
   const top = Number(values.top);
   const pct = (us: number) => `${(100 * us / total).toFixed(1).padStart(5)}%`;

@@ -18,7 +18,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { TextLineStream } from "../core/codecs/text_line_stream.ts";
+import { startListeningProcess } from "./_process.ts";
 
 /** One measured figure, as the bench runner reads it. */
 export interface ProxyBenchRow {
@@ -32,51 +32,6 @@ export interface ProxyBenchRow {
   baseline?: number;
   /** The issue's target: on the ratio or the value. */
   target?: { on: "ratio" | "value"; op: "<=" | ">="; limit: number };
-}
-
-interface Spawned {
-  pid: number;
-  port: number;
-  admin?: string;
-  stop(): Promise<void>;
-}
-
-async function spawn(deno: string, args: string[]): Promise<Spawned> {
-  const child = new Deno.Command(deno, {
-    args: ["run", "-A", ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream())
-    .pipeThrough(new TextLineStream()).getReader();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const line = (await reader.read()).value ?? "";
-  clearTimeout(timer);
-  const rest = (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })();
-  const port = Number(line.match(/tcp=[^ ]*:(\d+)/)?.[1]);
-  if (!port) throw new Error(`Cannot start ${args[0]}: it printed "${line}"`);
-  return {
-    pid: child.pid,
-    port,
-    admin: line.match(/admin=(\S+)/)?.[1],
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Gone already.
-      }
-      const timer = setTimeout(() => {
-        console.error(`${args[0]} did not stop within 10 s of SIGTERM: killed`);
-        child.kill("SIGKILL");
-      }, 10_000);
-      await child.status;
-      clearTimeout(timer);
-      await rest;
-    },
-  };
 }
 
 function rssMb(pid: number): number {
@@ -268,36 +223,25 @@ export async function benchProxy(
   };
   const upstreams = startUpstreams(bytes);
   const up = (port: number) => `127.0.0.1:${port}`;
+  const run = (script: string, args: string[]) =>
+    startListeningProcess(script, args, { deno });
+  const ourProxy = (name: string, port: number) => {
+    const args = ["--port", "0", "--name", name, "--upstream", up(port)];
+    return run(`${root}/servers/proxy.ts`, args);
+  };
   const ours = {
-    bulk: await spawn(deno, [
-      `${root}/servers/proxy.ts`,
-      "--port",
-      "0",
-      "--name",
-      "bulk",
-      "--upstream",
-      up(upstreams.bulkPort),
-    ]),
-    echo: await spawn(deno, [
-      `${root}/servers/proxy.ts`,
-      "--port",
-      "0",
-      "--name",
-      "echo",
-      "--upstream",
-      up(upstreams.echoPort),
-    ]),
+    bulk: await ourProxy("bulk", upstreams.bulkPort),
+    echo: await ourProxy("echo", upstreams.echoPort),
   };
   const pipe = new URL("./_pipe_proxy.ts", import.meta.url).pathname;
   const base = {
-    bulk: await spawn(deno, [pipe, "--upstream", up(upstreams.bulkPort)]),
-    echo: await spawn(deno, [pipe, "--upstream", up(upstreams.echoPort)]),
+    bulk: await run(pipe, ["--upstream", up(upstreams.bulkPort)]),
+    echo: await run(pipe, ["--upstream", up(upstreams.echoPort)]),
   };
-  const nodePipe = await spawn(deno, [
+  const nodePipe = await run(
     new URL("./_node_pipe_proxy.ts", import.meta.url).pathname,
-    "--upstream",
-    up(upstreams.bulkPort),
-  ]);
+    ["--upstream", up(upstreams.bulkPort)],
+  );
   try {
     const idleRss = rssMb(ours.bulk.pid);
     say(`throughput, ${bytes / 1e6} MB each way ...`);

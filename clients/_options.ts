@@ -24,3 +24,22 @@ export function checkCount(name: string, value: number): number {
   }
   return value;
 }
+
+/** Option `name` of `options` (`fallback` when unset), checked by {@linkcode checkMs}. */
+export function msOption<K extends string>(
+  options: Partial<Record<K, number>>,
+  name: K,
+  fallback: number,
+  min: number,
+): number {
+  return checkMs(name, options[name] ?? fallback, min);
+}
+
+/** Option `name` of `options` (`fallback` when unset), checked by {@linkcode checkCount}. */
+export function countOption<K extends string>(
+  options: Partial<Record<K, number>>,
+  name: K,
+  fallback: number,
+): number {
+  return checkCount(name, options[name] ?? fallback);
+}

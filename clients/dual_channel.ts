@@ -16,6 +16,7 @@
 import {
   CliError,
   flag,
+  type FlagDef,
   type FlagTable,
   type FlagValues,
   parsePort,
@@ -45,43 +46,50 @@ export {
   parseNetworkMask,
 } from "../core/net/ipv4.ts";
 
+/** Which network and adapter each channel is, for `--help`. */
+const ORDINALS: Record<Channel, string> = { A: "first", B: "second" };
+
+/** `--host-a` (for A): the server's address on a channel. */
+function hostFlag(channel: Channel): FlagDef {
+  return {
+    type: "string",
+    value: "HOST",
+    default: `$FT_HOST_${channel} or ${WATCHDOG_ECHO_HOSTS[channel]}`,
+    description: `The server's address on channel ${channel} (the ${
+      ORDINALS[channel]
+    } network)`,
+  };
+}
+
+/** `--port-a` (for A): the server's port on a channel. */
+function portFlag(channel: Channel): FlagDef {
+  return {
+    type: "string",
+    value: "PORT",
+    default: `$FT_PORT_${channel} or ${WATCHDOG_ECHO_PORT}`,
+    description: `The server's port on channel ${channel}`,
+  };
+}
+
+/** `--local-a` (for A): the local address a channel binds. */
+function localFlag(channel: Channel): FlagDef {
+  return {
+    type: "string",
+    value: "ADDR",
+    default: `$FT_LOCAL_${channel} or any`,
+    description: `Local address to bind on channel ${channel} (the ${
+      ORDINALS[channel]
+    } adapter)`,
+  };
+}
+
 const FLAGS: FlagTable = {
-  "host-a": {
-    type: "string",
-    value: "HOST",
-    default: `$FT_HOST_A or ${WATCHDOG_ECHO_HOSTS.A}`,
-    description: "The server's address on channel A (the first network)",
-  },
-  "port-a": {
-    type: "string",
-    value: "PORT",
-    default: `$FT_PORT_A or ${WATCHDOG_ECHO_PORT}`,
-    description: "The server's port on channel A",
-  },
-  "host-b": {
-    type: "string",
-    value: "HOST",
-    default: `$FT_HOST_B or ${WATCHDOG_ECHO_HOSTS.B}`,
-    description: "The server's address on channel B (the second network)",
-  },
-  "port-b": {
-    type: "string",
-    value: "PORT",
-    default: `$FT_PORT_B or ${WATCHDOG_ECHO_PORT}`,
-    description: "The server's port on channel B",
-  },
-  "local-a": {
-    type: "string",
-    value: "ADDR",
-    default: "$FT_LOCAL_A or any",
-    description: "Local address to bind on channel A (the first adapter)",
-  },
-  "local-b": {
-    type: "string",
-    value: "ADDR",
-    default: "$FT_LOCAL_B or any",
-    description: "Local address to bind on channel B (the second adapter)",
-  },
+  "host-a": hostFlag("A"),
+  "port-a": portFlag("A"),
+  "host-b": hostFlag("B"),
+  "port-b": portFlag("B"),
+  "local-a": localFlag("A"),
+  "local-b": localFlag("B"),
   "watchdog-period": {
     type: "string",
     value: "DURATION",

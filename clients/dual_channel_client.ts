@@ -54,7 +54,7 @@ import { joinHostPort } from "../core/net/host_port.ts";
 import { type Channel, CHANNELS } from "../servers/watchdog_echo.ts";
 import { resolveCodec } from "./_connection.ts";
 import { Link, Tasks } from "./_link.ts";
-import { checkMs } from "./_options.ts";
+import { msOption } from "./_options.ts";
 
 import {
   type ChannelEndpoint,
@@ -210,20 +210,13 @@ export class DualChannelClient implements AsyncDisposable {
       }
     }
     this.preferred = preferredChannel(options);
-    this.#periodMs = checkMs(
-      "watchdogPeriodMs",
-      options.watchdogPeriodMs ?? 1000,
-      1,
-    );
-    this.#timeoutMs = checkMs(
-      "watchdogTimeoutMs",
-      options.watchdogTimeoutMs ?? 3000,
-      1,
-    );
-    this.#retryMs = checkMs("retryMs", options.retryMs ?? 2000, 1);
-    this.#connectTimeoutMs = checkMs(
+    this.#periodMs = msOption(options, "watchdogPeriodMs", 1000, 1);
+    this.#timeoutMs = msOption(options, "watchdogTimeoutMs", 3000, 1);
+    this.#retryMs = msOption(options, "retryMs", 2000, 1);
+    this.#connectTimeoutMs = msOption(
+      options,
       "connectTimeoutMs",
-      options.connectTimeoutMs ?? this.#timeoutMs,
+      this.#timeoutMs,
       1,
     );
     this.#activeWatchdog = options.activeWatchdog ?? "idle";

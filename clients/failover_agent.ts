@@ -68,7 +68,7 @@ import {
 import { codecFlag, flagOrEnv, runContractCli } from "./_contract.ts";
 import type { ContractEvent } from "./contract.ts";
 import { DurableQueue } from "./_durable_queue.ts";
-import { checkCount, checkMs } from "./_options.ts";
+import { countOption, msOption } from "./_options.ts";
 
 /** Options for {@linkcode FailoverAgent}. */
 export interface FailoverAgentOptions {
@@ -224,30 +224,11 @@ export class FailoverAgent implements AsyncDisposable {
     if (this.servers.length === 0) {
       throw new RangeError("Cannot make agent: expected at least one server");
     }
-    this.#failoverRetries = checkCount(
-      "failoverRetries",
-      options.failoverRetries ?? 0,
-    );
-    this.#failoverDelayMs = checkMs(
-      "failoverDelayMs",
-      options.failoverDelayMs ?? 1000,
-      0,
-    );
-    this.#connectTimeoutMs = checkMs(
-      "connectTimeoutMs",
-      options.connectTimeoutMs ?? 2000,
-      1,
-    );
-    this.#ackTimeoutMs = checkMs(
-      "ackTimeoutMs",
-      options.ackTimeoutMs ?? 5000,
-      1,
-    );
-    const syncIntervalMs = checkMs(
-      "syncIntervalMs",
-      options.syncIntervalMs ?? 0,
-      0,
-    );
+    this.#failoverRetries = countOption(options, "failoverRetries", 0);
+    this.#failoverDelayMs = msOption(options, "failoverDelayMs", 1000, 0);
+    this.#connectTimeoutMs = msOption(options, "connectTimeoutMs", 2000, 1);
+    this.#ackTimeoutMs = msOption(options, "ackTimeoutMs", 5000, 1);
+    const syncIntervalMs = msOption(options, "syncIntervalMs", 0, 0);
     this.#codec = resolveCodec(options.codec);
     this.journal = options.journal ?? new Journal({ server: this.agent });
     this.#outbox = new DurableQueue({ file: options.outboxFile });

@@ -56,7 +56,7 @@ import { codecFlag, flagOrEnv, runContractCli } from "./_contract.ts";
 import type { ContractEvent } from "./contract.ts";
 import { DurableQueue } from "./_durable_queue.ts";
 import { Link, Tasks } from "./_link.ts";
-import { checkCount, checkMs } from "./_options.ts";
+import { countOption, msOption } from "./_options.ts";
 
 /** The two servers of a tracker: `ip1` (primary) and `ip2` (secondary). */
 export type ServerName = "ip1" | "ip2";
@@ -208,22 +208,15 @@ export class TwoServersClient implements AsyncDisposable {
       ip1: { hostname: options.ip1 ?? "127.0.0.1", port: options.port1 },
       ip2: { hostname: options.ip2 ?? "127.0.0.1", port: options.port2 },
     };
-    this.#ackTimeoutMs = checkMs(
-      "ackTimeoutMs",
-      options.ackTimeoutMs ?? 5000,
-      1,
-    );
-    this.#reconnectDelayMs = checkMs(
-      "reconnectDelayMs",
-      options.reconnectDelayMs ?? 1000,
-      0,
-    );
-    this.#connectTimeoutMs = checkMs(
+    this.#ackTimeoutMs = msOption(options, "ackTimeoutMs", 5000, 1);
+    this.#reconnectDelayMs = msOption(options, "reconnectDelayMs", 1000, 0);
+    this.#connectTimeoutMs = msOption(
+      options,
       "connectTimeoutMs",
-      options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      DEFAULT_CONNECT_TIMEOUT_MS,
       1,
     );
-    this.#resends = checkCount("resends", options.resends ?? 0);
+    this.#resends = countOption(options, "resends", 0);
     this.#codec = resolveCodec(options.codec, { role: "client" });
     this.#device = options.device;
     this.#ownJournal = !options.journal;

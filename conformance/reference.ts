@@ -16,8 +16,58 @@ import {
   TwoServersClient,
   twoServersContractEvent,
 } from "../clients/two_servers.ts";
+import type { ContractEvent, SendCommand } from "../clients/contract.ts";
+import type { Journal, JournalEvent } from "../core/journal/journal.ts";
 import type { SuiteName } from "./catalogue.ts";
-import { type ClientUnderTest, inProcessClient } from "./client.ts";
+import {
+  type ClientUnderTest,
+  type Endpoints,
+  inProcessClient,
+} from "./client.ts";
+
+/** What {@linkcode referenceClient} needs to drive one reference client. */
+interface ReferenceDriver<C> {
+  /** The contract event a journal event becomes, if any. */
+  contractEvent(event: JournalEvent): ContractEvent | undefined;
+  /** Starts it, once its events are emitted. */
+  start(client: C): Promise<unknown> | void;
+  /** Handles a `send` command (not awaited by the command). */
+  send(client: C, command: SendCommand): void;
+  /** Handles a `restart` command. */
+  restart(client: C): Promise<unknown>;
+}
+
+/**
+ * A reference client in this process: made by `create` from the
+ * placeholders, its journal emitted as contract events, started, and driven
+ * by `send` and `restart` commands until closed.
+ */
+function referenceClient<
+  C extends { journal: Journal; close(): Promise<void> },
+>(
+  name: string,
+  create: (endpoints: Endpoints, signal: AbortSignal) => C,
+  driver: ReferenceDriver<C>,
+): ClientUnderTest {
+  return inProcessClient(name, async (endpoints, emit, signal) => {
+    const client = create(endpoints, signal);
+    const unsubscribe = client.journal.subscribe((event) => {
+      const printed = driver.contractEvent(event);
+      if (printed) emit(printed);
+    });
+    await driver.start(client);
+    return {
+      async command(command) {
+        if (command.cmd === "send") driver.send(client, command);
+        else if (command.cmd === "restart") await driver.restart(client);
+      },
+      async close() {
+        await client.close();
+        unsubscribe();
+      },
+    };
+  });
+}
 
 /**
  * The reference tracker (`clients/two_servers.ts`) in this process: mirror
@@ -26,10 +76,10 @@ import { type ClientUnderTest, inProcessClient } from "./client.ts";
  * from `{codec}`, and it logs in (`hello`) as the scenario's `{imei}`.
  */
 export function referenceTracker(mirror: boolean): ClientUnderTest {
-  return inProcessClient(
+  return referenceClient(
     `reference TwoServersClient (${mirror ? "mirror" : "failover"} mode)`,
-    async (endpoints, emit, signal) => {
-      const client = new TwoServersClient({
+    (endpoints, signal) =>
+      new TwoServersClient({
         ip1: endpoints.ip1,
         port1: Number(endpoints.port1),
         ip2: endpoints.ip2,
@@ -42,29 +92,18 @@ export function referenceTracker(mirror: boolean): ClientUnderTest {
         codec: endpoints.codec,
         device: endpoints.imei,
         signal,
-      });
-      const unsubscribe = client.journal.subscribe((event) => {
-        const printed = twoServersContractEvent(event);
-        if (printed) emit(printed);
-      });
-      await client.start();
-      return {
-        async command(command) {
-          if (command.cmd === "send") {
-            client.send({
-              id: command.id,
-              kind: (command.kind ?? "record") as ItemKind,
-              data: command.data,
-            });
-          } else if (command.cmd === "restart") {
-            await client.restart();
-          }
-        },
-        async close() {
-          await client.close();
-          unsubscribe();
-        },
-      };
+      }),
+    {
+      contractEvent: twoServersContractEvent,
+      start: (client) => client.start(),
+      send(client, command) {
+        client.send({
+          id: command.id,
+          kind: (command.kind ?? "record") as ItemKind,
+          data: command.data,
+        });
+      },
+      restart: (client) => client.restart(),
     },
   );
 }
@@ -76,10 +115,10 @@ export function referenceTracker(mirror: boolean): ClientUnderTest {
  * come from the scenario's timing.
  */
 export function referenceAgent(): ClientUnderTest {
-  return inProcessClient(
+  return referenceClient(
     "reference FailoverAgent",
-    (endpoints, emit, signal) => {
-      const agent = new FailoverAgent({
+    (endpoints, signal) =>
+      new FailoverAgent({
         agent: endpoints.agent,
         servers: endpoints.servers,
         failoverRetries: Number(endpoints.failoverRetries),
@@ -88,30 +127,21 @@ export function referenceAgent(): ClientUnderTest {
         ackTimeoutMs: Number(endpoints.ackTimeoutMs),
         syncIntervalMs: 1000,
         signal,
-      });
-      const unsubscribe = agent.journal.subscribe((event) => {
-        const printed = failoverAgentContractEvent(event);
-        if (printed) emit(printed);
-      });
-      agent.connect().catch(() => {}); // A failure is an error event.
-      return Promise.resolve({
-        async command(command) {
-          if (command.cmd === "send") {
-            if (command.to === undefined) {
-              throw new Error(
-                `Cannot send "${command.id}": a message needs "to", the agent it is for`,
-              );
-            }
-            agent.send(command.to, command.body, command.id);
-          } else if (command.cmd === "restart") {
-            await agent.restart().catch(() => {});
-          }
-        },
-        async close() {
-          await agent.close();
-          unsubscribe();
-        },
-      });
+      }),
+    {
+      contractEvent: failoverAgentContractEvent,
+      start(agent) {
+        agent.connect().catch(() => {}); // A failure is an error event.
+      },
+      send(agent, command) {
+        if (command.to === undefined) {
+          throw new Error(
+            `Cannot send "${command.id}": a message needs "to", the agent it is for`,
+          );
+        }
+        agent.send(command.to, command.body, command.id);
+      },
+      restart: (agent) => agent.restart().catch(() => {}),
     },
   );
 }
@@ -129,11 +159,11 @@ function optional(value: string | undefined): string | undefined {
  * timeout, retry period and connect timeout from the scenario's timing.
  */
 export function referenceScada(): ClientUnderTest {
-  return inProcessClient(
+  return referenceClient(
     "reference DualChannelClient",
-    async (endpoints, emit, signal) => {
+    (endpoints, signal) => {
       const netNr = optional(endpoints.preferredNetNr);
-      const client = new DualChannelClient({
+      return new DualChannelClient({
         channels: {
           A: {
             hostname: endpoints.hostA,
@@ -154,25 +184,15 @@ export function referenceScada(): ClientUnderTest {
         preferredNetNr: netNr === undefined ? undefined : Number(netNr),
         signal,
       });
-      const unsubscribe = client.journal.subscribe((event) => {
-        const printed = dualChannelContractEvent(event);
-        if (printed) emit(printed);
-      });
-      await client.start();
-      return {
-        async command(command) {
-          if (command.cmd === "send") {
-            // Not awaited: the next command must not wait for this ACK.
-            void client.send(command.id, command.data);
-          } else if (command.cmd === "restart") {
-            await client.restart();
-          }
-        },
-        async close() {
-          await client.close();
-          unsubscribe();
-        },
-      };
+    },
+    {
+      contractEvent: dualChannelContractEvent,
+      start: (client) => client.start(),
+      send(client, command) {
+        // Not awaited: the next command must not wait for this ACK.
+        void client.send(command.id, command.data);
+      },
+      restart: (client) => client.restart(),
     },
   );
 }

@@ -16,6 +16,7 @@ import {
   CodecNameSchema,
   type LabClient,
   type LabIssue,
+  type LabReference,
   serverOf,
 } from "./_kind.ts";
 import { frontsOf } from "./_server_kinds.ts";
@@ -35,6 +36,29 @@ const TRAFFIC_FIELDS = {
   ),
   codec: CodecNameSchema.optional(),
 };
+
+/**
+ * The schema of a client kind's entry: its `kind` literal, its own
+ * `fields`, then the traffic fields every kind has.
+ */
+function clientSchema(kind: string, fields: z.ZodRawShape): z.ZodObject {
+  return z.object({ kind: z.literal(kind), ...fields, ...TRAFFIC_FIELDS })
+    .strict();
+}
+
+/** The `server` field of a client kind that talks to one server of `kind`. */
+function serverField(kind: string): z.ZodString {
+  return z.string().min(1).describe(`A ${kind} server of this lab, by name`);
+}
+
+/** An entry's reference, through its `field`, to a server of one of `kinds`. */
+function serverReference(
+  config: Record<string, unknown>,
+  field: string,
+  kinds: string[],
+): LabReference {
+  return { path: [field], names: [config[field] as string], kinds };
+}
 
 /** A started reference client, as {@linkcode trafficClient} feeds it. */
 interface Fed {
@@ -89,8 +113,7 @@ const TELEMATICS_SERVERS = [
 const twoServers: ClientKind = {
   kind: "two-servers",
   summary: "Tracker with IP1 and IP2 (mirror or failover)",
-  schema: z.object({
-    kind: z.literal("two-servers"),
+  schema: clientSchema("two-servers", {
     ip1: z.string().min(1).describe("IP1: a server of this lab, by name"),
     ip2: z.string().min(1).describe("IP2: a server of this lab, by name"),
     twoServers: z.boolean().optional().describe(
@@ -105,19 +128,10 @@ const twoServers: ClientKind = {
     device: z.string().min(1).optional().describe(
       "Device id sent in hello (default: the client's name)",
     ),
-    ...TRAFFIC_FIELDS,
-  }).strict(),
+  }),
   references: (config) => [
-    {
-      path: ["ip1"],
-      names: [config.ip1 as string],
-      kinds: TELEMATICS_SERVERS,
-    },
-    {
-      path: ["ip2"],
-      names: [config.ip2 as string],
-      kinds: TELEMATICS_SERVERS,
-    },
+    serverReference(config, "ip1", TELEMATICS_SERVERS),
+    serverReference(config, "ip2", TELEMATICS_SERVERS),
   ],
   start(config, context) {
     const names = { ip1: config.ip1 as string, ip2: config.ip2 as string };
@@ -164,11 +178,8 @@ const twoServers: ClientKind = {
 const dualChannel: ClientKind = {
   kind: "dual-channel",
   summary: "SCADA client with channels A and B",
-  schema: z.object({
-    kind: z.literal("dual-channel"),
-    server: z.string().min(1).describe(
-      "A watchdog-echo server of this lab, by name",
-    ),
+  schema: clientSchema("dual-channel", {
+    server: serverField("watchdog-echo"),
     localA: z.string().min(1).optional().describe(
       "Local address channel A binds (its adapter)",
     ),
@@ -188,13 +199,10 @@ const dualChannel: ClientKind = {
     clientId: z.string().min(1).optional().describe(
       "Client id sent in hello (default: the client's name)",
     ),
-    ...TRAFFIC_FIELDS,
-  }).strict(),
-  references: (config) => [{
-    path: ["server"],
-    names: [config.server as string],
-    kinds: ["watchdog-echo"],
-  }],
+  }),
+  references: (config) => [
+    serverReference(config, "server", ["watchdog-echo"]),
+  ],
   start(config, context) {
     const server = serverOf(context.servers, config.server as string);
     const endpoint = (channel: Channel, local: unknown) => {
@@ -255,11 +263,8 @@ const dualChannel: ClientKind = {
 const failoverAgent: ClientKind = {
   kind: "failover-agent",
   summary: "Messaging agent with a primary and alternates",
-  schema: z.object({
-    kind: z.literal("failover-agent"),
-    server: z.string().min(1).describe(
-      "A message-store server of this lab, by name",
-    ),
+  schema: clientSchema("failover-agent", {
+    server: serverField("message-store"),
     fronts: z.array(z.string().min(1)).min(1).optional().describe(
       "Its fronts, primary first (default: the server's fronts in order)",
     ),
@@ -274,13 +279,10 @@ const failoverAgent: ClientKind = {
     connectTimeoutMs: positiveMs("Connect timeout (default 2000)"),
     ackTimeoutMs: positiveMs("ACK timeout (default 5000)"),
     syncIntervalMs: ms("Sync this often (default 2000; 0 never)"),
-    ...TRAFFIC_FIELDS,
-  }).strict(),
-  references: (config) => [{
-    path: ["server"],
-    names: [config.server as string],
-    kinds: ["message-store"],
-  }],
+  }),
+  references: (config) => [
+    serverReference(config, "server", ["message-store"]),
+  ],
   check(config, servers) {
     const entry = servers[config.server as string];
     if (!entry || entry.kind !== "message-store") return [];

@@ -10,7 +10,7 @@ import { CODEC_NAMES } from "../core/codecs/create_codec.ts";
 import { type Faults, FaultsSchema } from "../core/faults/mod.ts";
 import type { Journal, JournalEvent } from "../core/journal/journal.ts";
 import type { TcpServer } from "../core/server/tcp_server.ts";
-import { type DurationRange, parseDurationRange } from "../core/units/units.ts";
+import { PortSchema } from "../core/cli/option_values.ts";
 import type {
   LabAddress,
   LabFaultTarget,
@@ -21,6 +21,7 @@ import type { ToolkitServer } from "../core/server/toolkit_server.ts";
 import type { MultiListenerServer } from "../core/server/multi_listener_server.ts";
 
 export type { LabAddress, LabFaultTarget, LabServer, LabSwitch };
+export { DurationRangeSchema, PortSchema } from "../core/cli/option_values.ts";
 
 /** A number on a server's card, counted from its journal events. */
 export interface CounterDef {
@@ -132,9 +133,6 @@ export const NameSchema: z.ZodString = z.string().regex(
   /^[a-z0-9][a-z0-9_-]{0,62}$/i,
   "Invalid name: use letters, digits, - and _ (up to 63), starting with a letter or digit",
 );
-
-/** A TCP port; 0 picks a free one. */
-export const PortSchema: z.ZodNumber = z.number().int().min(0).max(65535);
 
 /** A codec's name. */
 export const CodecNameSchema: z.ZodType<string> = z.string().refine(
@@ -323,28 +321,3 @@ export function addressOf(
   }
   return { hostname: address.hostname, port: address.port };
 }
-
-/** Milliseconds, a duration (`"5s"`) or a seeded range (`"2s..8s"`), at least 1 ms. */
-export const DurationRangeSchema: z.ZodType<DurationRange, number | string> = z
-  .union([z.number(), z.string()]).transform(
-    (value, ctx) => {
-      if (typeof value === "number") {
-        if (value >= 1) return { min: value, max: value };
-        ctx.addIssue({
-          code: "custom",
-          message: `Invalid period ${value}: expected at least 1 (ms)`,
-        });
-        return z.NEVER;
-      }
-      try {
-        const range = parseDurationRange(value);
-        if (range.min >= 1) return range;
-        throw new RangeError(
-          `Cannot use period "${value}": expected at least 1ms`,
-        );
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: (error as Error).message });
-        return z.NEVER;
-      }
-    },
-  ).describe('Milliseconds, a duration ("5s") or a seeded range ("2s..8s")');

@@ -6,23 +6,29 @@
  * @module
  */
 import { z } from "zod";
-import { type Faults, FaultsSchema } from "../core/faults/mod.ts";
+import type { Faults } from "../core/faults/mod.ts";
 import type { JournalEvent } from "../core/journal/journal.ts";
 import {
   FLAPPING_PORT,
-  type FlappingServer,
+  FlappingOptionsSchema,
   startFlappingServer,
 } from "../servers/flapping.ts";
 import {
-  MESSAGE_STORE_FRONTS,
+  frontList,
+  MessageStoreOptionsSchema,
   startMessageStoreServer,
 } from "../servers/message_store.ts";
+import { openMessageStore } from "../servers/message_store_open.ts";
 import {
   PRIMARY_PORT,
   PrimaryOptionsSchema,
   startPrimaryServer,
 } from "../servers/primary.ts";
-import { startProxyServer } from "../servers/proxy.ts";
+import {
+  ProxyOptionsSchema,
+  ProxyServerOptionsSchema,
+  startProxyServer,
+} from "../servers/proxy.ts";
 import { ToxicSchema } from "./plan.ts";
 import { Journal } from "../core/journal/journal.ts";
 import {
@@ -31,9 +37,8 @@ import {
   startSecondaryServer,
 } from "../servers/secondary.ts";
 import {
-  SILENT_MODES,
   SILENT_PORT,
-  type SilentMode,
+  SilentOptionsSchema,
   startSilentServer,
 } from "../servers/silent.ts";
 import {
@@ -42,6 +47,7 @@ import {
   startWatchdogEchoServer,
   WATCHDOG_ECHO_HOSTS,
   WATCHDOG_ECHO_PORT,
+  WatchdogEchoOptionsSchema,
 } from "../servers/watchdog_echo.ts";
 import {
   ACKS_DROPPED,
@@ -49,9 +55,11 @@ import {
   addressOf,
   COMMON_SERVER_FIELDS,
   counter,
-  DurationRangeSchema,
   framesIn,
+  type LabReference,
   type LabServer,
+  type LabStartContext,
+  type LabSwitch,
   LISTENER_FIELDS,
   multiListenerLabServer,
   PortSchema,
@@ -60,53 +68,114 @@ import {
   serverOptions,
   tcpLabServer,
 } from "./_kind.ts";
+import type { TcpServer } from "../core/server/tcp_server.ts";
+import type { ToolkitServer } from "../core/server/toolkit_server.ts";
 import { joinHostPort } from "../core/net/host_port.ts";
 
-/** The schema of an entry of a kind with one listener: its own fields besides. */
-function listenerSchema(kind: string, fields: z.ZodRawShape): z.ZodObject {
-  return z.object({
-    kind: z.literal(kind),
-    ...LISTENER_FIELDS,
-    ...COMMON_SERVER_FIELDS,
-    ...fields,
-  }).strict();
+/** The options an entry gives a server: the common ones, and its own. */
+type EntryOptions<O extends z.ZodObject> =
+  & ReturnType<typeof serverOptions>
+  & Partial<z.output<O>>;
+
+/** What a kind with one listener needs besides its server's options schema. */
+interface ListenerKindSpec<O extends z.ZodObject, S> {
+  kind: string;
+  summary: string;
+  /** The server's own options: the entry's fields besides the common ones. */
+  options: O;
+  /** The kind's default port. */
+  port: number;
+  counters: ServerKind["counters"];
+  references?(config: Record<string, unknown>): LabReference[];
+  start(options: EntryOptions<O>, context: LabStartContext): Promise<S>;
+  /** What its card shows and switches. */
+  card?(server: S, config: Record<string, unknown>): {
+    view?: () => Record<string, unknown>;
+    switches?: () => LabSwitch[];
+  };
+}
+
+/**
+ * A kind of server with one listener: its entry is the listener's and
+ * common fields, plus the fields of its server's options schema, handed to
+ * its start function as they are.
+ */
+function listenerKind<
+  O extends z.ZodObject,
+  S extends TcpServer & ToolkitServer,
+>(spec: ListenerKindSpec<O, S>): ServerKind {
+  const own = Object.keys(spec.options.shape);
+  return {
+    kind: spec.kind,
+    summary: spec.summary,
+    schema: z.object({
+      kind: z.literal(spec.kind),
+      ...LISTENER_FIELDS,
+      ...COMMON_SERVER_FIELDS,
+      ...spec.options.shape,
+    }).strict(),
+    counters: spec.counters,
+    references: spec.references,
+    async start(config, context) {
+      // The entry was parsed by the schema: its own fields are the options.
+      const options = Object.fromEntries(
+        own.filter((key) => config[key] !== undefined).map((
+          key,
+        ) => [key, config[key]]),
+      ) as Partial<z.output<O>>;
+      const server = await spec.start({
+        ...serverOptions(config, context, spec.port),
+        ...options,
+      }, context);
+      return tcpLabServer(server, spec.card?.(server, config));
+    },
+  };
+}
+
+/** Another server of this lab by name, or an address (`host:port`). */
+function labReference(
+  config: Record<string, unknown>,
+  field: string,
+): LabReference[] {
+  const value = config[field];
+  return typeof value === "string" && !value.includes(":")
+    ? [{ path: [field], names: [value] }]
+    : [];
+}
+
+/** The address a reference names: its own, or the named server's first. */
+function referencedAddress(value: string, context: LabStartContext): string {
+  if (value.includes(":")) return value;
+  const address = addressOf(context.servers, value);
+  return joinHostPort(address.hostname, address.port);
 }
 
 /** What the primary's and the secondary's cards count. */
 const TELEMATICS_COUNTERS = [RECORDS_IN, ACKS_SENT, ACKS_DROPPED];
 
-const primary: ServerKind = {
+const primary = listenerKind({
   kind: "primary",
   summary: "IP1: ACKs every record",
-  schema: listenerSchema("primary", PrimaryOptionsSchema.shape),
+  options: PrimaryOptionsSchema,
+  port: PRIMARY_PORT,
   counters: TELEMATICS_COUNTERS,
-  async start(config, context) {
-    const server = await startPrimaryServer({
-      ...serverOptions(config, context, PRIMARY_PORT),
-      ackPackets: config.ackPackets as boolean | undefined,
-    });
-    return tcpLabServer(server);
-  },
-};
+  start: startPrimaryServer,
+});
 
-const secondary: ServerKind = {
+const secondary = listenerKind({
   kind: "secondary",
   summary: "IP2: records what it gets; ACKs only if told",
-  schema: listenerSchema("secondary", SecondaryOptionsSchema.shape),
+  options: SecondaryOptionsSchema,
+  port: SECONDARY_PORT,
   counters: TELEMATICS_COUNTERS,
-  async start(config, context) {
-    const server = await startSecondaryServer({
-      ...serverOptions(config, context, SECONDARY_PORT),
-      ack: config.ack as boolean | undefined,
-    });
-    return tcpLabServer(server, {
-      view: () => ({
-        ACKs: config.ack ? "on" : "off (mirror)",
-        "seen twice": server.duplicates().length,
-      }),
-    });
-  },
-};
+  start: startSecondaryServer,
+  card: (server) => ({
+    view: () => ({
+      ACKs: server.ack ? "on" : "off (mirror)",
+      "seen twice": server.duplicates().length,
+    }),
+  }),
+});
 
 function formatMs(ms: number): string {
   return ms >= 10_000
@@ -114,107 +183,58 @@ function formatMs(ms: number): string {
     : `${(ms / 1000).toFixed(1)}s`;
 }
 
-const flapping: ServerKind = {
+const flapping = listenerKind({
   kind: "flapping",
   summary: "Goes up and down on a schedule",
-  schema: listenerSchema("flapping", {
-    up: DurationRangeSchema.optional().describe(
-      "Length of an up period (default 5s)",
-    ),
-    down: DurationRangeSchema.optional().describe(
-      "Length of a down period (default 2s)",
-    ),
-    downMode: z.enum(["refuse", "reset", "black-hole"]).optional().describe(
-      "What down means (default refuse)",
-    ),
-    target: z.string().min(1).optional().describe(
-      "Proxy mode: a server of this lab by name, or host:port",
-    ),
-    startState: z.enum(["up", "down"]).optional(),
-    paused: z.boolean().optional().describe("Start with the schedule paused"),
-    ackPackets: z.boolean().optional(),
-  }),
+  options: FlappingOptionsSchema,
+  port: FLAPPING_PORT,
   counters: [
     RECORDS_IN,
     ACKS_SENT,
     counter("transitions", "flaps", (e) => e.type === "transition"),
   ],
-  references: (config) =>
-    typeof config.target === "string" && !config.target.includes(":")
-      ? [{ path: ["target"], names: [config.target] }]
-      : [],
-  async start(config, context) {
-    const target = config.target as string | undefined;
-    const server: FlappingServer = await startFlappingServer({
-      ...serverOptions(config, context, FLAPPING_PORT),
-      up: config.up as { min: number; max: number } | undefined,
-      down: config.down as { min: number; max: number } | undefined,
-      downMode: config.downMode as "refuse" | "reset" | "black-hole",
-      target: target === undefined || target.includes(":")
-        ? target
-        : addressOf(context.servers, target),
-      startState: config.startState as "up" | "down" | undefined,
-      paused: config.paused as boolean | undefined,
-      ackPackets: config.ackPackets as boolean | undefined,
-    });
-    return tcpLabServer(server, {
-      view: () => {
-        const status = server.scheduleStatus();
-        return {
-          schedule: `${status.state}${
-            status.paused
-              ? " (paused)"
-              : `, ${status.nextState} in ${formatMs(status.nextMs)}`
-          }`,
-          ...(status.target ? { proxy: `to ${status.target}` } : {}),
-        };
-      },
-      switches: () => [{
-        key: "paused",
-        label: "schedule paused",
-        on: server.paused,
-        onPath: "/schedule/pause",
-        offPath: "/schedule/resume",
-      }],
-    });
-  },
-};
+  references: (config) => labReference(config, "target"),
+  start: (options, context) =>
+    startFlappingServer({
+      ...options,
+      target: options.target === undefined
+        ? undefined
+        : referencedAddress(options.target, context),
+    }),
+  card: (server) => ({
+    view: () => {
+      const status = server.scheduleStatus();
+      return {
+        schedule: `${status.state}${
+          status.paused
+            ? " (paused)"
+            : `, ${status.nextState} in ${formatMs(status.nextMs)}`
+        }`,
+        ...(status.target ? { proxy: `to ${status.target}` } : {}),
+      };
+    },
+    switches: () => [{
+      key: "paused",
+      label: "schedule paused",
+      on: server.paused,
+      onPath: "/schedule/pause",
+      offPath: "/schedule/resume",
+    }],
+  }),
+});
 
-const silent: ServerKind = {
+const silent = listenerKind({
   kind: "silent",
   summary: "Accepts and never answers",
-  schema: listenerSchema("silent", {
-    mode: z.enum(SILENT_MODES as [SilentMode, ...SilentMode[]]).optional()
-      .describe("read (default), no-read, no-accept or trickle"),
-    trickleEveryMs: z.number().min(1).optional(),
-    backlog: z.number().int().min(0).optional(),
-    fillQueue: z.boolean().optional(),
-  }),
+  options: SilentOptionsSchema,
+  port: SILENT_PORT,
   counters: [
     counter("framesIn", "frames in", (e) => e.type === "frame_in"),
     counter("waits", "waits ended", (e) => e.type === "wait_ended"),
   ],
-  async start(config, context) {
-    const server = await startSilentServer({
-      ...serverOptions(config, context, SILENT_PORT),
-      mode: config.mode as SilentMode | undefined,
-      trickleEveryMs: config.trickleEveryMs as number | undefined,
-      backlog: config.backlog as number | undefined,
-      fillQueue: config.fillQueue as boolean | undefined,
-    });
-    return tcpLabServer(server, { view: () => ({ mode: server.mode }) });
-  },
-};
-
-const ChannelSchema = z.object({
-  hostname: z.string().min(1).optional().describe(
-    "Host of this channel (default 127.0.1.1 for A, 127.0.2.1 for B)",
-  ),
-  port: PortSchema.optional().describe("Port of this channel"),
-  faults: FaultsSchema.optional().describe(
-    "This channel's faults (instead of the server's)",
-  ),
-}).strict();
+  start: startSilentServer,
+  card: (server) => ({ view: () => ({ mode: server.mode }) }),
+});
 
 const watchdogEcho: ServerKind = {
   kind: "watchdog-echo",
@@ -224,10 +244,7 @@ const watchdogEcho: ServerKind = {
     port: PortSchema.optional().describe(
       "Port of both channels (default 7040)",
     ),
-    channels: z.object({
-      A: ChannelSchema.optional(),
-      B: ChannelSchema.optional(),
-    }).strict().optional(),
+    ...WatchdogEchoOptionsSchema.shape,
     ...COMMON_SERVER_FIELDS,
   }).strict(),
   counters: [
@@ -266,16 +283,13 @@ const watchdogEcho: ServerKind = {
       context,
       WATCHDOG_ECHO_PORT,
     );
-    const channels = (config.channels ?? {}) as Record<
-      string,
-      z.infer<typeof ChannelSchema> | undefined
-    >;
+    const { channels } = config as z.output<typeof WatchdogEchoOptionsSchema>;
     const server = await startWatchdogEchoServer({
       ...common,
       channels: Object.fromEntries(CHANNELS.map((ch) => [ch, {
-        hostname: channels[ch]?.hostname ?? WATCHDOG_ECHO_HOSTS[ch],
-        port: channels[ch]?.port ?? port,
-        ...(channels[ch]?.faults ? { faults: channels[ch]?.faults } : {}),
+        hostname: channels?.[ch]?.hostname ?? WATCHDOG_ECHO_HOSTS[ch],
+        port: channels?.[ch]?.port ?? port,
+        ...(channels?.[ch]?.faults ? { faults: channels[ch].faults } : {}),
       }])),
     });
     let dataOn: Channel | undefined;
@@ -299,33 +313,13 @@ const watchdogEcho: ServerKind = {
   },
 };
 
-const FrontSchema = z.object({
-  hostname: z.string().min(1).optional().describe(
-    "Host of this front (default 127.0.0.1)",
-  ),
-  port: PortSchema.optional().describe(
-    "Port of this front (default ml1 7050, ml2 7052, others 7050 + 2 x position)",
-  ),
-  faults: FaultsSchema.optional().describe(
-    "This front's faults (on top of the server's)",
-  ),
-}).strict();
-
-/** The fronts of a message-store entry, in order, with their default ports. */
+/** The fronts of a message-store entry, in order, with their ports. */
 export function frontsOf(
   config: Record<string, unknown>,
-): { name: string; hostname?: string; port: number; faults?: unknown }[] {
-  const fronts = (config.fronts ?? {
-    ml1: {},
-    ml2: {},
-  }) as Record<string, z.infer<typeof FrontSchema>>;
-  return Object.entries(fronts).map(([name, front], i) => ({
-    name,
-    ...front,
-    port: front.port ??
-      MESSAGE_STORE_FRONTS.find((f) => f.name === name)?.port ??
-      7050 + 2 * i,
-  }));
+): ReturnType<typeof frontList> {
+  return frontList(
+    (config as z.output<typeof MessageStoreOptionsSchema>).fronts,
+  );
 }
 
 const messageStore: ServerKind = {
@@ -333,20 +327,7 @@ const messageStore: ServerKind = {
   summary: "Fronts over one shared message store",
   schema: z.object({
     kind: z.literal("message-store"),
-    fronts: z.record(
-      z.string().regex(
-        /^[A-Za-z0-9._-]{1,64}$/,
-        "Invalid front name: use letters, digits, ., _ and -",
-      ),
-      FrontSchema,
-    ).refine((fronts) => Object.keys(fronts).length > 0, {
-      error: "Invalid fronts: name at least one front",
-    }).optional().describe(
-      "Front servers by name, in order (default ml1 on 7050, ml2 on 7052)",
-    ),
-    storeDown: z.boolean().optional().describe(
-      "Start with the shared store down",
-    ),
+    ...MessageStoreOptionsSchema.shape,
     ...COMMON_SERVER_FIELDS,
   }).strict(),
   counters: [
@@ -377,18 +358,23 @@ const messageStore: ServerKind = {
       context,
       0,
     );
-    const server = await startMessageStoreServer({
-      ...common,
-      storeDown: config.storeDown as boolean | undefined,
-      fronts: frontsOf(config).map((front) => ({
-        name: front.name,
-        hostname: front.hostname,
-        port: front.port,
-        ...(front.faults
-          ? { faults: front.faults as z.infer<typeof FaultsSchema> }
-          : {}),
-      })),
-    });
+    const { store, storeDown } = config as z.output<
+      typeof MessageStoreOptionsSchema
+    >;
+    const opened = await openMessageStore(store ?? "memory");
+    let server;
+    try {
+      server = await startMessageStoreServer({
+        ...common,
+        store: opened,
+        closeStore: true,
+        storeDown,
+        fronts: frontsOf(config),
+      });
+    } catch (error) {
+      await opened.close?.();
+      throw error;
+    }
     const lab = multiListenerLabServer(server, {
       switches: () => [{
         key: "storeDown",
@@ -416,8 +402,6 @@ const messageStore: ServerKind = {
   },
 };
 
-/** Every kind of server a topology may name, by kind. */
-
 const proxy: ServerKind = {
   kind: "proxy",
   summary:
@@ -425,16 +409,11 @@ const proxy: ServerKind = {
   schema: z.object({
     kind: z.literal("proxy"),
     ...LISTENER_FIELDS,
-    upstream: z.string().min(1).describe(
-      "The server behind it: a server of this lab by name, or host:port (an external one)",
-    ),
-    faults: FaultsSchema.optional().describe(
-      "Connect-time faults from the start (refuse, down, reset, blackHole)",
-    ),
+    ...ProxyOptionsSchema.omit({ name: true, listen: true }).shape,
     toxics: z.array(ToxicSchema).optional().describe(
       "Toxics from the start, as Toxiproxy API bodies",
     ),
-    journalFile: z.string().min(1).optional(),
+    ...ProxyServerOptionsSchema.pick({ journalFile: true }).shape,
   }).strict(),
   counters: [
     counter("connections", "connections", (e) => e.type === "connected"),
@@ -445,17 +424,10 @@ const proxy: ServerKind = {
       (e) => e.type === "upstream_failed",
     ),
   ],
-  references: (config) =>
-    typeof config.upstream === "string" && !config.upstream.includes(":")
-      ? [{ path: ["upstream"], names: [config.upstream] }]
-      : [],
+  references: (config) => labReference(config, "upstream"),
   async start(config, context) {
     const name = context.name;
-    const target = config.upstream as string;
-    const upstream = target.includes(":") ? target : (() => {
-      const address = addressOf(context.servers, target);
-      return `${joinHostPort(address.hostname, address.port)}`;
-    })();
+    const upstream = referencedAddress(config.upstream as string, context);
     const server = await startProxyServer({
       port: null,
       seed: context.seed,
@@ -465,9 +437,10 @@ const proxy: ServerKind = {
       }),
       proxies: [{
         name,
-        listen: `${(config.hostname as string | undefined) ?? "127.0.0.1"}:${
-          (config.port as number | undefined) ?? 0
-        }`,
+        listen: joinHostPort(
+          (config.hostname as string | undefined) ?? "127.0.0.1",
+          (config.port as number | undefined) ?? 0,
+        ),
         upstream,
         faults: config.faults as Faults | undefined,
         toxics: config.toxics as Record<string, unknown>[] | undefined,
@@ -500,6 +473,7 @@ const proxy: ServerKind = {
   },
 };
 
+/** Every kind of server a topology may name, by kind. */
 export const SERVER_KINDS: Readonly<Record<string, ServerKind>> = {
   primary,
   secondary,

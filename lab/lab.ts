@@ -45,23 +45,7 @@ import { startLab } from "./start_lab.ts";
 import { loadTopology, type Topology, TopologyError } from "./topology.ts";
 import { parseDuration } from "../core/units/units.ts";
 
-export type {
-  LabAddress,
-  LabClientSummary,
-  LabCounter,
-  LabFaultTarget,
-  LabServer,
-  LabServerSummary,
-  LabSwitch,
-  LabTraffic,
-} from "./types.ts";
-export { createLabApp, type LabAppHost } from "./lab_app.ts";
-export {
-  DEFAULT_EVERY_MS,
-  Lab,
-  type LabOptions,
-  startLab,
-} from "./start_lab.ts";
+export * from "./mod.ts";
 import { joinHostPort } from "../core/net/host_port.ts";
 
 const LAB_FLAGS = {

@@ -211,32 +211,23 @@ export function createLabApp(lab: LabAppHost): OpenAPIHono {
     }),
     (c) => c.json(labBody(), 200),
   );
-  app.openapi(
-    createRoute({
-      method: "post",
-      path: "/lab/traffic/start",
-      responses: {
-        200: jsonResponse(AnyObject, "The traffic clients, running"),
+  const trafficSwitches = [
+    ["start", "The traffic clients, running", () => lab.startTraffic()],
+    ["stop", "The traffic clients, stopped", () => lab.stopTraffic()],
+  ] as const;
+  for (const [action, description, run] of trafficSwitches) {
+    app.openapi(
+      createRoute({
+        method: "post",
+        path: `/lab/traffic/${action}`,
+        responses: { 200: jsonResponse(AnyObject, description) },
+      }),
+      async (c) => {
+        await run();
+        return c.json(lab.traffic() as unknown as Record<string, unknown>, 200);
       },
-    }),
-    async (c) => {
-      await lab.startTraffic();
-      return c.json(lab.traffic() as unknown as Record<string, unknown>, 200);
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: "post",
-      path: "/lab/traffic/stop",
-      responses: {
-        200: jsonResponse(AnyObject, "The traffic clients, stopped"),
-      },
-    }),
-    async (c) => {
-      await lab.stopTraffic();
-      return c.json(lab.traffic() as unknown as Record<string, unknown>, 200);
-    },
-  );
+    );
+  }
 
   const FiguresQuery = z.object({
     window: z.coerce.number().min(5).max(3600).optional().openapi({

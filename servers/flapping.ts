@@ -34,7 +34,9 @@ import {
   ERROR_RESPONSES,
   jsonResponse,
 } from "../core/admin/admin_app.ts";
-import { CliError, flag } from "../core/cli/cli.ts";
+import { CliError } from "../core/cli/cli.ts";
+import { type OptionsFit, withFlag } from "../core/cli/option_flags.ts";
+import { DurationRangeSchema } from "../core/cli/option_values.ts";
 import type { Codec } from "../core/codecs/codec.ts";
 import type { Connection, ConnectionInfo } from "../core/server/connection.ts";
 import type {
@@ -49,18 +51,14 @@ import {
   type LinkStream,
   ProxyLink,
 } from "../core/net/proxy_link.ts";
-import { runServerCli } from "../core/cli/server_cli.ts";
+import { runServerCli, tcpField } from "../core/cli/server_cli.ts";
 import {
   type Addr,
   type ServerState,
   TcpServer,
   type TcpServerOptions,
 } from "../core/server/tcp_server.ts";
-import {
-  type DurationRange,
-  parseDurationRange,
-  parseHostPort,
-} from "../core/units/units.ts";
+import { type DurationRange, parseHostPort } from "../core/units/units.ts";
 import {
   acceptSubject,
   engineSteps,
@@ -109,6 +107,84 @@ const FRAME_FAULTS: readonly FaultKind[] = [
   "closeAfter",
 ];
 
+/**
+ * The flapping server's own options, described once: the command-line flags
+ * (`--up 2s..8s --down-mode reset`) and the lab's `flapping` entry are
+ * derived from it, and the TypeScript options below are checked against it.
+ */
+export const FlappingOptionsSchema: z.ZodObject<{
+  up: z.ZodOptional<typeof DurationRangeSchema>;
+  down: z.ZodOptional<typeof DurationRangeSchema>;
+  downMode: z.ZodOptional<z.ZodType<DownMode>>;
+  target: z.ZodOptional<z.ZodString>;
+  startState: z.ZodOptional<z.ZodType<FlapState>>;
+  paused: z.ZodOptional<z.ZodBoolean>;
+  ackPackets: z.ZodOptional<z.ZodBoolean>;
+}> = z.object({
+  up: withFlag(
+    DurationRangeSchema.optional().describe(
+      "Length of each up period: fixed (5s) or a seeded range (2s..8s)",
+    ),
+    { name: "up", value: "DURATION[..MAX]", default: "5s" },
+  ),
+  down: withFlag(
+    DurationRangeSchema.optional().describe(
+      "Length of each down period: fixed (2s) or a seeded range (1s..3s)",
+    ),
+    { name: "down", value: "DURATION[..MAX]", default: "2s" },
+  ),
+  downMode: withFlag(
+    z.enum(DOWN_MODES as [DownMode, ...DownMode[]], {
+      error: `expected one of ${DOWN_MODES.join(", ")}`,
+    }).optional().describe(
+      "What down means: refuse (listener closed), reset (accept then RST), black-hole (accept, never answer)",
+    ),
+    { name: "down-mode", value: "MODE", default: "refuse" },
+  ),
+  target: withFlag(
+    z.string().min(1).optional().describe(
+      "Proxy mode: forward raw bytes to this TCP server while up (any protocol)",
+    ),
+    {
+      name: "target",
+      value: "HOST:PORT",
+      // The command line takes an address only (the lab, a server's name too).
+      parse: (text) => {
+        parseHostPort(text);
+        return text;
+      },
+    },
+  ),
+  startState: withFlag(
+    z.enum(["up", "down"], { error: "expected up or down" }).optional()
+      .describe("Start up or down"),
+    { name: "start-state", value: "STATE", default: "up" },
+  ),
+  paused: withFlag(
+    z.boolean().optional().describe(
+      "Start with the schedule paused (resume with POST /schedule/resume)",
+    ),
+    { name: "paused" },
+  ),
+  ackPackets: withFlag(
+    z.boolean().optional().describe(
+      "Standalone: ACK packets of other kinds too, not only records (default true)",
+    ),
+    {
+      name: "no-packet-ack",
+      negates: true,
+      description: "Standalone: ACK records only, not packets of other kinds",
+    },
+  ),
+});
+
+function parseFlapState(text: string): FlapState {
+  if (text !== "up" && text !== "down") {
+    throw new RangeError("expected up or down");
+  }
+  return text;
+}
+
 /** Options for {@linkcode startFlappingServer}. */
 export interface FlappingServerOptions extends TcpServerOptions {
   /** How long each up period lasts, in ms: fixed, or a seeded range (default 5000). */
@@ -129,6 +205,21 @@ export interface FlappingServerOptions extends TcpServerOptions {
   /** Standalone: ACK packets of other kinds too, not only records (default true). */
   ackPackets?: boolean;
 }
+
+// What the schema gives can be passed as the options above (`deno check`).
+const _flappingOptionsFit: OptionsFit<
+  z.infer<typeof FlappingOptionsSchema>,
+  Pick<
+    FlappingServerOptions,
+    | "up"
+    | "down"
+    | "downMode"
+    | "target"
+    | "startState"
+    | "paused"
+    | "ackPackets"
+  >
+> = true;
 
 /** The schedule a flapping server follows. */
 export interface FlapSchedule {
@@ -242,20 +333,6 @@ function checkProxyOptions(options: FlappingServerOptions): void {
       `Cannot use the ${used} fault with target: a proxy forwards raw bytes and has no frames or ACKs to fault`,
     );
   }
-}
-
-function parseDownMode(text: string): DownMode {
-  if (!(DOWN_MODES as readonly string[]).includes(text)) {
-    throw new RangeError(`expected one of ${DOWN_MODES.join(", ")}`);
-  }
-  return text as DownMode;
-}
-
-function parseFlapState(text: string): FlapState {
-  if (text !== "up" && text !== "down") {
-    throw new RangeError("expected up or down");
-  }
-  return text;
 }
 
 /** One proxied connection: the link and what its journal events need. */
@@ -696,12 +773,6 @@ const FRAME_ONLY_FLAGS = [
   "close-after",
 ];
 
-function parsePeriod(text: string): DurationRange {
-  const range = parseDurationRange(text);
-  if (range.min < 1) throw new RangeError("expected at least 1ms");
-  return range;
-}
-
 /** Runs the flapping server's command line. */
 export function main(args: string[]): Promise<void> {
   return runServerCli(args, {
@@ -709,82 +780,32 @@ export function main(args: string[]): Promise<void> {
     summary:
       "The flapping server: up and down on a schedule, fixed or seeded random. Standalone it ACKs records like the primary while up; with --target it forwards raw bytes to any TCP server while up.",
     defaults: { port: FLAPPING_PORT, adminPort: FLAPPING_ADMIN_PORT },
-    flags: {
-      up: {
-        type: "string",
-        value: "DURATION[..MAX]",
-        default: "5s",
-        description:
-          "Length of each up period: fixed (5s) or a seeded range (2s..8s)",
-      },
-      down: {
-        type: "string",
-        value: "DURATION[..MAX]",
-        default: "2s",
-        description:
-          "Length of each down period: fixed (2s) or a seeded range (1s..3s)",
-      },
-      "down-mode": {
-        type: "string",
-        value: "MODE",
-        default: "refuse",
-        description:
-          "What down means: refuse (listener closed), reset (accept then RST), black-hole (accept, never answer)",
-      },
-      target: {
-        type: "string",
-        value: "HOST:PORT",
-        description:
-          "Proxy mode: forward raw bytes to this TCP server while up (any protocol)",
-      },
-      "start-state": {
-        type: "string",
-        value: "STATE",
-        default: "up",
-        description: "Start up or down",
-      },
-      paused: {
-        type: "boolean",
-        description:
-          "Start with the schedule paused (resume with POST /schedule/resume)",
-      },
-      "no-packet-ack": {
-        type: "boolean",
-        description: "Standalone: ACK records only, not packets of other kinds",
-      },
-    },
-    start: (common, faults, values) => {
-      const target = flag(values, "target", parseHostPort);
-      if (target) {
+    options: FlappingOptionsSchema,
+    start: (options, values) => {
+      if (options.target) {
         const bad = FRAME_ONLY_FLAGS.find((name) => values[name] !== undefined);
         if (bad) {
           throw new CliError(
             `Invalid --${bad}: it does not apply with --target (a proxy forwards raw bytes undecoded)`,
           );
         }
-        const used = FRAME_FAULTS.find((kind) => faults[kind] !== undefined);
+        const used = FRAME_FAULTS.find((kind) =>
+          options.faults[kind] !== undefined
+        );
         if (used) {
           throw new CliError(
             `Invalid --faults: ${used} does not apply with --target (a proxy forwards raw bytes undecoded)`,
           );
         }
       }
-      const { codec, maxFrameBytes, maxBadFrames, ...rest } = common;
+      const { codec, maxFrameBytes, maxBadFrames, ...rest } = options;
       return startFlappingServer({
         ...rest,
-        ...(target ? {} : { codec, maxFrameBytes, maxBadFrames }),
-        faults,
-        up: flag(values, "up", parsePeriod),
-        down: flag(values, "down", parsePeriod),
-        downMode: flag(values, "down-mode", parseDownMode),
-        target,
-        startState: flag(values, "start-state", parseFlapState),
-        paused: values.paused === true,
-        ackPackets: !values["no-packet-ack"],
+        ...(options.target ? {} : { codec, maxFrameBytes, maxBadFrames }),
       });
     },
     describe: (server) =>
-      `tcp=${joinHostPort(server.addr.hostname, server.addr.port)}${
+      `${tcpField(server)}${
         server.target
           ? ` target=${
             joinHostPort(server.target.hostname, server.target.port)

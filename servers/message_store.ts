@@ -34,13 +34,15 @@
  * @module
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
 import { createAdminApp } from "../core/admin/admin_app.ts";
-import { flag, type FlagTable, type FlagValues } from "../core/cli/cli.ts";
+import { type OptionsAgree, withFlag } from "../core/cli/option_flags.ts";
+import { PortSchema } from "../core/cli/option_values.ts";
 import { runServerCli } from "../core/cli/server_cli.ts";
 import type { Codec } from "../core/codecs/codec.ts";
 import { createCodec } from "../core/codecs/create_codec.ts";
 import type { Connection, ConnectionInfo } from "../core/server/connection.ts";
-import type { Faults } from "../core/faults/mod.ts";
+import { type Faults, FaultsSchema } from "../core/faults/mod.ts";
 import type { Frame } from "../core/codecs/frame.ts";
 import type { Journal } from "../core/journal/journal.ts";
 import { AgentFrameSchema, parseFrame } from "../core/codecs/protocol.ts";
@@ -95,6 +97,111 @@ export interface FrontOptions {
   faults?: Faults;
 }
 
+/** A front's name: letters, digits, `.`, `_` and `-`, up to 64. */
+const FRONT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Where one front listens, and its own faults, by the front's name. */
+const FrontSchema = z.object({
+  hostname: z.string().min(1).optional().describe(
+    "Host of this front (default 127.0.0.1)",
+  ),
+  port: PortSchema.optional().describe(
+    "Port of this front (default ml1 7050, ml2 7052, others 7050 + 2 x position)",
+  ),
+  faults: FaultsSchema.optional().describe(
+    "This front's faults (on top of the server's)",
+  ),
+}).strict();
+
+/** Fronts by name, in order: the form of the `fronts` option. */
+export type FrontsByName = Record<string, Omit<FrontOptions, "name">>;
+
+/** `--front ml1=HOST:PORT,ml2=HOST:PORT` as fronts by name. */
+function frontsFromText(text: string): FrontsByName {
+  return Object.fromEntries(
+    parseNamedAddressList(text).map(({ name, ...address }) => [name, address]),
+  );
+}
+
+/**
+ * The message-store server's own options, described once: the command-line
+ * flags (`--front ml1=HOST:PORT --store URL --store-down`) and the lab's
+ * `message-store` entry are derived from it. Fronts are given by name
+ * ({@linkcode frontList} makes the list the server takes), the store by
+ * what {@linkcode openMessageStore} opens.
+ */
+export const MessageStoreOptionsSchema: z.ZodObject<{
+  fronts: z.ZodOptional<z.ZodType<FrontsByName>>;
+  store: z.ZodOptional<z.ZodString>;
+  storeDown: z.ZodOptional<z.ZodBoolean>;
+}> = z.object({
+  fronts: withFlag(
+    z.record(
+      z.string().regex(
+        FRONT_NAME,
+        "Invalid front name: use letters, digits, ., _ and -",
+      ),
+      FrontSchema,
+    ).refine((fronts) => Object.keys(fronts).length > 0, {
+      error: "Invalid fronts: name at least one front",
+    }).optional().describe(
+      "Front servers by name, in order (default ml1 on 7050, ml2 on 7052)",
+    ),
+    {
+      name: "front",
+      value: "NAME=HOST:PORT",
+      multiple: true,
+      default: "ml1=<host>:7050 and ml2=<host>:7052",
+      description:
+        "A front server, in order; a comma-separated list works too (port 0 picks a free one)",
+      alias: {
+        name: "fronts",
+        value: "NAME=HOST:PORT,...",
+        description: "The same as --front, as one comma-separated list",
+      },
+      parse: frontsFromText,
+    },
+  ),
+  store: withFlag(
+    z.string().min(1).optional().describe(
+      "The shared store: memory (this process only) or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, shared by every process pointed at it (schema created on first start)",
+    ),
+    { name: "store", value: "memory|URL", default: "memory" },
+  ),
+  storeDown: withFlag(
+    z.boolean().optional().describe("Start with the shared store down"),
+    {
+      name: "store-down",
+      description:
+        "Start with the shared store down; bring it up over the admin API",
+    },
+  ),
+});
+
+/**
+ * The fronts of a `fronts` option, in order, each with its port: the given
+ * one, else its default (ml1 7050, ml2 7052, others 7050 + 2 x position);
+ * ml1 and ml2 (on `hostname`, when given) when there are none.
+ */
+export function frontList(
+  fronts: FrontsByName | undefined,
+  hostname?: string,
+): (FrontOptions & { port: number })[] {
+  if (!fronts) {
+    return MESSAGE_STORE_FRONTS.map((front) => ({
+      ...front,
+      ...(hostname !== undefined ? { hostname } : {}),
+    }));
+  }
+  return Object.entries(fronts).map(([name, front], i) => ({
+    name,
+    ...front,
+    port: front.port ??
+      MESSAGE_STORE_FRONTS.find((f) => f.name === name)?.port ??
+      7050 + 2 * i,
+  }));
+}
+
 /** Options for {@linkcode startMessageStoreServer}. */
 export interface MessageStoreServerOptions extends
   Omit<
@@ -115,6 +222,12 @@ export interface MessageStoreServerOptions extends
   /** A codec's name (default `line-json`), used by every front. */
   codec?: string;
 }
+
+// The options above and the schema agree (`deno check` fails otherwise).
+const _messageStoreOptionsAgree: OptionsAgree<
+  z.infer<typeof MessageStoreOptionsSchema>["storeDown"],
+  MessageStoreServerOptions["storeDown"]
+> = true;
 
 /** What a front hands every frame to. */
 export type FrontFrameHandler = (
@@ -201,8 +314,6 @@ export interface InjectResult {
   /** The message. */
   message: StoredMessage;
 }
-
-const FRONT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** A connection's store writes on their way before its handler waits for them. */
 const MAX_WRITES_IN_FLIGHT = 256;
@@ -700,45 +811,6 @@ export function startMessageStoreServer(
   return new MessageStoreServer(options).start();
 }
 
-const SERVER_FLAGS: FlagTable = {
-  front: {
-    type: "string",
-    value: "NAME=HOST:PORT",
-    multiple: true,
-    default: "ml1=<host>:7050 and ml2=<host>:7052",
-    description:
-      "A front server, in order; a comma-separated list works too (port 0 picks a free one)",
-  },
-  fronts: {
-    type: "string",
-    value: "NAME=HOST:PORT,...",
-    description: "The same as --front, as one comma-separated list",
-  },
-  store: {
-    type: "string",
-    value: "memory|URL",
-    default: "memory",
-    description:
-      "The shared store: memory (this process only) or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, shared by every process pointed at it (schema created on first start)",
-  },
-  "store-down": {
-    type: "boolean",
-    description:
-      "Start with the shared store down; bring it up over the admin API",
-  },
-};
-
-function frontsFromFlags(values: FlagValues, hostname: string): FrontOptions[] {
-  const given = [
-    ...(values.front as string[] | undefined ?? []),
-    ...(values.fronts !== undefined ? [values.fronts as string] : []),
-  ];
-  if (given.length === 0) {
-    return MESSAGE_STORE_FRONTS.map((front) => ({ ...front, hostname }));
-  }
-  return flag({ front: given.join(",") }, "front", parseNamedAddressList)!;
-}
-
 /** Runs the message-store server's command line. */
 export function main(args: string[]): Promise<void> {
   return runServerCli(args, {
@@ -746,34 +818,25 @@ export function main(args: string[]): Promise<void> {
     summary:
       "The message-store server (QA): named front servers over one shared message store, push to agents on their primary, and a store that can be taken down. Fault flags apply to every front; set one front's faults over the admin API (/fronts/<name>/faults).",
     defaults: { port: 0, adminPort: MESSAGE_STORE_ADMIN_PORT },
-    flags: SERVER_FLAGS,
+    options: MessageStoreOptionsSchema,
     // Each front has its own port: --front NAME=HOST:PORT.
     common: ({ port: _port, ...flags }) => ({
       ...flags,
       host: { ...flags.host, description: "Host of the default fronts" },
     }),
     faultsTitle: "Fault flags (every front)",
-    start: async (options, faults, values) => {
-      const fronts = frontsFromFlags(values, options.hostname);
-      const store = await openMessageStore(
-        (values.store as string | undefined) ?? "memory",
-      );
+    start: async (options) => {
+      const { fronts, store, hostname, port: _, ...common } = options;
+      const opened = await openMessageStore(store ?? "memory");
       try {
         return await startMessageStoreServer({
-          fronts,
-          store,
+          ...common,
+          fronts: frontList(fronts, hostname),
+          store: opened,
           closeStore: true,
-          faults,
-          storeDown: values["store-down"] === true,
-          seed: options.seed,
-          codec: options.codec,
-          journalFile: options.journalFile,
-          maxFrameBytes: options.maxFrameBytes,
-          maxBadFrames: options.maxBadFrames,
-          ...connectionLimits(options),
         });
       } catch (error) {
-        await store.close?.();
+        await opened.close?.();
         throw error;
       }
     },

@@ -241,6 +241,12 @@ export class PostgresMessageStore implements MessageStore, AsyncDisposable {
       // grows to 20 s over an outage, which would delay the recovery).
       backoff: () => resolved.retryMs / 1000,
       connection: { application_name: "failover-toolkit" },
+      // No array-type lookup on connect: Postgres.js runs it unawaited on each
+      // new connection, so a connection cut during it (an outage, a
+      // pg_terminate_backend) rejected a promise nothing handles and took
+      // the process down. Without the lookup the driver cannot send arrays,
+      // so batches go as one JSON parameter.
+      fetch_types: false,
     });
     const store = new PostgresMessageStore(
       sql,
@@ -283,21 +289,22 @@ export class PostgresMessageStore implements MessageStore, AsyncDisposable {
 
   /** Inserts messages in one statement; resolves with the keys stored. */
   async #insert(messages: StoredMessage[]): Promise<Set<string>> {
-    const column = <T>(pick: (m: StoredMessage) => T) => messages.map(pick);
+    // The batch goes as one JSON parameter (not arrays: see fetch_types).
+    const batch = messages.map((m) => ({
+      to: m.to,
+      id: m.id,
+      from: m.from,
+      body: m.body === undefined ? null : JSON.stringify(m.body),
+      storedAt: m.storedAt,
+    }));
     // One statement: the NOTIFYs go out when (and only if) the rows commit.
     const rows = await this.#run((sql) =>
       sql`WITH stored AS (
         INSERT INTO ft_messages (recipient, id, sender, body, stored_at)
-        SELECT recipient, id, sender, body, stored_at
-        FROM unnest(
-          ${column((m) => m.to)}::text[], ${column((m) => m.id)}::text[],
-          ${column((m) => m.from)}::text[],
-          ${
-        column((m) => m.body === undefined ? null : JSON.stringify(m.body))
-      }::text[],
-          ${column((m) => m.storedAt)}::bigint[]
-        ) WITH ORDINALITY AS t(recipient, id, sender, body, stored_at, n)
-        ORDER BY n
+        SELECT e.m->>'to', e.m->>'id', e.m->>'from', e.m->>'body',
+          (e.m->>'storedAt')::bigint
+        FROM jsonb_array_elements(${sql.json(batch)}) WITH ORDINALITY AS e(m, n)
+        ORDER BY e.n
         ON CONFLICT (recipient, id) DO NOTHING
         RETURNING recipient, id
       ),
@@ -320,9 +327,9 @@ export class PostgresMessageStore implements MessageStore, AsyncDisposable {
     // turns; the second finds acked_at set and changes nothing.
     const rows = await this.#run((sql) =>
       sql`UPDATE ft_messages AS m SET acked_at = ${Date.now()}
-        FROM unnest(${acks.map((a) => a.agent)}::text[],
-          ${acks.map((a) => a.id)}::text[]) AS t(recipient, id)
-        WHERE m.recipient = t.recipient AND m.id = t.id AND m.acked_at IS NULL
+        FROM jsonb_to_recordset(${sql.json(acks)})
+          AS t(agent text, id text)
+        WHERE m.recipient = t.agent AND m.id = t.id AND m.acked_at IS NULL
         RETURNING m.recipient, m.id`
     );
     return new Set(rows.map((row) => keyOf(row.recipient, row.id)));

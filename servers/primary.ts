@@ -16,16 +16,10 @@ import { z } from "zod";
 import { createAdminApp } from "../core/admin/admin_app.ts";
 import type { Connection } from "../core/server/connection.ts";
 import type { Frame } from "../core/codecs/frame.ts";
-import {
-  optionFlags,
-  type OptionsAgree,
-  optionsFromFlags,
-  withFlag,
-} from "../core/cli/option_flags.ts";
+import { type OptionsAgree, withFlag } from "../core/cli/option_flags.ts";
 import { runServerCli } from "../core/cli/server_cli.ts";
 import { TcpServer, type TcpServerOptions } from "../core/server/tcp_server.ts";
 import { answerTelematicsFrame } from "./_telematics.ts";
-import { joinHostPort } from "../core/net/host_port.ts";
 
 /** The primary's default TCP port. */
 export const PRIMARY_PORT = 7000;
@@ -118,15 +112,8 @@ export function main(args: string[]): Promise<void> {
     summary:
       "The primary server (IP1): ACKs every record it receives, with faults switched by flag or live over the admin API.",
     defaults: { port: PRIMARY_PORT, adminPort: PRIMARY_ADMIN_PORT },
-    flags: optionFlags(PrimaryOptionsSchema),
-    start: (common, faults, values) =>
-      startPrimaryServer({
-        ...common,
-        faults,
-        ...optionsFromFlags(PrimaryOptionsSchema, values),
-      }),
-    describe: (server) =>
-      `tcp=${joinHostPort(server.addr.hostname, server.addr.port)}`,
+    options: PrimaryOptionsSchema,
+    start: startPrimaryServer,
   });
 }
 

@@ -21,6 +21,7 @@
  * @module
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
 import {
   addJournalRoutes,
   addStatusRoutes,
@@ -37,20 +38,26 @@ import {
   CliError,
   FAULT_FLAGS,
   faultsFromFlags,
-  flag,
   type FlagTable,
   parseInteger,
   parsePort,
   runCli,
   runCommand,
 } from "../core/cli/cli.ts";
-import type { Faults } from "../core/faults/mod.ts";
+import { type Faults, FaultsSchema } from "../core/faults/mod.ts";
+import {
+  optionFlags,
+  type OptionsAgree,
+  optionsFromFlags,
+  withFlag,
+} from "../core/cli/option_flags.ts";
 import { faultDefinition, type FaultKind } from "../core/faults/registry.ts";
 import { TOXICS } from "../core/faults/toxics.ts";
 import { Journal } from "../core/journal/journal.ts";
 import { LINK_STREAMS } from "../core/net/proxy_link.ts";
 import { randomSeed, SeededRandom } from "../core/faults/random.ts";
 import type { Addr } from "../core/server/tcp_server.ts";
+import { PortSchema } from "../core/cli/option_values.ts";
 import {
   checkUpstream,
   NamedProxy,
@@ -93,6 +100,110 @@ export interface ProxyConfig {
   toxics?: Partial<ToxicJson>[];
 }
 
+/**
+ * One proxy's own options, described once: the command line's
+ * `--name --listen --upstream` (its fault flags give `faults`) and the lab's
+ * `proxy` entry are derived from it, and {@linkcode ProxyConfig} is checked
+ * against it.
+ */
+export const ProxyOptionsSchema: z.ZodObject<{
+  name: z.ZodString;
+  listen: z.ZodOptional<z.ZodString>;
+  upstream: z.ZodString;
+  faults: z.ZodOptional<typeof FaultsSchema>;
+}> = z.object({
+  name: withFlag(z.string().min(1).describe("The proxy's name"), {
+    name: "name",
+    value: "NAME",
+    description: "Create one proxy of this name (with --listen, --upstream)",
+    needs: { option: "upstream" },
+  }),
+  listen: withFlag(
+    z.string().min(1).optional().describe(
+      "Where it listens, host:port (port 0 picks one; default 127.0.0.1:0)",
+    ),
+    {
+      name: "listen",
+      value: "HOST:PORT",
+      default: "127.0.0.1:0",
+      description: "With --name: where it listens",
+      needs: { option: "name" },
+    },
+  ),
+  upstream: withFlag(
+    z.string().min(1).describe(
+      "The server behind it: host:port (in a lab, a server of the lab by name too)",
+    ),
+    {
+      name: "upstream",
+      value: "HOST:PORT",
+      description: "With --name: where it connects",
+      needs: { option: "name" },
+    },
+  ),
+  faults: FaultsSchema.optional().describe(
+    "Connect-time faults from the start (refuse, down, reset, blackHole)",
+  ),
+});
+
+// The config above and the schema agree (`deno check` fails otherwise).
+const _proxyOptionsAgree: OptionsAgree<
+  z.infer<typeof ProxyOptionsSchema>,
+  Pick<ProxyConfig, "name" | "listen" | "upstream" | "faults">
+> = true;
+
+/**
+ * The proxy server's own options besides its proxies, described once: the
+ * command line's `--host --port --seed --journal-file` are derived from it
+ * (the lab's `proxy` entry takes `journalFile`), and
+ * {@linkcode ProxyServerOptions} is checked against it.
+ */
+export const ProxyServerOptionsSchema: z.ZodObject<{
+  hostname: z.ZodOptional<z.ZodString>;
+  port: z.ZodOptional<z.ZodNumber>;
+  seed: z.ZodOptional<z.ZodNumber>;
+  journalFile: z.ZodOptional<z.ZodString>;
+}> = z.object({
+  hostname: withFlag(
+    z.string().min(1).optional().describe(
+      "Host of the HTTP API (default 127.0.0.1)",
+    ),
+    {
+      name: "host",
+      value: "HOST",
+      default: "127.0.0.1",
+      description: "Host of the HTTP API (Toxiproxy's -host)",
+    },
+  ),
+  port: withFlag(
+    PortSchema.optional().describe("Port of the HTTP API; 0 picks one"),
+    {
+      name: "port",
+      value: "PORT",
+      default: String(PROXY_API_PORT),
+      description: "Port of the HTTP API (Toxiproxy's -port); 0 picks one",
+      parse: parsePort,
+    },
+  ),
+  seed: withFlag(
+    z.number().int().min(0).max(0xffffffff).optional().describe(
+      "Run seed (0..4294967295): the same seed hits the same connections",
+    ),
+    {
+      name: "seed",
+      value: "N",
+      default: "random, printed",
+      parse: parseInteger(0, 0xffffffff),
+    },
+  ),
+  journalFile: withFlag(
+    z.string().min(1).optional().describe(
+      "Also append every journal event to this JSON-lines file",
+    ),
+    { name: "journal-file", value: "PATH" },
+  ),
+});
+
 /** Options for {@linkcode startProxyServer}. */
 export interface ProxyServerOptions {
   /** Host of the HTTP API (default `127.0.0.1`). */
@@ -113,6 +224,14 @@ export interface ProxyServerOptions {
   /** Closes the server when aborted. */
   signal?: AbortSignal;
 }
+
+// The options above and the schema agree (`deno check` fails otherwise).
+const _proxyServerOptionsAgree: OptionsAgree<
+  z.infer<typeof ProxyServerOptionsSchema>,
+  Pick<ProxyServerOptions, "hostname" | "seed" | "journalFile"> & {
+    port?: number;
+  }
+> = true;
 
 /** Per-proxy counters in Prometheus text format. */
 function metricsText(proxies: NamedProxy[]): string {
@@ -619,52 +738,14 @@ export function startProxyServer(
 
 /** The proxy CLI's own flags. */
 const PROXY_FLAGS: FlagTable = {
-  host: {
-    type: "string",
-    value: "HOST",
-    default: "127.0.0.1",
-    description: "Host of the HTTP API (Toxiproxy's -host)",
-  },
-  port: {
-    type: "string",
-    value: "PORT",
-    default: String(PROXY_API_PORT),
-    description: "Port of the HTTP API (Toxiproxy's -port); 0 picks one",
-  },
+  ...optionFlags(ProxyServerOptionsSchema),
   config: {
     type: "string",
     value: "FILE",
     description:
       "Create the proxies of this JSON file (Toxiproxy's format: [{name, listen, upstream, enabled}])",
   },
-  name: {
-    type: "string",
-    value: "NAME",
-    description: "Create one proxy of this name (with --listen, --upstream)",
-  },
-  listen: {
-    type: "string",
-    value: "HOST:PORT",
-    default: "127.0.0.1:0",
-    description: "With --name: where it listens",
-  },
-  upstream: {
-    type: "string",
-    value: "HOST:PORT",
-    description: "With --name: where it connects",
-  },
-  seed: {
-    type: "string",
-    value: "N",
-    default: "random, printed",
-    description:
-      "Run seed (0..4294967295): the same seed hits the same connections",
-  },
-  "journal-file": {
-    type: "string",
-    value: "PATH",
-    description: "Also append every journal event to this JSON-lines file",
-  },
+  ...optionFlags(ProxyOptionsSchema),
   help: { type: "boolean", description: "Show this help and exit" },
 };
 
@@ -736,35 +817,26 @@ export function main(args: string[]): Promise<void> {
       const configs = typeof values.config === "string"
         ? await readConfig(values.config)
         : [];
-      const name = values.name as string | undefined;
+      const own = optionsFromFlags(ProxyOptionsSchema, values);
       const faults = faultsFromFlags(values);
-      if (name === undefined) {
-        for (const flagName of ["listen", "upstream"]) {
-          if (values[flagName] !== undefined) {
-            throw new CliError(`Invalid --${flagName}: it needs --name`);
-          }
-        }
+      if (own.name === undefined) {
         if (Object.keys(faults).length > 0) {
           throw new CliError("Invalid fault flags: they need --name");
         }
       } else {
-        if (typeof values.upstream !== "string") {
-          throw new CliError("Invalid --name: it needs --upstream HOST:PORT");
-        }
         configs.push({
-          name,
-          listen: (values.listen as string | undefined) ?? "127.0.0.1:0",
-          upstream: values.upstream,
+          name: own.name,
+          listen: own.listen ?? "127.0.0.1:0",
+          upstream: own.upstream!,
           faults,
         });
       }
       let server: ProxyServer;
       try {
         server = await startProxyServer({
-          hostname: (values.host as string | undefined) ?? "127.0.0.1",
-          port: flag(values, "port", parsePort) ?? PROXY_API_PORT,
-          seed: flag(values, "seed", parseInteger(0, 0xffffffff)),
-          journalFile: values["journal-file"] as string | undefined,
+          hostname: "127.0.0.1",
+          port: PROXY_API_PORT,
+          ...optionsFromFlags(ProxyServerOptionsSchema, values),
           proxies: configs,
         });
       } catch (error) {

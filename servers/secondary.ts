@@ -26,20 +26,14 @@ import {
 } from "../core/admin/admin_app.ts";
 import type { Connection } from "../core/server/connection.ts";
 import type { Frame } from "../core/codecs/frame.ts";
-import {
-  optionFlags,
-  type OptionsAgree,
-  optionsFromFlags,
-  withFlag,
-} from "../core/cli/option_flags.ts";
-import { runServerCli } from "../core/cli/server_cli.ts";
+import { type OptionsAgree, withFlag } from "../core/cli/option_flags.ts";
+import { runServerCli, tcpField } from "../core/cli/server_cli.ts";
 import {
   type ServerState,
   TcpServer,
   type TcpServerOptions,
 } from "../core/server/tcp_server.ts";
 import { checkTelematicsFrame, telematicsReply } from "./_telematics.ts";
-import { joinHostPort } from "../core/net/host_port.ts";
 
 /** The secondary's default TCP port. */
 export const SECONDARY_PORT = 7010;
@@ -401,18 +395,9 @@ export function main(args: string[]): Promise<void> {
     summary:
       "The secondary server (IP2): records every record it receives and counts each id; sends no ACK unless --ack.",
     defaults: { port: SECONDARY_PORT, adminPort: SECONDARY_ADMIN_PORT },
-    flags: optionFlags(SecondaryOptionsSchema),
-    start: (common, faults, values) =>
-      startSecondaryServer({
-        ...common,
-        faults,
-        ack: false,
-        ...optionsFromFlags(SecondaryOptionsSchema, values),
-      }),
-    describe: (server) =>
-      `tcp=${
-        joinHostPort(server.addr.hostname, server.addr.port)
-      } ack=${server.ack}`,
+    options: SecondaryOptionsSchema,
+    start: startSecondaryServer,
+    describe: (server) => `${tcpField(server)} ack=${server.ack}`,
   });
 }
 

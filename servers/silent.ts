@@ -36,11 +36,12 @@
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { createAdminApp, jsonResponse } from "../core/admin/admin_app.ts";
-import { CliError, flag, parseInteger } from "../core/cli/cli.ts";
+import { parseInteger } from "../core/cli/cli.ts";
+import { type OptionsAgree, withFlag } from "../core/cli/option_flags.ts";
 import type { Connection } from "../core/server/connection.ts";
 import type { Faults } from "../core/faults/mod.ts";
 import type { JournalEvent } from "../core/journal/journal.ts";
-import { runServerCli } from "../core/cli/server_cli.ts";
+import { runServerCli, tcpField } from "../core/cli/server_cli.ts";
 import {
   type ServerState,
   TcpServer,
@@ -53,7 +54,6 @@ import {
   readTcpTable,
   TCP_STATE,
 } from "./_tcp_table.ts";
-import { joinHostPort } from "../core/net/host_port.ts";
 
 /** The silent server's default TCP port. */
 export const SILENT_PORT = 7030;
@@ -70,6 +70,66 @@ export const SILENT_MODES: readonly SilentMode[] = [
   "no-accept",
   "trickle",
 ];
+
+/**
+ * The silent server's own options, described once: the command-line flags
+ * (`--mode no-accept --backlog 2`) and the lab's `silent` entry are derived
+ * from it, and the TypeScript options below are checked against it.
+ */
+export const SilentOptionsSchema: z.ZodObject<{
+  mode: z.ZodOptional<z.ZodType<SilentMode>>;
+  trickleEveryMs: z.ZodOptional<z.ZodNumber>;
+  backlog: z.ZodOptional<z.ZodNumber>;
+  fillQueue: z.ZodOptional<z.ZodBoolean>;
+}> = z.object({
+  mode: withFlag(
+    z.enum(SILENT_MODES as [SilentMode, ...SilentMode[]], {
+      error: `expected one of ${SILENT_MODES.join(", ")}`,
+    }).optional().describe(
+      "read (read, never answer), no-read (never read: the peer's window fills), no-accept (never accept: connects hang), trickle (one byte every --trickle-every)",
+    ),
+    { name: "mode", value: "MODE", default: "read" },
+  ),
+  trickleEveryMs: withFlag(
+    z.number().min(1).max(3_600_000).optional().describe(
+      "With mode trickle: milliseconds between two bytes (default 1000)",
+    ),
+    {
+      name: "trickle-every",
+      value: "DURATION",
+      default: "1s",
+      description: "With --mode trickle: time between two bytes",
+      parse: parseDuration,
+      needs: { option: "mode", value: "trickle" },
+    },
+  ),
+  backlog: withFlag(
+    z.number().int().min(0).max(65535).optional().describe(
+      "With mode no-accept: listen backlog (Linux queues N+1 connections; default 0)",
+    ),
+    {
+      name: "backlog",
+      value: "N",
+      default: "0",
+      description:
+        "With --mode no-accept: listen backlog (Linux queues N+1 connections)",
+      parse: parseInteger(0, 65535),
+      needs: { option: "mode", value: "no-accept" },
+    },
+  ),
+  fillQueue: withFlag(
+    z.boolean().optional().describe(
+      "With mode no-accept: fill the accept queue with the server's own connections, so that every connect hangs (default true)",
+    ),
+    {
+      name: "no-fill",
+      negates: true,
+      description:
+        "With --mode no-accept: leave the accept queue to clients (the first N+1 connect, later ones hang)",
+      needs: { option: "mode", value: "no-accept" },
+    },
+  ),
+});
 
 /** Options for {@linkcode startSilentServer}. */
 export interface SilentServerOptions extends TcpServerOptions {
@@ -97,6 +157,12 @@ export interface SilentServerOptions extends TcpServerOptions {
   /** How many waits are kept, oldest dropped first (default 10000). */
   waitCapacity?: number;
 }
+
+// The options above and the schema agree (`deno check` fails otherwise).
+const _silentOptionsAgree: OptionsAgree<
+  z.infer<typeof SilentOptionsSchema>,
+  Pick<SilentServerOptions, "mode" | "trickleEveryMs" | "backlog" | "fillQueue">
+> = true;
 
 /** How a connection ended: who closed it, and how. */
 export type SilentWaitEnd =
@@ -169,13 +235,6 @@ function checkMode(mode: string): SilentMode {
     );
   }
   return mode;
-}
-
-function parseMode(text: string): SilentMode {
-  if (!isMode(text)) {
-    throw new RangeError(`expected one of ${SILENT_MODES.join(", ")}`);
-  }
-  return text;
 }
 
 function checkWhole(
@@ -499,74 +558,15 @@ export function main(args: string[]): Promise<void> {
     script: "servers/silent.ts",
     summary:
       "The silent server: accepts TCP connections and never answers, to test client timeouts.",
-    defaults: { port: SILENT_PORT, adminPort: SILENT_ADMIN_PORT },
-    flags: {
-      mode: {
-        type: "string",
-        value: "MODE",
-        default: "read",
-        description:
-          "read (read, never answer), no-read (never read: the peer's window fills), no-accept (never accept: connects hang), trickle (one byte every --trickle-every)",
-      },
-      "trickle-every": {
-        type: "string",
-        value: "DURATION",
-        default: "1s",
-        description: "With --mode trickle: time between two bytes",
-      },
-      backlog: {
-        type: "string",
-        value: "N",
-        default: "0",
-        description:
-          "With --mode no-accept: listen backlog (Linux queues N+1 connections)",
-      },
-      "max-bad-frames": {
-        type: "string",
-        value: "N",
-        default: "0",
-        description:
-          "Close a connection after N bad frames in a row; 0 never (a silent server never closes by default)",
-      },
-      "no-fill": {
-        type: "boolean",
-        description:
-          "With --mode no-accept: leave the accept queue to clients (the first N+1 connect, later ones hang)",
-      },
+    // A silent server never closes on bad input unless told to.
+    defaults: {
+      port: SILENT_PORT,
+      adminPort: SILENT_ADMIN_PORT,
+      maxBadFrames: 0,
     },
-    start: (common, faults, values) => {
-      const mode = flag(values, "mode", parseMode) ?? "read";
-      const trickleEveryMs = flag(values, "trickle-every", parseDuration);
-      const backlog = flag(values, "backlog", parseInteger(0, 65535));
-      if (trickleEveryMs !== undefined && mode !== "trickle") {
-        throw new CliError("Invalid --trickle-every: it needs --mode trickle");
-      }
-      if (
-        (backlog !== undefined || values["no-fill"]) && mode !== "no-accept"
-      ) {
-        throw new CliError(
-          `Invalid --${
-            backlog !== undefined ? "backlog" : "no-fill"
-          }: it needs --mode no-accept`,
-        );
-      }
-      return startSilentServer({
-        ...common,
-        // A silent server never closes on bad input unless told to.
-        maxBadFrames: values["max-bad-frames"] === undefined
-          ? 0
-          : common.maxBadFrames,
-        faults,
-        mode,
-        trickleEveryMs,
-        backlog,
-        fillQueue: !values["no-fill"],
-      });
-    },
-    describe: (server) =>
-      `tcp=${
-        joinHostPort(server.addr.hostname, server.addr.port)
-      } mode=${server.mode}`,
+    options: SilentOptionsSchema,
+    start: startSilentServer,
+    describe: (server) => `${tcpField(server)} mode=${server.mode}`,
   });
 }
 

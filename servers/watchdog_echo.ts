@@ -31,13 +31,9 @@ import {
   ErrorSchema,
   jsonResponse,
 } from "../core/admin/admin_app.ts";
-import {
-  CliError,
-  flag,
-  type FlagTable,
-  type FlagValues,
-  parsePort,
-} from "../core/cli/cli.ts";
+import { parsePort } from "../core/cli/cli.ts";
+import { type OptionsAgree, withFlag } from "../core/cli/option_flags.ts";
+import { PortSchema } from "../core/cli/option_values.ts";
 import type { Codec } from "../core/codecs/codec.ts";
 import type { Connection, ConnectionInfo } from "../core/server/connection.ts";
 import { type Faults, FaultsSchema } from "../core/faults/mod.ts";
@@ -89,6 +85,74 @@ export interface ChannelOptions {
   faults?: Faults;
 }
 
+/** One channel's options: where it listens, and its own faults. */
+function channelSchema(channel: Channel) {
+  const ch = channel.toLowerCase();
+  return z.object({
+    hostname: withFlag(
+      z.string().min(1).optional().describe(
+        `Host of channel ${channel} (the ${
+          channel === "A" ? "first" : "second"
+        } network)`,
+      ),
+      {
+        name: `host-${ch}`,
+        value: "HOST",
+        default: WATCHDOG_ECHO_HOSTS[channel],
+      },
+    ),
+    port: withFlag(
+      PortSchema.optional().describe(
+        `TCP port of channel ${channel}; 0 picks a free one (default: the server's port)`,
+      ),
+      {
+        name: `port-${ch}`,
+        value: "PORT",
+        default: "--port",
+        description: `TCP port of channel ${channel}; 0 picks a free one`,
+        parse: parsePort,
+      },
+    ),
+    faults: withFlag(
+      FaultsSchema.optional().describe(
+        `Channel ${channel}'s faults (the body of PUT /channels/${channel}/faults), instead of the server's`,
+      ),
+      {
+        name: `faults-${ch}`,
+        value: "JSON",
+        json: true,
+        description:
+          `Channel ${channel}'s faults as JSON (the body of PUT /channels/${channel}/faults); the fault flags then do not apply to ${channel}`,
+      },
+    ),
+  }).strict();
+}
+
+/** The schema of one channel's options. */
+export type ChannelOptionsSchema = ReturnType<typeof channelSchema>;
+
+/**
+ * The watchdog-echo server's own options, described once: the command-line
+ * flags (`--host-a`, `--port-b`, `--faults-b`) and the lab's `watchdog-echo`
+ * entry are derived from it, and the TypeScript options below are checked
+ * against it.
+ */
+export const WatchdogEchoOptionsSchema: z.ZodObject<{
+  channels: z.ZodOptional<
+    z.ZodObject<{
+      A: z.ZodOptional<ChannelOptionsSchema>;
+      B: z.ZodOptional<ChannelOptionsSchema>;
+    }>
+  >;
+}> = z.object({
+  channels: z.object({
+    A: channelSchema("A").optional(),
+    B: channelSchema("B").optional(),
+  }).strict().optional().describe(
+    "Where each channel listens, and its own faults",
+  ),
+});
+
 /** Options for {@linkcode startWatchdogEchoServer}. */
 export interface WatchdogEchoServerOptions extends
   Omit<
@@ -100,6 +164,12 @@ export interface WatchdogEchoServerOptions extends
   /** A codec's name (default `line-json`); each channel makes its own. */
   codec?: string;
 }
+
+// The options above and the schema agree (`deno check` fails otherwise).
+const _watchdogEchoOptionsAgree: OptionsAgree<
+  z.infer<typeof WatchdogEchoOptionsSchema>,
+  Pick<WatchdogEchoServerOptions, "channels">
+> = true;
 
 /**
  * One channel of a {@linkcode WatchdogEchoServer}: a TCP server with faults
@@ -467,72 +537,6 @@ export function startWatchdogEchoServer(
   return new WatchdogEchoServer(options).start();
 }
 
-const SERVER_FLAGS: FlagTable = {
-  "host-a": {
-    type: "string",
-    value: "HOST",
-    default: WATCHDOG_ECHO_HOSTS.A,
-    description: "Host of channel A (the first network)",
-  },
-  "host-b": {
-    type: "string",
-    value: "HOST",
-    default: WATCHDOG_ECHO_HOSTS.B,
-    description: "Host of channel B (the second network)",
-  },
-  "port-a": {
-    type: "string",
-    value: "PORT",
-    default: "--port",
-    description: "TCP port of channel A; 0 picks a free one",
-  },
-  "port-b": {
-    type: "string",
-    value: "PORT",
-    default: "--port",
-    description: "TCP port of channel B; 0 picks a free one",
-  },
-  "faults-a": {
-    type: "string",
-    value: "JSON",
-    description:
-      "Channel A's faults as JSON (the body of PUT /channels/A/faults); the fault flags then do not apply to A",
-  },
-  "faults-b": {
-    type: "string",
-    value: "JSON",
-    description:
-      "Channel B's faults as JSON; the fault flags then do not apply to B",
-  },
-};
-
-function channelFaults(
-  values: FlagValues,
-  name: string,
-  shared: Faults,
-): Faults {
-  const text = values[name];
-  if (typeof text !== "string") return shared;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new CliError(
-      `Invalid --${name}: cannot parse JSON: ${(error as Error).message}`,
-    );
-  }
-  const result = FaultsSchema.safeParse(parsed);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new CliError(
-      `Invalid --${name}: ${
-        issue.path.join(".") || "(value)"
-      }: ${issue.message}`,
-    );
-  }
-  return result.data;
-}
-
 function describeChannels(server: WatchdogEchoServer): string {
   return CHANNELS.map((ch) =>
     `${ch}@${joinHostPort(server.addr[ch].hostname, server.addr[ch].port)}`
@@ -549,7 +553,7 @@ export function main(args: string[]): Promise<void> {
     summary:
       "The watchdog-echo server (dual channel, DC): two listeners for two networks; echoes watchdog frames and ACKs data on both, with faults per channel switched by flag or over the admin API.",
     defaults: { port: WATCHDOG_ECHO_PORT, adminPort: WATCHDOG_ECHO_ADMIN_PORT },
-    flags: SERVER_FLAGS,
+    options: WatchdogEchoOptionsSchema,
     // One host makes no sense for two networks: --host-a and --host-b.
     common: ({ host: _host, ...flags }) => ({
       ...flags,
@@ -559,29 +563,17 @@ export function main(args: string[]): Promise<void> {
       },
     }),
     faultsTitle: "Fault flags (both channels, unless --faults-a/--faults-b)",
-    start: (common, faults, values) =>
-      startWatchdogEchoServer({
-        seed: common.seed,
-        codec: common.codec,
-        journalFile: common.journalFile,
-        maxFrameBytes: common.maxFrameBytes,
-        maxBadFrames: common.maxBadFrames,
-        ...connectionLimits(common),
-        channels: {
-          A: {
-            hostname: (values["host-a"] as string | undefined) ??
-              WATCHDOG_ECHO_HOSTS.A,
-            port: flag(values, "port-a", parsePort) ?? common.port,
-            faults: channelFaults(values, "faults-a", faults),
-          },
-          B: {
-            hostname: (values["host-b"] as string | undefined) ??
-              WATCHDOG_ECHO_HOSTS.B,
-            port: flag(values, "port-b", parsePort) ?? common.port,
-            faults: channelFaults(values, "faults-b", faults),
-          },
-        },
-      }),
+    start: (options) => {
+      const { hostname: _, port, faults, channels, ...common } = options;
+      return startWatchdogEchoServer({
+        ...common,
+        channels: Object.fromEntries(CHANNELS.map((ch) => [ch, {
+          hostname: channels?.[ch]?.hostname ?? WATCHDOG_ECHO_HOSTS[ch],
+          port: channels?.[ch]?.port ?? port,
+          faults: channels?.[ch]?.faults ?? faults,
+        }])),
+      });
+    },
     describe: (server) => `tcp=${describeChannels(server)}`,
   });
 }

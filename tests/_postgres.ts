@@ -1,10 +1,12 @@
 /**
- * Test helpers for the PostgreSQL message store: the database URL from
- * `FT_POSTGRES_URL` (set by `.ci/postgres.sh`), a fresh database per test,
- * `pg_ctl` on the test cluster (`FT_POSTGRES_DATA`, `FT_POSTGRES_BIN`,
- * `FT_POSTGRES_RUN_AS`), and the rule that CI runs these tests: with
- * `CI=true` and no URL, {@linkcode requirePostgres} fails instead of the
- * tests being skipped.
+ * Test helpers for the PostgreSQL message store: the database URLs from
+ * `FT_POSTGRES_URL` and `FT_POSTGRES_OUTAGE_URL` (set by `.ci/postgres.sh`),
+ * a fresh database per test, `pg_ctl` on the outage cluster
+ * (`FT_POSTGRES_OUTAGE_DATA`, `FT_POSTGRES_BIN`, `FT_POSTGRES_RUN_AS`: only
+ * that cluster is ever stopped, so test files running in parallel on the
+ * shared one never see an outage that is not theirs), and the rule that CI
+ * runs these tests: with `CI=true` and no URL, {@linkcode requirePostgres}
+ * fails instead of the tests being skipped.
  *
  * @module
  */
@@ -22,6 +24,14 @@ export const POSTGRES_URL: string | undefined = Deno.env.get(
 /** True when the PostgreSQL tests cannot run: ignore them (but see {@linkcode requirePostgres}). */
 export const NO_POSTGRES: boolean = POSTGRES_URL === undefined;
 
+/** The cluster the outage tests stop and start, when one is given. */
+export const OUTAGE_POSTGRES_URL: string | undefined = Deno.env.get(
+  "FT_POSTGRES_OUTAGE_URL",
+) || undefined;
+
+/** True when the outage tests cannot run (no cluster of their own to stop). */
+export const NO_OUTAGE_POSTGRES: boolean = OUTAGE_POSTGRES_URL === undefined;
+
 /**
  * A test that fails in CI when the PostgreSQL tests did not run, and says how
  * to run them locally otherwise.
@@ -32,9 +42,9 @@ export function requirePostgres(file: string): void {
     name: `${file}: the PostgreSQL tests run (FT_POSTGRES_URL is set)`,
     ignore: !ci && NO_POSTGRES,
     fn() {
-      if (NO_POSTGRES) {
+      if (NO_POSTGRES || NO_OUTAGE_POSTGRES) {
         throw new Error(
-          "Cannot run the PostgreSQL tests: FT_POSTGRES_URL is not set; in CI .ci/run sources .ci/postgres.sh, which sets it (locally: source .ci/postgres.sh)",
+          "Cannot run the PostgreSQL tests: FT_POSTGRES_URL or FT_POSTGRES_OUTAGE_URL is not set; in CI .ci/run sources .ci/postgres.sh, which sets them (locally: source .ci/postgres.sh)",
         );
       }
     },
@@ -42,11 +52,14 @@ export function requirePostgres(file: string): void {
 }
 
 /**
- * Makes an empty database on the test cluster, for one test; dropped on
- * dispose (after starting the cluster again if the test left it stopped).
+ * Makes an empty database on a test cluster (the shared one unless told),
+ * for one test; dropped on dispose (after starting the outage cluster again
+ * if the test left it stopped).
  */
-export async function freshDatabase(): Promise<ScratchDatabase> {
-  const db = await createScratchDatabase(POSTGRES_URL!, "ft_test");
+export async function freshDatabase(
+  cluster: string = POSTGRES_URL!,
+): Promise<ScratchDatabase> {
+  const db = await createScratchDatabase(cluster, "ft_test");
   return {
     ...db,
     async [Symbol.asyncDispose]() {
@@ -71,13 +84,13 @@ export async function query(
 
 let running = true;
 
-/** Runs `pg_ctl` on the test cluster (as `FT_POSTGRES_RUN_AS` when set). */
+/** Runs `pg_ctl` on the outage cluster (as `FT_POSTGRES_RUN_AS` when set). */
 async function pgCtl(args: string[]): Promise<void> {
-  const data = Deno.env.get("FT_POSTGRES_DATA");
+  const data = Deno.env.get("FT_POSTGRES_OUTAGE_DATA");
   const bin = Deno.env.get("FT_POSTGRES_BIN");
   if (!data || !bin) {
     throw new Error(
-      "Cannot stop or start PostgreSQL: FT_POSTGRES_DATA and FT_POSTGRES_BIN are not set (source .ci/postgres.sh)",
+      "Cannot stop or start PostgreSQL: FT_POSTGRES_OUTAGE_DATA and FT_POSTGRES_BIN are not set (source .ci/postgres.sh)",
     );
   }
   const runAs = Deno.env.get("FT_POSTGRES_RUN_AS");
@@ -101,20 +114,20 @@ async function pgCtl(args: string[]): Promise<void> {
   }
 }
 
-/** Stops the test cluster (`pg_ctl stop -m fast`: every session is cut). */
+/** Stops the outage cluster (`pg_ctl stop -m fast`: every session is cut). */
 export async function stopPostgres(): Promise<void> {
   await pgCtl(["-m", "fast", "stop"]);
   running = false;
 }
 
-/** Starts the test cluster again and waits until it accepts connections. */
+/** Starts the outage cluster again and waits until it accepts connections. */
 export async function startPostgres(): Promise<void> {
-  const data = Deno.env.get("FT_POSTGRES_DATA");
+  const data = Deno.env.get("FT_POSTGRES_OUTAGE_DATA");
   await pgCtl(["-l", `${data}/server.log`, "start"]);
   running = true;
 }
 
-/** Starts the cluster if a test stopped it and failed before starting it. */
+/** Starts the outage cluster if a test stopped it and failed before starting it. */
 export async function ensureStarted(): Promise<void> {
   if (!running) await startPostgres();
 }

@@ -17,7 +17,7 @@ import type { JournalEvent } from "../../core/journal/journal.ts";
 import type { Faults } from "../../core/faults/mod.ts";
 import { startPrimaryServer } from "../../servers/primary.ts";
 import { startSecondaryServer } from "../../servers/secondary.ts";
-import type { ScenarioContext } from "../scenario.ts";
+import type { Evidence, ScenarioContext, Verdict } from "../scenario.ts";
 
 /** Options for {@linkcode startTelematics}. */
 export interface TelematicsSetup {
@@ -34,23 +34,21 @@ export async function startTelematics(
   ctx: ScenarioContext,
   setup: TelematicsSetup = {},
 ) {
+  /** What both servers share: port 0, the run's seed and codec. */
+  const common = (name: string) => ({
+    name,
+    port: 0,
+    seed: ctx.seed,
+    codec: ctx.codec,
+  });
   const ip1 = ctx.use(
     "ip1",
-    await startPrimaryServer({
-      name: "ip1",
-      port: 0,
-      seed: ctx.seed,
-      codec: ctx.codec,
-      faults: setup.ip1Faults,
-    }),
+    await startPrimaryServer({ ...common("ip1"), faults: setup.ip1Faults }),
   );
   const ip2 = ctx.use(
     "ip2",
     await startSecondaryServer({
-      name: "ip2",
-      port: 0,
-      seed: ctx.seed,
-      codec: ctx.codec,
+      ...common("ip2"),
       ack: setup.ip2Acks ?? false,
       faults: setup.ip2Faults,
     }),
@@ -188,6 +186,57 @@ export function acked(
       e.type === "ack_sent" &&
       (id === undefined || scenarioId(ctx, e.id) === id),
   );
+}
+
+/** The ids of `ids` that the server `label` has not ACKed (yet). */
+function notAcked(
+  ctx: ScenarioContext,
+  label: string,
+  ids: readonly string[],
+): string[] {
+  return ids.filter((id) => acked(ctx, label, id).length === 0);
+}
+
+/** What {@linkcode failUnlessAcked} says when some ids were not ACKed. */
+export interface AckCheck {
+  /** The verdict's expected text. */
+  expected: string;
+  /** The observed text, given the ids not ACKed (`r1, r2`). */
+  observed(missing: string): string;
+  /** The verdict's evidence. */
+  evidence: Evidence[];
+}
+
+/**
+ * A fail verdict unless the server `label` has ACKed every id of `ids`, or
+ * undefined when it has.
+ */
+export function failUnlessAcked(
+  ctx: ScenarioContext,
+  label: string,
+  ids: readonly string[],
+  check: AckCheck,
+): Verdict | undefined {
+  const missing = notAcked(ctx, label, ids);
+  if (missing.length === 0) return undefined;
+  return ctx.fail(
+    check.expected,
+    check.observed(missing.join(", ")),
+    check.evidence,
+  );
+}
+
+/**
+ * Waits (bounded by `ms`, by default {@linkcode soon}) until the server
+ * `label` has ACKed every id of `ids`; whether it has.
+ */
+export async function untilAcked(
+  ctx: ScenarioContext,
+  label: string,
+  ids: readonly string[],
+  ms: number = soon(ctx),
+): Promise<boolean> {
+  return await ctx.until(() => notAcked(ctx, label, ids).length === 0, ms);
 }
 
 /**

@@ -13,7 +13,9 @@
  * @module
  */
 import type { JournalEvent } from "../../core/journal/journal.ts";
+import type { MessageFronts } from "../message_fronts.ts";
 import type { Scenario, ScenarioContext, Verdict } from "../scenario.ts";
+import { numberedScenarios } from "../scenario.ts";
 import {
   AGENT,
   agentAcks,
@@ -27,12 +29,15 @@ import {
   sendAcks,
   sendMessages,
   soon,
-  startMessaging,
+  startAgent,
   STARTUP_MS,
   storedFromAgent,
   storeEvents,
   storeEvidence,
   trafficEvidence,
+  turnFront,
+  untilDeleted,
+  untilEach,
   untilWelcome,
   welcomes,
 } from "./_messaging.ts";
@@ -61,12 +66,11 @@ function closedAt(ctx: ScenarioContext, attempt: JournalEvent): number {
 
 async function qa1(ctx: ScenarioContext): Promise<Verdict> {
   // The primary is neither the first front started nor the first by name.
-  const { endpoints, order } = await startMessaging(ctx, {
+  const { order } = await startAgent(ctx, {
     fronts: ["ml1", "ml2", "ml3"],
     order: ["ml2", "ml3", "ml1"],
   });
   const primary = order[0];
-  await ctx.startClient(endpoints);
   await untilWelcome(ctx);
   const evidence = storeEvidence(ctx, [...attempts(ctx), ...hellos(ctx)]);
   const first = attempts(ctx)[0];
@@ -122,17 +126,11 @@ async function qa2(ctx: ScenarioContext): Promise<Verdict> {
   // -fr 0 is the default; a long -fd shows any wait before the alternate.
   const fd = Math.max(ctx.timing.failoverDelayMs, AT_ONCE_MS * 4);
   const timing = { failoverRetries: 0, failoverDelayMs: fd };
-  const { endpoints } = await startMessaging(ctx, {
+  await startAgent(ctx, {
     faults: { ml1: { reset: {} } },
-  });
-  ctx.note(
-    "runner",
-    `ml1 (the primary) resets every connection; the agent runs with -fr 0 -fd ${fd}ms`,
-  );
-  await ctx.startClient({
-    ...endpoints,
-    failoverRetries: "0",
-    failoverDelayMs: String(fd),
+    note:
+      `ml1 (the primary) resets every connection; the agent runs with -fr 0 -fd ${fd}ms`,
+    placeholders: { failoverRetries: "0", failoverDelayMs: String(fd) },
   });
   await untilWelcome(
     ctx,
@@ -187,18 +185,15 @@ async function qa3(ctx: ScenarioContext): Promise<Verdict> {
     ? ctx.timing.failoverRetries
     : 2;
   const fd = ctx.timing.failoverDelayMs;
-  const { endpoints } = await startMessaging(ctx, {
+  await startAgent(ctx, {
     fronts: ["ml1", "ml2", "ml3"],
     faults: { ml1: { reset: {} }, ml2: { reset: {} } },
-  });
-  ctx.note(
-    "runner",
-    `ml1 (the primary) and ml2 reset every connection; ml3 is up; the agent runs with -fr ${retries} -fd ${fd}ms`,
-  );
-  await ctx.startClient({
-    ...endpoints,
-    failoverRetries: String(retries),
-    failoverDelayMs: String(fd),
+    note:
+      `ml1 (the primary) and ml2 reset every connection; ml3 is up; the agent runs with -fr ${retries} -fd ${fd}ms`,
+    placeholders: {
+      failoverRetries: String(retries),
+      failoverDelayMs: String(fd),
+    },
   });
   await untilWelcome(
     ctx,
@@ -257,12 +252,11 @@ async function qa3(ctx: ScenarioContext): Promise<Verdict> {
 
 async function qa4(ctx: ScenarioContext): Promise<Verdict> {
   const fronts = ["ml1", "ml2", "ml3"];
-  const { endpoints } = await startMessaging(ctx, {
+  await startAgent(ctx, {
     fronts,
     faults: Object.fromEntries(fronts.map((f) => [f, { reset: {} }])),
+    note: "ml1, ml2 and ml3 reset every connection",
   });
-  ctx.note("runner", "ml1, ml2 and ml3 reset every connection");
-  await ctx.startClient(endpoints);
   const errorAfterLast = () => {
     const last = attempts(ctx, "ml3")[0];
     return last !== undefined &&
@@ -326,20 +320,14 @@ async function qa4(ctx: ScenarioContext): Promise<Verdict> {
 
 async function qa5(ctx: ScenarioContext): Promise<Verdict> {
   const ids = ["m1", "m2", "m3"];
-  const { endpoints } = await startMessaging(ctx, {
+  await startAgent(ctx, {
     faults: { ml1: { refuse: {} } },
     waiting: ids,
+    note:
+      "m1, m2 and m3 wait for the agent; ml1 (the primary) refuses connections",
   });
-  ctx.note(
-    "runner",
-    "m1, m2 and m3 wait for the agent; ml1 (the primary) refuses connections",
-  );
-  await ctx.startClient(endpoints);
   const welcome = await untilWelcome(ctx, "ml2");
-  await ctx.until(
-    () => ids.every((id) => agentAcks(ctx, id).length > 0),
-    soon(ctx),
-  );
+  await untilEach(ctx, ids, (id) => agentAcks(ctx, id), soon(ctx));
   const evidence = [
     ...trafficEvidence(ctx),
     ...ctx.clientEvidence(clientEventsOf(ctx, "received")),
@@ -384,28 +372,42 @@ async function qa5(ctx: ScenarioContext): Promise<Verdict> {
   );
 }
 
-async function qa6(ctx: ScenarioContext): Promise<Verdict> {
-  const { server, endpoints } = await startMessaging(ctx);
-  await ctx.startClient(endpoints);
-  const onPrimary = await untilWelcome(ctx, "ml1");
-  if (!onPrimary) {
-    return ctx.fail(
+/**
+ * Starts the store and the agent and waits for it at its primary ml1: the
+ * fronts, or a fail verdict if the agent never got there.
+ */
+async function startOnPrimary(
+  ctx: ScenarioContext,
+): Promise<
+  { fronts: MessageFronts; fail?: undefined } | { fail: Verdict }
+> {
+  const { fronts } = await startAgent(ctx);
+  if (await untilWelcome(ctx, "ml1")) return { fronts };
+  return {
+    fail: ctx.fail(
       "the agent connected to its primary ml1",
       "it never was",
       trafficEvidence(ctx),
-    );
-  }
-  await server.inject({ to: AGENT, from: PEER, id: "m1", body: { n: 1 } });
+    ),
+  };
+}
+
+async function qa6(ctx: ScenarioContext): Promise<Verdict> {
+  const started = await startOnPrimary(ctx);
+  if (started.fail) return started.fail;
+  const { fronts } = started;
+  await fronts.inject({ to: AGENT, from: PEER, id: "m1", body: { n: 1 } });
   ctx.note("runner", "m1 stored for the agent while it is on ml1");
   await ctx.until(() => agentAcks(ctx, "m1").length > 0, soon(ctx));
-  server.front("ml1").down();
-  await server.settled();
-  ctx.note("runner", "ml1 goes down; the agent sends a1");
-  const downAt = performance.now();
+  const downAt = await turnFront(ctx, fronts, {
+    name: "ml1",
+    up: false,
+    note: "ml1 goes down; the agent sends a1",
+  });
   await sendMessages(ctx, ["a1"]);
   const onAlternate = await untilWelcome(ctx, "ml2", downAt);
   if (onAlternate) {
-    await server.inject({ to: AGENT, from: PEER, id: "m2", body: { n: 2 } });
+    await fronts.inject({ to: AGENT, from: PEER, id: "m2", body: { n: 2 } });
     ctx.note("runner", "m2 stored for the agent while it is on ml2");
     await ctx.observe(Math.max(ctx.timing.ackTimeoutMs, 300));
   }
@@ -478,17 +480,10 @@ async function qa6(ctx: ScenarioContext): Promise<Verdict> {
 }
 
 async function qa7(ctx: ScenarioContext): Promise<Verdict> {
-  const { server, endpoints } = await startMessaging(ctx);
-  await ctx.startClient(endpoints);
-  const welcome = await untilWelcome(ctx, "ml1");
-  if (!welcome) {
-    return ctx.fail(
-      "the agent connected to its primary ml1",
-      "it never was",
-      trafficEvidence(ctx),
-    );
-  }
-  server.storeDown();
+  const started = await startOnPrimary(ctx);
+  if (started.fail) return started.fail;
+  const { fronts } = started;
+  await fronts.storeDown();
   ctx.note("runner", "the shared store goes down; the agent sends a1");
   const downAt = performance.now();
   await sendMessages(ctx, ["a1"]);
@@ -516,18 +511,12 @@ async function qa7(ctx: ScenarioContext): Promise<Verdict> {
       ],
     );
   }
-  await server.storeUp();
+  await fronts.storeUp();
   ctx.note("runner", "the shared store is back; the agent sends a2");
   await sendMessages(ctx, ["a2"]);
   const ids = ["a1", "a2"];
-  await ctx.until(
-    () => ids.every((id) => storedFromAgent(ctx, id).length > 0),
-    soon(ctx),
-  );
-  await ctx.until(
-    () => ids.every((id) => clientEventsOf(ctx, "deleted", id).length > 0),
-    soon(ctx, 1),
-  );
+  await untilEach(ctx, ids, (id) => storedFromAgent(ctx, id), soon(ctx));
+  await untilDeleted(ctx, ids);
   const errors = clientEventsOf(ctx, "error").filter((e) =>
     e.time >= downAt && e.time < upAt
   );
@@ -558,10 +547,10 @@ async function qa7(ctx: ScenarioContext): Promise<Verdict> {
       evidence,
     );
   }
-  const fronts = new Set(refused().map((e) => e.front));
+  const refusedAt = new Set(refused().map((e) => e.front));
   return ctx.pass(
     `while the store was down ${refused().length} request(s) of the agent were refused (at ${
-      [...fronts].join(", ")
+      [...refusedAt].join(", ")
     }) and it counted nothing delivered${
       errors.length ? ", reporting an error" : ""
     }; a1 and a2 were stored once it was back`,
@@ -574,41 +563,29 @@ async function qa8(ctx: ScenarioContext): Promise<Verdict> {
   const before = ["a1", "a2"];
   const incoming = [...first, "m3"];
   const outgoing = [...before, "a3"];
-  const { server, endpoints } = await startMessaging(ctx, {
+  const { fronts } = await startAgent(ctx, {
     faults: { ml1: { dropAck: { window: { first: 1 } } } },
     waiting: first,
+    note:
+      "m1 and m2 wait for the agent; ml1 drops the ACK of the first message the agent sends",
   });
-  ctx.note(
-    "runner",
-    "m1 and m2 wait for the agent; ml1 drops the ACK of the first message the agent sends",
-  );
-  await ctx.startClient(endpoints);
   const welcome = await untilWelcome(ctx, "ml1");
-  await ctx.until(
-    () => first.every((id) => agentAcks(ctx, id).length > 0),
-    soon(ctx, 1),
-  );
+  await untilEach(ctx, first, (id) => agentAcks(ctx, id), soon(ctx, 1));
   await sendMessages(ctx, ["a1"]);
   const dropped = () => storeEvents(ctx, "ack_dropped", (e) => e.id === "a1");
   await ctx.until(() => dropped().length > 0, soon(ctx, 1));
   // A new transmission must carry a1 again: it is still unacknowledged.
-  dropAgent(ctx, server, "ml1");
+  await dropAgent(ctx, fronts, "ml1");
   await sendMessages(ctx, ["a2"]);
-  await ctx.until(
-    () => before.every((id) => sendAcks(ctx, id).length > 0),
-    soon(ctx),
-  );
-  await ctx.until(
-    () => before.every((id) => clientEventsOf(ctx, "deleted", id).length > 0),
-    soon(ctx, 1),
-  );
+  await untilEach(ctx, before, (id) => sendAcks(ctx, id), soon(ctx));
+  await untilDeleted(ctx, before);
   // After the reconnect, one more whole transmission: m3 comes in (a push
   // from the primary) and a3 goes out and is ACKed. An agent that stores
   // what it ACKs prints m3 as received, which shows that it reports what it
   // stores: if it then never printed m1 or m2, which it ACKed before the
   // connection was lost, it lost them (a silent agent prints no received at
   // all, and stays not observable).
-  await server.inject({ to: AGENT, from: PEER, id: "m3", body: { n: "m3" } });
+  await fronts.inject({ to: AGENT, from: PEER, id: "m3", body: { n: "m3" } });
   ctx.note("runner", "m3 waits for the agent (after the reconnect)");
   await ctx.until(
     () =>
@@ -710,11 +687,10 @@ async function qa8(ctx: ScenarioContext): Promise<Verdict> {
 }
 
 async function qa9(ctx: ScenarioContext): Promise<Verdict> {
-  const { server, endpoints } = await startMessaging(ctx, {
+  const { fronts } = await startAgent(ctx, {
     faults: { ml1: { refuse: {} } },
+    note: "ml1 (the primary) refuses connections",
   });
-  ctx.note("runner", "ml1 (the primary) refuses connections");
-  await ctx.startClient(endpoints);
   const first = await untilWelcome(ctx, "ml2");
   const fail = (expected: string, observed: string): Verdict =>
     ctx.fail(expected, observed, trafficEvidence(ctx, 30));
@@ -724,32 +700,48 @@ async function qa9(ctx: ScenarioContext): Promise<Verdict> {
       "it never connected to ml2",
     );
   }
+  /**
+   * Waits for the agent to connect after `since`: a fail verdict unless it
+   * tried again (`attempted`), starting at the primary ml1 (`atPrimary`).
+   */
+  const notFromPrimary = async (
+    since: number,
+    expected: { attempted: string; atPrimary: string },
+  ): Promise<Verdict | undefined> => {
+    await untilWelcome(ctx, undefined, since);
+    const after = attempts(ctx).filter((e) => e.time > since);
+    if (after.length === 0) {
+      return fail(expected.attempted, "the agent made none");
+    }
+    if (after[0].front !== "ml1") {
+      return fail(
+        expected.atPrimary,
+        `it went to ${after[0].front} (${runsText(after)})`,
+      );
+    }
+    return undefined;
+  };
   // 1. A lost connection: the next transmission starts from the primary.
-  server.front("ml1").up();
-  await server.settled();
-  ctx.note("runner", "ml1 is back up");
-  const lostAt = performance.now();
-  dropAgent(ctx, server, "ml2");
+  const lostAt = await turnFront(ctx, fronts, {
+    name: "ml1",
+    up: true,
+    note: "ml1 is back up",
+  });
+  await dropAgent(ctx, fronts, "ml2");
   await sendMessages(ctx, ["a1"]);
-  await untilWelcome(ctx, undefined, lostAt);
-  const afterLoss = attempts(ctx).filter((e) => e.time > lostAt);
-  if (afterLoss.length === 0) {
-    return fail(
+  const afterLoss = await notFromPrimary(lostAt, {
+    attempted:
       "a new connection attempt once ml2 closed the agent's connection and a1 was sent",
-      "the agent made none",
-    );
-  }
-  if (afterLoss[0].front !== "ml1") {
-    return fail(
+    atPrimary:
       "the next attempt after a lost connection to start at the primary ml1 (up again)",
-      `it went to ${afterLoss[0].front} (${runsText(afterLoss)})`,
-    );
-  }
+  });
+  if (afterLoss) return afterLoss;
   // 2. A restart while on an alternate: it starts from the primary too.
-  server.front("ml1").down();
-  await server.settled();
-  ctx.note("runner", "ml1 goes down; the agent sends a2");
-  const downAt = performance.now();
+  const downAt = await turnFront(ctx, fronts, {
+    name: "ml1",
+    up: false,
+    note: "ml1 goes down; the agent sends a2",
+  });
   await sendMessages(ctx, ["a2"]);
   if (!await untilWelcome(ctx, "ml2", downAt)) {
     return fail(
@@ -757,25 +749,17 @@ async function qa9(ctx: ScenarioContext): Promise<Verdict> {
       "it never connected to ml2",
     );
   }
-  server.front("ml1").up();
-  await server.settled();
-  ctx.note("runner", "ml1 is back up; the agent restarts");
-  const restartAt = performance.now();
+  const restartAt = await turnFront(ctx, fronts, {
+    name: "ml1",
+    up: true,
+    note: "ml1 is back up; the agent restarts",
+  });
   await ctx.send({ cmd: "restart" });
-  await untilWelcome(ctx, undefined, restartAt);
-  const afterRestart = attempts(ctx).filter((e) => e.time > restartAt);
-  if (afterRestart.length === 0) {
-    return fail(
-      "a new connection attempt after the restart",
-      "the agent made none",
-    );
-  }
-  if (afterRestart[0].front !== "ml1") {
-    return fail(
-      "the first attempt after a restart to go to the primary ml1",
-      `it went to ${afterRestart[0].front} (${runsText(afterRestart)})`,
-    );
-  }
+  const afterRestart = await notFromPrimary(restartAt, {
+    attempted: "a new connection attempt after the restart",
+    atPrimary: "the first attempt after a restart to go to the primary ml1",
+  });
+  if (afterRestart) return afterRestart;
   return ctx.pass(
     "after a lost connection and after a restart, the agent's next attempt went to its primary ml1",
     trafficEvidence(ctx, 30),
@@ -783,14 +767,7 @@ async function qa9(ctx: ScenarioContext): Promise<Verdict> {
 }
 
 /** The scenarios of the agent suite. */
-export const AGENT_SCENARIOS: readonly Scenario[] = [
-  { id: "QA-1", run: qa1 },
-  { id: "QA-2", run: qa2 },
-  { id: "QA-3", run: qa3 },
-  { id: "QA-4", run: qa4 },
-  { id: "QA-5", run: qa5 },
-  { id: "QA-6", run: qa6 },
-  { id: "QA-7", run: qa7 },
-  { id: "QA-8", run: qa8 },
-  { id: "QA-9", run: qa9 },
-];
+export const AGENT_SCENARIOS: readonly Scenario[] = numberedScenarios(
+  "QA",
+  [qa1, qa2, qa3, qa4, qa5, qa6, qa7, qa8, qa9],
+);

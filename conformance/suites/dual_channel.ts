@@ -13,6 +13,7 @@
  * @module
  */
 import type { Scenario, ScenarioContext, Verdict } from "../scenario.ts";
+import { numberedScenarios } from "../scenario.ts";
 import {
   type Channel,
   CHANNELS,
@@ -72,6 +73,45 @@ async function findActive(
     };
   }
   return { active, id };
+}
+
+/** Starts the rig and the client: the rig once both channels are connected, or a fail verdict. */
+async function startBoth(
+  ctx: ScenarioContext,
+): Promise<{ rig: DualChannelRig; fail?: undefined } | { fail: Verdict }> {
+  const rig = await DualChannelRig.start(ctx);
+  await rig.startClient();
+  const notBoth = await bothConnected(ctx, rig);
+  return notBoth ? { fail: notBoth } : { rig };
+}
+
+/**
+ * {@linkcode startBoth}, then {@linkcode findActive}: the rig, the active
+ * channel, the alternate and the message that found them, or a fail verdict.
+ */
+async function startWithActive(
+  ctx: ScenarioContext,
+): Promise<
+  | {
+    rig: DualChannelRig;
+    active: Channel;
+    alternate: Channel;
+    id: string;
+    fail?: undefined;
+  }
+  | { fail: Verdict }
+> {
+  const started = await startBoth(ctx);
+  if (started.fail) return started;
+  const found = await findActive(ctx, started.rig);
+  if (found.fail) return { fail: found.fail };
+  const active = found.active!;
+  return {
+    rig: started.rig,
+    active,
+    alternate: otherChannel(active),
+    id: found.id,
+  };
 }
 
 async function dc1(ctx: ScenarioContext): Promise<Verdict> {
@@ -176,10 +216,9 @@ async function dc2(ctx: ScenarioContext): Promise<Verdict> {
 }
 
 async function dc3(ctx: ScenarioContext): Promise<Verdict> {
-  const rig = await DualChannelRig.start(ctx);
-  await rig.startClient();
-  const notBoth = await bothConnected(ctx, rig);
-  if (notBoth) return notBoth;
+  const started = await startBoth(ctx);
+  if (started.fail) return started.fail;
+  const { rig } = started;
   const sent = await rig.sendSome(6, "A");
   const missing = await rig.untilAcked(sent.ids);
   await ctx.observe(ctx.timing.watchdogPeriodMs * 2);
@@ -214,13 +253,9 @@ async function dc3(ctx: ScenarioContext): Promise<Verdict> {
 }
 
 async function dc4(ctx: ScenarioContext): Promise<Verdict> {
-  const rig = await DualChannelRig.start(ctx);
-  await rig.startClient();
-  const notBoth = await bothConnected(ctx, rig);
-  if (notBoth) return notBoth;
-  const found = await findActive(ctx, rig);
-  if (found.fail) return found.fail;
-  const alternate = otherChannel(found.active!);
+  const started = await startWithActive(ctx);
+  if (started.fail) return started.fail;
+  const { rig, alternate } = started;
   const period = ctx.timing.watchdogPeriodMs;
   const window = period * 12;
   ctx.note(
@@ -265,14 +300,9 @@ async function dc4(ctx: ScenarioContext): Promise<Verdict> {
 }
 
 async function dc5(ctx: ScenarioContext): Promise<Verdict> {
-  const rig = await DualChannelRig.start(ctx);
-  await rig.startClient();
-  const notBoth = await bothConnected(ctx, rig);
-  if (notBoth) return notBoth;
-  const found = await findActive(ctx, rig);
-  if (found.fail) return found.fail;
-  const active = found.active!;
-  const alternate = otherChannel(active);
+  const started = await startWithActive(ctx);
+  if (started.fail) return started.fail;
+  const { rig, active, alternate, id: first } = started;
   // The active channel goes silent, so the next messages stay in flight on
   // it, then it is cut with them unacknowledged.
   ctx.note("runner", `${active} goes silent (black hole)`);
@@ -292,7 +322,7 @@ async function dc5(ctx: ScenarioContext): Promise<Verdict> {
   );
   await rig.server.cut(active);
   const after = await rig.sendData();
-  const ids = [found.id, ...inFlight, after];
+  const ids = [first, ...inFlight, after];
   const lost = await rig.untilAcked(ids);
   // Time for a duplicate to show.
   await ctx.observe(ctx.timing.watchdogTimeoutMs);
@@ -347,14 +377,9 @@ async function dc5(ctx: ScenarioContext): Promise<Verdict> {
 }
 
 async function dc6(ctx: ScenarioContext): Promise<Verdict> {
-  const rig = await DualChannelRig.start(ctx);
-  await rig.startClient();
-  const notBoth = await bothConnected(ctx, rig);
-  if (notBoth) return notBoth;
-  const found = await findActive(ctx, rig);
-  if (found.fail) return found.fail;
-  const broken = found.active!;
-  const working = otherChannel(broken);
+  const started = await startWithActive(ctx);
+  if (started.fail) return started.fail;
+  const { rig, active: broken, alternate: working } = started;
   ctx.note("runner", `${broken} is cut`);
   const cutAt = performance.now();
   await rig.server.cut(broken);
@@ -606,14 +631,9 @@ async function dc9(ctx: ScenarioContext): Promise<Verdict> {
 }
 
 async function dc10(ctx: ScenarioContext): Promise<Verdict> {
-  const rig = await DualChannelRig.start(ctx);
-  await rig.startClient();
-  const notBoth = await bothConnected(ctx, rig);
-  if (notBoth) return notBoth;
-  const found = await findActive(ctx, rig);
-  if (found.fail) return found.fail;
-  const active = found.active!;
-  const alternate = otherChannel(active);
+  const started = await startWithActive(ctx);
+  if (started.fail) return started.fail;
+  const { rig, active, alternate } = started;
   const t = ctx.timing;
   // Within the timeout, give or take a period for the first unanswered
   // watchdog to go out, and slack for a loaded machine.
@@ -728,15 +748,7 @@ async function dc10(ctx: ScenarioContext): Promise<Verdict> {
 }
 
 /** The dual-channel scenarios, one per behaviour ID. */
-export const DUAL_CHANNEL_SCENARIOS: readonly Scenario[] = [
-  { id: "DC-1", run: dc1 },
-  { id: "DC-2", run: dc2 },
-  { id: "DC-3", run: dc3 },
-  { id: "DC-4", run: dc4 },
-  { id: "DC-5", run: dc5 },
-  { id: "DC-6", run: dc6 },
-  { id: "DC-7", run: dc7 },
-  { id: "DC-8", run: dc8 },
-  { id: "DC-9", run: dc9 },
-  { id: "DC-10", run: dc10 },
-];
+export const DUAL_CHANNEL_SCENARIOS: readonly Scenario[] = numberedScenarios(
+  "DC",
+  [dc1, dc2, dc3, dc4, dc5, dc6, dc7, dc8, dc9, dc10],
+);

@@ -6,9 +6,12 @@
  *
  * @module
  */
+import type { JournalEvent } from "../../core/journal/journal.ts";
 import type { Scenario, ScenarioContext, Verdict } from "../scenario.ts";
+import { numberedScenarios } from "../scenario.ts";
 import {
   acked,
+  failUnlessAcked,
   firstAck,
   idsText,
   received,
@@ -19,6 +22,7 @@ import {
   soon,
   startTelematics,
   trafficEvidence,
+  untilAcked,
   untilConnected,
 } from "./_telematics.ts";
 
@@ -45,6 +49,31 @@ async function failUnlessOnIp2(
   );
 }
 
+/** The records the server `label` received after `time`. */
+function recordsAfter(
+  ctx: ScenarioContext,
+  label: string,
+  time: number,
+): JournalEvent[] {
+  return received(ctx, label, "record").filter((e) => e.time > time);
+}
+
+/**
+ * Starts IP1, which never ACKs, and IP2, which ACKs, and the client, and
+ * sends r1.
+ */
+async function startIp1Silent(
+  ctx: ScenarioContext,
+): Promise<Awaited<ReturnType<typeof startTelematics>>> {
+  const started = await startTelematics(ctx, {
+    ip2Acks: true,
+    ip1Faults: NO_ACKS,
+  });
+  await ctx.startClient(started.endpoints);
+  await sendRecords(ctx, ["r1"]);
+  return started;
+}
+
 async function fo1(ctx: ScenarioContext): Promise<Verdict> {
   // IP1 ACKs every record, a little late: long enough for a client that
   // copies records to IP2 to show it.
@@ -58,10 +87,7 @@ async function fo1(ctx: ScenarioContext): Promise<Verdict> {
   await untilConnected(ctx, ["ip1"]);
   const ids = ["r1", "r2", "r3", "r4"];
   await sendRecords(ctx, ids);
-  await ctx.until(
-    () => ids.every((id) => acked(ctx, "ip1", id).length > 0),
-    soon(ctx),
-  );
+  await untilAcked(ctx, "ip1", ids);
   await ctx.observe(ctx.timing.ackTimeoutMs * 2);
   const evidence = trafficEvidence(ctx);
   const atIp2 = received(ctx, "ip2", ["record", "packet"]);
@@ -72,14 +98,12 @@ async function fo1(ctx: ScenarioContext): Promise<Verdict> {
       evidence,
     );
   }
-  const missing = ids.filter((id) => acked(ctx, "ip1", id).length === 0);
-  if (missing.length > 0) {
-    return ctx.fail(
-      "every record delivered to IP1, which ACKs",
-      `IP1 never received ${missing.join(", ")}`,
-      evidence,
-    );
-  }
+  const notIp1 = failUnlessAcked(ctx, "ip1", ids, {
+    expected: "every record delivered to IP1, which ACKs",
+    observed: (missing) => `IP1 never received ${missing}`,
+    evidence,
+  });
+  if (notIp1) return notIp1;
   const ip2Connections = ctx.events("ip2", (e) => e.type === "connected");
   return ctx.pass(
     `IP1 ACKed every record and IP2 received none${
@@ -93,12 +117,7 @@ async function fo1(ctx: ScenarioContext): Promise<Verdict> {
 
 async function fo2(ctx: ScenarioContext): Promise<Verdict> {
   const { resends, ackTimeoutMs } = ctx.timing;
-  const { endpoints } = await startTelematics(ctx, {
-    ip2Acks: true,
-    ip1Faults: NO_ACKS,
-  });
-  await ctx.startClient(endpoints);
-  await sendRecords(ctx, ["r1"]);
+  await startIp1Silent(ctx);
   await ctx.until(
     () => received(ctx, "ip2", "record", "r1").length > 0,
     soon(ctx, 6),
@@ -134,15 +153,10 @@ async function fo2(ctx: ScenarioContext): Promise<Verdict> {
   ctx.note("runner", "r1 reached IP2: the client switched; sending r2, r3");
   const further = ["r2", "r3"];
   await sendRecords(ctx, further);
-  await ctx.until(
-    () => further.every((id) => acked(ctx, "ip2", id).length > 0),
-    soon(ctx),
-  );
+  await untilAcked(ctx, "ip2", further);
   await ctx.observe(ackTimeoutMs * 2);
   const evidence = trafficEvidence(ctx);
-  const backAtIp1 = received(ctx, "ip1", "record").filter((e) =>
-    e.time > atIp2.time
-  );
+  const backAtIp1 = recordsAfter(ctx, "ip1", atIp2.time);
   if (backAtIp1.length > 0) {
     return ctx.fail(
       "every record after the switch at IP2 only",
@@ -150,14 +164,12 @@ async function fo2(ctx: ScenarioContext): Promise<Verdict> {
       evidence,
     );
   }
-  const missing = further.filter((id) => acked(ctx, "ip2", id).length === 0);
-  if (missing.length > 0) {
-    return ctx.fail(
-      "every record after the switch delivered to IP2",
-      `IP2 never received ${missing.join(", ")}`,
-      evidence,
-    );
-  }
+  const notIp2 = failUnlessAcked(ctx, "ip2", further, {
+    expected: "every record after the switch delivered to IP2",
+    observed: (missing) => `IP2 never received ${missing}`,
+    evidence,
+  });
+  if (notIp2) return notIp2;
   return ctx.pass(
     `r1 went to IP1 ${resends + 1} time(s) without ACK, then, ${
       waited.toFixed(0)
@@ -167,12 +179,7 @@ async function fo2(ctx: ScenarioContext): Promise<Verdict> {
 }
 
 async function fo3(ctx: ScenarioContext): Promise<Verdict> {
-  const { ip1, endpoints } = await startTelematics(ctx, {
-    ip2Acks: true,
-    ip1Faults: NO_ACKS,
-  });
-  await ctx.startClient(endpoints);
-  await sendRecords(ctx, ["r1"]);
+  const { ip1 } = await startIp1Silent(ctx);
   const notOnIp2 = await failUnlessOnIp2(ctx, "r1");
   if (notOnIp2) return notOnIp2;
   const switched = received(ctx, "ip2", "record", "r1")[0];
@@ -189,9 +196,7 @@ async function fo3(ctx: ScenarioContext): Promise<Verdict> {
   }
   await ctx.observe(ctx.timing.ackTimeoutMs * 2);
   const evidence = trafficEvidence(ctx);
-  const backAtIp1 = received(ctx, "ip1", "record").filter((e) =>
-    e.time > switched.time
-  );
+  const backAtIp1 = recordsAfter(ctx, "ip1", switched.time);
   if (backAtIp1.length > 0) {
     return ctx.fail(
       "the client to stay on IP2, which ACKs, after IP1 recovered",
@@ -201,14 +206,12 @@ async function fo3(ctx: ScenarioContext): Promise<Verdict> {
       evidence,
     );
   }
-  const missing = further.filter((id) => acked(ctx, "ip2", id).length === 0);
-  if (missing.length > 0) {
-    return ctx.fail(
-      "r2, r3 and r4 delivered to IP2 after IP1 recovered",
-      `IP2 never ACKed ${missing.join(", ")}`,
-      evidence,
-    );
-  }
+  const notIp2 = failUnlessAcked(ctx, "ip2", further, {
+    expected: "r2, r3 and r4 delivered to IP2 after IP1 recovered",
+    observed: (missing) => `IP2 never ACKed ${missing}`,
+    evidence,
+  });
+  if (notIp2) return notIp2;
   const reconnects = ctx.events(
     "ip1",
     (e) => e.type === "connected" && e.time > switched.time,
@@ -267,12 +270,7 @@ async function fo4(ctx: ScenarioContext): Promise<Verdict> {
 
 async function fo5(ctx: ScenarioContext): Promise<Verdict> {
   const { ackTimeoutMs } = ctx.timing;
-  const { ip1, ip2, endpoints } = await startTelematics(ctx, {
-    ip2Acks: true,
-    ip1Faults: NO_ACKS,
-  });
-  await ctx.startClient(endpoints);
-  await sendRecords(ctx, ["r1"]);
+  const { ip1, ip2 } = await startIp1Silent(ctx);
   const notOnIp2 = await failUnlessOnIp2(ctx, "r1");
   if (notOnIp2) return notOnIp2;
   // IP2 still ACKs, but late (within the ACK timeout): a client that stays
@@ -301,10 +299,7 @@ async function fo5(ctx: ScenarioContext): Promise<Verdict> {
   const restartedAt = performance.now();
   await ctx.send({ cmd: "restart" });
   await sendRecords(ctx, ["r3"]);
-  await ctx.until(
-    () => ["r2", "r3"].every((id) => acked(ctx, "ip1", id).length > 0),
-    soon(ctx),
-  );
+  await untilAcked(ctx, "ip1", ["r2", "r3"]);
   await ctx.observe(ackTimeoutMs * 2);
   const evidence = trafficEvidence(ctx, 24);
   const earlyAck = acked(ctx, "ip2", "r2").find((e) => e.time < restartedAt);
@@ -328,9 +323,7 @@ async function fo5(ctx: ScenarioContext): Promise<Verdict> {
       evidence,
     );
   }
-  const toIp2 = received(ctx, "ip2", "record").filter((e) =>
-    e.time > restartedAt
-  );
+  const toIp2 = recordsAfter(ctx, "ip2", restartedAt);
   if (toIp2.length > 0) {
     return ctx.fail(
       "records after the restart to go to IP1, which ACKs",
@@ -448,11 +441,7 @@ async function fo6(ctx: ScenarioContext): Promise<Verdict> {
 }
 
 /** The scenarios of the failover suite. */
-export const FAILOVER_SCENARIOS: readonly Scenario[] = [
-  { id: "FO-1", run: fo1 },
-  { id: "FO-2", run: fo2 },
-  { id: "FO-3", run: fo3 },
-  { id: "FO-4", run: fo4 },
-  { id: "FO-5", run: fo5 },
-  { id: "FO-6", run: fo6 },
-];
+export const FAILOVER_SCENARIOS: readonly Scenario[] = numberedScenarios(
+  "FO",
+  [fo1, fo2, fo3, fo4, fo5, fo6],
+);

@@ -7,14 +7,17 @@
  */
 import type { TcpServer } from "../../core/server/tcp_server.ts";
 import type { Scenario, ScenarioContext, Verdict } from "../scenario.ts";
+import { numberedScenarios } from "../scenario.ts";
 import {
   acked,
   codecExpressesPacket,
+  failUnlessAcked,
   isDeviceCodec,
   received,
   sendRecords,
   soon,
   startTelematics,
+  untilAcked,
   untilConnected,
 } from "./_telematics.ts";
 
@@ -60,10 +63,7 @@ async function ts2(ctx: ScenarioContext): Promise<Verdict> {
   await ctx.startClient(endpoints);
   await untilConnected(ctx);
   await sendRecords(ctx, IDS);
-  await ctx.until(
-    () => IDS.every((id) => acked(ctx, "ip1", id).length > 0),
-    soon(ctx),
-  );
+  await untilAcked(ctx, "ip1", IDS);
   await ctx.until(() => deletedIds(ctx).length >= IDS.length, soon(ctx, 1));
   await ctx.observe(ctx.timing.ackTimeoutMs * 2);
   const evidence = [
@@ -161,10 +161,7 @@ async function ts4(ctx: ScenarioContext): Promise<Verdict> {
   await ctx.startClient(endpoints);
   await untilConnected(ctx);
   await sendRecords(ctx, IDS);
-  await ctx.until(
-    () => IDS.every((id) => acked(ctx, "ip1", id).length > 0),
-    soon(ctx, 6),
-  );
+  await untilAcked(ctx, "ip1", IDS, soon(ctx, 6));
   await ctx.observe(ctx.timing.ackTimeoutMs * 3);
   const evidence = [
     ...ctx.evidence(
@@ -219,10 +216,7 @@ async function ts5(ctx: ScenarioContext): Promise<Verdict> {
   for (const kind of kinds) await sendRecords(ctx, [`p-${kind}`], kind);
   await sendRecords(ctx, ["r2"]);
   const wanted = ["r1", ...kinds.map((k) => `p-${k}`), "r2"];
-  await ctx.until(
-    () => wanted.every((id) => acked(ctx, "ip1", id).length > 0),
-    soon(ctx),
-  );
+  await untilAcked(ctx, "ip1", wanted);
   await ctx.observe(ctx.timing.ackTimeoutMs);
   const evidence = [
     ...ctx.evidence("ip1", received(ctx, "ip1", ["record", "packet"])),
@@ -236,14 +230,12 @@ async function ts5(ctx: ScenarioContext): Promise<Verdict> {
       evidence,
     );
   }
-  const missing = wanted.filter((id) => acked(ctx, "ip1", id).length === 0);
-  if (missing.length > 0) {
-    return ctx.fail(
-      "every record and packet at IP1",
-      `IP1 never got ${missing.join(", ")}`,
-      evidence,
-    );
-  }
+  const notIp1 = failUnlessAcked(ctx, "ip1", wanted, {
+    expected: "every record and packet at IP1",
+    observed: (missing) => `IP1 never got ${missing}`,
+    evidence,
+  });
+  if (notIp1) return notIp1;
   return ctx.pass("packets went to IP1 only; records to both", evidence);
 }
 
@@ -300,10 +292,7 @@ async function ts7(ctx: ScenarioContext): Promise<Verdict> {
   });
   await ctx.startClient(endpoints);
   await sendRecords(ctx, IDS);
-  await ctx.until(
-    () => IDS.every((id) => acked(ctx, "ip1", id).length > 0),
-    soon(ctx),
-  );
+  await untilAcked(ctx, "ip1", IDS);
   await ctx.until(() => deletedIds(ctx).length >= IDS.length, soon(ctx, 1));
   const evidence = [
     ...ctx.evidence(
@@ -312,14 +301,12 @@ async function ts7(ctx: ScenarioContext): Promise<Verdict> {
     ),
     ...ctx.clientEvidence(ctx.clientEvents((e) => e.event === "deleted")),
   ];
-  const missing = IDS.filter((id) => acked(ctx, "ip1", id).length === 0);
-  if (missing.length > 0) {
-    return ctx.fail(
-      "delivery to IP1 to go on while IP2 is down",
-      `IP1 never ACKed ${missing.join(", ")}: delivery was blocked`,
-      evidence,
-    );
-  }
+  const blocked = failUnlessAcked(ctx, "ip1", IDS, {
+    expected: "delivery to IP1 to go on while IP2 is down",
+    observed: (missing) => `IP1 never ACKed ${missing}: delivery was blocked`,
+    evidence,
+  });
+  if (blocked) return blocked;
   const deleted = deletedIds(ctx);
   if (deleted.length === 0) {
     return ctx.notObservable(
@@ -405,13 +392,7 @@ async function ts8(ctx: ScenarioContext): Promise<Verdict> {
 }
 
 /** The scenarios of the two-servers suite. */
-export const TWO_SERVERS_SCENARIOS: readonly Scenario[] = [
-  { id: "TS-1", run: ts1 },
-  { id: "TS-2", run: ts2 },
-  { id: "TS-3", run: ts3 },
-  { id: "TS-4", run: ts4 },
-  { id: "TS-5", run: ts5 },
-  { id: "TS-6", run: ts6 },
-  { id: "TS-7", run: ts7 },
-  { id: "TS-8", run: ts8 },
-];
+export const TWO_SERVERS_SCENARIOS: readonly Scenario[] = numberedScenarios(
+  "TS",
+  [ts1, ts2, ts3, ts4, ts5, ts6, ts7, ts8],
+);

@@ -11,14 +11,12 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { ZodError } from "zod";
 import type { ConnectionInfo } from "../server/connection.ts";
+import type { ServerListener } from "../server/toolkit_server.ts";
 import { DEFAULT_MAX_DEPTH, jsonTooDeep } from "../codecs/codec.ts";
 import { journalEventStream } from "./event_stream.ts";
 import {
   FAULT_KINDS,
-  type FaultEngine,
   type FaultKind,
-  type Faults,
-  type FaultsPatch,
   FaultsPatchSchema,
   FaultsSchema,
 } from "../faults/mod.ts";
@@ -28,37 +26,13 @@ import {
   serializableEvent,
 } from "../journal/journal.ts";
 import { addMetricsRoute } from "./metrics.ts";
-import type { ServerState } from "../server/tcp_server.ts";
 
-/** What the shared admin routes need of a server. */
-export interface AdminTarget {
-  /** The server's name. */
-  readonly name: string;
-  /** What kind of server it is. */
-  readonly kind: string;
-  /** Its journal. */
-  readonly journal: Journal;
-  /** Its faults. */
-  readonly faults: FaultEngine;
-  /** Aborted once the server closes: event streams end on it. */
-  readonly signal: AbortSignal;
-  /** Its state. */
-  state(): ServerState | Record<string, unknown>;
-  /** Its open connections. */
-  connectionInfos(): ConnectionInfo[];
-  /** A connection by id, to close it. */
-  connection(
-    id: number,
-  ):
-    | { close(how?: "fin" | "rst" | "half-close", reason?: string): void }
-    | undefined;
-  /** Goes down. */
-  down(how?: "fin" | "rst"): void;
-  /** Comes back up. */
-  up(): void;
-  /** Waits until the listener matches the faults after a change. */
-  settled?(): Promise<void>;
-}
+/**
+ * What the shared admin routes need of a server.
+ *
+ * @deprecated Use {@linkcode ServerListener}, declared beside `ToolkitServer`.
+ */
+export type AdminTarget = ServerListener;
 
 /** The body of every error the admin API answers. */
 export interface AdminError {
@@ -462,12 +436,24 @@ export interface AdminAppOptions {
  * ```
  */
 export function createAdminApp(
-  server: AdminTarget,
+  server: ServerListener,
   options: AdminAppOptions = {},
 ): OpenAPIHono {
   const app = createApiApp();
-  const settle = async () => {
+  /** Makes a change, then waits until the listener matches it. */
+  const change = async (how: () => void) => {
+    how();
     await server.settled?.();
+  };
+  /** Makes a change of faults; answers the faults in force after it. */
+  const changeFaults = async (c: Context, how: () => void) => {
+    await change(how);
+    return c.json(server.faults.get(), 200);
+  };
+  /** Makes a change of the listener; answers the server's state after it. */
+  const changeState = async (c: Context, how: () => void) => {
+    await change(how);
+    return c.json(server.state() as Record<string, unknown>, 200);
   };
 
   addStatusRoutes(app, server);
@@ -522,21 +508,22 @@ export function createAdminApp(
     });
 
   app.openapi(faultsRoute("get"), (c) => c.json(server.faults.get(), 200));
-  app.openapi(withBody("put", FaultsBody), async (c) => {
-    server.faults.set(c.req.valid("json") as Faults);
-    await settle();
-    return c.json(server.faults.get(), 200);
-  });
-  app.openapi(withBody("patch", FaultsPatchBody), async (c) => {
-    server.faults.patch(c.req.valid("json") as FaultsPatch);
-    await settle();
-    return c.json(server.faults.get(), 200);
-  });
-  app.openapi(faultsRoute("delete"), async (c) => {
-    server.faults.clear();
-    await settle();
-    return c.json(server.faults.get(), 200);
-  });
+  app.openapi(
+    withBody("put", FaultsBody),
+    (c) => changeFaults(c, () => server.faults.set(c.req.valid("json"))),
+  );
+  app.openapi(
+    withBody("patch", FaultsPatchBody),
+    (c) =>
+      changeFaults(
+        c,
+        () => server.faults.patch(c.req.valid("json")),
+      ),
+  );
+  app.openapi(
+    faultsRoute("delete"),
+    (c) => changeFaults(c, () => server.faults.clear()),
+  );
   app.openapi(
     createRoute({
       method: "delete",
@@ -548,11 +535,8 @@ export function createAdminApp(
       },
       responses: faultsResponses,
     }),
-    async (c) => {
-      server.faults.clear(c.req.valid("param").kind);
-      await settle();
-      return c.json(server.faults.get(), 200);
-    },
+    (c) =>
+      changeFaults(c, () => server.faults.clear(c.req.valid("param").kind)),
   );
 
   app.openapi(
@@ -567,11 +551,7 @@ export function createAdminApp(
         ...ERROR_RESPONSES,
       },
     }),
-    async (c) => {
-      server.down(c.req.valid("query").how ?? "fin");
-      await settle();
-      return c.json(server.state() as Record<string, unknown>, 200);
-    },
+    (c) => changeState(c, () => server.down(c.req.valid("query").how ?? "fin")),
   );
   app.openapi(
     createRoute({
@@ -579,11 +559,7 @@ export function createAdminApp(
       path: "/up",
       responses: { 200: jsonResponse(z.record(z.string(), z.unknown()), "Up") },
     }),
-    async (c) => {
-      server.up();
-      await settle();
-      return c.json(server.state() as Record<string, unknown>, 200);
-    },
+    (c) => changeState(c, () => server.up()),
   );
 
   addJournalRoutes(app, {

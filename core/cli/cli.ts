@@ -7,6 +7,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import type { z } from "zod";
 import { ADMIN_TOKEN_ENV } from "../admin/admin_guard.ts";
 import { DEFAULT_MAX_DEPTH } from "../codecs/codec.ts";
 import { CODEC_NAMES } from "../codecs/create_codec.ts";
@@ -321,6 +322,36 @@ export function flag<T>(
   }
 }
 
+/**
+ * Reads a flag whose value is JSON, checked by a schema; throws a
+ * {@linkcode CliError} naming the flag and, for a value the schema refuses,
+ * the path inside it (`Invalid --faults: dropAck.probability: ...`).
+ */
+export function jsonFlag<T>(
+  name: string,
+  text: string,
+  schema: z.ZodType<T>,
+): T {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(
+      `Invalid --${name}: cannot parse JSON: ${(error as Error).message}`,
+    );
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new CliError(
+      `Invalid --${name}: ${
+        issue.path.join(".") || "(value)"
+      }: ${issue.message}`,
+    );
+  }
+  return result.data;
+}
+
 /** Parses a TCP port (0 picks a free one). */
 export const parsePort: (text: string) => number = parseInteger(0, 65535);
 
@@ -396,10 +427,20 @@ function tokenFromEnv(): string | undefined {
   }
 }
 
-/** Reads the common flags, with a server's default ports. */
+/** A server's defaults for the common flags. */
+export interface CommonDefaults {
+  /** The TCP port. */
+  port: number;
+  /** The admin port. */
+  adminPort: number;
+  /** Bad frames in a row before closing (default 100). */
+  maxBadFrames?: number;
+}
+
+/** Reads the common flags, with a server's defaults. */
 export function commonOptions(
   values: FlagValues,
-  defaults: { port: number; adminPort: number },
+  defaults: CommonDefaults,
 ): CommonOptions {
   const codec = (values.codec as string | undefined) ?? "line-json";
   if (!CODEC_NAMES.includes(codec)) {
@@ -417,7 +458,8 @@ export function commonOptions(
     journalFile: values["journal-file"] as string | undefined,
     maxFrameBytes: flag(values, "max-frame", parseInteger(16, 1 << 30)) ??
       65536,
-    maxBadFrames: flag(values, "max-bad-frames", parseInteger(0, 1e9)) ?? 100,
+    maxBadFrames: flag(values, "max-bad-frames", parseInteger(0, 1e9)) ??
+      defaults.maxBadFrames ?? 100,
     maxDepth: flag(values, "max-depth", parseInteger(1, 10_000)) ??
       DEFAULT_MAX_DEPTH,
     maxBadRate: flag(values, "max-bad-rate", parseInteger(0, 1e9)),
@@ -436,24 +478,7 @@ export function commonOptions(
 export function faultsFromFlags(values: FlagValues): Faults {
   const faults: Record<string, unknown> = {};
   if (typeof values.faults === "string") {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(values.faults);
-    } catch (error) {
-      throw new CliError(
-        `Invalid --faults: cannot parse JSON: ${(error as Error).message}`,
-      );
-    }
-    const result = FaultsSchema.safeParse(parsed);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      throw new CliError(
-        `Invalid --faults: ${
-          issue.path.join(".") || "(value)"
-        }: ${issue.message}`,
-      );
-    }
-    Object.assign(faults, result.data);
+    Object.assign(faults, jsonFlag("faults", values.faults, FaultsSchema));
   }
   const reader: FlagReader = {
     value: (name, parse) => flag(values, name, parse),

@@ -6,4 +6,5 @@
  */
 export * from "./cli.ts";
 export * from "./option_flags.ts";
+export * from "./option_values.ts";
 export * from "./server_cli.ts";

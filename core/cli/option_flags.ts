@@ -2,12 +2,19 @@
  * One zod schema per server's own options, from which its command-line flags
  * (with their help text) and its lab topology fields are derived: each field
  * carries its description (`.describe()`) and, when the command line sets it,
- * its flag ({@linkcode withFlag}).
+ * its flag ({@linkcode withFlag}). A field that is itself an object of fields
+ * (the watchdog-echo server's `channels.A`) has the flags of its fields.
  *
  * @module
  */
 import { z } from "zod";
-import { CliError, type FlagTable, type FlagValues } from "./cli.ts";
+import {
+  CliError,
+  type FlagDef,
+  type FlagTable,
+  type FlagValues,
+  jsonFlag,
+} from "./cli.ts";
 
 /** How one option is given on the command line. */
 export interface OptionFlag {
@@ -21,6 +28,31 @@ export interface OptionFlag {
   description?: string;
   /** The default shown in `--help`. */
   default?: string;
+  /**
+   * How the flag's text becomes the option's value, before the schema checks
+   * it (default: the text, or a number for a number option); what it throws
+   * is reported as `Invalid --name "text": message`.
+   */
+  parse?: (text: string) => unknown;
+  /**
+   * The value is JSON: parsed, then checked by the schema, a problem reported
+   * as `Invalid --name: path: message`.
+   */
+  json?: boolean;
+  /**
+   * The flag may be given more than once: its values (and its alias's) are
+   * joined with commas and parsed as one list.
+   */
+  multiple?: boolean;
+  /** Another flag that gives the same option (its values come after). */
+  alias?: { name: string; value: string; description: string };
+  /**
+   * The flag means something only with another option of the same object
+   * (and that value, when given): `{ option: "mode", value: "trickle" }`.
+   * Given without it, the command line says
+   * `Invalid --name: it needs --mode trickle`.
+   */
+  needs?: { option: string; value?: string };
 }
 
 const flags = z.registry<OptionFlag>();
@@ -42,64 +74,154 @@ export function withFlag<T extends z.ZodType>(schema: T, flag: OptionFlag): T {
   return schema;
 }
 
-/** The flags of an options schema, with their help text. */
+/** The object schema inside an optional field, if it is one. */
+function objectIn(field: z.ZodType): z.ZodObject | undefined {
+  const inner = field instanceof z.ZodOptional ? field.unwrap() : field;
+  return inner instanceof z.ZodObject ? inner : undefined;
+}
+
+/** Every field of a schema, with its key and its flag (if any). */
+function fieldsOf(
+  schema: z.ZodObject,
+): [string, z.ZodType, OptionFlag | undefined][] {
+  return (Object.entries(schema.shape) as [string, z.ZodType][]).map((
+    [key, field],
+  ) => [key, field, flags.get(field)]);
+}
+
+function flagDef(flag: OptionFlag, field: z.ZodType): FlagDef {
+  return {
+    type: flag.value ? "string" : "boolean",
+    description: flag.description ?? field.description ?? flag.name,
+    ...(flag.value ? { value: flag.value } : {}),
+    ...(flag.default ? { default: flag.default } : {}),
+    ...(flag.multiple ? { multiple: true } : {}),
+  };
+}
+
+/** The flags of an options schema, with their help text, in field order. */
 export function optionFlags(schema: z.ZodObject): FlagTable {
   const table: FlagTable = {};
-  for (const field of Object.values(schema.shape) as z.ZodType[]) {
-    const flag = flags.get(field);
+  for (const [, field, flag] of fieldsOf(schema)) {
+    const nested = flag ? undefined : objectIn(field);
+    if (nested) Object.assign(table, optionFlags(nested));
     if (!flag) continue;
-    table[flag.name] = {
-      type: flag.value ? "string" : "boolean",
-      description: flag.description ?? field.description ?? flag.name,
-      ...(flag.value ? { value: flag.value } : {}),
-      ...(flag.default ? { default: flag.default } : {}),
-    };
+    table[flag.name] = flagDef(flag, field);
+    if (flag.alias) {
+      table[flag.alias.name] = {
+        type: "string",
+        value: flag.alias.value,
+        description: flag.alias.description,
+      };
+    }
   }
   return table;
 }
 
-/**
- * Reads an options schema's flags from parsed flag values into options,
- * validated by the schema; throws a {@linkcode CliError} naming the flag.
- */
-export function optionsFromFlags(
-  schema: z.ZodObject,
-  values: FlagValues,
-): Record<string, unknown> {
-  const options: Record<string, unknown> = {};
-  for (
-    const [key, field] of Object.entries(schema.shape) as [
-      string,
-      z.ZodType,
-    ][]
-  ) {
-    const flag = flags.get(field);
-    const given = flag ? values[flag.name] : undefined;
-    if (!flag || given === undefined) continue;
-    const raw = flag.value
-      ? (Array.isArray(given) ? given[given.length - 1] : given)
-      : flag.negates
-      ? !given
-      : given;
-    const inner = field instanceof z.ZodOptional ? field.unwrap() : field;
-    const result = field.safeParse(
-      typeof raw === "string" && inner instanceof z.ZodNumber
-        ? coerce(raw)
-        : raw,
-    );
-    if (!result.success) {
-      throw new CliError(
-        `Invalid --${flag.name} "${raw}": ${result.error.issues[0].message}`,
-      );
-    }
-    options[key] = result.data;
-  }
-  return options;
+/** The texts given for a flag (and its alias), last one wins unless multiple. */
+function givenText(flag: OptionFlag, values: FlagValues): string | undefined {
+  const texts = [flag.name, ...(flag.alias ? [flag.alias.name] : [])]
+    .flatMap((name) => {
+      const value = values[name];
+      return Array.isArray(value)
+        ? value
+        : typeof value === "string"
+        ? [value]
+        : [];
+    });
+  if (texts.length === 0) return undefined;
+  return flag.multiple ? texts.join(",") : texts[texts.length - 1];
 }
 
 function coerce(text: string): unknown {
   const number = Number(text);
   return text.trim() !== "" && Number.isFinite(number) ? number : text;
+}
+
+/** One flag's value, checked by its field's schema. */
+function readFlag(
+  field: z.ZodType,
+  flag: OptionFlag,
+  values: FlagValues,
+): unknown {
+  if (!flag.value) {
+    const given = values[flag.name];
+    if (given === undefined) return undefined;
+    return checked(field, flag, flag.negates ? !given : given);
+  }
+  const text = givenText(flag, values);
+  if (text === undefined) return undefined;
+  if (flag.json) return jsonFlag(flag.name, text, field);
+  let raw: unknown = text;
+  try {
+    const inner = field instanceof z.ZodOptional ? field.unwrap() : field;
+    raw = flag.parse
+      ? flag.parse(text)
+      : inner instanceof z.ZodNumber
+      ? coerce(text)
+      : text;
+  } catch (error) {
+    throw new CliError(
+      `Invalid --${flag.name} "${text}": ${(error as Error).message}`,
+    );
+  }
+  return checked(field, flag, raw, text);
+}
+
+function checked(
+  field: z.ZodType,
+  flag: OptionFlag,
+  raw: unknown,
+  text = String(raw),
+): unknown {
+  const result = field.safeParse(raw);
+  if (!result.success) {
+    throw new CliError(
+      `Invalid --${flag.name} "${text}": ${result.error.issues[0].message}`,
+    );
+  }
+  return result.data;
+}
+
+/**
+ * Reads an options schema's flags from parsed flag values into options,
+ * each checked by its field's schema; throws a {@linkcode CliError} naming
+ * the flag. Options whose flag is not given are left out.
+ */
+export function optionsFromFlags<S extends z.ZodObject>(
+  schema: S,
+  values: FlagValues,
+): Partial<z.output<S>> {
+  const options: Record<string, unknown> = {};
+  const fields = fieldsOf(schema);
+  for (const [key, field, flag] of fields) {
+    const nested = flag ? undefined : objectIn(field);
+    const value = flag
+      ? readFlag(field, flag, values)
+      : nested
+      ? optionsFromFlags(nested, values)
+      : undefined;
+    if (
+      value !== undefined &&
+      !(nested && Object.keys(value as object).length === 0)
+    ) options[key] = value;
+  }
+  for (const [key, , flag] of fields) {
+    if (!flag?.needs || options[key] === undefined) continue;
+    const { option, value } = flag.needs;
+    const other = fields.find(([name]) => name === option)?.[2];
+    if (
+      options[option] === undefined ||
+      (value !== undefined && options[option] !== value)
+    ) {
+      throw new CliError(
+        `Invalid --${flag.name}: it needs --${other?.name ?? option}${
+          value !== undefined ? ` ${value}` : ""
+        }`,
+      );
+    }
+  }
+  return options as Partial<z.output<S>>;
 }
 
 /**
@@ -110,4 +232,15 @@ function coerce(text: string): unknown {
  */
 export type OptionsAgree<A, B> = [A] extends [B]
   ? ([B] extends [A] ? true : never)
+  : never;
+
+/**
+ * `true` when options of type `A` (what a schema gives) can be passed as
+ * options of type `B` and both name the same options, `never` otherwise: for
+ * a server whose TypeScript options take more forms than its schema gives
+ * (a period as a number or a range).
+ */
+export type OptionsFit<A, B> = [A] extends [B]
+  ? ([keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : never)
+    : never)
   : never;

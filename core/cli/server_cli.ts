@@ -7,8 +7,10 @@
  */
 import { serveAdmin } from "../admin/admin_server.ts";
 import type { ToolkitServer } from "../server/toolkit_server.ts";
+import type { z } from "zod";
 import {
   COMMON_FLAGS,
+  type CommonDefaults,
   type CommonOptions,
   commonOptions,
   FAULT_FLAGS,
@@ -19,6 +21,8 @@ import {
   runCommand,
 } from "./cli.ts";
 import type { Faults } from "../faults/mod.ts";
+import { joinHostPort } from "../net/host_port.ts";
+import { optionFlags, optionsFromFlags } from "./option_flags.ts";
 
 /** What a single-server CLI starts: something with an admin app to serve. */
 export interface CliServer extends ToolkitServer {
@@ -26,21 +30,31 @@ export interface CliServer extends ToolkitServer {
   readonly codec: { name: string };
 }
 
+/** What a server's `start` gets: the common options, faults and its own. */
+export type ServerCliOptions<O extends z.ZodObject> =
+  & CommonOptions
+  & { faults: Faults }
+  & Partial<z.output<O>>;
+
 /** What {@linkcode runServerCli} needs to know of one server. */
-export interface ServerCliSpec<S extends CliServer> {
+export interface ServerCliSpec<
+  S extends CliServer,
+  O extends z.ZodObject = z.ZodObject,
+> {
   /** The script, for the usage line (`servers/primary.ts`). */
   script: string;
   /** What the server does, for `--help`. */
   summary: string;
-  /** The default TCP and admin ports. */
-  defaults: { port: number; adminPort: number };
+  /** The defaults of the common flags: TCP and admin ports, and others. */
+  defaults: CommonDefaults;
   /**
-   * The server's own flags. One named like a common or fault flag takes its
-   * place (and is not read as a fault).
+   * The server's own options schema: its flags are the server flags (one
+   * named like a common or fault flag takes its place, and is not read as a
+   * fault), read into the options `start` gets.
    */
-  flags?: FlagTable;
-  /** Starts the server from the parsed flags. */
-  start(common: CommonOptions, faults: Faults, values: FlagValues): Promise<S>;
+  options?: O;
+  /** Starts the server from the options the flags give. */
+  start(options: ServerCliOptions<O>, values: FlagValues): Promise<S>;
   /**
    * Adjusts the common flags (drop one the server has no use for, reword
    * one); what it returns is what `--help` shows and the parser accepts.
@@ -48,33 +62,48 @@ export interface ServerCliSpec<S extends CliServer> {
   common?(flags: FlagTable): FlagTable;
   /** The title of the fault flags' section (default `Fault flags`). */
   faultsTitle?: string;
-  /** The TCP part of the announced line (default `tcp=host:port`). */
-  describe(server: S): string;
+  /** The TCP part of the announced line (default `tcp=host:port` of `addr`). */
+  describe?(server: S): string;
+}
+
+/** `tcp=host:port` of a server with one listener. */
+export function tcpField(
+  server: { addr: { hostname: string; port: number } },
+): string {
+  return `tcp=${joinHostPort(server.addr.hostname, server.addr.port)}`;
+}
+
+/** The common flags with a server's defaults shown. */
+function commonFlags(defaults: CommonDefaults): FlagTable {
+  const shown = (name: string, value: number | undefined) =>
+    value === undefined ? {} : {
+      [name]: { ...COMMON_FLAGS[name], default: String(value) },
+    };
+  return {
+    ...COMMON_FLAGS,
+    ...shown("port", defaults.port),
+    ...shown("admin-port", defaults.adminPort),
+    ...shown("max-bad-frames", defaults.maxBadFrames),
+  };
 }
 
 /**
  * Runs a server's CLI: parse flags, start the server and its admin API, print
  * `<name> tcp=... admin=http://... seed=N codec=NAME`, stop on SIGINT/SIGTERM.
  */
-export function runServerCli<S extends CliServer>(
+export function runServerCli<S extends CliServer, O extends z.ZodObject>(
   args: string[],
-  spec: ServerCliSpec<S>,
+  spec: ServerCliSpec<S, O>,
 ): Promise<void> {
-  const own = new Set(Object.keys(spec.flags ?? {}));
+  const flags = spec.options ? optionFlags(spec.options) : {};
+  const own = new Set(Object.keys(flags));
   const shadowed = <T>(table: Record<string, T>): Record<string, T> =>
     Object.fromEntries(
       Object.entries(table).filter(([name]) => !own.has(name)),
     );
   const sections: [string, FlagTable][] = [];
-  if (spec.flags) sections.push(["Server flags", spec.flags]);
-  const common = shadowed({
-    ...COMMON_FLAGS,
-    port: { ...COMMON_FLAGS.port, default: String(spec.defaults.port) },
-    "admin-port": {
-      ...COMMON_FLAGS["admin-port"],
-      default: String(spec.defaults.adminPort),
-    },
-  });
+  if (own.size > 0) sections.push(["Server flags", flags]);
+  const common = shadowed(commonFlags(spec.defaults));
   sections.push(
     ["Common flags", spec.common ? spec.common(common) : common],
     [spec.faultsTitle ?? "Fault flags", shadowed(FAULT_FLAGS)],
@@ -86,7 +115,11 @@ export function runServerCli<S extends CliServer>(
     async start(values) {
       const common = commonOptions(values, spec.defaults);
       const faults = faultsFromFlags(shadowed(values));
-      const server = await spec.start(common, faults, values);
+      const server = await spec.start({
+        ...common,
+        faults,
+        ...(spec.options ? optionsFromFlags(spec.options, values) : {}),
+      } as ServerCliOptions<O>, values);
       let admin;
       try {
         admin = await serveAdmin(server.adminApp(), {
@@ -102,7 +135,7 @@ export function runServerCli<S extends CliServer>(
       }
       return {
         line: `${server.name} ${
-          spec.describe(server)
+          spec.describe?.(server) ?? tcpField(server as never)
         } admin=${admin.url} seed=${server.seed} codec=${server.codec.name}`,
         finished: server.finished,
         shutdownMs: common.shutdownMs,

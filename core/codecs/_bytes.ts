@@ -7,25 +7,7 @@
  *
  * @module
  */
-import {
-  type Decoded,
-  type Decoder,
-  LARGE_FRAME_BYTES,
-  markWireBytes,
-} from "./codec.ts";
-
 const EMPTY = new Uint8Array(0);
-
-/**
- * One decoding step: how many buffered bytes it used up (more than are
- * buffered means "skip the rest as it arrives") and what it gave, if anything.
- */
-export interface Step {
-  /** Bytes used up. */
-  consume: number;
-  /** The frame or error, if the step gave one. */
-  decoded?: Decoded;
-}
 
 /**
  * A growable byte buffer for partial reads: chunks are copied into one
@@ -84,89 +66,6 @@ export class ByteBuffer {
     }
     this.#start = 0;
     this.#end = length;
-  }
-}
-
-/**
- * The decoder loop every framed binary codec shares: buffer the chunks, let
- * `step` look at the bytes from the start of a frame, drop what it used up,
- * skip bytes still owed by a frame too long to keep. Subclasses implement
- * `step`, which returns `undefined` when it needs more bytes. A frame of
- * {@linkcode LARGE_FRAME_BYTES} or more is marked with its size on the wire
- * (see {@linkcode markWireBytes}), so the journal keeps it at its cost.
- */
-export abstract class FramedDecoder implements Decoder {
-  #buffer = new ByteBuffer();
-  #skip = 0;
-  #unit: string;
-
-  /** `unit` names a frame of the protocol in the `truncated` error. */
-  constructor(unit = "packet") {
-    this.#unit = unit;
-  }
-
-  /** How many bytes are buffered. */
-  get pending(): number {
-    return this.#buffer.length;
-  }
-
-  /** Looks at the bytes from the start of a frame: one step, or `undefined`. */
-  protected abstract step(bytes: Uint8Array): Step | undefined;
-
-  /** Adds a chunk and runs `step` until it needs more bytes. */
-  push(chunk: Uint8Array): Decoded[] {
-    if (this.#skip > 0) {
-      const skipped = Math.min(this.#skip, chunk.length);
-      this.#skip -= skipped;
-      chunk = chunk.subarray(skipped);
-    }
-    const buffer = this.#buffer;
-    // No copy while nothing is buffered: the chunk is read in place.
-    let bytes = buffer.length === 0
-      ? chunk
-      : (buffer.append(chunk), buffer.view());
-    let used = 0;
-    const out: Decoded[] = [];
-    while (bytes.length > 0) {
-      const step = this.step(bytes);
-      if (!step) break;
-      const decoded = step.decoded;
-      if (decoded) {
-        if (decoded.frame && step.consume >= LARGE_FRAME_BYTES) {
-          markWireBytes(decoded.frame, step.consume);
-        }
-        out.push(decoded);
-      }
-      if (step.consume >= bytes.length) {
-        this.#skip = step.consume - bytes.length;
-        used += bytes.length;
-        bytes = EMPTY;
-      } else {
-        used += step.consume;
-        bytes = bytes.subarray(step.consume);
-      }
-    }
-    if (buffer.length === 0) buffer.append(bytes);
-    else buffer.consume(used);
-    return out;
-  }
-
-  /**
-   * Ends the stream: bytes that never became a frame come back as one
-   * `truncated` error.
-   */
-  end(): Decoded[] {
-    const pending = this.#buffer.length + this.#skip;
-    this.#buffer.clear();
-    this.#skip = 0;
-    if (pending === 0) return [];
-    return [{
-      error: {
-        code: "truncated",
-        message:
-          `Cannot decode ${pending} bytes: the stream ended before the end of the ${this.#unit}`,
-      },
-    }];
   }
 }
 
@@ -382,39 +281,4 @@ export function fromHex(text: string): Uint8Array {
     out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
   }
   return out;
-}
-
-/** A decoded error step. */
-export function failure(
-  code: string,
-  message: string,
-  consume: number,
-  bytes?: Uint8Array,
-): Step {
-  return {
-    consume,
-    decoded: {
-      error: { code, message },
-      ...(bytes ? { raw: toHex(bytes.subarray(0, 100)) } : {}),
-    },
-  };
-}
-
-/** A number field of a frame, or a default when it is absent. */
-export function field(
-  object: Record<string, unknown>,
-  name: string,
-  fallback = 0,
-): number {
-  const value = object[name];
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== "number") {
-    throw new RangeError(`${name} ${JSON.stringify(value)} is not a number`);
-  }
-  return value;
-}
-
-/** Whether a value is a plain object (not null, not an array). */
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

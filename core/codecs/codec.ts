@@ -88,6 +88,16 @@ export const DEFAULT_MAX_FRAME_BYTES = 65536;
 /** The default deepest nesting of a JSON frame: 64. */
 export const DEFAULT_MAX_DEPTH = 64;
 
+/** A codec's limits: those its options give, else the defaults. */
+export function codecLimits(
+  options: CodecOptions,
+): { maxFrameBytes: number; maxDepth: number } {
+  return {
+    maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
+  };
+}
+
 /**
  * Frames this many bytes long on the wire, or longer, carry their size
  * (see {@linkcode markWireBytes}); smaller ones cost too little to count.

@@ -5,17 +5,17 @@
  *
  * @module
  */
-import { FramedDecoder, type Step } from "./_bytes.ts";
+import { FramedDecoder, type Step } from "./_framed_decoder.ts";
 import {
   type Codec,
+  codecLimits,
   type CodecOptions,
   type Decoded,
-  DEFAULT_MAX_DEPTH,
-  DEFAULT_MAX_FRAME_BYTES,
   parseJsonFrame,
 } from "./codec.ts";
 import type { Frame } from "./frame.ts";
 
+/** The length prefix: a big-endian u32 that counts the JSON bytes after it. */
 const HEADER = 4;
 const encoder = new TextEncoder();
 
@@ -96,8 +96,7 @@ class LengthPrefixedDecoder extends FramedDecoder {
  * ```
  */
 export function lengthPrefixedCodec(options: CodecOptions = {}): Codec {
-  const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const { maxFrameBytes: max, maxDepth } = codecLimits(options);
   return {
     name: "length-prefixed",
     decoder: () => new LengthPrefixedDecoder(max, maxDepth),

@@ -7,11 +7,10 @@
 import { ByteBuffer } from "./_bytes.ts";
 import {
   type Codec,
+  codecLimits,
   type CodecOptions,
   type Decoded,
   type Decoder,
-  DEFAULT_MAX_DEPTH,
-  DEFAULT_MAX_FRAME_BYTES,
   parseJsonFrame,
 } from "./codec.ts";
 import type { Frame } from "./frame.ts";
@@ -174,8 +173,7 @@ class LineJsonDecoder implements Decoder {
  * ```
  */
 export function lineJsonCodec(options: CodecOptions = {}): Codec {
-  const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const { maxFrameBytes: max, maxDepth } = codecLimits(options);
   return {
     name: "line-json",
     decoder: () => new LineJsonDecoder(max, maxDepth),

@@ -7,6 +7,7 @@
  */
 export * from "./codec.ts";
 export * from "./crc16.ts";
+export * from "./device_record.ts";
 export * from "./create_codec.ts";
 export * from "./frame.ts";
 export * from "./length_prefixed_codec.ts";

@@ -25,25 +25,19 @@
  *
  * @module
  */
-import {
-  failure,
-  field,
-  FramedDecoder,
-  fromHex,
-  isObject,
-  Reader,
-  type Step,
-  toHex,
-  Writer,
-} from "./_bytes.ts";
+import { fromHex, Reader, toHex, Writer } from "./_bytes.ts";
+import { encodeOrUndefined, recordsId } from "./_device_codec.ts";
+import { failure, FramedDecoder, type Step } from "./_framed_decoder.ts";
+import { field, isObject } from "./_frame_fields.ts";
 import {
   type Codec,
+  codecLimits,
   type CodecOptions,
   type CodecRole,
   type Decoded,
-  DEFAULT_MAX_FRAME_BYTES,
 } from "./codec.ts";
 import { crc16Kermit } from "./crc16.ts";
+import type { DeviceIoValue, DevicePosition } from "./device_record.ts";
 import { CORRUPT_ID_PREFIX, type Frame } from "./frame.ts";
 
 /** The Ruptela commands this codec gives names to. */
@@ -65,18 +59,11 @@ export const RUPTELA_COMMANDS = {
 /** The reply command of the ACK (or NACK) to records, both 1 and 68: 100. */
 export const RUPTELA_RECORDS_REPLY = 100;
 
-/** One IO value of a Ruptela record. */
-export interface RuptelaIoElement {
-  /** The IO id (1 byte in command 1, 2 bytes in command 68). */
-  id: number;
-  /** Its size in bytes: 1, 2, 4 or 8. */
-  size: 1 | 2 | 4 | 8;
-  /** Its value, unsigned; 8-byte values past 2^53 are decimal strings. */
-  value: number | string;
-}
+/** One IO value of a Ruptela record (its id: 1 byte in command 1, 2 in 68). */
+export type RuptelaIoElement = DeviceIoValue;
 
 /** One Ruptela record, as decoded (missing fields encode as 0). */
-export interface RuptelaRecord {
+export interface RuptelaRecord extends DevicePosition {
   /** Seconds since the Unix epoch (u32). */
   timestamp: number;
   /** Timestamp extension (u8). */
@@ -85,18 +72,6 @@ export interface RuptelaRecord {
   recordExtension?: number;
   /** Priority (u8). */
   priority: number;
-  /** Degrees (i32 in units of 1e-7). */
-  longitude: number;
-  /** Degrees (i32 in units of 1e-7). */
-  latitude: number;
-  /** Metres (u16 in decimetres). */
-  altitude: number;
-  /** Degrees (u16 in hundredths). */
-  angle: number;
-  /** Satellites in view (u8). */
-  satellites: number;
-  /** km/h (u16). */
-  speed: number;
   /** HDOP (u8 in tenths). */
   hdop: number;
   /** The IO id that caused the record (u8; u16 in command 68). */
@@ -135,7 +110,7 @@ export function ruptelaRecordsId(
   imei: string,
   records: readonly { timestamp?: unknown }[],
 ): string {
-  return `${imei}:${records[0]?.timestamp ?? 0}:${records.length}`;
+  return recordsId(imei, records);
 }
 
 /**
@@ -546,18 +521,12 @@ function encodeDevicePacket(frame: Frame): Uint8Array | undefined {
  * ```
  */
 export function ruptelaCodec(options: CodecOptions = {}): Codec {
-  const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const max = codecLimits(options).maxFrameBytes;
   const role = options.role ?? "server";
   const encode = role === "client" ? encodeDevicePacket : encodeReply;
   return {
     name: "ruptela",
     decoder: () => new RuptelaDecoder(role, max),
-    encode(frame: Frame): Uint8Array | undefined {
-      try {
-        return encode(frame);
-      } catch {
-        return undefined;
-      }
-    },
+    encode: encodeOrUndefined(encode),
   };
 }

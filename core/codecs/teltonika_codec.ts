@@ -25,24 +25,18 @@
  *
  * @module
  */
-import {
-  failure,
-  field,
-  FramedDecoder,
-  fromHex,
-  isObject,
-  Reader,
-  type Step,
-  toHex,
-  Writer,
-} from "./_bytes.ts";
+import { fromHex, Reader, toHex, Writer } from "./_bytes.ts";
+import { encodeOrUndefined, recordsId } from "./_device_codec.ts";
+import { failure, FramedDecoder, type Step } from "./_framed_decoder.ts";
+import { field, isObject } from "./_frame_fields.ts";
 import {
   type Codec,
+  codecLimits,
   type CodecOptions,
   type Decoded,
-  DEFAULT_MAX_FRAME_BYTES,
 } from "./codec.ts";
 import { crc16Arc } from "./crc16.ts";
+import type { DeviceIoValue, DevicePosition } from "./device_record.ts";
 import { CORRUPT_ID_PREFIX, type Frame } from "./frame.ts";
 
 /** Codec 8's id. */
@@ -52,14 +46,7 @@ export const TELTONIKA_CODEC_8E = 0x8e;
 
 /** One IO value of a Teltonika record: fixed size, or (8E only) variable. */
 export type TeltonikaIoElement =
-  | {
-    /** The IO id (1 byte in codec 8, 2 in 8E). */
-    id: number;
-    /** Its size in bytes: 1, 2, 4 or 8. */
-    size: 1 | 2 | 4 | 8;
-    /** Its value, unsigned; 8-byte values past 2^53 are decimal strings. */
-    value: number | string;
-  }
+  | DeviceIoValue
   | {
     /** The IO id (2 bytes). */
     id: number;
@@ -68,23 +55,11 @@ export type TeltonikaIoElement =
   };
 
 /** One Teltonika AVL record, as decoded (missing fields encode as 0). */
-export interface TeltonikaRecord {
+export interface TeltonikaRecord extends DevicePosition {
   /** Milliseconds since the Unix epoch (u64). */
   timestamp: number;
   /** Priority (u8): 0 low, 1 high, 2 panic. */
   priority: number;
-  /** Degrees (i32 in units of 1e-7). */
-  longitude: number;
-  /** Degrees (i32 in units of 1e-7). */
-  latitude: number;
-  /** Metres (i16). */
-  altitude: number;
-  /** Degrees from north (u16). */
-  angle: number;
-  /** Satellites in use (u8). */
-  satellites: number;
-  /** km/h (u16). */
-  speed: number;
   /** The IO id that caused the record (u8; u16 in 8E); 0 for none. */
   event: number;
   /** IO values, in groups of 1, 2, 4 and 8 bytes (then variable, 8E). */
@@ -106,7 +81,7 @@ export function teltonikaRecordsId(
   imei: string,
   records: readonly { timestamp?: unknown }[],
 ): string {
-  return `${imei}:${records[0]?.timestamp ?? 0}:${records.length}`;
+  return recordsId(imei, records);
 }
 
 const MAX_IMEI = 32;
@@ -482,19 +457,13 @@ function encodeDevicePacket(frame: Frame): Uint8Array | undefined {
  * ```
  */
 export function teltonikaCodec(options: CodecOptions = {}): Codec {
-  const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const max = codecLimits(options).maxFrameBytes;
   const client = options.role === "client";
   const encode = client ? encodeDevicePacket : encodeReply;
   return {
     name: "teltonika",
     decoder: () =>
       client ? new TeltonikaClientDecoder() : new TeltonikaServerDecoder(max),
-    encode(frame: Frame): Uint8Array | undefined {
-      try {
-        return encode(frame);
-      } catch {
-        return undefined;
-      }
-    },
+    encode: encodeOrUndefined(encode),
   };
 }

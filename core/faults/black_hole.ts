@@ -6,20 +6,10 @@
  */
 import { z } from "zod";
 import { defineFault, type FaultDefinition } from "./fault.ts";
-import {
-  type FaultTarget,
-  STATE_RULE_SHAPE,
-  type StateWindow,
-  TargetSchema,
-} from "./rule.ts";
+import { TARGETED_STATE_RULE_SHAPE, type TargetedStateRule } from "./rule.ts";
 
-/** The rule of {@linkcode blackHole}. */
-export interface BlackHoleRule {
-  /** For how long, or on a schedule. */
-  window?: StateWindow;
-  /** Which connections (and, on a proxy, which direction). */
-  target?: FaultTarget;
-}
+/** The rule of {@linkcode blackHole}: a window and a target (on a proxy, a direction too). */
+export type BlackHoleRule = TargetedStateRule;
 
 /** Nothing goes out: every frame or byte written is kept in and journalled. */
 export const blackHole: FaultDefinition<"blackHole", BlackHoleRule> =
@@ -28,10 +18,7 @@ export const blackHole: FaultDefinition<"blackHole", BlackHoleRule> =
     stage: "bytesOut",
     summary:
       "frames are read and journalled, nothing is ever answered; a proxy swallows bytes both ways",
-    schema: z.object({
-      ...STATE_RULE_SHAPE,
-      target: TargetSchema.optional(),
-    }).strict().describe(
+    schema: z.object(TARGETED_STATE_RULE_SHAPE).strict().describe(
       "Keep reading, never answer: no ACK, echo or error goes out",
     ),
     flags: [{

@@ -3,10 +3,9 @@
  *
  * @module
  */
-import { z } from "zod";
 import { CORRUPT_ID_PREFIX } from "../codecs/frame.ts";
-import { defineFault, type FaultDefinition, rateFlag } from "./fault.ts";
-import { type FaultRule, RULE_SHAPE } from "./rule.ts";
+import { defineFault, type FaultDefinition, rateRule } from "./fault.ts";
+import type { FaultRule } from "./rule.ts";
 
 /**
  * Send the ACK with a wrong id (`corrupt-<id>`); the device codecs turn that
@@ -21,10 +20,8 @@ export const corruptAck: FaultDefinition<"corruptAck", FaultRule> = defineFault<
   stage: "reply",
   order: 2,
   summary: "an ACK with a wrong id (`corrupt-<id>`) is sent instead",
-  schema: z.object(RULE_SHAPE).strict().describe(
+  ...rateRule(
     "Send an ACK with a wrong id instead of the right one (device protocols: a wrong CRC, Ruptela; a wrong record count, Teltonika)",
-  ),
-  ...rateFlag(
     "corrupt-ack",
     "Send this share of ACKs with a wrong id (ruptela: wrong CRC; teltonika: wrong count)",
   ),

@@ -3,9 +3,8 @@
  *
  * @module
  */
-import { z } from "zod";
-import { defineFault, type FaultDefinition, rateFlag } from "./fault.ts";
-import { type FaultRule, RULE_SHAPE } from "./rule.ts";
+import { defineFault, type FaultDefinition, rateRule } from "./fault.ts";
+import type { FaultRule } from "./rule.ts";
 
 /** Do not send the ACK; the connection journals `ack_dropped`. */
 export const dropAck: FaultDefinition<"dropAck", FaultRule> = defineFault<
@@ -16,8 +15,11 @@ export const dropAck: FaultDefinition<"dropAck", FaultRule> = defineFault<
   stage: "reply",
   order: 0,
   summary: "the ACK (or echo) is not sent; journal `ack_dropped`",
-  schema: z.object(RULE_SHAPE).strict().describe("Do not send the ACK"),
-  ...rateFlag("drop-ack", "Drop this share of ACKs (30% or 0.3), seeded"),
+  ...rateRule(
+    "Do not send the ACK",
+    "drop-ack",
+    "Drop this share of ACKs (30% or 0.3), seeded",
+  ),
   hooks: {
     reply(_rule, tools, call) {
       if (tools.decide(call.conn, call.id)) call.drop = true;

@@ -3,9 +3,8 @@
  *
  * @module
  */
-import { z } from "zod";
-import { defineFault, type FaultDefinition, rateFlag } from "./fault.ts";
-import { type FaultRule, RULE_SHAPE } from "./rule.ts";
+import { defineFault, type FaultDefinition, rateRule } from "./fault.ts";
+import type { FaultRule } from "./rule.ts";
 
 /** Send the ACK twice. */
 export const duplicateAck: FaultDefinition<"duplicateAck", FaultRule> =
@@ -14,8 +13,11 @@ export const duplicateAck: FaultDefinition<"duplicateAck", FaultRule> =
     stage: "reply",
     order: 3,
     summary: "the ACK is sent twice",
-    schema: z.object(RULE_SHAPE).strict().describe("Send the ACK twice"),
-    ...rateFlag("duplicate-ack", "Send this share of ACKs twice"),
+    ...rateRule(
+      "Send the ACK twice",
+      "duplicate-ack",
+      "Send this share of ACKs twice",
+    ),
     hooks: {
       reply(_rule, tools, call) {
         if (tools.decide(call.conn, call.id)) call.copies = 2;

@@ -35,11 +35,13 @@
 import type { Frame } from "../codecs/frame.ts";
 import { parseRate } from "../units/units.ts";
 import type { Journal } from "../journal/journal.ts";
-import type {
-  Direction,
-  FaultCloseHow,
-  FaultRule,
-  FaultSubject,
+import { z } from "zod";
+import {
+  type Direction,
+  type FaultCloseHow,
+  type FaultRule,
+  type FaultSubject,
+  RULE_SHAPE,
 } from "./rule.ts";
 
 /** The stages a fault can act at; see the module doc for who calls each. */
@@ -336,5 +338,26 @@ export function rateFlag(name: string, description: string): {
       const probability = flags.value(name, parseRate);
       return probability === undefined ? undefined : { probability };
     },
+  };
+}
+
+/**
+ * The schema and command line of a fault whose rule is the common one
+ * ({@linkcode FaultRule}: a rate, a window, a target): `description` says
+ * what it does, and one flag (`--drop-ack 30%`) reads the rate. Spread it
+ * into a fault's definition.
+ */
+export function rateRule(
+  description: string,
+  flag: string,
+  flagDescription: string,
+): {
+  schema: RuleSchema<FaultRule>;
+  flags: FaultFlag[];
+  fromFlags(flags: FlagReader): FaultRule | undefined;
+} {
+  return {
+    schema: z.object(RULE_SHAPE).strict().describe(description),
+    ...rateFlag(flag, flagDescription),
   };
 }

@@ -37,13 +37,13 @@
  * import { z } from "zod";
  * import { DelayQueue } from "./delay_queue.ts";
  * import { defineFault } from "./fault.ts";
- * import { STATE_RULE_SHAPE, TargetSchema } from "./rule.ts";
+ * import { TARGETED_STATE_RULE_SHAPE } from "./rule.ts";
  *
  * export const latency = defineFault<"latency", { ms: number }>({
  *   kind: "latency",
  *   stage: "bytesOut",
  *   summary: "every chunk is passed on `ms` late, in order",
- *   schema: z.object({ ms: z.number().min(0), ...STATE_RULE_SHAPE, target: TargetSchema.optional() }).strict(),
+ *   schema: z.object({ ms: z.number().min(0), ...TARGETED_STATE_RULE_SHAPE }).strict(),
  *   hooks: {
  *     bytesOut(rule, _tools, { next }) {
  *       const queue = new DelayQueue<Uint8Array>({

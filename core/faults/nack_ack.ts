@@ -3,9 +3,8 @@
  *
  * @module
  */
-import { z } from "zod";
-import { defineFault, type FaultDefinition, rateFlag } from "./fault.ts";
-import { type FaultRule, RULE_SHAPE } from "./rule.ts";
+import { defineFault, type FaultDefinition, rateRule } from "./fault.ts";
+import type { FaultRule } from "./rule.ts";
 
 /** Send a NACK (`{ type: "nack" }`) instead of the ACK. */
 export const nackAck: FaultDefinition<"nackAck", FaultRule> = defineFault<
@@ -17,10 +16,8 @@ export const nackAck: FaultDefinition<"nackAck", FaultRule> = defineFault<
   order: 1,
   summary:
     "a NACK is sent instead of the ACK (device protocols: Ruptela `00 02 64 00 02 35`, Teltonika count 0); line JSON has no NACK: nothing is sent, journal `unencodable`",
-  schema: z.object(RULE_SHAPE).strict().describe(
+  ...rateRule(
     "Send a NACK instead of the ACK (device protocols only; line JSON and length-prefixed cannot express one: nothing is sent, journalled as unencodable)",
-  ),
-  ...rateFlag(
     "nack-ack",
     "Send a NACK instead of this share of ACKs (ruptela, teltonika only)",
   ),

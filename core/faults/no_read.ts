@@ -6,20 +6,13 @@
  */
 import { z } from "zod";
 import { defineFault, type FaultDefinition } from "./fault.ts";
-import {
-  type FaultTarget,
-  STATE_RULE_SHAPE,
-  type StateWindow,
-  TargetSchema,
-} from "./rule.ts";
+import { TARGETED_STATE_RULE_SHAPE, type TargetedStateRule } from "./rule.ts";
 
-/** The rule of {@linkcode noRead}. */
-export interface NoReadRule {
-  /** For how long (new connections while it is in force), or on a schedule. */
-  window?: StateWindow;
-  /** Which connections. */
-  target?: FaultTarget;
-}
+/**
+ * The rule of {@linkcode noRead}: for how long (new connections while it is
+ * in force) or on a schedule, and which connections.
+ */
+export type NoReadRule = TargetedStateRule;
 
 /** Stop reading a connection as soon as it is accepted. */
 export const noRead: FaultDefinition<"noRead", NoReadRule> = defineFault<
@@ -30,10 +23,7 @@ export const noRead: FaultDefinition<"noRead", NoReadRule> = defineFault<
   stage: "accept",
   summary:
     "new connections are accepted and never read: the peer's writes fill the TCP window",
-  schema: z.object({
-    ...STATE_RULE_SHAPE,
-    target: TargetSchema.optional(),
-  }).strict().describe(
+  schema: z.object(TARGETED_STATE_RULE_SHAPE).strict().describe(
     "Never read new connections: the peer's writes fill the TCP window",
   ),
   hooks: {

@@ -4,9 +4,8 @@
  *
  * @module
  */
-import { z } from "zod";
-import { defineFault, type FaultDefinition, rateFlag } from "./fault.ts";
-import { type FaultRule, RULE_SHAPE } from "./rule.ts";
+import { defineFault, type FaultDefinition, rateRule } from "./fault.ts";
+import type { FaultRule } from "./rule.ts";
 
 /** Refuse a device's login (Teltonika: answer `00` instead of `01`). */
 export const rejectLogin: FaultDefinition<"rejectLogin", FaultRule> =
@@ -15,10 +14,8 @@ export const rejectLogin: FaultDefinition<"rejectLogin", FaultRule> =
     stage: "frameIn",
     order: 1,
     summary: "a device's login is refused (Teltonika answers `00`)",
-    schema: z.object(RULE_SHAPE).strict().describe(
+    ...rateRule(
       "Reject a device's login (Teltonika: answer 00 instead of 01)",
-    ),
-    ...rateFlag(
       "reject-login",
       "Reject this share of device logins (teltonika: 00)",
     ),

@@ -3,9 +3,8 @@
  *
  * @module
  */
-import { z } from "zod";
-import { defineFault, type FaultDefinition, rateFlag } from "./fault.ts";
-import { type FaultRule, RULE_SHAPE } from "./rule.ts";
+import { defineFault, type FaultDefinition, rateRule } from "./fault.ts";
+import type { FaultRule } from "./rule.ts";
 
 /** Accept new connections, then reset them. */
 export const reset: FaultDefinition<"reset", FaultRule> = defineFault<
@@ -15,10 +14,11 @@ export const reset: FaultDefinition<"reset", FaultRule> = defineFault<
   kind: "reset",
   stage: "accept",
   summary: "new connections are accepted, then reset (RST)",
-  schema: z.object(RULE_SHAPE).strict().describe(
+  ...rateRule(
     "Accept new connections, then reset them (RST)",
+    "reset",
+    "Reset (RST) this share of new connections",
   ),
-  ...rateFlag("reset", "Reset (RST) this share of new connections"),
   hooks: {
     accept(_rule, tools, conn) {
       if (tools.decide(conn)) conn.close("rst", "fault:reset");

@@ -9,23 +9,17 @@
 import { z } from "zod";
 import { defineFault, type FaultDefinition } from "./fault.ts";
 import {
-  type FaultTarget,
   MAX_TIMER_MS,
-  STATE_RULE_SHAPE,
-  type StateWindow,
-  TargetSchema,
+  TARGETED_STATE_RULE_SHAPE,
+  type TargetedStateRule,
 } from "./rule.ts";
 
 /** The rule of {@linkcode resetAfter}. */
-export interface ResetAfterRule {
+export interface ResetAfterRule extends TargetedStateRule {
   /** Reset once the peer has sent this many bytes. */
   bytes?: number;
   /** Reset this many milliseconds after accept. */
   ms?: number;
-  /** For how long, or on a schedule. */
-  window?: StateWindow;
-  /** Which connections. */
-  target?: FaultTarget;
 }
 
 const KIND = "resetAfter";
@@ -45,8 +39,7 @@ export const resetAfter: FaultDefinition<"resetAfter", ResetAfterRule> =
       ms: z.number().min(0).max(MAX_TIMER_MS).optional().describe(
         "Reset this many milliseconds after accept",
       ),
-      ...STATE_RULE_SHAPE,
-      target: TargetSchema.optional(),
+      ...TARGETED_STATE_RULE_SHAPE,
     }).strict().refine(
       (rule) => rule.bytes !== undefined || rule.ms !== undefined,
       {

@@ -214,9 +214,23 @@ export const RULE_SHAPE = {
   target: TargetSchema.optional(),
 };
 
-/** The shape of a state fault's rule: a duration or schedule window, and a target. */
+/** The shape of a state fault's rule: a duration or schedule window. */
 export const STATE_RULE_SHAPE = {
   window: StateWindowSchema.optional(),
+};
+
+/** The fields of a state fault that acts on some connections only. */
+export interface TargetedStateRule {
+  /** For how long, or on a schedule. */
+  window?: StateWindow;
+  /** Which connections (and, for byte faults, which direction). */
+  target?: FaultTarget;
+}
+
+/** The shape of {@linkcode TargetedStateRule}, to spread into a fault's own schema. */
+export const TARGETED_STATE_RULE_SHAPE = {
+  ...STATE_RULE_SHAPE,
+  target: TargetSchema.optional(),
 };
 
 /** Who a decision is about: one connection (or proxy link), and its channel. */

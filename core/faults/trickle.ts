@@ -8,23 +8,17 @@
 import { z } from "zod";
 import { defineFault, type FaultDefinition } from "./fault.ts";
 import {
-  type FaultTarget,
   MAX_TIMER_MS,
-  STATE_RULE_SHAPE,
-  type StateWindow,
-  TargetSchema,
+  TARGETED_STATE_RULE_SHAPE,
+  type TargetedStateRule,
 } from "./rule.ts";
 
 /** The rule of {@linkcode trickle}. */
-export interface TrickleRule {
+export interface TrickleRule extends TargetedStateRule {
   /** Milliseconds between two bytes (default 1000). */
   everyMs?: number;
   /** The byte sent (default 0x20, a space: never ends a line). */
   byte?: number;
-  /** For how long (new connections while it is in force), or on a schedule. */
-  window?: StateWindow;
-  /** Which connections. */
-  target?: FaultTarget;
 }
 
 /** Send one byte at a time, forever, to each new connection. */
@@ -43,8 +37,7 @@ export const trickle: FaultDefinition<"trickle", TrickleRule> = defineFault<
     byte: z.number().int().min(0).max(255).optional().describe(
       "The byte sent (default 0x20, a space: never ends a line)",
     ),
-    ...STATE_RULE_SHAPE,
-    target: TargetSchema.optional(),
+    ...TARGETED_STATE_RULE_SHAPE,
   }).strict().describe("Send one byte every everyMs, never a frame"),
   hooks: {
     accept(rule, tools, conn) {

@@ -9,7 +9,8 @@
  * @module
  */
 import type { ConnectionInfo } from "./connection.ts";
-import { Journal } from "../journal/journal.ts";
+import type { Journal } from "../journal/journal.ts";
+import { ServerEnd } from "./server_end.ts";
 import { JournalView } from "../journal/journal_view.ts";
 import type { TcpServer } from "./tcp_server.ts";
 
@@ -80,10 +81,9 @@ export class MultiListenerServer<L extends TcpServer>
   /** Resolves once every listener is closed and the journal flushed. */
   readonly finished: Promise<void>;
   #listeners = new Map<string, L>();
-  #ownJournal: boolean;
+  #end: ServerEnd;
   #closing?: Promise<void>;
   #abort = new AbortController();
-  #resolveFinished: () => void;
   #closed?: () => void | Promise<void>;
 
   /** Makes every listener; nothing listens until `start()`. */
@@ -98,9 +98,9 @@ export class MultiListenerServer<L extends TcpServer>
       );
     }
     this.#closed = options.closed;
-    this.#ownJournal = !options.journal;
-    this.journal = options.journal ??
-      new Journal({ server: this.name, file: options.journalFile });
+    this.#end = new ServerEnd(this.name, options);
+    this.journal = this.#end.journal;
+    this.finished = this.#end.finished;
     let lastId = 0;
     const nextConnectionId = () => ++lastId;
     for (const name of options.names) {
@@ -118,9 +118,6 @@ export class MultiListenerServer<L extends TcpServer>
         }),
       );
     }
-    const finished = Promise.withResolvers<void>();
-    this.finished = finished.promise;
-    this.#resolveFinished = finished.resolve;
     // Every listener closed one by one: the server is closed too.
     Promise.all(this.listeners.map((listener) => listener.finished)).then(
       () => this.close(),
@@ -190,9 +187,7 @@ export class MultiListenerServer<L extends TcpServer>
       await Promise.all(this.listeners.map((listener) => listener.close()));
       await this.#closed?.();
       this.#abort.abort();
-      if (this.#ownJournal) await this.journal.close();
-      else await this.journal.flush();
-      this.#resolveFinished();
+      await this.#end.end();
     })();
   }
 

@@ -26,7 +26,8 @@ import {
   type TransitionReason,
 } from "../faults/mod.ts";
 import type { Frame } from "../codecs/frame.ts";
-import { Journal } from "../journal/journal.ts";
+import type { Journal } from "../journal/journal.ts";
+import { ServerEnd } from "./server_end.ts";
 import { randomSeed, SeededRandom } from "../faults/random.ts";
 import { joinHostPort } from "../net/host_port.ts";
 
@@ -227,7 +228,7 @@ export class TcpServer implements AsyncDisposable {
   /** Resolves once the server is closed. */
   readonly finished: Promise<void>;
   #options: TcpServerOptions;
-  #ownJournal: boolean;
+  #end: ServerEnd;
   #hostname: string;
   #port: number;
   #server?: Server;
@@ -237,7 +238,6 @@ export class TcpServer implements AsyncDisposable {
   #nextId = 0;
   #closed = false;
   #abort = new AbortController();
-  #resolveFinished!: () => void;
   #reconciling: Promise<void> = Promise.resolve();
   #started = false;
 
@@ -252,9 +252,9 @@ export class TcpServer implements AsyncDisposable {
     this.random = options.random ??
       new SeededRandom(options.seed ?? randomSeed()).derive(this.name);
     this.seed = this.random.seed;
-    this.#ownJournal = !options.journal;
-    this.journal = options.journal ??
-      new Journal({ server: this.name, file: options.journalFile });
+    this.#end = new ServerEnd(this.name, options);
+    this.journal = this.#end.journal;
+    this.finished = this.#end.finished;
     this.codec = typeof options.codec === "object"
       ? options.codec
       : createCodec(options.codec ?? "line-json", {
@@ -274,7 +274,6 @@ export class TcpServer implements AsyncDisposable {
     });
     const faults = withShorthand(options);
     if (faults) this.faults.set(faults);
-    this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
     options.signal?.addEventListener("abort", () => void this.close(), {
       once: true,
     });
@@ -415,9 +414,7 @@ export class TcpServer implements AsyncDisposable {
       for (const connection of open) connection.close("rst", "server closing");
     }
     this.#abort.abort();
-    if (this.#ownJournal) await this.journal.close();
-    else await this.journal.flush();
-    this.#resolveFinished();
+    await this.#end.end();
   }
 
   /** Closes the server at the end of an `await using` scope. */

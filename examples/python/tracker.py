@@ -63,6 +63,16 @@ def log(message):
     sys.stderr.flush()
 
 
+async def cancel(task):
+    """Cancels a task (if any) and waits until it has ended; returns None."""
+    if task:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+
 class Tracker:
     """Device memory, the IP1 link and the IP2 link it depends on."""
 
@@ -79,19 +89,14 @@ class Tracker:
         self.in_flight = None
         self.timer = None
         self.ip1_task = None
+        self.ip2_task = None
 
     def start(self):
         self.ip1_task = asyncio.create_task(self.ip1_loop())
 
     async def stop(self):
         self.clear_in_flight()
-        if self.ip1_task:
-            self.ip1_task.cancel()
-            try:
-                await self.ip1_task
-            except asyncio.CancelledError:
-                pass
-            self.ip1_task = None
+        self.ip1_task = await cancel(self.ip1_task)
 
     async def restart(self):
         """Reboot: drop connections and the record in flight, keep memory."""
@@ -119,51 +124,47 @@ class Tracker:
             asyncio.open_connection(host, port), self.connect_timeout
         )
 
-    async def ip1_loop(self):
+    async def link_loop(self, name, up, down=None):
+        """Keeps the link to `name`: connects (again after reconnect_delay),
+        runs `up(reader)` while connected, then `down()` once it is not."""
         while True:
             try:
-                reader, writer = await self.connect("ip1")
+                reader, writer = await self.connect(name)
             except (OSError, asyncio.TimeoutError) as error:
-                log(f"ip1: cannot connect: {error!r}")
+                log(f"{name}: cannot connect: {error!r}")
                 await asyncio.sleep(self.reconnect_delay)
                 continue
-            self.writers["ip1"] = writer
-            emit("connected", server="ip1")
-            # TS-6: IP2 is connected only while IP1 is.
-            ip2_task = asyncio.create_task(self.ip2_loop())
+            self.writers[name] = writer
+            emit("connected", server=name)
             try:
-                self.pump()
-                await self.read_frames("ip1", reader)
-                log("ip1: connection closed by the server")
+                await up(reader)
+                log(f"{name}: connection closed by the server")
             finally:
-                self.writers["ip1"] = None
-                self.clear_in_flight()
-                ip2_task.cancel()
-                try:
-                    await ip2_task
-                except asyncio.CancelledError:
-                    pass
+                self.writers[name] = None
+                if down:
+                    await down()
                 writer.close()
             await asyncio.sleep(self.reconnect_delay)
 
+    async def ip1_loop(self):
+        await self.link_loop("ip1", self.ip1_up, self.ip1_down)
+
+    async def ip1_up(self, reader):
+        # TS-6: IP2 is connected only while IP1 is.
+        self.ip2_task = asyncio.create_task(self.ip2_loop())
+        self.pump()
+        await self.read_frames("ip1", reader)
+
+    async def ip1_down(self):
+        self.clear_in_flight()
+        self.ip2_task = await cancel(self.ip2_task)
+
     async def ip2_loop(self):
-        while True:
-            try:
-                reader, writer = await self.connect("ip2")
-            except (OSError, asyncio.TimeoutError) as error:
-                log(f"ip2: cannot connect: {error!r}")
-                await asyncio.sleep(self.reconnect_delay)
-                continue
-            self.writers["ip2"] = writer
-            emit("connected", server="ip2")
-            try:
-                self.copy_to_ip2()
-                await self.read_frames("ip2", reader)
-                log("ip2: connection closed by the server")
-            finally:
-                self.writers["ip2"] = None
-                writer.close()
-            await asyncio.sleep(self.reconnect_delay)
+        await self.link_loop("ip2", self.ip2_up)
+
+    async def ip2_up(self, reader):
+        self.copy_to_ip2()
+        await self.read_frames("ip2", reader)
 
     async def read_frames(self, name, reader):
         while True:

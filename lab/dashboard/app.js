@@ -7,6 +7,14 @@
 
 const $ = (selector, root = document) => root.querySelector(selector);
 
+/** A fault's probability field, in percent, `value` while off. */
+const percent = (value) => ({
+  key: "probability",
+  unit: "%",
+  scale: 100,
+  value,
+});
+
 /**
  * Fault switches: kind, label, and the field each one carries. The value a
  * switch shows while off is what it applies when turned on: a sane start
@@ -14,12 +22,7 @@ const $ = (selector, root = document) => root.querySelector(selector);
  */
 const FAULTS = [
   { kind: "down", label: "down", main: true },
-  {
-    kind: "dropAck",
-    label: "drop ACK",
-    main: true,
-    field: { key: "probability", unit: "%", scale: 100, value: 30 },
-  },
+  { kind: "dropAck", label: "drop ACK", main: true, field: percent(30) },
   {
     kind: "delayAck",
     label: "delay ACK",
@@ -28,21 +31,9 @@ const FAULTS = [
   },
   { kind: "blackHole", label: "black hole", main: true },
   { kind: "refuse", label: "refuse" },
-  {
-    kind: "reset",
-    label: "reset",
-    field: { key: "probability", unit: "%", scale: 100, value: 30 },
-  },
-  {
-    kind: "duplicateAck",
-    label: "duplicate ACK",
-    field: { key: "probability", unit: "%", scale: 100, value: 10 },
-  },
-  {
-    kind: "corruptAck",
-    label: "corrupt ACK",
-    field: { key: "probability", unit: "%", scale: 100, value: 10 },
-  },
+  { kind: "reset", label: "reset", field: percent(30) },
+  { kind: "duplicateAck", label: "duplicate ACK", field: percent(10) },
+  { kind: "corruptAck", label: "corrupt ACK", field: percent(10) },
   {
     kind: "closeAfter",
     label: "close after",
@@ -161,19 +152,33 @@ async function setFault(server, spec, row, on) {
   refreshSoon();
 }
 
-function faultRow(server, spec) {
-  const row = el("div", { class: "fault", "data-kind": spec.kind });
+/**
+ * A row with a labelled on/off switch for a server: `row` and `input` are
+ * the row's and the checkbox's own attributes. Returns both elements.
+ */
+function switchRowOf(server, { label, row: rowAttrs, input, onchange }) {
+  const row = el("div", { class: "fault", ...rowAttrs });
   const toggle = el("input", {
     type: "checkbox",
     role: "switch",
-    "data-fault": spec.kind,
-    "aria-label": `${spec.label} on ${server.summary.name}`,
-    onchange: (event) => setFault(server, spec, row, event.target.checked),
+    ...input,
+    "aria-label": `${label} on ${server.summary.name}`,
+    onchange,
   });
   row.append(
     el("label", { class: "switch" }, toggle, el("span", { class: "slider" })),
-    el("span", { class: "fault-label", text: spec.label }),
+    el("span", { class: "fault-label", text: label }),
   );
+  return { row, toggle };
+}
+
+function faultRow(server, spec) {
+  const { row, toggle } = switchRowOf(server, {
+    label: spec.label,
+    row: { "data-kind": spec.kind },
+    input: { "data-fault": spec.kind },
+    onchange: (event) => setFault(server, spec, row, event.target.checked),
+  });
   if (spec.field) {
     const input = el("input", {
       type: "number",
@@ -199,12 +204,10 @@ function faultRow(server, spec) {
 }
 
 function switchRow(server, sw) {
-  const row = el("div", { class: "fault", "data-switch": sw.key });
-  const toggle = el("input", {
-    type: "checkbox",
-    role: "switch",
-    "data-own": sw.key,
-    "aria-label": `${sw.label} on ${server.summary.name}`,
+  return switchRowOf(server, {
+    label: sw.label,
+    row: { "data-switch": sw.key },
+    input: { "data-own": sw.key },
     onchange: async (event) => {
       const current = server.summary.switches.find((s) => s.key === sw.key);
       const path = event.target.checked ? current.onPath : current.offPath;
@@ -215,12 +218,7 @@ function switchRow(server, sw) {
       }
       refreshSoon();
     },
-  });
-  row.append(
-    el("label", { class: "switch" }, toggle, el("span", { class: "slider" })),
-    el("span", { class: "fault-label", text: sw.label }),
-  );
-  return row;
+  }).row;
 }
 
 function counterTile(counter) {
