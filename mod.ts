@@ -104,6 +104,7 @@ export {
   MultiListenerServer,
   type MultiListenerServerOptions,
 } from "./core/server/multi_listener_server.ts";
+export { MultiListenerHost } from "./core/server/multi_listener_host.ts";
 export { lineJsonCodec } from "./core/codecs/line_json_codec.ts";
 export { PACKET_KINDS, PROTOCOL_VERSION } from "./core/codecs/protocol.ts";
 export { randomSeed, SeededRandom } from "./core/faults/random.ts";

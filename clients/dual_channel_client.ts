@@ -49,7 +49,8 @@
  */
 import type { Codec } from "../core/codecs/codec.ts";
 import type { Frame } from "../core/codecs/frame.ts";
-import { Journal, type JournalEvent } from "../core/journal/journal.ts";
+import type { Journal, JournalEvent } from "../core/journal/journal.ts";
+import { ServerEnd } from "../core/server/server_end.ts";
 import { joinHostPort } from "../core/net/host_port.ts";
 import { type Channel, CHANNELS } from "../servers/watchdog_echo.ts";
 import { resolveCodec } from "./_connection.ts";
@@ -191,13 +192,12 @@ export class DualChannelClient implements AsyncDisposable {
   #activeWatchdog: ActiveWatchdog;
   #client: string;
   #codec: Codec;
-  #ownJournal: boolean;
+  #end: ServerEnd;
   #pending = new Map<string, Pending>();
   #active?: Channel;
   #running = false;
   #closed = false;
   #tasks = new Tasks();
-  #resolveFinished!: () => void;
 
   /** Makes a client; nothing connects until `start()`. Throws on bad options. */
   constructor(options: DualChannelClientOptions) {
@@ -238,11 +238,12 @@ export class DualChannelClient implements AsyncDisposable {
       dataSinceTick: false,
     });
     this.#links = { A: link("A"), B: link("B") };
-    this.#ownJournal = !options.journal;
-    this.journal = options.journal ??
-      new Journal({ server: options.name ?? "dual_channel" });
+    this.#end = new ServerEnd(options.name ?? "dual_channel", {
+      journal: options.journal,
+    });
+    this.journal = this.#end.journal;
     if (options.onEvent) this.journal.subscribe(options.onEvent);
-    this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
+    this.finished = this.#end.finished;
     options.signal?.addEventListener("abort", () => void this.close(), {
       once: true,
     });
@@ -363,9 +364,7 @@ export class DualChannelClient implements AsyncDisposable {
       );
     }
     this.journal.append("closed_client", { undelivered: undelivered.length });
-    if (this.#ownJournal) await this.journal.close();
-    else await this.journal.flush();
-    this.#resolveFinished();
+    await this.#end.end();
   }
 
   /** Closes the client at the end of an `await using` scope. */

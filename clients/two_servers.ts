@@ -42,7 +42,8 @@ import {
   parsePort,
 } from "../core/cli/cli.ts";
 import type { Frame } from "../core/codecs/frame.ts";
-import { Journal, type JournalEvent } from "../core/journal/journal.ts";
+import type { Journal, JournalEvent } from "../core/journal/journal.ts";
+import { ServerEnd } from "../core/server/server_end.ts";
 import { PACKET_KINDS } from "../core/codecs/protocol.ts";
 import { joinHostPort } from "../core/net/host_port.ts";
 import { parseDuration } from "../core/units/units.ts";
@@ -187,7 +188,7 @@ export class TwoServersClient implements AsyncDisposable {
   #connectTimeoutMs: number;
   #codec: Codec;
   #device?: string;
-  #ownJournal: boolean;
+  #end: ServerEnd;
   #memory: DurableQueue<MemoryEntry>;
   #tasks = new Tasks();
   #links: Record<ServerName, Link>;
@@ -199,7 +200,6 @@ export class TwoServersClient implements AsyncDisposable {
   #sends = new Map<string, number>();
   #running = false;
   #closed = false;
-  #resolveFinished!: () => void;
 
   /** Makes a client; nothing connects until {@linkcode TwoServersClient.start}. */
   constructor(options: TwoServersClientOptions) {
@@ -219,12 +219,13 @@ export class TwoServersClient implements AsyncDisposable {
     this.#resends = countOption(options, "resends", 0);
     this.#codec = resolveCodec(options.codec, { role: "client" });
     this.#device = options.device;
-    this.#ownJournal = !options.journal;
-    this.journal = options.journal ??
-      new Journal({ server: options.name ?? "two_servers" });
+    this.#end = new ServerEnd(options.name ?? "two_servers", {
+      journal: options.journal,
+    });
+    this.journal = this.#end.journal;
     this.#memory = new DurableQueue({ file: options.memoryFile });
     this.#links = { ip1: this.#link("ip1"), ip2: this.#link("ip2") };
-    this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
+    this.finished = this.#end.finished;
     options.signal?.addEventListener("abort", () => void this.close(), {
       once: true,
     });
@@ -323,9 +324,7 @@ export class TwoServersClient implements AsyncDisposable {
     await this.#tasks.settled();
     this.#memory.close();
     this.journal.append("closed_client", { memory: this.#memory.size });
-    if (this.#ownJournal) await this.journal.close();
-    else await this.journal.flush();
-    this.#resolveFinished();
+    await this.#end.end();
   }
 
   /** Closes the client, as {@linkcode TwoServersClient.close}. */

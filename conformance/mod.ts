@@ -34,6 +34,9 @@ export { defaultJobs, schedule, type ScheduleOptions } from "./schedule.ts";
 export {
   DEFAULT_TIMING,
   type Evidence,
+  FRONTS_IN,
+  type FrontsIn,
+  type ObservedJournal,
   type Scenario,
   ScenarioContext,
   type Status,

@@ -41,6 +41,8 @@ import { progressLine, textReport } from "./report_text.ts";
 import type { ConformanceResult, Progress, ScenarioResult } from "./result.ts";
 import {
   DEFAULT_TIMING,
+  FRONTS_IN,
+  type FrontsIn,
   type Scenario,
   ScenarioContext,
   type Status,
@@ -77,6 +79,13 @@ export interface ConformanceOptions {
    * own (the URL's user needs CREATEDB). Scenarios see it as `ctx.store`.
    */
   store?: string;
+  /**
+   * Where the agent suite's message-store fronts run: `runner` (default, in
+   * this process) or `processes` (each front a `servers/message_store.ts`
+   * process of its own, driven through its admin API; needs a PostgreSQL
+   * `store`, which the processes share). Scenarios see it as `ctx.frontsIn`.
+   */
+  frontsIn?: FrontsIn;
   /** How long one scenario may take (default 30 s, or more for slow timing). */
   scenarioTimeoutMs?: number;
   /**
@@ -109,6 +118,29 @@ function codecProblem(
     return `Cannot run ${other.id} over codec ${codec}: the ${other.suite} suite speaks line-json only; other codecs apply to the ${
       CODEC_SUITES.join(" and ")
     } suites`;
+  }
+  return undefined;
+}
+
+/** Whether a `store` is a PostgreSQL URL. */
+function isPostgres(store: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(store);
+}
+
+/** Why the fronts cannot run `frontsIn` over `store`, or `undefined` if they can. */
+function frontsInProblem(
+  frontsIn: string,
+  store: string,
+): string | undefined {
+  if (!FRONTS_IN.includes(frontsIn as FrontsIn)) {
+    return `Cannot run the fronts in "${frontsIn}": expected ${
+      FRONTS_IN.join(" or ")
+    }`;
+  }
+  if (frontsIn === "processes" && !isPostgres(store)) {
+    return `Cannot run the fronts in processes over ${
+      store === "memory" ? "the memory store" : "that store"
+    }: processes share only a PostgreSQL store; give a postgres:// URL as the store`;
   }
   return undefined;
 }
@@ -158,6 +190,10 @@ export async function runConformance(
   const codec = options.codec ?? "line-json";
   const problem = codecProblem(codec, wanted);
   if (problem) throw new RangeError(problem);
+  const store = options.store ?? "memory";
+  const frontsIn = options.frontsIn ?? "runner";
+  const where = frontsInProblem(frontsIn, store);
+  if (where) throw new RangeError(where);
   const slowest = Math.max(
     timing.ackTimeoutMs * (timing.resends + 2),
     timing.watchdogTimeoutMs,
@@ -195,7 +231,8 @@ export async function runConformance(
       timing,
       timeoutMs,
       codec,
-      store: options.store ?? "memory",
+      store,
+      frontsIn,
     });
     options.onProgress?.({
       type: "done",
@@ -233,6 +270,7 @@ async function runOne(
     timeoutMs: number;
     codec: string;
     store: string;
+    frontsIn: FrontsIn;
   },
 ): Promise<ScenarioResult> {
   const started = performance.now();
@@ -264,6 +302,7 @@ async function runOne(
     signal: controller.signal,
     codec: options.codec,
     store: options.store,
+    frontsIn: options.frontsIn,
   });
   let verdict;
   try {
@@ -331,6 +370,13 @@ export const CONFORMANCE_FLAGS: FlagTable = {
     default: "memory",
     description:
       "The agent suite's shared message store: memory, or a postgres:// URL (a scratch database per scenario)",
+  },
+  "fronts-in": {
+    type: "string",
+    value: "WHERE",
+    default: "runner",
+    description:
+      "Where the agent suite's message-store fronts run: runner (this process) or processes (one servers/message_store.ts process per front, driven through its admin API; needs --store postgres://...)",
   },
   report: {
     type: "string",
@@ -484,10 +530,7 @@ export async function main(args: string[]): Promise<void> {
     );
     if (problem) throw new CliError(`Invalid --codec: ${problem}`);
     const store = values.store as string | undefined;
-    if (
-      store !== undefined && store !== "memory" &&
-      !/^postgres(ql)?:\/\//i.test(store)
-    ) {
+    if (store !== undefined && store !== "memory" && !isPostgres(store)) {
       throw new CliError(
         // A URL is not echoed: it may hold a password.
         `Invalid --store${
@@ -495,6 +538,11 @@ export async function main(args: string[]): Promise<void> {
         }: expected ${MESSAGE_STORE_SPECS}`,
       );
     }
+    const frontsIn = values["fronts-in"] as string | undefined;
+    const where = frontsIn === undefined
+      ? undefined
+      : frontsInProblem(frontsIn, store ?? "memory");
+    if (where) throw new CliError(`Invalid --fronts-in: ${where}`);
     options = {
       suite: suite as SuiteName | "all",
       seed: flag(values, "seed", parseInteger(0, 0xffffffff)) ?? randomSeed(),
@@ -502,6 +550,7 @@ export async function main(args: string[]): Promise<void> {
       only,
       codec,
       store,
+      frontsIn: frontsIn as FrontsIn | undefined,
       scenarioTimeoutMs: ms("scenario-timeout"),
       jobs: flag(values, "jobs", parseInteger(1, 256)),
       ...(values.reference

@@ -51,6 +51,16 @@ export const DEFAULT_TIMING: Timing = {
   connectTimeoutMs: 500,
 };
 
+/**
+ * Where the agent suite's message-store fronts run: in the runner's process
+ * (`runner`, the default), or each in a `servers/message_store.ts` process
+ * of its own over one PostgreSQL database (`processes`).
+ */
+export type FrontsIn = "runner" | "processes";
+
+/** Every {@linkcode FrontsIn}. */
+export const FRONTS_IN: readonly FrontsIn[] = ["runner", "processes"];
+
 /** A verdict. */
 export type Status = "pass" | "fail" | "not_observable";
 
@@ -88,9 +98,16 @@ export interface TimelineEntry {
   label: string;
 }
 
+/**
+ * What a scenario reads of a server's journal: its events, and news of new
+ * ones. A {@linkcode Journal}, or the merged events of servers in other
+ * processes.
+ */
+export type ObservedJournal = Pick<Journal, "events" | "subscribe">;
+
 interface Observed {
   label: string;
-  journal: Journal;
+  journal: ObservedJournal;
   close(): Promise<void>;
   lane?: (event: JournalEvent) => string | undefined;
 }
@@ -115,6 +132,11 @@ export class ScenarioContext {
    * (each scenario gets a scratch database on that server).
    */
   readonly store: string;
+  /**
+   * Where the agent suite's fronts run: in the runner's process, or each in
+   * a process of its own (with a PostgreSQL `store` only).
+   */
+  readonly frontsIn: FrontsIn;
   /** `performance.now()` at the start. */
   readonly startedAt: number = performance.now();
   #client: ClientUnderTest;
@@ -132,6 +154,7 @@ export class ScenarioContext {
       signal: AbortSignal;
       codec?: string;
       store?: string;
+      frontsIn?: FrontsIn;
     },
   ) {
     this.behaviour = behaviour;
@@ -141,6 +164,7 @@ export class ScenarioContext {
     this.signal = options.signal;
     this.codec = options.codec ?? "line-json";
     this.store = options.store ?? "memory";
+    this.frontsIn = options.frontsIn ?? "runner";
   }
 
   /**
@@ -150,7 +174,7 @@ export class ScenarioContext {
    * several listeners over one journal (the message store's fronts:
    * `(event) => event.front`).
    */
-  use<T extends { journal: Journal; close(): Promise<void> }>(
+  use<T extends { journal: ObservedJournal; close(): Promise<void> }>(
     label: string,
     server: T,
     options: { lane?: (event: JournalEvent) => string | undefined } = {},

@@ -36,7 +36,7 @@ import {
 } from "../core/admin/admin_app.ts";
 import { CliError } from "../core/cli/cli.ts";
 import { type OptionsFit, withFlag } from "../core/cli/option_flags.ts";
-import { DurationRangeSchema } from "../core/cli/option_values.ts";
+import { DurationRangeSchema, oneOfSchema } from "../core/cli/option_values.ts";
 import type { Codec } from "../core/codecs/codec.ts";
 import type { Connection, ConnectionInfo } from "../core/server/connection.ts";
 import type {
@@ -51,7 +51,7 @@ import {
   type LinkStream,
   ProxyLink,
 } from "../core/net/proxy_link.ts";
-import { runServerCli, tcpField } from "../core/cli/server_cli.ts";
+import { type CliMain, serverMain, tcpField } from "../core/cli/server_cli.ts";
 import {
   type Addr,
   type ServerState,
@@ -134,9 +134,7 @@ export const FlappingOptionsSchema: z.ZodObject<{
     { name: "down", value: "DURATION[..MAX]", default: "2s" },
   ),
   downMode: withFlag(
-    z.enum(DOWN_MODES as [DownMode, ...DownMode[]], {
-      error: `expected one of ${DOWN_MODES.join(", ")}`,
-    }).optional().describe(
+    oneOfSchema(DOWN_MODES).optional().describe(
       "What down means: refuse (listener closed), reset (accept then RST), black-hole (accept, never answer)",
     ),
     { name: "down-mode", value: "MODE", default: "refuse" },
@@ -774,45 +772,38 @@ const FRAME_ONLY_FLAGS = [
 ];
 
 /** Runs the flapping server's command line. */
-export function main(args: string[]): Promise<void> {
-  return runServerCli(args, {
-    script: "servers/flapping.ts",
-    summary:
-      "The flapping server: up and down on a schedule, fixed or seeded random. Standalone it ACKs records like the primary while up; with --target it forwards raw bytes to any TCP server while up.",
-    defaults: { port: FLAPPING_PORT, adminPort: FLAPPING_ADMIN_PORT },
-    options: FlappingOptionsSchema,
-    start: (options, values) => {
-      if (options.target) {
-        const bad = FRAME_ONLY_FLAGS.find((name) => values[name] !== undefined);
-        if (bad) {
-          throw new CliError(
-            `Invalid --${bad}: it does not apply with --target (a proxy forwards raw bytes undecoded)`,
-          );
-        }
-        const used = FRAME_FAULTS.find((kind) =>
-          options.faults[kind] !== undefined
+export const main: CliMain = serverMain(import.meta, {
+  summary:
+    "The flapping server: up and down on a schedule, fixed or seeded random. Standalone it ACKs records like the primary while up; with --target it forwards raw bytes to any TCP server while up.",
+  defaults: { port: FLAPPING_PORT, adminPort: FLAPPING_ADMIN_PORT },
+  options: FlappingOptionsSchema,
+  start: (options, values) => {
+    if (options.target) {
+      const bad = FRAME_ONLY_FLAGS.find((name) => values[name] !== undefined);
+      if (bad) {
+        throw new CliError(
+          `Invalid --${bad}: it does not apply with --target (a proxy forwards raw bytes undecoded)`,
         );
-        if (used) {
-          throw new CliError(
-            `Invalid --faults: ${used} does not apply with --target (a proxy forwards raw bytes undecoded)`,
-          );
-        }
       }
-      const { codec, maxFrameBytes, maxBadFrames, ...rest } = options;
-      return startFlappingServer({
-        ...rest,
-        ...(options.target ? {} : { codec, maxFrameBytes, maxBadFrames }),
-      });
-    },
-    describe: (server) =>
-      `${tcpField(server)}${
-        server.target
-          ? ` target=${
-            joinHostPort(server.target.hostname, server.target.port)
-          }`
-          : ""
-      }`,
-  });
-}
-
-if (import.meta.main) await main(Deno.args);
+      const used = FRAME_FAULTS.find((kind) =>
+        options.faults[kind] !== undefined
+      );
+      if (used) {
+        throw new CliError(
+          `Invalid --faults: ${used} does not apply with --target (a proxy forwards raw bytes undecoded)`,
+        );
+      }
+    }
+    const { codec, maxFrameBytes, maxBadFrames, ...rest } = options;
+    return startFlappingServer({
+      ...rest,
+      ...(options.target ? {} : { codec, maxFrameBytes, maxBadFrames }),
+    });
+  },
+  describe: (server) =>
+    `${tcpField(server)}${
+      server.target
+        ? ` target=${joinHostPort(server.target.hostname, server.target.port)}`
+        : ""
+    }`,
+});

@@ -38,13 +38,12 @@ import { z } from "zod";
 import { createAdminApp } from "../core/admin/admin_app.ts";
 import { type OptionsAgree, withFlag } from "../core/cli/option_flags.ts";
 import { PortSchema } from "../core/cli/option_values.ts";
-import { runServerCli } from "../core/cli/server_cli.ts";
+import { type CliMain, serverMain } from "../core/cli/server_cli.ts";
 import type { Codec } from "../core/codecs/codec.ts";
 import { createCodec } from "../core/codecs/create_codec.ts";
-import type { Connection, ConnectionInfo } from "../core/server/connection.ts";
+import type { Connection } from "../core/server/connection.ts";
 import { type Faults, FaultsSchema } from "../core/faults/mod.ts";
 import type { Frame } from "../core/codecs/frame.ts";
-import type { Journal } from "../core/journal/journal.ts";
 import { AgentFrameSchema, parseFrame } from "../core/codecs/protocol.ts";
 import { randomSeed } from "../core/faults/random.ts";
 import {
@@ -58,6 +57,7 @@ import {
   parseNamedAddressList,
 } from "../core/units/units.ts";
 import { MultiListenerServer } from "../core/server/multi_listener_server.ts";
+import { MultiListenerHost } from "../core/server/multi_listener_host.ts";
 import type { ToolkitServer } from "../core/server/toolkit_server.ts";
 import { messageStoreAdminApp } from "./_message_store_admin.ts";
 import {
@@ -324,7 +324,8 @@ const MAX_WRITES_IN_FLIGHT = 256;
  * {@linkcode MessageStoreServer.front}; take the store itself down with
  * {@linkcode MessageStoreServer.storeDown}.
  */
-export class MessageStoreServer implements AsyncDisposable, ToolkitServer {
+export class MessageStoreServer extends MultiListenerHost<MessageFront>
+  implements ToolkitServer {
   /** Always `message-store`. */
   readonly kind = "message-store";
   /** The server's name. */
@@ -335,11 +336,8 @@ export class MessageStoreServer implements AsyncDisposable, ToolkitServer {
   readonly store: MessageStore;
   /** The codec every front speaks. */
   readonly codec: Codec;
-  /** The journal every front writes into; front events have `front`. */
-  readonly journal: Journal;
-  /** Resolves once every front is closed. */
-  readonly finished: Promise<void>;
-  #server: MultiListenerServer<MessageFront>;
+  /** Every front as one multi-listener server (scope `front`). */
+  readonly listeners: MultiListenerServer<MessageFront>;
   #down: boolean;
   #injected = 0;
   #closeStore: boolean;
@@ -361,6 +359,7 @@ export class MessageStoreServer implements AsyncDisposable, ToolkitServer {
 
   /** Makes the server and its fronts; `start()` binds them. */
   constructor(options: MessageStoreServerOptions = {}) {
+    super();
     this.name = options.name ?? "message-store";
     this.seed = options.seed ?? randomSeed();
     this.store = options.store ?? new MemoryMessageStore();
@@ -385,7 +384,7 @@ export class MessageStoreServer implements AsyncDisposable, ToolkitServer {
     }
     this.#down = options.storeDown ?? false;
     const byName = new Map(fronts.map((front) => [front.name, front]));
-    this.#server = new MultiListenerServer({
+    this.listeners = new MultiListenerServer({
       name: this.name,
       kind: this.kind,
       seed: this.seed,
@@ -420,28 +419,16 @@ export class MessageStoreServer implements AsyncDisposable, ToolkitServer {
         if (this.#closeStore) await this.store.close?.();
       },
     });
-    this.journal = this.#server.journal;
-    this.finished = this.#server.finished;
-  }
-
-  /** Every front as one multi-listener server (scope `front`). */
-  get listeners(): MultiListenerServer<MessageFront> {
-    return this.#server;
   }
 
   /** Every front, in order. */
   get fronts(): MessageFront[] {
-    return this.#server.listeners;
+    return this.listeners.listeners;
   }
 
   /** One front's server: its faults, connections, `down()`/`up()`. */
   front(name: string): MessageFront {
-    return this.#server.listener(name);
-  }
-
-  /** Aborted once the server closes: event streams end on it. */
-  get signal(): AbortSignal {
-    return this.#server.signal;
+    return this.listeners.listener(name);
   }
 
   /** Whether the shared store can be used now (not taken down, and available). */
@@ -462,7 +449,7 @@ export class MessageStoreServer implements AsyncDisposable, ToolkitServer {
         if (this.storeAvailable) void this.#pushWaiting();
       },
     });
-    await this.#server.start();
+    await this.listeners.start();
     return this;
   }
 
@@ -552,26 +539,6 @@ export class MessageStoreServer implements AsyncDisposable, ToolkitServer {
       fronts: this.fronts.map((front) => front.state()),
       counts: this.journal.counts(),
     };
-  }
-
-  /** The open connections of every front. */
-  connectionInfos(): ConnectionInfo[] {
-    return this.fronts.flatMap((front) => front.connectionInfos());
-  }
-
-  /** Waits until every listener matches its faults after a change. */
-  settled(): Promise<void> {
-    return this.#server.settled();
-  }
-
-  /** Closes every front; resolves once everything is gone. */
-  close(): Promise<void> {
-    return this.#server.close();
-  }
-
-  /** Closes the server (`await using`). */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 
   /**
@@ -812,41 +779,36 @@ export function startMessageStoreServer(
 }
 
 /** Runs the message-store server's command line. */
-export function main(args: string[]): Promise<void> {
-  return runServerCli(args, {
-    script: "servers/message_store.ts",
-    summary:
-      "The message-store server (QA): named front servers over one shared message store, push to agents on their primary, and a store that can be taken down. Fault flags apply to every front; set one front's faults over the admin API (/fronts/<name>/faults).",
-    defaults: { port: 0, adminPort: MESSAGE_STORE_ADMIN_PORT },
-    options: MessageStoreOptionsSchema,
-    // Each front has its own port: --front NAME=HOST:PORT.
-    common: ({ port: _port, ...flags }) => ({
-      ...flags,
-      host: { ...flags.host, description: "Host of the default fronts" },
-    }),
-    faultsTitle: "Fault flags (every front)",
-    start: async (options) => {
-      const { fronts, store, hostname, port: _, ...common } = options;
-      const opened = await openMessageStore(store ?? "memory");
-      try {
-        return await startMessageStoreServer({
-          ...common,
-          fronts: frontList(fronts, hostname),
-          store: opened,
-          closeStore: true,
-        });
-      } catch (error) {
-        await opened.close?.();
-        throw error;
-      }
-    },
-    describe: (server) =>
-      `tcp=${
-        server.fronts.map((front) =>
-          `${front.name}@${joinHostPort(front.addr.hostname, front.addr.port)}`
-        ).join(",")
-      } store=${"url" in server.store ? String(server.store.url) : "memory"}`,
-  });
-}
-
-if (import.meta.main) await main(Deno.args);
+export const main: CliMain = serverMain(import.meta, {
+  summary:
+    "The message-store server (QA): named front servers over one shared message store, push to agents on their primary, and a store that can be taken down. Fault flags apply to every front; set one front's faults over the admin API (/fronts/<name>/faults).",
+  defaults: { port: 0, adminPort: MESSAGE_STORE_ADMIN_PORT },
+  options: MessageStoreOptionsSchema,
+  // Each front has its own port: --front NAME=HOST:PORT.
+  common: ({ port: _port, ...flags }) => ({
+    ...flags,
+    host: { ...flags.host, description: "Host of the default fronts" },
+  }),
+  faultsTitle: "Fault flags (every front)",
+  start: async (options) => {
+    const { fronts, store, hostname, port: _, ...common } = options;
+    const opened = await openMessageStore(store ?? "memory");
+    try {
+      return await startMessageStoreServer({
+        ...common,
+        fronts: frontList(fronts, hostname),
+        store: opened,
+        closeStore: true,
+      });
+    } catch (error) {
+      await opened.close?.();
+      throw error;
+    }
+  },
+  describe: (server) =>
+    `tcp=${
+      server.fronts.map((front) =>
+        `${front.name}@${joinHostPort(front.addr.hostname, front.addr.port)}`
+      ).join(",")
+    } store=${"url" in server.store ? String(server.store.url) : "memory"}`,
+});

@@ -17,7 +17,7 @@ import { createAdminApp } from "../core/admin/admin_app.ts";
 import type { Connection } from "../core/server/connection.ts";
 import type { Frame } from "../core/codecs/frame.ts";
 import { type OptionsAgree, withFlag } from "../core/cli/option_flags.ts";
-import { runServerCli } from "../core/cli/server_cli.ts";
+import { type CliMain, serverMain } from "../core/cli/server_cli.ts";
 import { TcpServer, type TcpServerOptions } from "../core/server/tcp_server.ts";
 import { answerTelematicsFrame } from "./_telematics.ts";
 
@@ -106,15 +106,10 @@ export function startPrimaryServer(
 }
 
 /** Runs the primary's command line. */
-export function main(args: string[]): Promise<void> {
-  return runServerCli(args, {
-    script: "servers/primary.ts",
-    summary:
-      "The primary server (IP1): ACKs every record it receives, with faults switched by flag or live over the admin API.",
-    defaults: { port: PRIMARY_PORT, adminPort: PRIMARY_ADMIN_PORT },
-    options: PrimaryOptionsSchema,
-    start: startPrimaryServer,
-  });
-}
-
-if (import.meta.main) await main(Deno.args);
+export const main: CliMain = serverMain(import.meta, {
+  summary:
+    "The primary server (IP1): ACKs every record it receives, with faults switched by flag or live over the admin API.",
+  defaults: { port: PRIMARY_PORT, adminPort: PRIMARY_ADMIN_PORT },
+  options: PrimaryOptionsSchema,
+  start: startPrimaryServer,
+});

@@ -53,7 +53,8 @@ import {
 } from "../core/cli/option_flags.ts";
 import { faultDefinition, type FaultKind } from "../core/faults/registry.ts";
 import { TOXICS } from "../core/faults/toxics.ts";
-import { Journal } from "../core/journal/journal.ts";
+import type { Journal } from "../core/journal/journal.ts";
+import { ServerEnd } from "../core/server/server_end.ts";
 import { LINK_STREAMS } from "../core/net/proxy_link.ts";
 import { randomSeed, SeededRandom } from "../core/faults/random.ts";
 import type { Addr } from "../core/server/tcp_server.ts";
@@ -312,7 +313,7 @@ export class ProxyServer implements AsyncDisposable, ToolkitServer {
   /** Resolves once the server is closed. */
   readonly finished: Promise<void>;
   #proxies = new Map<string, NamedProxy>();
-  #ownJournal: boolean;
+  #end: ServerEnd;
   #lastId = 0;
   #lock: Promise<unknown> = Promise.resolve();
   #api?: AdminServer;
@@ -320,16 +321,14 @@ export class ProxyServer implements AsyncDisposable, ToolkitServer {
   #apps = new Map<NamedProxy, OpenAPIHono>();
   #abort = new AbortController();
   #closing?: Promise<void>;
-  #resolveFinished!: () => void;
 
   /** Makes a server; {@linkcode startProxyServer} makes and starts one. */
   constructor(options: ProxyServerOptions = {}) {
     this.random = new SeededRandom(options.seed ?? randomSeed());
     this.seed = this.random.seed;
-    this.#ownJournal = !options.journal;
-    this.journal = options.journal ??
-      new Journal({ server: this.name, file: options.journalFile });
-    this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
+    this.#end = new ServerEnd(this.name, options);
+    this.journal = this.#end.journal;
+    this.finished = this.#end.finished;
     options.signal?.addEventListener("abort", () => void this.close(), {
       once: true,
     });
@@ -587,9 +586,7 @@ export class ProxyServer implements AsyncDisposable, ToolkitServer {
       await this.#api?.close();
       await Promise.all(this.proxies().map((proxy) => proxy.dispose()));
       this.#proxies.clear();
-      if (this.#ownJournal) await this.journal.close();
-      else await this.journal.flush();
-      this.#resolveFinished();
+      await this.#end.end();
     })();
   }
 

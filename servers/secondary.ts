@@ -27,7 +27,7 @@ import {
 import type { Connection } from "../core/server/connection.ts";
 import type { Frame } from "../core/codecs/frame.ts";
 import { type OptionsAgree, withFlag } from "../core/cli/option_flags.ts";
-import { runServerCli, tcpField } from "../core/cli/server_cli.ts";
+import { type CliMain, serverMain, tcpField } from "../core/cli/server_cli.ts";
 import {
   type ServerState,
   TcpServer,
@@ -389,16 +389,11 @@ export function startSecondaryServer(
 }
 
 /** Runs the secondary's command line. */
-export function main(args: string[]): Promise<void> {
-  return runServerCli(args, {
-    script: "servers/secondary.ts",
-    summary:
-      "The secondary server (IP2): records every record it receives and counts each id; sends no ACK unless --ack.",
-    defaults: { port: SECONDARY_PORT, adminPort: SECONDARY_ADMIN_PORT },
-    options: SecondaryOptionsSchema,
-    start: startSecondaryServer,
-    describe: (server) => `${tcpField(server)} ack=${server.ack}`,
-  });
-}
-
-if (import.meta.main) await main(Deno.args);
+export const main: CliMain = serverMain(import.meta, {
+  summary:
+    "The secondary server (IP2): records every record it receives and counts each id; sends no ACK unless --ack.",
+  defaults: { port: SECONDARY_PORT, adminPort: SECONDARY_ADMIN_PORT },
+  options: SecondaryOptionsSchema,
+  start: startSecondaryServer,
+  describe: (server) => `${tcpField(server)} ack=${server.ack}`,
+});

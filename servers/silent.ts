@@ -38,10 +38,11 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { createAdminApp, jsonResponse } from "../core/admin/admin_app.ts";
 import { parseInteger } from "../core/cli/cli.ts";
 import { type OptionsAgree, withFlag } from "../core/cli/option_flags.ts";
+import { oneOfSchema } from "../core/cli/option_values.ts";
 import type { Connection } from "../core/server/connection.ts";
 import type { Faults } from "../core/faults/mod.ts";
 import type { JournalEvent } from "../core/journal/journal.ts";
-import { runServerCli, tcpField } from "../core/cli/server_cli.ts";
+import { type CliMain, serverMain, tcpField } from "../core/cli/server_cli.ts";
 import {
   type ServerState,
   TcpServer,
@@ -83,9 +84,7 @@ export const SilentOptionsSchema: z.ZodObject<{
   fillQueue: z.ZodOptional<z.ZodBoolean>;
 }> = z.object({
   mode: withFlag(
-    z.enum(SILENT_MODES as [SilentMode, ...SilentMode[]], {
-      error: `expected one of ${SILENT_MODES.join(", ")}`,
-    }).optional().describe(
+    oneOfSchema(SILENT_MODES).optional().describe(
       "read (read, never answer), no-read (never read: the peer's window fills), no-accept (never accept: connects hang), trickle (one byte every --trickle-every)",
     ),
     { name: "mode", value: "MODE", default: "read" },
@@ -553,21 +552,16 @@ export function startSilentServer(
 }
 
 /** Runs the silent server's command line. */
-export function main(args: string[]): Promise<void> {
-  return runServerCli(args, {
-    script: "servers/silent.ts",
-    summary:
-      "The silent server: accepts TCP connections and never answers, to test client timeouts.",
-    // A silent server never closes on bad input unless told to.
-    defaults: {
-      port: SILENT_PORT,
-      adminPort: SILENT_ADMIN_PORT,
-      maxBadFrames: 0,
-    },
-    options: SilentOptionsSchema,
-    start: startSilentServer,
-    describe: (server) => `${tcpField(server)} mode=${server.mode}`,
-  });
-}
-
-if (import.meta.main) await main(Deno.args);
+export const main: CliMain = serverMain(import.meta, {
+  summary:
+    "The silent server: accepts TCP connections and never answers, to test client timeouts.",
+  // A silent server never closes on bad input unless told to.
+  defaults: {
+    port: SILENT_PORT,
+    adminPort: SILENT_ADMIN_PORT,
+    maxBadFrames: 0,
+  },
+  options: SilentOptionsSchema,
+  start: startSilentServer,
+  describe: (server) => `${tcpField(server)} mode=${server.mode}`,
+});

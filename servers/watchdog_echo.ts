@@ -35,14 +35,10 @@ import { parsePort } from "../core/cli/cli.ts";
 import { type OptionsAgree, withFlag } from "../core/cli/option_flags.ts";
 import { PortSchema } from "../core/cli/option_values.ts";
 import type { Codec } from "../core/codecs/codec.ts";
-import type { Connection, ConnectionInfo } from "../core/server/connection.ts";
+import type { Connection } from "../core/server/connection.ts";
 import { type Faults, FaultsSchema } from "../core/faults/mod.ts";
 import type { Frame } from "../core/codecs/frame.ts";
-import type {
-  Journal,
-  JournalEvent,
-  JournalQuery,
-} from "../core/journal/journal.ts";
+import type { JournalEvent, JournalQuery } from "../core/journal/journal.ts";
 import { DualChannelFrameSchema, parseFrame } from "../core/codecs/protocol.ts";
 import { randomSeed, SeededRandom } from "../core/faults/random.ts";
 import {
@@ -52,9 +48,10 @@ import {
   TcpServer,
   type TcpServerOptions,
 } from "../core/server/tcp_server.ts";
-import { runServerCli } from "../core/cli/server_cli.ts";
+import { type CliMain, serverMain } from "../core/cli/server_cli.ts";
 import type { ToolkitServer } from "../core/server/toolkit_server.ts";
 import { MultiListenerServer } from "../core/server/multi_listener_server.ts";
+import { MultiListenerHost } from "../core/server/multi_listener_host.ts";
 import { addMultiListenerRoutes } from "../core/admin/multi_listener_routes.ts";
 import { joinHostPort } from "../core/net/host_port.ts";
 
@@ -236,27 +233,26 @@ export interface WatchdogEchoState {
  * The watchdog-echo server: two channels, one journal. Get a channel's own
  * server (faults, connections, down/up) with {@linkcode WatchdogEchoServer.channel}.
  */
-export class WatchdogEchoServer implements AsyncDisposable, ToolkitServer {
+export class WatchdogEchoServer extends MultiListenerHost<EchoChannel>
+  implements ToolkitServer {
   /** Always `watchdog-echo`. */
   readonly kind = "watchdog-echo";
   /** The server's name. */
   readonly name: string;
   /** The run seed. */
   readonly seed: number;
-  /** The journal both channels write into; every event has `channel`. */
-  readonly journal: Journal;
-  /** Resolves once both channels are closed. */
-  readonly finished: Promise<void>;
-  #server: MultiListenerServer<EchoChannel>;
+  /** Both channels as one multi-listener server (scope `channel`). */
+  readonly listeners: MultiListenerServer<EchoChannel>;
 
   /** Makes both channels; nothing listens until `start()`. */
   constructor(options: WatchdogEchoServerOptions = {}) {
+    super();
     this.name = options.name ?? "watchdog-echo";
     const random = new SeededRandom(options.seed ?? randomSeed()).derive(
       this.name,
     );
     this.seed = random.seed;
-    this.#server = new MultiListenerServer({
+    this.listeners = new MultiListenerServer({
       name: this.name,
       kind: this.kind,
       seed: this.seed,
@@ -288,18 +284,11 @@ export class WatchdogEchoServer implements AsyncDisposable, ToolkitServer {
         });
       },
     });
-    this.journal = this.#server.journal;
-    this.finished = this.#server.finished;
-  }
-
-  /** Both channels as one multi-listener server (scope `channel`). */
-  get listeners(): MultiListenerServer<EchoChannel> {
-    return this.#server;
   }
 
   /** One channel's server: its faults, connections, `down()`/`up()`. */
   channel(channel: Channel): EchoChannel {
-    return this.#server.listener(channel);
+    return this.listeners.listener(channel);
   }
 
   /** Where each channel listens (kept while a channel is cut). */
@@ -312,14 +301,9 @@ export class WatchdogEchoServer implements AsyncDisposable, ToolkitServer {
     return this.channel("A").codec;
   }
 
-  /** Aborted once the server closes: event streams end on it. */
-  get signal(): AbortSignal {
-    return this.#server.signal;
-  }
-
   /** Binds both channels. If one cannot bind, closes both and throws. */
   async start(): Promise<this> {
-    await this.#server.start();
+    await this.listeners.start();
     return this;
   }
 
@@ -390,26 +374,6 @@ export class WatchdogEchoServer implements AsyncDisposable, ToolkitServer {
       channels: { A: this.channel("A").state(), B: this.channel("B").state() },
       counts: this.journal.counts(),
     };
-  }
-
-  /** The open connections of both channels (`listener` is the channel). */
-  connectionInfos(): ConnectionInfo[] {
-    return this.#server.connectionInfos();
-  }
-
-  /** Waits until both listeners match their faults after a change. */
-  settled(): Promise<void> {
-    return this.#server.settled();
-  }
-
-  /** Closes both channels; resolves once everything is gone. */
-  close(): Promise<void> {
-    return this.#server.close();
-  }
-
-  /** Closes the server at the end of an `await using` scope. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 
   /**
@@ -547,35 +511,30 @@ function describeChannels(server: WatchdogEchoServer): string {
  * Runs the watchdog-echo server's command line. Prints one line:
  * `watchdog-echo tcp=A@127.0.1.1:7040,B@127.0.2.1:7040 admin=http://127.0.0.1:7041 seed=N codec=line-json`.
  */
-export function main(args: string[]): Promise<void> {
-  return runServerCli(args, {
-    script: "servers/watchdog_echo.ts",
-    summary:
-      "The watchdog-echo server (dual channel, DC): two listeners for two networks; echoes watchdog frames and ACKs data on both, with faults per channel switched by flag or over the admin API.",
-    defaults: { port: WATCHDOG_ECHO_PORT, adminPort: WATCHDOG_ECHO_ADMIN_PORT },
-    options: WatchdogEchoOptionsSchema,
-    // One host makes no sense for two networks: --host-a and --host-b.
-    common: ({ host: _host, ...flags }) => ({
-      ...flags,
-      port: {
-        ...flags.port,
-        description: "TCP port of both channels; 0 picks a free one",
-      },
-    }),
-    faultsTitle: "Fault flags (both channels, unless --faults-a/--faults-b)",
-    start: (options) => {
-      const { hostname: _, port, faults, channels, ...common } = options;
-      return startWatchdogEchoServer({
-        ...common,
-        channels: Object.fromEntries(CHANNELS.map((ch) => [ch, {
-          hostname: channels?.[ch]?.hostname ?? WATCHDOG_ECHO_HOSTS[ch],
-          port: channels?.[ch]?.port ?? port,
-          faults: channels?.[ch]?.faults ?? faults,
-        }])),
-      });
+export const main: CliMain = serverMain(import.meta, {
+  summary:
+    "The watchdog-echo server (dual channel, DC): two listeners for two networks; echoes watchdog frames and ACKs data on both, with faults per channel switched by flag or over the admin API.",
+  defaults: { port: WATCHDOG_ECHO_PORT, adminPort: WATCHDOG_ECHO_ADMIN_PORT },
+  options: WatchdogEchoOptionsSchema,
+  // One host makes no sense for two networks: --host-a and --host-b.
+  common: ({ host: _host, ...flags }) => ({
+    ...flags,
+    port: {
+      ...flags.port,
+      description: "TCP port of both channels; 0 picks a free one",
     },
-    describe: (server) => `tcp=${describeChannels(server)}`,
-  });
-}
-
-if (import.meta.main) await main(Deno.args);
+  }),
+  faultsTitle: "Fault flags (both channels, unless --faults-a/--faults-b)",
+  start: (options) => {
+    const { hostname: _, port, faults, channels, ...common } = options;
+    return startWatchdogEchoServer({
+      ...common,
+      channels: Object.fromEntries(CHANNELS.map((ch) => [ch, {
+        hostname: channels?.[ch]?.hostname ?? WATCHDOG_ECHO_HOSTS[ch],
+        port: channels?.[ch]?.port ?? port,
+        faults: channels?.[ch]?.faults ?? faults,
+      }])),
+    });
+  },
+  describe: (server) => `tcp=${describeChannels(server)}`,
+});

@@ -67,6 +67,22 @@ export async function withTempDir<T>(
   }
 }
 
+/**
+ * Runs `body` with `topology` written as JSON to `name` in a new temp dir
+ * (removed after, whatever happens), given the file's path and the dir.
+ */
+export function withTopologyFile<T>(
+  name: string,
+  topology: unknown,
+  body: (file: string, dir: string) => Promise<T>,
+): Promise<T> {
+  return withTempDir(async (dir) => {
+    const file = `${dir}/${name}`;
+    await Deno.writeTextFile(file, JSON.stringify(topology));
+    return await body(file, dir);
+  });
+}
+
 /** Runs `lab/lab.ts FILE --any-port --port 0 ...flags` to its end. */
 export function runLabCli(
   file: string,

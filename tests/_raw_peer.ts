@@ -35,6 +35,22 @@ export function nextWake(
   });
 }
 
+/** Races a promise against a signal, so no wait can hang a test. */
+export function within<T>(
+  promise: Promise<T>,
+  signal: AbortSignal,
+): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      signal.throwIfAborted();
+      signal.addEventListener("abort", () => reject(signal.reason), {
+        once: true,
+      });
+    }),
+  ]);
+}
+
 /** Connects a raw peer to a server. */
 export function connectRaw(
   addr: { hostname: string; port: number },

@@ -2,13 +2,19 @@
  * Test helper: what the tracker conformance tests share: the timing, seed
  * and command-line pieces (the reference tracker, the Python example and the
  * wrong trackers all run with them), and the all-pass assertion and verdict
- * lines every conformance test uses.
+ * lines every conformance test uses, and a run of the reference clients.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { behavioursOf, type SuiteName } from "../conformance/catalogue.ts";
-import type { ConformanceResult } from "../conformance/runner.ts";
+import { processClient } from "../conformance/client.ts";
+import { referenceClients } from "../conformance/reference.ts";
+import {
+  type ConformanceOptions,
+  type ConformanceResult,
+  runConformance,
+} from "../conformance/runner.ts";
 import type { Timing } from "../conformance/scenario.ts";
 
 /**
@@ -54,4 +60,32 @@ export function assertAllPass(
     `expected every ${suite} check to pass:\n${verdicts(result)}`,
   );
   assert.equal(result.exitCode, 0);
+}
+
+/**
+ * Runs a suite (seed {@linkcode SEED} and {@linkcode TIMING} unless given)
+ * against the reference clients in this process, or with `command` against
+ * the client that command template starts, as a process.
+ */
+export function runReference(
+  options: Omit<ConformanceOptions, "client" | "clients"> & {
+    command?: string;
+  },
+): Promise<ConformanceResult> {
+  const { command, ...rest } = options;
+  return runConformance({
+    seed: SEED,
+    timing: TIMING,
+    ...rest,
+    ...(command === undefined
+      ? { clients: referenceClients() }
+      : { client: processClient(command) }),
+  });
+}
+
+/** Runs a suite as {@linkcode runReference} does and asserts every check passed. */
+export async function assertReferencePasses(
+  options: Parameters<typeof runReference>[0] & { suite: SuiteName },
+): Promise<void> {
+  assertAllPass(await runReference(options), options.suite);
 }

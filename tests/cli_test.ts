@@ -8,7 +8,7 @@ import {
   faultsFromFlags,
   parseFlags,
 } from "../core/cli/cli.ts";
-import { runScript } from "./_cli.ts";
+import { assertFlagsRefused, runScript } from "./_cli.ts";
 
 const FLAGS = { ...COMMON_FLAGS, ...FAULT_FLAGS };
 
@@ -80,15 +80,13 @@ Deno.test("parseFlags still reads positive values and switches", () => {
 });
 
 Deno.test("a server CLI exits with status 2 and the same clear message for --port -1 as for --port x", async () => {
-  const negative = await runScript("servers/primary.ts", ["--port", "-1"]);
-  assert.equal(negative.code, 2);
-  assert.match(
-    negative.stderr,
-    /^error: Invalid --port "-1": expected a whole number from 0 to 65535$/m,
-  );
-  const word = await runScript("servers/primary.ts", ["--port", "x"]);
-  assert.equal(word.code, 2);
-  assert.match(word.stderr, /^error: Invalid --port "x": expected a whole/m);
+  await assertFlagsRefused("servers/primary.ts", [
+    [
+      "--port -1",
+      /^error: Invalid --port "-1": expected a whole number from 0 to 65535$/m,
+    ],
+    ["--port x", /^error: Invalid --port "x": expected a whole/m],
+  ]);
 });
 
 Deno.test("--help shows the command as it works here (npx -y deno@..., not a bare deno unless deno is installed)", async () => {

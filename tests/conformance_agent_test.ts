@@ -4,13 +4,10 @@
  * (`tests/wrong_clients/wrong_agent.ts`) is marked `fail` on the behaviour
  * it breaks, for the reason it breaks it.
  */
-import { processClient } from "../conformance/client.ts";
-import { referenceClients } from "../conformance/reference.ts";
-import { runConformance } from "../conformance/runner.ts";
 import type { Timing } from "../conformance/scenario.ts";
 import { assertWrongClientsFail } from "./_wrong_clients.ts";
 import { BREAKS } from "./wrong_clients/wrong_agent.ts";
-import { assertAllPass } from "./_tracker_suites.ts";
+import { assertReferencePasses, DENO } from "./_tracker_suites.ts";
 
 /** Short timing, so the whole file stays fast. */
 const TIMING: Partial<Timing> = {
@@ -20,30 +17,24 @@ const TIMING: Partial<Timing> = {
   failoverRetries: 0,
 };
 const SEED = 11;
-const DENO = `'${Deno.execPath()}'`;
 const FLAGS =
   "--servers {servers} --agent {agent} -fr {failoverRetries} -fd {failoverDelayMs}ms --connect-timeout {connectTimeoutMs}ms --ack-timeout {ackTimeoutMs}ms";
 
 Deno.test("reference agent passes every agent check in process (QA-1..QA-9)", async () => {
-  const result = await runConformance({
+  await assertReferencePasses({
     suite: "agent",
-    clients: referenceClients(),
     seed: SEED,
     timing: TIMING,
   });
-  assertAllPass(result, "agent");
 });
 
 Deno.test("reference agent passes every agent check as a process, with -fr 1 (QA-1..QA-9)", async () => {
-  const result = await runConformance({
+  await assertReferencePasses({
     suite: "agent",
-    client: processClient(
-      `${DENO} run -A clients/failover_agent.ts --quiet ${FLAGS}`,
-    ),
+    command: `${DENO} run -A clients/failover_agent.ts --quiet ${FLAGS}`,
     seed: SEED,
     timing: { ...TIMING, failoverRetries: 1 },
   });
-  assertAllPass(result, "agent");
 });
 
 /** Why each wrong agent must fail: a piece of its fail summary. */

@@ -13,11 +13,7 @@ import {
   type ConformanceResult,
   runConformance,
 } from "../conformance/runner.ts";
-import {
-  DEFAULT_TIMING,
-  ScenarioContext,
-  type Timing,
-} from "../conformance/scenario.ts";
+import { DEFAULT_TIMING, ScenarioContext } from "../conformance/scenario.ts";
 import {
   recordData,
   SCENARIO_IMEI,
@@ -25,20 +21,15 @@ import {
 } from "../conformance/suites/_telematics.ts";
 import { textReport } from "../conformance/report_text.ts";
 import { runScript } from "./_cli.ts";
-import { verdicts } from "./_tracker_suites.ts";
+import {
+  DENO,
+  ENDPOINTS as TRACKER_ENDPOINTS,
+  runReference,
+  TIMING_FLAGS,
+  verdicts,
+} from "./_tracker_suites.ts";
 
-/** Short timing, with room for a loaded machine (see the telematics tests). */
-const TIMING: Partial<Timing> = {
-  ackTimeoutMs: 400,
-  reconnectDelayMs: 100,
-  connectTimeoutMs: 500,
-};
-const SEED = 11;
-const DENO = `'${Deno.execPath()}'`;
-const ENDPOINTS =
-  "--ip1 {ip1} --port1 {port1} --ip2 {ip2} --port2 {port2} --codec {codec} --device {imei}";
-const TIMING_FLAGS =
-  "--ack-timeout {ackTimeoutMs}ms --resends {resends} --reconnect-delay {reconnectDelayMs}ms --connect-timeout {connectTimeoutMs}ms";
+const ENDPOINTS = `${TRACKER_ENDPOINTS} --codec {codec} --device {imei}`;
 const CODECS = ["ruptela", "teltonika"] as const;
 
 /** Every check passes but TS-5, which a device codec cannot express. */
@@ -108,12 +99,9 @@ Deno.test("recordData gives each id the scenario IMEI and a timestamp of its own
 
 for (const codec of CODECS) {
   Deno.test(`reference tracker passes the two-servers suite over ${codec} in process (TS-5 not observable)`, async () => {
-    const result = await runConformance({
+    const result = await runReference({
       suite: "two-servers",
       codec,
-      clients: referenceClients(),
-      seed: SEED,
-      timing: TIMING,
     });
     assert.equal(result.results.length, 8);
     assertPassesOverDeviceCodec(result, codec);
@@ -122,12 +110,9 @@ for (const codec of CODECS) {
   });
 
   Deno.test(`reference tracker passes the failover suite over ${codec} in process`, async () => {
-    const result = await runConformance({
+    const result = await runReference({
       suite: "failover",
       codec,
-      clients: referenceClients(),
-      seed: SEED,
-      timing: TIMING,
     });
     assert.equal(result.results.length, 6);
     assertPassesOverDeviceCodec(result, codec);
@@ -135,15 +120,12 @@ for (const codec of CODECS) {
   });
 
   Deno.test(`reference tracker passes TS-1..TS-4, TS-7 and TS-8 over ${codec} as a process (--codec {codec} --device {imei})`, async () => {
-    const result = await runConformance({
+    const result = await runReference({
       suite: "two-servers",
       codec,
       only: ["TS-1", "TS-2", "TS-3", "TS-4", "TS-7", "TS-8"],
-      client: processClient(
+      command:
         `${DENO} run -A clients/two_servers.ts --quiet --mirror ${ENDPOINTS} ${TIMING_FLAGS}`,
-      ),
-      seed: SEED,
-      timing: TIMING,
     });
     assertPassesOverDeviceCodec(result, codec);
     const ts8 = result.results.find((r) => r.id === "TS-8")!;
@@ -176,15 +158,12 @@ Deno.test("wrong trackers are caught over device codecs: resends copied to IP2 (
   ];
   const results = await Promise.all(
     cases.map(({ id, broken, codec }) =>
-      runConformance({
+      runReference({
         suite: "two-servers",
         codec,
         only: [id],
-        client: processClient(
+        command:
           `${DENO} run -A tests/wrong_clients/wrong_tracker.ts --break ${broken} --mirror ${ENDPOINTS} ${TIMING_FLAGS}`,
-        ),
-        seed: SEED,
-        timing: TIMING,
       })
     ),
   );

@@ -4,13 +4,10 @@
  * client (`tests/wrong_clients/wrong_scada.ts`) is marked `fail` on the
  * behaviour it breaks, for the reason it breaks it.
  */
-import { processClient } from "../conformance/client.ts";
-import { referenceClients } from "../conformance/reference.ts";
-import { runConformance } from "../conformance/runner.ts";
 import type { Timing } from "../conformance/scenario.ts";
 import { assertWrongClientsFail } from "./_wrong_clients.ts";
 import { BREAKS } from "./wrong_clients/wrong_scada.ts";
-import { assertAllPass } from "./_tracker_suites.ts";
+import { assertReferencePasses, DENO } from "./_tracker_suites.ts";
 
 /** Short timing, as the reference client's own tests found stable under load. */
 const TIMING: Partial<Timing> = {
@@ -20,30 +17,24 @@ const TIMING: Partial<Timing> = {
   connectTimeoutMs: 500,
 };
 const SEED = 13;
-const DENO = `'${Deno.execPath()}'`;
 const FLAGS =
   "--host-a {hostA} --port-a {portA} --host-b {hostB} --port-b {portB} --local-a {localA} --local-b {localB} --watchdog-period {watchdogPeriodMs}ms --watchdog-timeout {watchdogTimeoutMs}ms --retry {retryMs}ms --connect-timeout {connectTimeoutMs}ms --preferred-net-addr={preferredNetAddr} --preferred-net-nr={preferredNetNr}";
 
 Deno.test("reference SCADA client passes every dual-channel check in process", async () => {
-  const result = await runConformance({
+  await assertReferencePasses({
     suite: "dual-channel",
-    clients: referenceClients(),
     seed: SEED,
     timing: TIMING,
   });
-  assertAllPass(result, "dual-channel");
 });
 
 Deno.test("reference SCADA client passes every dual-channel check as a process", async () => {
-  const result = await runConformance({
+  await assertReferencePasses({
     suite: "dual-channel",
-    client: processClient(
-      `${DENO} run -A clients/dual_channel.ts --quiet ${FLAGS}`,
-    ),
+    command: `${DENO} run -A clients/dual_channel.ts --quiet ${FLAGS}`,
     seed: SEED,
     timing: TIMING,
   });
-  assertAllPass(result, "dual-channel");
 });
 
 /** Why each wrong client must fail: a piece of its fail summary. */

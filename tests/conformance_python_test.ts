@@ -2,9 +2,7 @@
  * The Python example tracker (`examples/python/tracker.py`) passes every
  * two-servers check: the contract works for a client in another language.
  */
-import { processClient } from "../conformance/client.ts";
-import { runConformance } from "../conformance/runner.ts";
-import { assertAllPass, ENDPOINTS, SEED, TIMING } from "./_tracker_suites.ts";
+import { assertReferencePasses, ENDPOINTS } from "./_tracker_suites.ts";
 
 Deno.test("Python example tracker passes every two-servers check", async () => {
   // Resolve the interpreter once: `python3` may be a version manager's shim
@@ -24,13 +22,9 @@ Deno.test("Python example tracker passes every two-servers check", async () => {
       }); install Python 3.8 or later to run this test`,
     );
   }
-  const result = await runConformance({
+  await assertReferencePasses({
     suite: "two-servers",
-    client: processClient(
+    command:
       `'${python}' examples/python/tracker.py ${ENDPOINTS} --ack-timeout {ackTimeoutMs}ms --reconnect-delay {reconnectDelayMs}ms --connect-timeout {connectTimeoutMs}ms`,
-    ),
-    seed: SEED,
-    timing: TIMING,
   });
-  assertAllPass(result, "two-servers");
 });

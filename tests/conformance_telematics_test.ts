@@ -5,50 +5,35 @@
  * `conformance_wrong_trackers_test.ts` (files of their own, so they run side
  * by side).
  */
-import { processClient } from "../conformance/client.ts";
-import { referenceClients } from "../conformance/reference.ts";
-import { runConformance } from "../conformance/runner.ts";
 import {
-  assertAllPass,
+  assertReferencePasses,
   DENO,
   ENDPOINTS,
-  SEED,
   TIMING,
   TIMING_FLAGS,
 } from "./_tracker_suites.ts";
 
 for (const suite of ["two-servers", "failover"] as const) {
   Deno.test(`reference tracker passes every ${suite} check in process`, async () => {
-    const result = await runConformance({
+    await assertReferencePasses({
       suite,
-      clients: referenceClients(),
-      seed: SEED,
-      timing: TIMING,
     });
-    assertAllPass(result, suite);
   });
 }
 
 Deno.test("reference tracker passes every two-servers check as a process", async () => {
-  const result = await runConformance({
+  await assertReferencePasses({
     suite: "two-servers",
-    client: processClient(
+    command:
       `${DENO} run -A clients/two_servers.ts --quiet --mirror ${ENDPOINTS} ${TIMING_FLAGS}`,
-    ),
-    seed: SEED,
-    timing: TIMING,
   });
-  assertAllPass(result, "two-servers");
 });
 
 Deno.test("reference tracker passes every failover check as a process, with one resend", async () => {
-  const result = await runConformance({
+  await assertReferencePasses({
     suite: "failover",
-    client: processClient(
+    command:
       `${DENO} run -A clients/two_servers.ts --quiet ${ENDPOINTS} ${TIMING_FLAGS}`,
-    ),
-    seed: SEED,
     timing: { ...TIMING, resends: 1 },
   });
-  assertAllPass(result, "failover");
 });

@@ -12,7 +12,7 @@ import {
   startWatchdogEchoServer,
   type WatchdogEchoServer,
 } from "../servers/watchdog_echo.ts";
-import { runScript } from "./_cli.ts";
+import { assertFlagsRefused } from "./_cli.ts";
 import { spawnContractClient } from "./_contract.ts";
 
 /** The client's adapters: one local address on each server network. */
@@ -273,24 +273,23 @@ Deno.test("dual_channel client takes its preference by network address or by ada
 });
 
 Deno.test("dual_channel client lets the address win over the number, unless it matches both channels (DC-9)", async () => {
-  {
-    await using r = await activeFirst("B", {
-      preferredNetAddr: "127.0.1.0",
+  for (
+    const [first, preferredNetAddr, then, by] of [
+      ["B", "127.0.1.0", "A", "address"],
+      // 127.0.0.0 is 127.x.x.x: both channels are on it, so the number decides.
+      ["A", "127.0.0.0", "B", "number"],
+    ] as const
+  ) {
+    await using r = await activeFirst(first, {
+      preferredNetAddr,
       preferredNetNr: 2,
     });
-    assert.deepEqual(r.client.preferred, { channel: "A", by: "address" });
-    await r.until("active", { channel: "A" });
-    assert.deepEqual(r.trail(["active"]), ["active:B", "active:A"]);
-  }
-  {
-    // 127.0.0.0 is 127.x.x.x: both channels are on it, so the number decides.
-    await using r = await activeFirst("A", {
-      preferredNetAddr: "127.0.0.0",
-      preferredNetNr: 2,
-    });
-    assert.deepEqual(r.client.preferred, { channel: "B", by: "number" });
-    await r.until("active", { channel: "B" });
-    assert.deepEqual(r.trail(["active"]), ["active:A", "active:B"]);
+    assert.deepEqual(r.client.preferred, { channel: then, by });
+    await r.until("active", { channel: then });
+    assert.deepEqual(r.trail(["active"]), [
+      `active:${first}`,
+      `active:${then}`,
+    ]);
   }
 });
 
@@ -299,31 +298,13 @@ Deno.test("preferredChannel follows DC-9 and parseNetworkMask reads trailing zer
     A: { hostname: "10.1.0.5", port: 1, localAddress: "10.1.0.9" },
     B: { hostname: "172.16.4.5", port: 1 },
   };
-  assert.deepEqual(preferredChannel({ channels }), { by: "none" });
-  assert.deepEqual(
-    preferredChannel({ channels, preferredNetAddr: "172.16.0.0" }),
-    { channel: "B", by: "address" },
-  );
-  assert.deepEqual(
-    preferredChannel({ channels, preferredNetAddr: "192.168.0.0" }),
-    { by: "none" },
-  );
-  assert.deepEqual(
-    preferredChannel({
-      channels,
-      preferredNetAddr: "192.168.0.0",
-      preferredNetNr: 1,
-    }),
-    { channel: "A", by: "number" },
-  );
-  assert.deepEqual(
-    preferredChannel({
-      channels,
-      preferredNetAddr: "0.0.0.0",
-      preferredNetNr: 2,
-    }),
-    { channel: "B", by: "number" },
-  );
+  const preferred = (preferredNetAddr?: string, preferredNetNr?: 1 | 2) =>
+    preferredChannel({ channels, preferredNetAddr, preferredNetNr });
+  assert.deepEqual(preferred(), { by: "none" });
+  assert.deepEqual(preferred("172.16.0.0"), { channel: "B", by: "address" });
+  assert.deepEqual(preferred("192.168.0.0"), { by: "none" });
+  assert.deepEqual(preferred("192.168.0.0", 1), { channel: "A", by: "number" });
+  assert.deepEqual(preferred("0.0.0.0", 2), { channel: "B", by: "number" });
   assert.deepEqual(parseNetworkMask("172.16.0.0"), {
     network: 0xac100000,
     bits: 16,
@@ -495,22 +476,9 @@ Deno.test("dual_channel CLI speaks the client-under-test contract", async () => 
 });
 
 Deno.test("dual_channel CLI rejects bad flags naming them", async () => {
-  const nr = await runScript("clients/dual_channel.ts", [
-    "--preferred-net-nr",
-    "3",
+  await assertFlagsRefused("clients/dual_channel.ts", [
+    ["--preferred-net-nr 3", /Invalid --preferred-net-nr "3"/],
+    ["--watchdog-period soon", /Invalid --watchdog-period "soon"/],
+    ["--preferred-net-addr lan", /Invalid --preferred-net-addr "lan"/],
   ]);
-  assert.equal(nr.code, 2);
-  assert.match(nr.stderr, /Invalid --preferred-net-nr "3"/);
-  const period = await runScript("clients/dual_channel.ts", [
-    "--watchdog-period",
-    "soon",
-  ]);
-  assert.equal(period.code, 2);
-  assert.match(period.stderr, /Invalid --watchdog-period "soon"/);
-  const addr = await runScript("clients/dual_channel.ts", [
-    "--preferred-net-addr",
-    "lan",
-  ]);
-  assert.equal(addr.code, 2);
-  assert.match(addr.stderr, /Invalid --preferred-net-addr "lan"/);
 });

@@ -8,8 +8,8 @@ import {
   type MessageStoreServer,
   startMessageStoreServer,
 } from "../servers/message_store.ts";
-import { runScript } from "./_cli.ts";
-import { spawnContractClient } from "./_contract.ts";
+import { assertFlagsRefused } from "./_cli.ts";
+import { type ContractProcess, spawnContractClient } from "./_contract.ts";
 
 function start(fronts = ["ml1", "ml2"]): Promise<MessageStoreServer> {
   return startMessageStoreServer({
@@ -437,6 +437,21 @@ Deno.test("failover_agent rejects bad options", () => {
   );
 });
 
+/** Spawns the agent CLI as alice, quiet, on every front, with more flags. */
+function spawnAlice(
+  server: MessageStoreServer,
+  flags: string,
+): ContractProcess {
+  return spawnContractClient("clients/failover_agent.ts", [
+    "--servers",
+    serverList(server),
+    "--agent",
+    "alice",
+    ...flags.split(" "),
+    "--quiet",
+  ]);
+}
+
 function eventsOf(
   cli: { events: { event: string; [field: string]: unknown }[] },
   name: string,
@@ -447,21 +462,10 @@ function eventsOf(
 Deno.test("failover_agent CLI speaks the client-under-test contract", async () => {
   await using server = await start();
   const signal = AbortSignal.timeout(15_000);
-  await using cli = spawnContractClient("clients/failover_agent.ts", [
-    "--servers",
-    serverList(server),
-    "--agent",
-    "alice",
-    "-fr",
-    "1",
-    "-fd",
-    "10ms",
-    "--connect-timeout",
-    "500ms",
-    "--sync-interval",
-    "0",
-    "--quiet",
-  ]);
+  await using cli = spawnAlice(
+    server,
+    "-fr 1 -fd 10ms --connect-timeout 500ms --sync-interval 0",
+  );
   await cli.waitEvent((e) => e.event === "connected", signal);
   await cli.command({ cmd: "send", id: "m1", to: "bob", body: { n: 1 } });
   await cli.waitEvent((e) => e.event === "deleted" && e.id === "m1", signal);
@@ -493,15 +497,7 @@ Deno.test("failover_agent CLI prints an error and exits 1 when no server can be 
   await using server = await start();
   await down(server, "ml1", "ml2");
   const signal = AbortSignal.timeout(15_000);
-  await using cli = spawnContractClient("clients/failover_agent.ts", [
-    "--servers",
-    serverList(server),
-    "--agent",
-    "alice",
-    "--connect-timeout",
-    "500ms",
-    "--quiet",
-  ]);
+  await using cli = spawnAlice(server, "--connect-timeout 500ms");
   const error = await cli.waitEvent((e) => e.event === "error", signal);
   assert.match(String(error.message), /no server could be reached/);
   const { code } = await cli.stop(signal);
@@ -509,20 +505,11 @@ Deno.test("failover_agent CLI prints an error and exits 1 when no server can be 
 });
 
 Deno.test("failover_agent CLI names the flag it cannot use", async () => {
-  const missing = await runScript("clients/failover_agent.ts", [
-    "--agent",
-    "a",
+  await assertFlagsRefused("clients/failover_agent.ts", [
+    ["--agent a", /Missing --servers/],
+    [
+      "--servers ml1=127.0.0.1:1 --agent a -fr many",
+      /Invalid --failover-retries "many"/,
+    ],
   ]);
-  assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /Missing --servers/);
-  const bad = await runScript("clients/failover_agent.ts", [
-    "--servers",
-    "ml1=127.0.0.1:1",
-    "--agent",
-    "a",
-    "-fr",
-    "many",
-  ]);
-  assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /Invalid --failover-retries "many"/);
 });

@@ -6,6 +6,7 @@ import { SeededRandom } from "../core/faults/random.ts";
 import { TcpServer } from "../core/server/tcp_server.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 import { startSilentServer } from "../servers/silent.ts";
+import { journalled } from "./_journal.ts";
 import { connectPeer } from "./_net.ts";
 
 const timeout = () => AbortSignal.timeout(10_000);
@@ -86,10 +87,7 @@ Deno.test("Connection journals a frame cut short by the peer's RST as truncated 
   const signal = timeout();
   const { socket, ended } = await rawSocket(primary.addr);
   socket.write('{"type":"record","id":"r1"}\n{"type":"record","id":"r2"');
-  await primary.journal.waitFor(
-    (e) => e.type === "ack_sent" && e.id === "r1",
-    { signal },
-  );
+  await journalled(primary, "ack_sent", { id: "r1" }, signal);
   await primary.journal.waitFor((e) => e.type === "frame_in", { signal });
   socket.resetAndDestroy();
   await ended;
@@ -113,10 +111,7 @@ Deno.test("resetAfter resets a connection after N bytes in, the bytes before the
   const { socket, ended } = await rawSocket(primary.addr);
   // 28 bytes, then 28 more: the limit falls in the second record.
   socket.write('{"type":"record","id":"r1"}\n');
-  await primary.journal.waitFor(
-    (e) => e.type === "ack_sent" && e.id === "r1",
-    { signal },
-  );
+  await journalled(primary, "ack_sent", { id: "r1" }, signal);
   socket.write('{"type":"record","id":"r2"}\n');
   assert.equal(await ended, "rst");
   const fired = await primary.journal.waitFor(

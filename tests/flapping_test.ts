@@ -1,12 +1,55 @@
 import assert from "node:assert/strict";
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { concat } from "../core/codecs/_bytes.ts";
 import type { JournalEvent } from "../core/journal/journal.ts";
-import { FlappingServer, startFlappingServer } from "../servers/flapping.ts";
-import { runScript, spawnCli } from "./_cli.ts";
-import { connectPeer } from "./_net.ts";
-import { nextWake } from "./_raw_peer.ts";
+import {
+  FlappingServer,
+  type FlappingServerOptions,
+  startFlappingServer,
+} from "../servers/flapping.ts";
+import { assertFlagsRefused, runScript, spawnServer } from "./_cli.ts";
+import { connectPeer, type TestPeer } from "./_net.ts";
+import { checked } from "./_lifetime.ts";
+import { nextWake, within } from "./_raw_peer.ts";
 
 type Addr = { hostname: string; port: number };
+
+/** A flapping server on a free port, seed 1, whose schedule waits (paused). */
+function startPaused(
+  options: Partial<FlappingServerOptions> = {},
+): Promise<FlappingServer> {
+  return startFlappingServer({ port: 0, seed: 1, paused: true, ...options });
+}
+
+/** Connects a peer and asserts a record sent on it is ACKed. */
+async function ackedPeer(
+  addr: Addr,
+  id: string,
+  signal: AbortSignal,
+): Promise<TestPeer> {
+  return checked(await connectPeer(addr), async (peer) => {
+    peer.send({ type: "record", id });
+    assert.deepEqual(await peer.next(signal), { type: "ack", id });
+  });
+}
+
+/**
+ * Forces a proxying flapping server down; resolves with how its client's
+ * connection ended and the journalled close of the upstream.
+ */
+async function proxyDown(
+  server: FlappingServer,
+  client: RawClient,
+  signal: AbortSignal,
+): Promise<{ ended: string; closed: JournalEvent }> {
+  await server.force("down");
+  const ended = await within(client.ended, signal);
+  const closed = await server.journal.waitFor(
+    (e) => e.type === "upstream_closed",
+    { signal },
+  );
+  return { ended, closed };
+}
 
 /** Waits for the next `count` transition events and returns them in order. */
 async function transitions(
@@ -25,19 +68,6 @@ async function transitions(
     since = event.seq;
   }
   return seen;
-}
-
-/** Races a promise against a signal, so no wait can hang a test. */
-function within<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      signal.throwIfAborted();
-      signal.addEventListener("abort", () => reject(signal.reason), {
-        once: true,
-      });
-    }),
-  ]);
 }
 
 /** A raw TCP client: bytes in, bytes out, no codec. */
@@ -82,13 +112,7 @@ function rawConnect(addr: Addr): Promise<RawClient> {
             signal.throwIfAborted();
             await nextWake(waiters, signal);
           }
-          const all = new Uint8Array(total);
-          let at = 0;
-          for (const chunk of chunks) {
-            all.set(chunk, at);
-            at += chunk.length;
-          }
-          return all;
+          return concat(chunks);
         },
         async [Symbol.asyncDispose]() {
           if (!socket.destroyed) socket.destroy();
@@ -242,15 +266,9 @@ Deno.test("FlappingServer draws a random schedule from the seed: same seed, same
 });
 
 Deno.test("FlappingServer in refuse mode closes connections and refuses while down, ACKs while up", async () => {
-  await using server = await startFlappingServer({
-    port: 0,
-    seed: 1,
-    paused: true,
-  });
+  await using server = await startPaused();
   const signal = AbortSignal.timeout(5000);
-  await using peer = await connectPeer(server.addr);
-  peer.send({ type: "record", id: "r1" });
-  assert.deepEqual(await peer.next(signal), { type: "ack", id: "r1" });
+  await using peer = await ackedPeer(server.addr, "r1", signal);
 
   await server.force("down");
   assert.equal(await within(peer.ended, signal), "fin");
@@ -258,19 +276,12 @@ Deno.test("FlappingServer in refuse mode closes connections and refuses while do
   await assert.rejects(connectPeer(server.addr), { code: "ECONNREFUSED" });
 
   await server.force("up");
-  await using again = await connectPeer(server.addr);
-  again.send({ type: "record", id: "r2" });
-  assert.deepEqual(await again.next(signal), { type: "ack", id: "r2" });
+  await using _again = await ackedPeer(server.addr, "r2", signal);
   assert.deepEqual(server.faults.get(), {});
 });
 
 Deno.test("FlappingServer can start down: connects are refused from the first", async () => {
-  await using server = await startFlappingServer({
-    port: 0,
-    seed: 1,
-    startState: "down",
-    paused: true,
-  });
+  await using server = await startPaused({ startState: "down" });
   assert.equal(server.flapState, "down");
   assert.notEqual(server.addr.port, 0);
   await assert.rejects(connectPeer(server.addr), { code: "ECONNREFUSED" });
@@ -280,16 +291,9 @@ Deno.test("FlappingServer can start down: connects are refused from the first", 
 });
 
 Deno.test("FlappingServer in reset mode resets open connections and new ones while down", async () => {
-  await using server = await startFlappingServer({
-    port: 0,
-    seed: 1,
-    downMode: "reset",
-    paused: true,
-  });
+  await using server = await startPaused({ downMode: "reset" });
   const signal = AbortSignal.timeout(5000);
-  await using peer = await connectPeer(server.addr);
-  peer.send({ type: "record", id: "r1" });
-  assert.deepEqual(await peer.next(signal), { type: "ack", id: "r1" });
+  await using peer = await ackedPeer(server.addr, "r1", signal);
 
   await server.force("down");
   assert.equal(await within(peer.ended, signal), "rst");
@@ -297,17 +301,12 @@ Deno.test("FlappingServer in reset mode resets open connections and new ones whi
   assert.equal(await connectUntilClosed(server.addr, signal), "rst");
 
   await server.force("up");
-  await using again = await connectPeer(server.addr);
-  again.send({ type: "record", id: "r2" });
-  assert.deepEqual(await again.next(signal), { type: "ack", id: "r2" });
+  await using _again = await ackedPeer(server.addr, "r2", signal);
 });
 
 Deno.test("FlappingServer in black-hole mode keeps connections open and never answers while down", async () => {
-  await using server = await startFlappingServer({
-    port: 0,
-    seed: 1,
+  await using server = await startPaused({
     downMode: "black-hole",
-    paused: true,
     startState: "down",
   });
   const signal = AbortSignal.timeout(5000);
@@ -328,11 +327,7 @@ Deno.test("FlappingServer in black-hole mode keeps connections open and never an
 });
 
 Deno.test("FlappingServer standalone rejects bad input and keeps the connection", async () => {
-  await using server = await startFlappingServer({
-    port: 0,
-    seed: 1,
-    paused: true,
-  });
+  await using server = await startPaused();
   const signal = AbortSignal.timeout(5000);
   await using peer = await connectPeer(server.addr);
   peer.write("this is not json\n");
@@ -367,13 +362,7 @@ Deno.test("FlappingServer rejects bad options before opening anything", () => {
 });
 
 Deno.test("FlappingServer admin pauses, resumes and forces the schedule", async () => {
-  await using server = await startFlappingServer({
-    port: 0,
-    seed: 1,
-    up: 30,
-    down: 30,
-    paused: true,
-  });
+  await using server = await startPaused({ up: 30, down: 30 });
   const app = server.adminApp();
   const signal = AbortSignal.timeout(10_000);
   const post = (path: string) => app.request(path, { method: "POST" });
@@ -429,12 +418,7 @@ Deno.test("FlappingServer admin pauses, resumes and forces the schedule", async 
 
 Deno.test("FlappingServer proxies binary bytes both ways while up and cuts both when going down", async () => {
   await using echo = await startEcho();
-  await using server = await startFlappingServer({
-    port: 0,
-    seed: 1,
-    target: echo.addr,
-    paused: true,
-  });
+  await using server = await startPaused({ target: echo.addr });
   assert.equal(server.codec.name, "raw");
   const signal = AbortSignal.timeout(5000);
   await using client = await rawConnect(server.addr);
@@ -450,12 +434,9 @@ Deno.test("FlappingServer proxies binary bytes both ways while up and cuts both 
     `${echo.addr.hostname}:${echo.addr.port}`,
   );
 
-  await server.force("down");
-  assert.equal(await within(client.ended, signal), "fin");
-  const closed = await server.journal.waitFor(
-    (e) => e.type === "upstream_closed",
-    { signal },
-  );
+  const { ended, closed } = await proxyDown(server, client, signal);
+
+  assert.equal(ended, "fin");
   assert.equal(closed.by, "server");
   assert.equal(await within(echo.endings[0], signal), "fin");
   await assert.rejects(rawConnect(server.addr), { code: "ECONNREFUSED" });
@@ -468,12 +449,7 @@ Deno.test("FlappingServer proxies binary bytes both ways while up and cuts both 
 
 Deno.test("FlappingServer proxy closes the upstream when the client closes, and the client when the upstream closes", async () => {
   await using echo = await startEcho();
-  await using server = await startFlappingServer({
-    port: 0,
-    seed: 1,
-    target: echo.addr,
-    paused: true,
-  });
+  await using server = await startPaused({ target: echo.addr });
   const signal = AbortSignal.timeout(5000);
   await using client = await rawConnect(server.addr);
   client.socket.write(BINARY);
@@ -505,32 +481,22 @@ Deno.test("FlappingServer proxy in reset mode resets both sides, and in black-ho
   await using echo = await startEcho();
   const signal = AbortSignal.timeout(5000);
   {
-    await using server = await startFlappingServer({
-      port: 0,
-      seed: 1,
+    await using server = await startPaused({
       target: echo.addr,
       downMode: "reset",
-      paused: true,
     });
     await using client = await rawConnect(server.addr);
     client.socket.write(BINARY);
     await client.bytes(BINARY.length, signal);
-    await server.force("down");
-    assert.equal(await within(client.ended, signal), "rst");
-    const closed = await server.journal.waitFor(
-      (e) => e.type === "upstream_closed",
-      { signal },
-    );
+    const { ended, closed } = await proxyDown(server, client, signal);
+    assert.equal(ended, "rst");
     assert.equal(closed.how, "rst");
     assert.equal(await within(echo.endings[0], signal), "rst");
   }
   {
-    await using server = await startFlappingServer({
-      port: 0,
-      seed: 1,
+    await using server = await startPaused({
       target: echo.addr,
       downMode: "black-hole",
-      paused: true,
       startState: "down",
     });
     await using client = await rawConnect(server.addr);
@@ -557,23 +523,13 @@ Deno.test("FlappingServer proxy in reset mode resets both sides, and in black-ho
 });
 
 Deno.test("flapping CLI prints its line, serves /schedule and stops cleanly on SIGTERM", async () => {
-  await using cli = await spawnCli("servers/flapping.ts", [
-    "--port",
-    "0",
-    "--admin-port",
-    "0",
-    "--up",
-    "20s",
-    "--down",
-    "1s..3s",
-    "--down-mode",
-    "reset",
-    "--seed",
-    "7",
-  ]);
-  assert.match(
-    cli.line,
-    /^flapping tcp=127\.0\.0\.1:\d+ admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=line-json$/,
+  await using cli = await spawnServer(
+    "servers/flapping.ts",
+    "--up 20s --down 1s..3s --down-mode reset --seed 7",
+    {
+      line:
+        /^flapping tcp=127\.0\.0\.1:\d+ admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=line-json$/,
+    },
   );
   const schedule = await (await fetch(`${cli.fields.admin}/schedule`)).json();
   assert.equal(schedule.state, "up");
@@ -592,47 +548,28 @@ Deno.test("flapping CLI prints its line, serves /schedule and stops cleanly on S
 });
 
 Deno.test("flapping CLI in proxy mode names its target and speaks raw", async () => {
-  await using cli = await spawnCli("servers/flapping.ts", [
-    "--port",
-    "0",
-    "--admin-port",
-    "0",
-    "--target",
-    "127.0.0.1:7000",
-    "--seed",
-    "7",
-    "--paused",
-  ]);
-  assert.match(
-    cli.line,
-    /^flapping tcp=127\.0\.0\.1:\d+ target=127\.0\.0\.1:7000 admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=raw$/,
+  await using cli = await spawnServer(
+    "servers/flapping.ts",
+    "--target 127.0.0.1:7000 --seed 7 --paused",
+    {
+      line:
+        /^flapping tcp=127\.0\.0\.1:\d+ target=127\.0\.0\.1:7000 admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=raw$/,
+    },
   );
   const { code } = await cli.stop();
   assert.equal(code, 0);
 });
 
 Deno.test("flapping CLI rejects bad flags, naming the flag", async () => {
-  let result = await runScript("servers/flapping.ts", [
-    "--down-mode",
-    "sideways",
+  await assertFlagsRefused("servers/flapping.ts", [
+    ["--down-mode sideways", /Invalid --down-mode "sideways"/],
+    ["--up 2s..1s", /Invalid --up/],
+    [
+      "--target 127.0.0.1:7000 --drop-ack 30%",
+      /Invalid --drop-ack: it does not apply with --target/,
+    ],
   ]);
-  assert.equal(result.code, 2);
-  assert.match(result.stderr, /Invalid --down-mode "sideways"/);
-  result = await runScript("servers/flapping.ts", ["--up", "2s..1s"]);
-  assert.equal(result.code, 2);
-  assert.match(result.stderr, /Invalid --up/);
-  result = await runScript("servers/flapping.ts", [
-    "--target",
-    "127.0.0.1:7000",
-    "--drop-ack",
-    "30%",
-  ]);
-  assert.equal(result.code, 2);
-  assert.match(
-    result.stderr,
-    /Invalid --drop-ack: it does not apply with --target/,
-  );
-  result = await runScript("servers/flapping.ts", ["--help"]);
+  const result = await runScript("servers/flapping.ts", ["--help"]);
   assert.equal(result.code, 0);
   for (
     const name of ["--up", "--down", "--down-mode", "--target", "--paused"]
@@ -648,13 +585,7 @@ function readToEnd(socket: Socket, signal: AbortSignal): Promise<Uint8Array> {
   return within(
     new Promise<Uint8Array>((resolve, reject) => {
       socket.once("end", () => {
-        const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-        let at = 0;
-        for (const chunk of chunks) {
-          all.set(chunk, at);
-          at += chunk.length;
-        }
-        resolve(all);
+        resolve(concat(chunks));
       });
       socket.once("error", reject);
     }),
@@ -686,11 +617,8 @@ Deno.test("FlappingServer proxy passes half-close through both ways", async () =
   );
   try {
     const port = (upstream.address() as { port: number }).port;
-    await using server = await startFlappingServer({
-      port: 0,
-      seed: 1,
+    await using server = await startPaused({
       target: { hostname: "127.0.0.1", port },
-      paused: true,
     });
     const open = (): Promise<Socket> =>
       within(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ByteBuffer } from "../core/codecs/_bytes.ts";
-import { wireBytes } from "../core/codecs/codec.ts";
+import { type Codec, wireBytes } from "../core/codecs/codec.ts";
 import { createCodec } from "../core/codecs/create_codec.ts";
 import { lengthPrefixedCodec } from "../core/codecs/length_prefixed_codec.ts";
 import { lineJsonCodec } from "../core/codecs/line_json_codec.ts";
@@ -10,6 +10,11 @@ import { connectPeer } from "./_net.ts";
 
 const encoder = new TextEncoder();
 const timeout = () => AbortSignal.timeout(5000);
+
+/** A record frame encoded by `codec`, with `data`. */
+function encodeRecord(codec: Codec, id: string, data: string): Uint8Array {
+  return codec.encode({ type: "record", id, data })!;
+}
 
 function nested(depth: number): unknown {
   let value: unknown = 1;
@@ -34,11 +39,7 @@ for (const codec of [lineJsonCodec(), lengthPrefixedCodec()]) {
 
   Deno.test(`${codec.name} codec marks a large frame with its size on the wire`, () => {
     const decoder = codec.decoder();
-    const big = codec.encode({
-      type: "record",
-      id: "b",
-      data: "x".repeat(500),
-    })!;
+    const big = encodeRecord(codec, "b", "x".repeat(500));
     const small = codec.encode({ type: "record", id: "s" })!;
     const [large, tiny] = decoder.push(new Uint8Array([...big, ...small]));
     assert.equal(wireBytes(large.frame), big.length);
@@ -91,11 +92,7 @@ Deno.test("ByteBuffer appends, consumes from the front and reuses its array", ()
 Deno.test("binary codecs decode a packet sent a byte at a time without copying it per byte", () => {
   const codec = createCodec("length-prefixed");
   const decoder = codec.decoder();
-  const bytes = codec.encode({
-    type: "record",
-    id: "r",
-    data: "z".repeat(60_000),
-  })!;
+  const bytes = encodeRecord(codec, "r", "z".repeat(60_000));
   const started = performance.now();
   const got = [];
   for (const byte of bytes) got.push(...decoder.push(new Uint8Array([byte])));

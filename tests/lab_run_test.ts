@@ -8,7 +8,7 @@ import {
   runLabCli,
   signalAndDrain,
   trackerTopology,
-  withTempDir,
+  withTopologyFile,
 } from "./_lab.ts";
 
 /** A tracker that fails over from a primary going down at a seeded time. */
@@ -27,55 +27,66 @@ function trackerLab(tracker: Record<string, unknown>) {
   });
 }
 
+/**
+ * Runs `body` with a {@linkcode trackerLab} topology written to `name` in a
+ * temp dir, and the path of a report dir beside it.
+ */
+function withTrackerLab(
+  name: string,
+  tracker: Record<string, unknown>,
+  body: (file: string, out: string) => Promise<void>,
+): Promise<void> {
+  return withTopologyFile(
+    name,
+    trackerLab(tracker),
+    (file, dir) => body(file, join(dir, "report")),
+  );
+}
+
 async function readReport(dir: string): Promise<LabRunReport> {
   return JSON.parse(await Deno.readTextFile(join(dir, "report.json")));
 }
 
 Deno.test("lab --run: a deliberately slow client misses failoverMs, the run exits 1 and the report says why with journal lines", async () => {
-  await withTempDir(async (dir) => {
-    const file = join(dir, "slow.json");
-    // Waits 1.5 s before each reconnect: far over the 600 ms expected.
-    await Deno.writeTextFile(
-      file,
-      JSON.stringify(trackerLab({ reconnectDelayMs: 1500 })),
-    );
-    const out = join(dir, "report");
-    const { code, stdout } = await runLabCli(
-      file,
-      "--run",
-      "2s",
-      "--report",
-      out,
-    );
-    assert.equal(code, 1, stdout);
-    assert.match(stdout, /FAIL failoverMs: Expected every client/);
-    assert.match(stdout, /^lab stopped: .* 1 failed; report=/m);
-    const report = await readReport(out);
-    assert.equal(report.exitCode, 1);
-    assert.equal(report.seed, 3);
-    assert.equal(report.incomplete, false);
-    const failover = report.expectations.find((e) => e.name === "failoverMs")!;
-    assert.equal(failover.status, "fail");
-    assert.match(failover.summary, /tracker after down on primary at \d+ ms/);
-    assert.match(failover.evidence[0], /ms primary #\d+ faults_changed/);
-    assert.ok(report.versions.deno);
-    const html = await Deno.readTextFile(join(out, "report.html"));
-    assert.match(html, /expectations failed/);
-    assert.doesNotMatch(html, /<script|<link|src=/, "self-contained");
-    assert.match(html, /<svg [^>]*data-source="primary"/);
-    const junit = await Deno.readTextFile(join(out, "report.xml"));
-    assert.match(junit, /<testsuites [^>]*tests="2" failures="1"/);
-    assert.match(junit, /<failure message="Expected every client/);
-  });
+  // Waits 1.5 s before each reconnect: far over the 600 ms expected.
+  await withTrackerLab(
+    "slow.json",
+    { reconnectDelayMs: 1500 },
+    async (file, out) => {
+      const { code, stdout } = await runLabCli(
+        file,
+        "--run",
+        "2s",
+        "--report",
+        out,
+      );
+      assert.equal(code, 1, stdout);
+      assert.match(stdout, /FAIL failoverMs: Expected every client/);
+      assert.match(stdout, /^lab stopped: .* 1 failed; report=/m);
+      const report = await readReport(out);
+      assert.equal(report.exitCode, 1);
+      assert.equal(report.seed, 3);
+      assert.equal(report.incomplete, false);
+      const failover = report.expectations.find((e) =>
+        e.name === "failoverMs"
+      )!;
+      assert.equal(failover.status, "fail");
+      assert.match(failover.summary, /tracker after down on primary at \d+ ms/);
+      assert.match(failover.evidence[0], /ms primary #\d+ faults_changed/);
+      assert.ok(report.versions.deno);
+      const html = await Deno.readTextFile(join(out, "report.html"));
+      assert.match(html, /expectations failed/);
+      assert.doesNotMatch(html, /<script|<link|src=/, "self-contained");
+      assert.match(html, /<svg [^>]*data-source="primary"/);
+      const junit = await Deno.readTextFile(join(out, "report.xml"));
+      assert.match(junit, /<testsuites [^>]*tests="2" failures="1"/);
+      assert.match(junit, /<failure message="Expected every client/);
+    },
+  );
 });
 
 Deno.test("lab --run: a client that fails over in time passes and the run exits 0", async () => {
-  await withTempDir(async (dir) => {
-    const file = join(dir, "fast.json");
-    await Deno.writeTextFile(
-      file,
-      JSON.stringify(trackerLab({ reconnectDelayMs: 20 })),
-    );
+  await withTrackerLab("fast.json", { reconnectDelayMs: 20 }, async (file) => {
     const { code, stdout } = await runLabCli(file, "--run", "2s");
     assert.equal(code, 0, stdout);
     assert.match(stdout, /ok {3}failoverMs: 1 client failover\(s\) measured/);
@@ -83,33 +94,31 @@ Deno.test("lab --run: a client that fails over in time passes and the run exits 
 });
 
 Deno.test("lab --run: Ctrl-C still writes the report of what it saw, marked incomplete", async () => {
-  await withTempDir(async (dir) => {
-    const file = join(dir, "long.json");
-    await Deno.writeTextFile(
-      file,
-      JSON.stringify(trackerLab({ reconnectDelayMs: 20 })),
-    );
-    const out = join(dir, "report");
-    const cli = await spawnCli("lab/lab.ts", [
-      file,
-      "--any-port",
-      "--port",
-      "0",
-      "--run",
-      "60s",
-      "--report",
-      out,
-    ]);
-    assert.match(cli.line, / run=60000ms$/);
-    const { code, lines: rest } = await signalAndDrain(cli, "SIGINT");
-    assert.equal(code, 130, rest.join("\n"));
-    assert.match(rest.join("\n"), /lab stopped early \(incomplete\)/);
-    const report = await readReport(out);
-    assert.equal(report.incomplete, true);
-    assert.ok(report.durationMs < 60_000);
-    const html = await Deno.readTextFile(join(out, "report.html"));
-    assert.match(html, /id="incomplete"/);
-  });
+  await withTrackerLab(
+    "long.json",
+    { reconnectDelayMs: 20 },
+    async (file, out) => {
+      const cli = await spawnCli("lab/lab.ts", [
+        file,
+        "--any-port",
+        "--port",
+        "0",
+        "--run",
+        "60s",
+        "--report",
+        out,
+      ]);
+      assert.match(cli.line, / run=60000ms$/);
+      const { code, lines: rest } = await signalAndDrain(cli, "SIGINT");
+      assert.equal(code, 130, rest.join("\n"));
+      assert.match(rest.join("\n"), /lab stopped early \(incomplete\)/);
+      const report = await readReport(out);
+      assert.equal(report.incomplete, true);
+      assert.ok(report.durationMs < 60_000);
+      const html = await Deno.readTextFile(join(out, "report.html"));
+      assert.match(html, /id="incomplete"/);
+    },
+  );
 });
 
 Deno.test("a plan naming an unknown server, overlapping faults or a time out of range is an error naming the path, before anything starts", async () => {
@@ -150,15 +159,10 @@ Deno.test("a plan naming an unknown server, overlapping faults or a time out of 
       { at: "1s", server: "primary", faults: { dropAck: {} } },
     ],
   });
-  await withTempDir(async (dir) => {
-    const file = join(dir, "late.json");
-    await Deno.writeTextFile(
-      file,
-      JSON.stringify({
-        ...base,
-        plan: [{ at: "5s", server: "primary", faults: { down: {} } }],
-      }),
-    );
+  await withTopologyFile("late.json", {
+    ...base,
+    plan: [{ at: "5s", server: "primary", faults: { down: {} } }],
+  }, async (file) => {
     const { code, stdout, stderr } = await runLabCli(file, "--run", "2s");
     assert.equal(code, 2);
     assert.equal(stdout, "", "nothing started");
@@ -175,12 +179,9 @@ Deno.test("lab CLI: a busy port names --any-port and --port 0; a served lab says
     { port: 0, traffic: false },
   );
   const port = busy.server("primary")!.addresses()[0].port;
-  await withTempDir(async (dir) => {
-    const file = join(dir, "busy.json");
-    await Deno.writeTextFile(
-      file,
-      JSON.stringify({ servers: { primary: { kind: "primary", port } } }),
-    );
+  await withTopologyFile("busy.json", {
+    servers: { primary: { kind: "primary", port } },
+  }, async (file) => {
     const { code, stderr } = await runScript("lab/lab.ts", [
       file,
       "--port",

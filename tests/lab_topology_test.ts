@@ -208,35 +208,31 @@ Deno.test("parseTopology checks the servers a client names", () => {
 
 Deno.test("loadTopology says which file cannot be read or parsed", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ft-topology-" });
-  try {
-    await assert.rejects(
-      loadTopology(`${dir}/missing.json`),
+  /** Asserts loading `name` fails with a TopologyError saying `says`. */
+  const rejects = (name: string, says: (file: string) => string) =>
+    assert.rejects(
+      loadTopology(`${dir}/${name}`),
       (error: Error) =>
         error instanceof TopologyError &&
-        error.message.startsWith(
-          `Cannot read topology file ${dir}/missing.json: `,
-        ),
+        error.message.startsWith(says(`${dir}/${name}`)),
+    );
+  try {
+    await rejects(
+      "missing.json",
+      (file) => `Cannot read topology file ${file}: `,
     );
     await Deno.writeTextFile(`${dir}/broken.json`, '{"servers": {');
-    await assert.rejects(
-      loadTopology(`${dir}/broken.json`),
-      (error: Error) =>
-        error instanceof TopologyError &&
-        error.message.startsWith(
-          `Cannot parse topology file ${dir}/broken.json: `,
-        ),
+    await rejects(
+      "broken.json",
+      (file) => `Cannot parse topology file ${file}: `,
     );
     await Deno.writeTextFile(
       `${dir}/bad.json`,
       JSON.stringify({ servers: { p: { kind: "primary", port: -1 } } }),
     );
-    await assert.rejects(
-      loadTopology(`${dir}/bad.json`),
-      (error: Error) =>
-        error instanceof TopologyError &&
-        error.message.startsWith(
-          `Invalid topology file ${dir}/bad.json: servers.p.port: `,
-        ),
+    await rejects(
+      "bad.json",
+      (file) => `Invalid topology file ${file}: servers.p.port: `,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

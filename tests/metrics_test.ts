@@ -7,7 +7,7 @@ import { startPrimaryServer } from "../servers/primary.ts";
 import { startSecondaryServer } from "../servers/secondary.ts";
 import { startSilentServer } from "../servers/silent.ts";
 import { startWatchdogEchoServer } from "../servers/watchdog_echo.ts";
-import { spawnCli } from "./_cli.ts";
+import { spawnServer } from "./_cli.ts";
 import { connectPeer } from "./_net.ts";
 
 /** Parses the text format into `name{labels}` → value, checking its shape. */
@@ -162,14 +162,7 @@ Deno.test("the watchdog-echo server's /metrics counts both channels' connections
 });
 
 Deno.test("a primary run from the command line serves /metrics on its admin port", async () => {
-  await using cli = await spawnCli("servers/primary.ts", [
-    "--port",
-    "0",
-    "--admin-port",
-    "0",
-    "--seed",
-    "7",
-  ]);
+  await using cli = await spawnServer("servers/primary.ts", "--seed 7");
   const response = await fetch(`${cli.fields.admin}/metrics`);
   assert.equal(response.headers.get("content-type"), METRICS_CONTENT_TYPE);
   const metrics = parseMetrics(await response.text());

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startPrimaryServer } from "../servers/primary.ts";
-import { spawnCli } from "./_cli.ts";
+import { spawnServer } from "./_cli.ts";
 import { connectPeer } from "./_net.ts";
 
 Deno.test("startPrimaryServer ACKs every record and packet", async () => {
@@ -49,19 +49,13 @@ Deno.test("startPrimaryServer drops ACKs by the seed, record for record, near th
 });
 
 Deno.test("primary CLI prints its line and stops cleanly on SIGTERM", async () => {
-  await using cli = await spawnCli("servers/primary.ts", [
-    "--port",
-    "0",
-    "--admin-port",
-    "0",
-    "--drop-ack",
-    "30%",
-    "--seed",
-    "7",
-  ]);
-  assert.match(
-    cli.line,
-    /^primary tcp=127\.0\.0\.1:\d+ admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=line-json$/,
+  await using cli = await spawnServer(
+    "servers/primary.ts",
+    "--drop-ack 30% --seed 7",
+    {
+      line:
+        /^primary tcp=127\.0\.0\.1:\d+ admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=line-json$/,
+    },
   );
   const response = await fetch(`${cli.fields.admin}/faults`);
   assert.deepEqual(await response.json(), { dropAck: { probability: 0.3 } });

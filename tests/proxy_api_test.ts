@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { startProxyServer } from "../servers/proxy.ts";
 import { connectClient, startUpstream } from "./_proxy_net.ts";
+import { owning } from "./_lifetime.ts";
 
 type App = {
   request: (path: string, init?: RequestInit) => Promise<Response> | Response;
@@ -37,8 +38,9 @@ async function call(
 
 /** A proxy server and an upstream; with `proxy`, a proxy of that name to it. */
 async function setUp(proxy?: string) {
-  const upstream = await startUpstream();
-  const server = await startProxyServer({ port: null, seed: 7 });
+  await using stack = new AsyncDisposableStack();
+  const upstream = stack.use(await startUpstream());
+  const server = stack.use(await startProxyServer({ port: null, seed: 7 }));
   const app = server.adminApp() as unknown as App;
   if (proxy) {
     await call(app, "POST", "/proxies", {
@@ -46,15 +48,18 @@ async function setUp(proxy?: string) {
       upstream: upstream.address,
     });
   }
-  return {
-    upstream,
-    server,
-    app,
-    async [Symbol.asyncDispose]() {
-      await server.close();
-      await upstream[Symbol.asyncDispose]();
-    },
-  };
+  return owning(stack, { upstream, server, app });
+}
+
+/** Asserts POST /proxies with `body` answers 400 with an error matching `error`. */
+async function assertRefused(
+  app: App,
+  body: unknown,
+  error: RegExp,
+): Promise<void> {
+  const answer = await call(app, "POST", "/proxies", body);
+  assert.equal(answer.status, 400);
+  assert.match((answer.json as { error: string }).error, error);
 }
 
 Deno.test("toxiproxy API: GET /version answers Toxiproxy's shape", async () => {
@@ -105,41 +110,21 @@ Deno.test("toxiproxy API: POST /proxies creates (201, real port), duplicates 409
 
 Deno.test("toxiproxy API: bad input answers the status with the field and why, changing nothing", async () => {
   await using t = await setUp();
-  const badJson = await call(t.app, "POST", "/proxies", "{nope");
-  assert.equal(badJson.status, 400);
-  assert.match(
-    (badJson.json as { error: string }).error,
-    /^bad request body: /,
-  );
+  await assertRefused(t.app, "{nope", /^bad request body: /);
   const empty = await call(t.app, "POST", "/proxies", "");
   assert.deepEqual(empty.json, { error: "bad request body: EOF", status: 400 });
-  const wrongType = await call(t.app, "POST", "/proxies", {
+  await assertRefused(t.app, {
     name: 5,
     upstream: "127.0.0.1:1",
-  });
-  assert.equal(wrongType.status, 400);
-  assert.match(
-    (wrongType.json as { error: string }).error,
-    /name: expected a string/,
-  );
-  const badUpstream = await call(t.app, "POST", "/proxies", {
+  }, /name: expected a string/);
+  await assertRefused(t.app, {
     name: "a",
     upstream: "no-port",
-  });
-  assert.equal(badUpstream.status, 400);
-  assert.match(
-    (badUpstream.json as { error: string }).error,
-    /upstream: .*missing port/,
-  );
-  const unresolvable = await call(t.app, "POST", "/proxies", {
+  }, /upstream: .*missing port/);
+  await assertRefused(t.app, {
     name: "a",
     upstream: "no-such-host.invalid:5432",
-  });
-  assert.equal(unresolvable.status, 400);
-  assert.match(
-    (unresolvable.json as { error: string }).error,
-    /upstream: cannot resolve host "no-such-host.invalid"/,
-  );
+  }, /upstream: cannot resolve host "no-such-host.invalid"/);
   // A listen address in use: 500 with Go's words, as Toxiproxy answers.
   const first = await call(t.app, "POST", "/proxies", {
     name: "first",

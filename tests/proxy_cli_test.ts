@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawnCli } from "./_cli.ts";
+import { assertFlagsRefused, spawnCli } from "./_cli.ts";
 import { connectClient, startUpstream } from "./_proxy_net.ts";
 
 Deno.test("proxy CLI: --config and --name create proxies, one stable line, SIGTERM exits 0", async () => {
@@ -50,34 +50,8 @@ Deno.test("proxy CLI: --config and --name create proxies, one stable line, SIGTE
 });
 
 Deno.test("proxy CLI: a bad flag or a bad proxy exits 2 naming it", async () => {
-  const cli = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "servers/proxy.ts", "--port", "0", "--name", "x"],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(cli.code, 2);
-  assert.match(
-    new TextDecoder().decode(cli.stderr),
-    /--name: it needs --upstream/,
-  );
-  const bad = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "servers/proxy.ts",
-      "--port",
-      "0",
-      "--name",
-      "x",
-      "--upstream",
-      "nowhere",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(bad.code, 2);
-  assert.match(
-    new TextDecoder().decode(bad.stderr),
-    /upstream: .*missing port/,
-  );
+  await assertFlagsRefused("servers/proxy.ts", [
+    ["--port 0 --name x", /--name: it needs --upstream/],
+    ["--port 0 --name x --upstream nowhere", /upstream: .*missing port/],
+  ]);
 });

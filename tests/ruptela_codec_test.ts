@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { Decoded } from "../core/codecs/codec.ts";
 import { createCodec } from "../core/codecs/create_codec.ts";
 import { crc16Kermit } from "../core/codecs/crc16.ts";
 import {
@@ -8,7 +7,8 @@ import {
   ruptelaReplyCommand,
 } from "../core/codecs/ruptela_codec.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
-import { spawnCli } from "./_cli.ts";
+import { announcedTcp, spawnServer } from "./_cli.ts";
+import { codecTools, codes, concat, startCodecPrimary } from "./_codec.ts";
 import { connectPeer } from "./_net.ts";
 import { connectRaw, hex, toHex } from "./_raw_peer.ts";
 
@@ -94,18 +94,7 @@ const EXTENDED_RECORD: RuptelaRecord = {
 /** Command 9: one DTC. */
 const DTC_PAYLOAD = "01 00 6553F100 0F116818 20989AC0 02 50303132 33";
 
-function decodeAll(bytes: Uint8Array, codec = ruptelaCodec()): Decoded[] {
-  const decoder = codec.decoder();
-  return [...decoder.push(bytes), ...decoder.end()];
-}
-
-function codes(results: Decoded[]): string[] {
-  return results.map((r) => r.error ? r.error.code : r.frame!.type);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  return new Uint8Array(parts.flatMap((part) => [...part]));
-}
+const { decodeAll, assertDecodesSplit } = codecTools(() => ruptelaCodec());
 
 Deno.test("ruptelaCodec decodes a records packet to the documented fields", () => {
   const [decoded] = decodeAll(devicePacket(1, RECORDS_PAYLOAD));
@@ -289,20 +278,8 @@ Deno.test("ruptelaCodec decodes packets split at every byte boundary and several
     devicePacket(68, EXTENDED_PAYLOAD),
     devicePacket(9, DTC_PAYLOAD),
   );
-  const whole = decodeAll(stream);
+  const whole = assertDecodesSplit(stream);
   assert.deepEqual(codes(whole), ["record", "heartbeat", "record", "dtc"]);
-  for (let cut = 0; cut <= stream.length; cut++) {
-    const decoder = ruptelaCodec().decoder();
-    const got = [
-      ...decoder.push(stream.subarray(0, cut)),
-      ...decoder.push(stream.subarray(cut)),
-    ];
-    assert.deepEqual(got, whole, `cut at ${cut}`);
-    assert.equal(decoder.pending, 0);
-  }
-  const decoder = ruptelaCodec().decoder();
-  const byByte = [...stream].flatMap((b) => decoder.push(new Uint8Array([b])));
-  assert.deepEqual(byByte, whole);
 });
 
 Deno.test("ruptelaCodec rejects a corrupted CRC and wrong lengths, then goes on", () => {
@@ -355,11 +332,7 @@ Deno.test("ruptelaCodec rejects a corrupted CRC and wrong lengths, then goes on"
 });
 
 Deno.test("primary with codec ruptela ACKs a records packet with exactly 00 02 64 01 13 BC", async () => {
-  await using primary = await startPrimaryServer({
-    port: 0,
-    seed: 1,
-    codec: "ruptela",
-  });
+  await using primary = await startCodecPrimary("ruptela");
   await using peer = await connectRaw(primary.addr);
   const signal = AbortSignal.timeout(5000);
   peer.write(devicePacket(1, RECORDS_PAYLOAD));
@@ -391,17 +364,12 @@ Deno.test("primary with codec ruptela ACKs a records packet with exactly 00 02 6
 });
 
 Deno.test("primary with codec ruptela maps NACK, corrupt, drop and delay faults onto the ACK", async () => {
-  await using primary = await startPrimaryServer({
-    port: 0,
-    seed: 1,
-    codec: "ruptela",
-    faults: {
-      nackAck: { window: { first: 1 } },
-      corruptAck: { window: { after: 1, first: 1 } },
-      dropAck: { window: { after: 2, first: 1 } },
-      // A dropped ACK is no event for delayAck: the fourth record is its third.
-      delayAck: { ms: 20, window: { after: 2, first: 1 } },
-    },
+  await using primary = await startCodecPrimary("ruptela", {
+    nackAck: { window: { first: 1 } },
+    corruptAck: { window: { after: 1, first: 1 } },
+    dropAck: { window: { after: 2, first: 1 } },
+    // A dropped ACK is no event for delayAck: the fourth record is its third.
+    delayAck: { ms: 20, window: { after: 2, first: 1 } },
   });
   await using peer = await connectPeer(primary.addr, {
     codec: ruptelaCodec({ role: "client" }),
@@ -440,11 +408,7 @@ Deno.test("primary with codec ruptela maps NACK, corrupt, drop and delay faults 
 });
 
 Deno.test("primary with codec ruptela journals garbage as bad input and stays up", async () => {
-  await using primary = await startPrimaryServer({
-    port: 0,
-    seed: 1,
-    codec: "ruptela",
-  });
+  await using primary = await startCodecPrimary("ruptela");
   await using peer = await connectRaw(primary.addr);
   const signal = AbortSignal.timeout(5000);
   const bad = devicePacket(1, RECORDS_PAYLOAD);
@@ -477,24 +441,16 @@ Deno.test("primary with line-json cannot express a NACK: unencodable, nothing se
 });
 
 Deno.test("primary CLI takes --codec ruptela and --nack-ack", async () => {
-  await using cli = await spawnCli("servers/primary.ts", [
-    "--port",
-    "0",
-    "--admin-port",
-    "0",
-    "--seed",
-    "3",
-    "--codec",
-    "ruptela",
-    "--nack-ack",
-    "100%",
-  ]);
+  await using cli = await spawnServer(
+    "servers/primary.ts",
+    "--seed 3 --codec ruptela --nack-ack 100%",
+  );
   assert.match(cli.line, / codec=ruptela$/);
   const response = await fetch(`${cli.fields.admin}/faults`);
   assert.deepEqual(await response.json(), { nackAck: { probability: 1 } });
-  const [hostname, port] = cli.fields.tcp.split(":");
+  const tcp = announcedTcp(cli);
   {
-    await using peer = await connectRaw({ hostname, port: Number(port) });
+    await using peer = await connectRaw(tcp);
     peer.write(devicePacket(1, RECORDS_PAYLOAD));
     assert.equal(toHex(await peer.read(6, AbortSignal.timeout(5000))), NACK);
   }

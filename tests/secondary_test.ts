@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startSecondaryServer } from "../servers/secondary.ts";
-import { spawnCli } from "./_cli.ts";
+import { announcedTcp, spawnServer } from "./_cli.ts";
 import { connectPeer } from "./_net.ts";
 
 const json = { "content-type": "application/json" };
@@ -251,22 +251,14 @@ Deno.test("SecondaryServer keeps serving through bad input, and keeps what it go
 });
 
 Deno.test("secondary CLI prints its line, serves /records/counts and stops cleanly on SIGTERM", async () => {
-  await using cli = await spawnCli("servers/secondary.ts", [
-    "--port",
-    "0",
-    "--admin-port",
-    "0",
-    "--ack",
-    "--seed",
-    "3",
-  ]);
+  await using cli = await spawnServer("servers/secondary.ts", "--ack --seed 3");
   assert.match(
     cli.line,
     /^secondary tcp=127\.0\.0\.1:\d+ ack=true admin=http:\/\/127\.0\.0\.1:\d+ seed=3 codec=line-json$/,
   );
-  const [hostname, port] = cli.fields.tcp.split(":");
+  const tcp = announcedTcp(cli);
   {
-    await using peer = await connectPeer({ hostname, port: Number(port) });
+    await using peer = await connectPeer(tcp);
     peer.send({ type: "record", id: "r1" });
     peer.send({ type: "record", id: "r1" });
     const signal = AbortSignal.timeout(5000);

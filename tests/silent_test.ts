@@ -1,9 +1,22 @@
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { eventId } from "../core/journal/journal.ts";
-import { startSilentServer } from "../servers/silent.ts";
-import { runScript, spawnCli } from "./_cli.ts";
+import {
+  type SilentMode,
+  type SilentServer,
+  type SilentServerOptions,
+  startSilentServer,
+} from "../servers/silent.ts";
+import { announcedTcp, runScript, spawnServer } from "./_cli.ts";
 import { connectPeer } from "./_net.ts";
+
+/** A silent server on a free port, seed 1, in `mode`. */
+function startSilent(
+  mode: SilentMode = "read",
+  options: Partial<SilentServerOptions> = {},
+): Promise<SilentServer> {
+  return startSilentServer({ port: 0, seed: 1, mode, ...options });
+}
 
 /** Collects every byte a socket receives. */
 function collect(socket: Socket): Uint8Array[] {
@@ -50,7 +63,7 @@ async function connectsWithin(
 }
 
 Deno.test("SilentServer in read mode reads every frame and never writes a byte, not even for bad input", async () => {
-  await using silent = await startSilentServer({ port: 0, seed: 1 });
+  await using silent = await startSilent();
   const signal = AbortSignal.timeout(10_000);
   const peer = await connectPeer(silent.addr);
   const chunks = collect(peer.socket);
@@ -86,11 +99,7 @@ Deno.test("SilentServer in read mode reads every frame and never writes a byte, 
 });
 
 Deno.test("SilentServer in no-read mode never reads: the peer's writes stop draining", async () => {
-  await using silent = await startSilentServer({
-    port: 0,
-    mode: "no-read",
-    seed: 1,
-  });
+  await using silent = await startSilent("no-read");
   const signal = AbortSignal.timeout(10_000);
   await using peer = await connectPeer(silent.addr);
   await silent.journal.waitFor((e) => e.type === "connected", { signal });
@@ -116,12 +125,7 @@ Deno.test("SilentServer in no-read mode never reads: the peer's writes stop drai
 });
 
 Deno.test("SilentServer in no-read mode sees a client give up through the kernel's TCP table", async () => {
-  await using silent = await startSilentServer({
-    port: 0,
-    mode: "no-read",
-    peerPollMs: 20,
-    seed: 1,
-  });
+  await using silent = await startSilent("no-read", { peerPollMs: 20 });
   const signal = AbortSignal.timeout(10_000);
   const peer = await connectPeer(silent.addr);
   peer.send({ type: "record", id: "r1" });
@@ -141,11 +145,7 @@ Deno.test("SilentServer in no-read mode sees a client give up through the kernel
 });
 
 Deno.test("SilentServer in no-accept mode fills its accept queue so a connect hangs", async () => {
-  await using silent = await startSilentServer({
-    port: 0,
-    mode: "no-accept",
-    seed: 1,
-  });
+  await using silent = await startSilent("no-accept");
   const filled = silent.journal.query({ type: "accept_queue_filled" });
   assert.equal(filled.length, 1);
   assert.equal(filled[0].fillers, 1);
@@ -156,12 +156,9 @@ Deno.test("SilentServer in no-accept mode fills its accept queue so a connect ha
 });
 
 Deno.test("SilentServer in no-accept mode without filling lets backlog + 1 connects complete, then hangs", async () => {
-  await using silent = await startSilentServer({
-    port: 0,
-    mode: "no-accept",
+  await using silent = await startSilent("no-accept", {
     backlog: 1,
     fillQueue: false,
-    seed: 1,
   });
   const first = await connectsWithin(silent.addr, 5000);
   const second = await connectsWithin(silent.addr, 5000);
@@ -181,11 +178,7 @@ Deno.test("SilentServer in no-accept mode without filling lets backlog + 1 conne
 });
 
 Deno.test("SilentServer in no-accept mode obeys down and up: refused while down, hanging again once up", async () => {
-  await using silent = await startSilentServer({
-    port: 0,
-    mode: "no-accept",
-    seed: 1,
-  });
+  await using silent = await startSilent("no-accept");
   const port = silent.addr.port;
   silent.down();
   await silent.settled();
@@ -208,12 +201,7 @@ Deno.test("SilentServer in no-accept mode obeys down and up: refused while down,
 });
 
 Deno.test("SilentServer in trickle mode sends one space at a time and never a frame", async () => {
-  await using silent = await startSilentServer({
-    port: 0,
-    mode: "trickle",
-    trickleEveryMs: 20,
-    seed: 1,
-  });
+  await using silent = await startSilent("trickle", { trickleEveryMs: 20 });
   const signal = AbortSignal.timeout(10_000);
   const peer = await connectPeer(silent.addr);
   const chunks = collect(peer.socket);
@@ -241,10 +229,8 @@ Deno.test("SilentServer in trickle mode sends one space at a time and never a fr
 });
 
 Deno.test("SilentServer applies the common faults, and its waits say how each connection ended", async () => {
-  await using silent = await startSilentServer({
-    port: 0,
+  await using silent = await startSilent("read", {
     faults: { closeAfter: { frames: 2 } },
-    seed: 1,
   });
   const signal = AbortSignal.timeout(10_000);
   const peer = await connectPeer(silent.addr);
@@ -265,7 +251,7 @@ Deno.test("SilentServer applies the common faults, and its waits say how each co
 });
 
 Deno.test("SilentServer keeps serving through bad input and a client vanishing mid-line", async () => {
-  await using silent = await startSilentServer({ port: 0, seed: 1 });
+  await using silent = await startSilent();
   const signal = AbortSignal.timeout(10_000);
   {
     await using vanishing = await connectPeer(silent.addr);
@@ -300,12 +286,7 @@ Deno.test("SilentServer keeps serving through bad input and a client vanishing m
 });
 
 Deno.test("silent admin app serves /waits, DELETE /waits and the mode in /state", async () => {
-  await using silent = await startSilentServer({
-    port: 0,
-    mode: "trickle",
-    trickleEveryMs: 1000,
-    seed: 1,
-  });
+  await using silent = await startSilent("trickle", { trickleEveryMs: 1000 });
   const app = silent.adminApp();
   {
     await using peer = await connectPeer(silent.addr);
@@ -350,28 +331,20 @@ Deno.test("startSilentServer rejects bad options", () => {
 });
 
 Deno.test("silent CLI prints its line with the mode and stops cleanly on SIGTERM", async () => {
-  await using cli = await spawnCli("servers/silent.ts", [
-    "--mode",
-    "no-accept",
-    "--backlog",
-    "2",
-    "--port",
-    "0",
-    "--admin-port",
-    "0",
-    "--seed",
-    "5",
-  ]);
-  assert.match(
-    cli.line,
-    /^silent tcp=127\.0\.0\.1:\d+ mode=no-accept admin=http:\/\/127\.0\.0\.1:\d+ seed=5 codec=line-json$/,
+  await using cli = await spawnServer(
+    "servers/silent.ts",
+    "--mode no-accept --backlog 2 --seed 5",
+    {
+      line:
+        /^silent tcp=127\.0\.0\.1:\d+ mode=no-accept admin=http:\/\/127\.0\.0\.1:\d+ seed=5 codec=line-json$/,
+    },
   );
   const state = await (await fetch(`${cli.fields.admin}/state`)).json();
   assert.equal(state.mode, "no-accept");
   assert.deepEqual(state.acceptQueue, { queued: 3 });
-  const [hostname, port] = cli.fields.tcp.split(":");
+  const tcp = announcedTcp(cli);
   assert.equal(
-    await connectsWithin({ hostname, port: Number(port) }, 500),
+    await connectsWithin(tcp, 500),
     false,
   );
   const { code } = await cli.stop();

@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
-import type { Decoded } from "../core/codecs/codec.ts";
 import { createCodec } from "../core/codecs/create_codec.ts";
 import { crc16Arc } from "../core/codecs/crc16.ts";
 import {
   teltonikaCodec,
   type TeltonikaRecord,
 } from "../core/codecs/teltonika_codec.ts";
-import { startPrimaryServer } from "../servers/primary.ts";
-import { spawnCli } from "./_cli.ts";
+import { announcedTcp, spawnServer } from "./_cli.ts";
+import { codecTools, codes, concat, startCodecPrimary } from "./_codec.ts";
 import { connectRaw, hex, toHex } from "./_raw_peer.ts";
 
 const IMEI = "356307042441013";
@@ -104,18 +103,7 @@ const CODEC8E_RECORD: TeltonikaRecord = {
   ],
 };
 
-function decodeAll(bytes: Uint8Array, codec = teltonikaCodec()): Decoded[] {
-  const decoder = codec.decoder();
-  return [...decoder.push(bytes), ...decoder.end()];
-}
-
-function codes(results: Decoded[]): string[] {
-  return results.map((r) => r.error ? r.error.code : r.frame!.type);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  return new Uint8Array(parts.flatMap((part) => [...part]));
-}
+const { decodeAll, assertDecodesSplit } = codecTools(() => teltonikaCodec());
 
 Deno.test("teltonikaCodec decodes a login and a codec 8 packet to the documented fields", () => {
   assert.deepEqual(decodeAll(concat(LOGIN, avlPacket(CODEC8))), [
@@ -226,20 +214,8 @@ Deno.test("teltonikaCodec decodes packets split at every byte boundary and sever
     hex("FF"),
     avlPacket(CODEC8E),
   );
-  const whole = decodeAll(stream);
+  const whole = assertDecodesSplit(stream);
   assert.deepEqual(codes(whole), ["hello", "record", "ping", "record"]);
-  for (let cut = 0; cut <= stream.length; cut++) {
-    const decoder = teltonikaCodec().decoder();
-    const got = [
-      ...decoder.push(stream.subarray(0, cut)),
-      ...decoder.push(stream.subarray(cut)),
-    ];
-    assert.deepEqual(got, whole, `cut at ${cut}`);
-    assert.equal(decoder.pending, 0);
-  }
-  const decoder = teltonikaCodec().decoder();
-  const byByte = [...stream].flatMap((b) => decoder.push(new Uint8Array([b])));
-  assert.deepEqual(byByte, whole);
 });
 
 Deno.test("teltonikaCodec rejects corrupted CRCs and wrong lengths, then goes on", () => {
@@ -303,11 +279,7 @@ Deno.test("teltonikaCodec rejects corrupted CRCs and wrong lengths, then goes on
 });
 
 Deno.test("primary with codec teltonika answers the login 01, then ACKs the record count", async () => {
-  await using primary = await startPrimaryServer({
-    port: 0,
-    seed: 1,
-    codec: "teltonika",
-  });
+  await using primary = await startCodecPrimary("teltonika");
   await using peer = await connectRaw(primary.addr);
   const signal = AbortSignal.timeout(5000);
   peer.write(LOGIN);
@@ -327,15 +299,10 @@ Deno.test("primary with codec teltonika answers the login 01, then ACKs the reco
 });
 
 Deno.test("primary with codec teltonika rejects a login, ACKs a wrong count and NACKs by fault", async () => {
-  await using primary = await startPrimaryServer({
-    port: 0,
-    seed: 1,
-    codec: "teltonika",
-    faults: {
-      rejectLogin: { window: { first: 1 } },
-      corruptAck: { window: { first: 1 } },
-      nackAck: { window: { after: 1, first: 1 } },
-    },
+  await using primary = await startCodecPrimary("teltonika", {
+    rejectLogin: { window: { first: 1 } },
+    corruptAck: { window: { first: 1 } },
+    nackAck: { window: { after: 1, first: 1 } },
   });
   await using peer = await connectRaw(primary.addr);
   const signal = AbortSignal.timeout(5000);
@@ -363,22 +330,14 @@ Deno.test("primary with codec teltonika rejects a login, ACKs a wrong count and 
 });
 
 Deno.test("primary CLI takes --codec teltonika and --reject-login", async () => {
-  await using cli = await spawnCli("servers/primary.ts", [
-    "--port",
-    "0",
-    "--admin-port",
-    "0",
-    "--seed",
-    "3",
-    "--codec",
-    "teltonika",
-    "--reject-login",
-    "100%",
-  ]);
+  await using cli = await spawnServer(
+    "servers/primary.ts",
+    "--seed 3 --codec teltonika --reject-login 100%",
+  );
   assert.match(cli.line, / codec=teltonika$/);
-  const [hostname, port] = cli.fields.tcp.split(":");
+  const tcp = announcedTcp(cli);
   {
-    await using peer = await connectRaw({ hostname, port: Number(port) });
+    await using peer = await connectRaw(tcp);
     peer.write(LOGIN);
     assert.equal(toHex(await peer.read(1, AbortSignal.timeout(5000))), "00");
   }

@@ -8,9 +8,12 @@ import { DurableQueue } from "../clients/_durable_queue.ts";
 import type { Frame } from "../core/codecs/frame.ts";
 import type { JournalEvent } from "../core/journal/journal.ts";
 import type { TcpServer } from "../core/server/tcp_server.ts";
-import { startPrimaryServer } from "../servers/primary.ts";
-import { startSecondaryServer } from "../servers/secondary.ts";
+import type { PrimaryServerOptions } from "../servers/primary.ts";
 import { spawnContractClient } from "./_contract.ts";
+import { portFlags, startServers } from "./_two_servers.ts";
+import { journalled } from "./_journal.ts";
+import { checked, owning } from "./_lifetime.ts";
+import { assertFlagsRefused } from "./_cli.ts";
 
 const ACK_TIMEOUT_MS = 200;
 /**
@@ -39,6 +42,40 @@ function client(
   });
 }
 
+/** IP1's options to drop its first `count` ACKs, then ACK again. */
+function dropFirst(count: number): Partial<PrimaryServerOptions> {
+  return { faults: { dropAck: { window: { first: count } } } };
+}
+
+/** A device in mirror mode ("Two servers" ticked), once IP2 is connected. */
+async function mirrorClient(
+  ip1: TcpServer,
+  ip2: TcpServer,
+  signal: AbortSignal,
+  options: Partial<TwoServersClientOptions> = {},
+): Promise<TwoServersClient> {
+  return checked(
+    await client(ip1, ip2, { twoServers: true, ...options }),
+    (device) => connected(device, "ip2", signal),
+  );
+}
+
+/**
+ * Both servers (as {@linkcode startServers} makes them) and a device in mirror
+ * mode whose ACKs never time out, once IP2 is connected; all closed on
+ * dispose.
+ */
+async function patientMirror(signal: AbortSignal) {
+  await using stack = new AsyncDisposableStack();
+  const { ip1, ip2 } = stack.use(await startServers());
+  const device = stack.use(
+    await mirrorClient(ip1, ip2, signal, {
+      ackTimeoutMs: PATIENT_ACK_TIMEOUT_MS,
+    }),
+  );
+  return owning(stack, { ip1, ip2, device });
+}
+
 /** The client's events of a type, on one link if given. */
 function events(
   device: TwoServersClient,
@@ -59,27 +96,26 @@ function received(server: TcpServer, id?: string): string[] {
     .filter((got) => id === undefined || got === id);
 }
 
-function deleted(
-  device: TwoServersClient,
-  id: string,
-  signal: AbortSignal,
-): Promise<JournalEvent> {
-  return device.journal.waitFor(
-    (e) => e.type === "deleted" && e.id === id,
-    { signal },
-  );
+/** Resolves once the device has deleted `id` from its memory. */
+function deleted(device: TwoServersClient, id: string, signal: AbortSignal) {
+  return journalled(device, "deleted", { id }, signal);
 }
 
+/** Resolves once the device is connected on `link` (after `since`). */
 function connected(
   device: TwoServersClient,
   link: string,
   signal: AbortSignal,
   since = 0,
-): Promise<JournalEvent> {
-  return device.journal.waitFor(
-    (e) => e.type === "connected" && e.link === link,
-    { signal, since },
-  );
+) {
+  return journalled(device, "connected", { link }, signal, since);
+}
+
+/** Resolves once `server` has received a frame with this id. */
+function frameIn(server: TcpServer, id: string, signal: AbortSignal) {
+  const isIt = (e: JournalEvent) =>
+    e.type === "frame_in" && (e.frame as Frame).id === id;
+  return server.journal.waitFor(isIt, { signal });
 }
 
 /** Resolves once `count` events pass `predicate`. */
@@ -118,20 +154,12 @@ function assertIp2OnlyWhileIp1(device: TwoServersClient): void {
 
 Deno.test("two_servers client sends every record to IP1 and to IP2 (TS-1)", async () => {
   const signal = limit();
-  await using ip1 = await startPrimaryServer({ port: 0, seed: 1 });
-  await using ip2 = await startSecondaryServer({ port: 0, seed: 2 });
-  await using device = await client(ip1, ip2, {
-    twoServers: true,
-    ackTimeoutMs: PATIENT_ACK_TIMEOUT_MS,
-  });
-  await connected(device, "ip2", signal);
+  await using rig = await patientMirror(signal);
+  const { ip1, ip2, device } = rig;
   const records = ids("r", 5);
   for (const id of records) device.send({ id, data: { id } });
   await deleted(device, "r5", signal);
-  await ip2.journal.waitFor(
-    (e) => e.type === "frame_in" && (e.frame as Frame).id === "r5",
-    { signal },
-  );
+  await frameIn(ip2, "r5", signal);
   assert.deepEqual(received(ip1), records);
   assert.deepEqual(ip2.received().map((r) => r.id), records);
   assert.deepEqual(device.memory, []);
@@ -139,15 +167,10 @@ Deno.test("two_servers client sends every record to IP1 and to IP2 (TS-1)", asyn
 
 Deno.test("two_servers client deletes a record only on IP1's ACK, then never sends it again (TS-2)", async () => {
   const signal = limit();
-  await using ip1 = await startPrimaryServer({
-    port: 0,
-    seed: 1,
-    faults: { dropAck: { window: { first: 2 } } },
-  });
   // IP2 ACKs too: its ACKs must not count.
-  await using ip2 = await startSecondaryServer({ port: 0, seed: 2, ack: true });
-  await using device = await client(ip1, ip2, { twoServers: true });
-  await connected(device, "ip2", signal);
+  await using servers = await startServers(dropFirst(2), { ack: true });
+  const { ip1, ip2 } = servers;
+  await using device = await mirrorClient(ip1, ip2, signal);
   device.send({ id: "r1" });
   device.send({ id: "r2" });
   await deleted(device, "r2", signal);
@@ -190,12 +213,8 @@ Deno.test("two_servers client deletes a record only on IP1's ACK, then never sen
 
 Deno.test("two_servers client resends a record to IP1 until IP1 ACKs it (TS-3)", async () => {
   const signal = limit();
-  await using ip1 = await startPrimaryServer({
-    port: 0,
-    seed: 1,
-    faults: { dropAck: { window: { first: 4 } } },
-  });
-  await using ip2 = await startSecondaryServer({ port: 0, seed: 2 });
+  await using servers = await startServers(dropFirst(4));
+  const { ip1, ip2 } = servers;
   await using device = await client(ip1, ip2, { twoServers: true });
   device.send({ id: "r1" });
   await deleted(device, "r1", signal);
@@ -214,21 +233,16 @@ Deno.test("two_servers client resends a record to IP1 until IP1 ACKs it (TS-3)",
 
 Deno.test("two_servers client never repeats a record to IP2 (TS-4)", async () => {
   const signal = limit();
-  await using ip1 = await startPrimaryServer({
-    port: 0,
+  await using servers = await startServers({
     seed: 7,
     faults: { dropAck: { probability: 0.5 } },
   });
-  await using ip2 = await startSecondaryServer({ port: 0, seed: 2 });
-  await using device = await client(ip1, ip2, { twoServers: true });
-  await connected(device, "ip2", signal);
+  const { ip1, ip2 } = servers;
+  await using device = await mirrorClient(ip1, ip2, signal);
   const records = ids("r", 10);
   for (const id of records) device.send({ id });
   await deleted(device, "r10", signal);
-  await ip2.journal.waitFor(
-    (e) => e.type === "frame_in" && (e.frame as Frame).id === "r10",
-    { signal },
-  );
+  await frameIn(ip2, "r10", signal);
   assert.ok(received(ip1).length > records.length, "IP1 got resends");
   assert.deepEqual(ip2.duplicates(), []);
   assert.deepEqual(ip2.received().map((r) => r.id), records);
@@ -236,14 +250,9 @@ Deno.test("two_servers client never repeats a record to IP2 (TS-4)", async () =>
 
 Deno.test("two_servers client never repeats a record to IP2 across a restart (TS-4)", async () => {
   const signal = limit();
-  await using ip1 = await startPrimaryServer({
-    port: 0,
-    seed: 1,
-    faults: { dropAck: {} },
-  });
-  await using ip2 = await startSecondaryServer({ port: 0, seed: 2 });
-  await using device = await client(ip1, ip2, { twoServers: true });
-  await connected(device, "ip2", signal);
+  await using servers = await startServers({ faults: { dropAck: {} } });
+  const { ip1, ip2 } = servers;
+  await using device = await mirrorClient(ip1, ip2, signal);
   device.send({ id: "r1" });
   await waitCount(ip2, (e) => e.type === "frame_in", 1, signal);
   const before = device.journal.lastSeq;
@@ -263,13 +272,8 @@ Deno.test("two_servers client never repeats a record to IP2 across a restart (TS
 
 Deno.test("two_servers client sends packets of other kinds to IP1 only (TS-5)", async () => {
   const signal = limit();
-  await using ip1 = await startPrimaryServer({ port: 0, seed: 1 });
-  await using ip2 = await startSecondaryServer({ port: 0, seed: 2 });
-  await using device = await client(ip1, ip2, {
-    twoServers: true,
-    ackTimeoutMs: PATIENT_ACK_TIMEOUT_MS,
-  });
-  await connected(device, "ip2", signal);
+  await using rig = await patientMirror(signal);
+  const { ip1, ip2, device } = rig;
   device.send({ id: "r1" });
   device.send({ id: "t1", kind: "transparent", data: "AT" });
   device.send({ id: "k1", kind: "tachograph" });
@@ -277,10 +281,7 @@ Deno.test("two_servers client sends packets of other kinds to IP1 only (TS-5)", 
   device.send({ id: "g1", kind: "garmin" });
   device.send({ id: "r2" });
   await deleted(device, "r2", signal);
-  await ip2.journal.waitFor(
-    (e) => e.type === "frame_in" && (e.frame as Frame).id === "r2",
-    { signal },
-  );
+  await frameIn(ip2, "r2", signal);
   assert.deepEqual(received(ip1), ["r1", "t1", "k1", "s1", "g1", "r2"]);
   assert.deepEqual(ip2.recordCounts().byKind, { record: 2 });
   assert.deepEqual(events(device, "sent", "ip2").map((e) => e.id), [
@@ -291,12 +292,8 @@ Deno.test("two_servers client sends packets of other kinds to IP1 only (TS-5)", 
 
 Deno.test("two_servers client does not connect to IP2 while IP1 is not connected (TS-6)", async () => {
   const signal = limit();
-  await using ip1 = await startPrimaryServer({
-    port: 0,
-    seed: 1,
-    faults: { down: {} },
-  });
-  await using ip2 = await startSecondaryServer({ port: 0, seed: 2 });
+  await using servers = await startServers({ faults: { down: {} } });
+  const { ip1, ip2 } = servers;
   await using device = await client(ip1, ip2, { twoServers: true });
   device.send({ id: "r1" });
   const failed = (e: JournalEvent) =>
@@ -328,12 +325,8 @@ Deno.test("two_servers client does not connect to IP2 while IP1 is not connected
 
 Deno.test("two_servers client deletes records on IP1's ACK while IP2 is unavailable (TS-7)", async () => {
   const signal = limit();
-  await using ip1 = await startPrimaryServer({ port: 0, seed: 1 });
-  await using ip2 = await startSecondaryServer({
-    port: 0,
-    seed: 2,
-    faults: { down: {} },
-  });
+  await using servers = await startServers({}, { faults: { down: {} } });
+  const { ip1, ip2 } = servers;
   await using device = await client(ip1, ip2, {
     twoServers: true,
     ackTimeoutMs: PATIENT_ACK_TIMEOUT_MS,
@@ -353,49 +346,38 @@ Deno.test("two_servers client deletes records on IP1's ACK while IP2 is unavaila
   await connected(device, "ip2", signal);
   device.send({ id: "r4" });
   await deleted(device, "r4", signal);
-  await ip2.journal.waitFor(
-    (e) => e.type === "frame_in" && (e.frame as Frame).id === "r4",
-    { signal },
-  );
+  await frameIn(ip2, "r4", signal);
   assert.deepEqual(ip2.received().map((r) => r.id), ["r4"]);
 });
 
 Deno.test("two_servers client doubles the bytes on the wire in mirror mode (TS-8)", async () => {
   const run = async (twoServers: boolean) => {
     const signal = limit();
-    const ip1 = await startPrimaryServer({ port: 0, seed: 1 });
-    const ip2 = await startSecondaryServer({ port: 0, seed: 2 });
-    try {
-      const device = await client(ip1, ip2, {
-        twoServers,
-        device: "tracker-1",
-        ackTimeoutMs: PATIENT_ACK_TIMEOUT_MS,
-      });
-      if (twoServers) await connected(device, "ip2", signal);
-      for (const id of ids("r", 20)) {
-        device.send({ id, data: { lat: 54.68, lon: 25.28, speed: 42 } });
-      }
-      await deleted(device, "r20", signal);
-      if (twoServers) {
-        await ip2.journal.waitFor(
-          (e) => e.type === "frame_in" && (e.frame as Frame).id === "r20",
-          { signal },
-        );
-      }
-      await device.close();
-      const bytes = async (server: TcpServer) => {
-        if (server.journal.query({ type: "connected" }).length === 0) return 0;
-        const closed = await server.journal.waitFor(
-          (e) => e.type === "closed",
-          { signal },
-        );
-        return closed.bytesIn as number;
-      };
-      return { ip1: await bytes(ip1), ip2: await bytes(ip2) };
-    } finally {
-      await ip1.close();
-      await ip2.close();
+    await using servers = await startServers();
+    const { ip1, ip2 } = servers;
+    const device = await client(ip1, ip2, {
+      twoServers,
+      device: "tracker-1",
+      ackTimeoutMs: PATIENT_ACK_TIMEOUT_MS,
+    });
+    if (twoServers) await connected(device, "ip2", signal);
+    for (const id of ids("r", 20)) {
+      device.send({ id, data: { lat: 54.68, lon: 25.28, speed: 42 } });
     }
+    await deleted(device, "r20", signal);
+    if (twoServers) {
+      await frameIn(ip2, "r20", signal);
+    }
+    await device.close();
+    const bytes = async (server: TcpServer) => {
+      if (server.journal.query({ type: "connected" }).length === 0) return 0;
+      const closed = await server.journal.waitFor(
+        (e) => e.type === "closed",
+        { signal },
+      );
+      return closed.bytesIn as number;
+    };
+    return { ip1: await bytes(ip1), ip2: await bytes(ip2) };
   };
   const mirror = await run(true);
   const single = await run(false);
@@ -409,8 +391,8 @@ Deno.test("two_servers client doubles the bytes on the wire in mirror mode (TS-8
 
 Deno.test("two_servers client sends records to IP1 only while IP1 ACKs (FO-1)", async () => {
   const signal = limit();
-  await using ip1 = await startPrimaryServer({ port: 0, seed: 1 });
-  await using ip2 = await startSecondaryServer({ port: 0, seed: 2, ack: true });
+  await using servers = await startServers({}, { ack: true });
+  const { ip1, ip2 } = servers;
   await using device = await client(ip1, ip2, {
     ackTimeoutMs: PATIENT_ACK_TIMEOUT_MS,
   });
@@ -426,16 +408,10 @@ Deno.test("two_servers client sends records to IP1 only while IP1 ACKs (FO-1)", 
 for (const resends of [0, 2]) {
   Deno.test(`two_servers client switches to IP2 after the ACK timeout and ${resends} resends (FO-2)`, async () => {
     const signal = limit();
-    await using ip1 = await startPrimaryServer({
-      port: 0,
-      seed: 1,
-      faults: { dropAck: {} },
-    });
-    await using ip2 = await startSecondaryServer({
-      port: 0,
-      seed: 2,
+    await using servers = await startServers({ faults: { dropAck: {} } }, {
       ack: true,
     });
+    const { ip1, ip2 } = servers;
     await using device = await client(ip1, ip2, {
       resends,
       ackTimeoutMs: SWITCH_ACK_TIMEOUT_MS,
@@ -463,12 +439,10 @@ for (const resends of [0, 2]) {
 
 Deno.test("two_servers client switches to IP2 when IP1 cannot be reached (FO-2)", async () => {
   const signal = limit();
-  await using ip1 = await startPrimaryServer({
-    port: 0,
-    seed: 1,
-    faults: { down: {} },
+  await using servers = await startServers({ faults: { down: {} } }, {
+    ack: true,
   });
-  await using ip2 = await startSecondaryServer({ port: 0, seed: 2, ack: true });
+  const { ip1, ip2 } = servers;
   await using device = await client(ip1, ip2, { resends: 1 });
   device.send({ id: "r1" });
   await deleted(device, "r1", signal);
@@ -483,12 +457,8 @@ Deno.test("two_servers client switches to IP2 when IP1 cannot be reached (FO-2)"
 Deno.test("two_servers client stays on IP2 while it ACKs, even when IP1 recovers (FO-3)", async () => {
   const signal = limit();
   // IP1 drops one ACK, then would ACK again: it "recovers".
-  await using ip1 = await startPrimaryServer({
-    port: 0,
-    seed: 1,
-    faults: { dropAck: { window: { first: 1 } } },
-  });
-  await using ip2 = await startSecondaryServer({ port: 0, seed: 2, ack: true });
+  await using servers = await startServers(dropFirst(1), { ack: true });
+  const { ip1, ip2 } = servers;
   await using device = await client(ip1, ip2, {
     ackTimeoutMs: SWITCH_ACK_TIMEOUT_MS,
   });
@@ -507,13 +477,9 @@ Deno.test("two_servers client stays on IP2 while it ACKs, even when IP1 recovers
 
 Deno.test("two_servers client goes back to IP1 when IP2 does not ACK either, alternating (FO-4)", async () => {
   const signal = limit();
-  await using ip1 = await startPrimaryServer({
-    port: 0,
-    seed: 1,
-    faults: { dropAck: { window: { first: 2 } } },
-  });
   // IP2 never ACKs.
-  await using ip2 = await startSecondaryServer({ port: 0, seed: 2 });
+  await using servers = await startServers(dropFirst(2));
+  const { ip1, ip2 } = servers;
   await using device = await client(ip1, ip2, {
     ackTimeoutMs: SWITCH_ACK_TIMEOUT_MS,
   });
@@ -531,14 +497,10 @@ Deno.test("two_servers client goes back to IP1 when IP2 does not ACK either, alt
 
 Deno.test("two_servers client starts again from IP1 after a restart, keeping unacknowledged records (FO-5)", async () => {
   const signal = limit();
-  await using ip1 = await startPrimaryServer({
-    port: 0,
-    seed: 1,
-    faults: { down: {} },
-  });
   // IP2 takes records but never ACKs; the ACK timeout is long, so the
   // device sits on IP2 with r1 in flight when it restarts.
-  await using ip2 = await startSecondaryServer({ port: 0, seed: 2 });
+  await using servers = await startServers({ faults: { down: {} } });
+  const { ip1, ip2 } = servers;
   await using device = await client(ip1, ip2, {
     ackTimeoutMs: PATIENT_ACK_TIMEOUT_MS,
   });
@@ -570,16 +532,10 @@ Deno.test("two_servers client keeps device memory in a file across a process res
   const dir = await Deno.makeTempDir();
   const memoryFile = `${dir}/memory.jsonl`;
   try {
-    await using ip1 = await startPrimaryServer({
-      port: 0,
-      seed: 1,
+    await using servers = await startServers({ faults: { down: {} } }, {
       faults: { down: {} },
     });
-    await using ip2 = await startSecondaryServer({
-      port: 0,
-      seed: 2,
-      faults: { down: {} },
-    });
+    const { ip1, ip2 } = servers;
     {
       await using first = await client(ip1, ip2, { memoryFile });
       first.send({ id: "r1", data: { n: 1 } });
@@ -607,17 +563,11 @@ Deno.test("two_servers client keeps device memory in a file across a process res
 
 Deno.test("two_servers client deletes a record on an ACK from the server in use, losing none (FO-6)", async () => {
   const signal = limit(20_000);
-  await using ip1 = await startPrimaryServer({
-    port: 0,
+  await using servers = await startServers({
     seed: 11,
     faults: { dropAck: { probability: 0.3 } },
-  });
-  await using ip2 = await startSecondaryServer({
-    port: 0,
-    seed: 12,
-    ack: true,
-    faults: { dropAck: { probability: 0.3 } },
-  });
+  }, { seed: 12, ack: true, faults: { dropAck: { probability: 0.3 } } });
+  const { ip1, ip2 } = servers;
   await using device = await client(ip1, ip2, { resends: 1 });
   const records = ids("r", 20);
   for (const id of records) device.send({ id });
@@ -662,11 +612,10 @@ Deno.test("two_servers client deletes a record on an ACK from the server in use,
 // ---- Library details ----
 
 Deno.test("TwoServersClient refuses a duplicate id and an unknown kind", async () => {
-  await using ip1 = await startPrimaryServer({ port: 0, faults: { down: {} } });
-  await using ip2 = await startSecondaryServer({
-    port: 0,
+  await using servers = await startServers({ faults: { down: {} } }, {
     faults: { down: {} },
   });
+  const { ip1, ip2 } = servers;
   await using device = await client(ip1, ip2);
   device.send({ id: "r1" });
   assert.throws(() => device.send({ id: "r1" }), /already in device memory/);
@@ -680,19 +629,15 @@ Deno.test("TwoServersClient refuses a duplicate id and an unknown kind", async (
 
 Deno.test("TwoServersClient speaks a device codec: an ACK without an id is for the record in flight", async () => {
   const signal = limit();
-  await using ip1 = await startPrimaryServer({
-    port: 0,
-    seed: 1,
+  await using servers = await startServers({
     codec: "ruptela",
     faults: { dropAck: { window: { first: 1 } } },
-  });
-  await using ip2 = await startSecondaryServer({ port: 0, codec: "ruptela" });
-  await using device = await client(ip1, ip2, {
-    twoServers: true,
+  }, { codec: "ruptela" });
+  const { ip1, ip2 } = servers;
+  await using device = await mirrorClient(ip1, ip2, signal, {
     codec: "ruptela",
     device: "356307042441013", // Ruptela answers this hello with an ACK.
   });
-  await connected(device, "ip2", signal);
   const fix = (timestamp: number) => ({
     imei: "356307042441013",
     timestamp,
@@ -725,8 +670,8 @@ Deno.test("TwoServersClient speaks a device codec: an ACK without an id is for t
 
 Deno.test("two_servers CLI delivers records through the contract and prints deleted events", async () => {
   const signal = limit(20_000);
-  await using ip1 = await startPrimaryServer({ port: 0, seed: 1 });
-  await using ip2 = await startSecondaryServer({ port: 0, seed: 2 });
+  await using servers = await startServers();
+  const { ip1, ip2 } = servers;
   await using cli = spawnContractClient("clients/two_servers.ts", [
     "--port1",
     String(ip1.addr.port),
@@ -772,17 +717,10 @@ Deno.test("two_servers CLI keeps device memory in a file across a process restar
   const dir = await Deno.makeTempDir();
   const memoryFile = `${dir}/memory.jsonl`;
   try {
-    await using ip1 = await startPrimaryServer({
-      port: 0,
-      seed: 1,
-      faults: { down: {} },
-    });
-    await using ip2 = await startSecondaryServer({ port: 0, seed: 2 });
+    await using servers = await startServers({ faults: { down: {} } });
+    const { ip1, ip2 } = servers;
     const args = [
-      "--port1",
-      String(ip1.addr.port),
-      "--port2",
-      String(ip2.addr.port),
+      ...portFlags(ip1, ip2),
       "--ack-timeout",
       "5s",
       "--reconnect-delay",
@@ -823,36 +761,11 @@ Deno.test("two_servers CLI keeps device memory in a file across a process restar
 });
 
 Deno.test("two_servers CLI names a missing or bad flag", async () => {
-  const missing = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "clients/two_servers.ts", "--port1", "7000"],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { FT_PORT2: "" },
-    signal: limit(20_000),
-  }).output();
-  assert.equal(missing.code, 2);
-  assert.match(new TextDecoder().decode(missing.stderr), /Missing --port2/);
-  const bad = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "clients/two_servers.ts",
-      "--port1",
-      "1",
-      "--port2",
-      "2",
-      "--ack-timeout",
-      "soon",
+  await assertFlagsRefused("clients/two_servers.ts", [
+    ["--port1 7000", /Missing --port2/],
+    [
+      "--port1 1 --port2 2 --ack-timeout soon",
+      /Invalid --ack-timeout "soon"/,
     ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: limit(20_000),
-  }).output();
-  assert.equal(bad.code, 2);
-  assert.match(
-    new TextDecoder().decode(bad.stderr),
-    /Invalid --ack-timeout "soon"/,
-  );
+  ], { env: { FT_PORT2: "" } });
 });

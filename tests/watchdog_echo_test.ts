@@ -4,20 +4,31 @@ import {
   startWatchdogEchoServer,
   type WatchdogEchoServer,
 } from "../servers/watchdog_echo.ts";
-import { runScript, spawnCli } from "./_cli.ts";
-import { connectPeer } from "./_net.ts";
+import { assertFlagsRefused, spawnServer } from "./_cli.ts";
+import { connectPeer, type TestPeer } from "./_net.ts";
+import { owning } from "./_lifetime.ts";
+import { within } from "./_raw_peer.ts";
 
-/** Waits for a promise, bounded by a signal. */
-function bounded<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      signal.throwIfAborted();
-      signal.addEventListener("abort", () => reject(signal.reason), {
-        once: true,
-      });
-    }),
-  ]);
+/**
+ * A server (as {@linkcode start} makes it), a peer on channel A and one on B,
+ * and a 5 s signal for the waits; all closed on dispose.
+ */
+async function startWithPeers() {
+  await using stack = new AsyncDisposableStack();
+  const server = stack.use(await start());
+  const a = stack.use(await connectPeer(server.addr.A));
+  const b = stack.use(await connectPeer(server.addr.B));
+  return owning(stack, { server, a, b, signal: AbortSignal.timeout(5000) });
+}
+
+/** Sends a watchdog on `peer` and asserts it comes back unchanged. */
+async function assertEchoes(
+  peer: TestPeer,
+  seq: number,
+  signal: AbortSignal,
+): Promise<void> {
+  peer.send({ type: "watchdog", seq });
+  assert.deepEqual(await peer.next(signal), { type: "watchdog", seq });
 }
 
 function start(
@@ -76,33 +87,27 @@ Deno.test("watchdog-echo echoes watchdogs unchanged and ACKs data on both channe
 });
 
 Deno.test("watchdog-echo cut closes one channel's connections and refuses new ones; the other goes on", async () => {
-  await using server = await start();
-  const signal = AbortSignal.timeout(5000);
-  await using a = await connectPeer(server.addr.A);
-  await using b = await connectPeer(server.addr.B);
+  await using rig = await startWithPeers();
+  const { server, signal, a, b } = rig;
   await server.cut("A");
-  assert.equal(await bounded(a.ended, signal), "fin");
+  assert.equal(await within(a.ended, signal), "fin");
   await assert.rejects(
     connectPeer(server.addr.A),
     (error: Error & { code?: string }) => error.code === "ECONNREFUSED",
   );
-  b.send({ type: "watchdog", seq: 1 });
-  assert.deepEqual(await b.next(signal), { type: "watchdog", seq: 1 });
+  await assertEchoes(b, 1, signal);
   assert.equal(server.channel("B").listening, true);
   const closed = server.journal.query({ type: "closed" });
   assert.deepEqual(closed.map((e) => [e.channel, e.by]), [["A", "server"]]);
 
   await server.restore("A");
   await using again = await connectPeer(server.addr.A);
-  again.send({ type: "watchdog", seq: 2 });
-  assert.deepEqual(await again.next(signal), { type: "watchdog", seq: 2 });
+  await assertEchoes(again, 2, signal);
 });
 
 Deno.test("watchdog-echo black-holes one channel: TCP stays open, nothing is echoed or ACKed", async () => {
-  await using server = await start();
-  const signal = AbortSignal.timeout(5000);
-  await using a = await connectPeer(server.addr.A);
-  await using b = await connectPeer(server.addr.B);
+  await using rig = await startWithPeers();
+  const { server, signal, a, b } = rig;
   server.blackHole("A");
   a.send({ type: "watchdog", seq: 1 });
   a.send({ type: "data", id: "d1" });
@@ -110,8 +115,7 @@ Deno.test("watchdog-echo black-holes one channel: TCP stays open, nothing is ech
     (e) => e.type === "fault" && e.fault === "blackHole" && e.id === "d1",
     { signal },
   );
-  b.send({ type: "watchdog", seq: 1 });
-  assert.deepEqual(await b.next(signal), { type: "watchdog", seq: 1 });
+  await assertEchoes(b, 1, signal);
   assert.equal(server.channel("A").connections().length, 1, "A stays open");
   assert.deepEqual(server.repliesOn("A"), []);
   const suppressed = server.eventsOn("A", { type: "fault" })
@@ -119,15 +123,12 @@ Deno.test("watchdog-echo black-holes one channel: TCP stays open, nothing is ech
   assert.deepEqual(suppressed, ["watchdog", "ack"]);
 
   await server.restore("A");
-  a.send({ type: "watchdog", seq: 2 });
-  assert.deepEqual(await a.next(signal), { type: "watchdog", seq: 2 });
+  await assertEchoes(a, 2, signal);
 });
 
 Deno.test("watchdog-echo delays one channel's echoes only", async () => {
-  await using server = await start();
-  const signal = AbortSignal.timeout(5000);
-  await using a = await connectPeer(server.addr.A);
-  await using b = await connectPeer(server.addr.B);
+  await using rig = await startWithPeers();
+  const { server, signal, a, b } = rig;
   server.delayEcho("A", 30);
   a.send({ type: "watchdog", seq: 1 });
   b.send({ type: "watchdog", seq: 1 });
@@ -146,10 +147,8 @@ Deno.test("watchdog-echo delays one channel's echoes only", async () => {
 });
 
 Deno.test("watchdog-echo drops the next N watchdog echoes of one channel", async () => {
-  await using server = await start();
-  const signal = AbortSignal.timeout(5000);
-  await using a = await connectPeer(server.addr.A);
-  await using b = await connectPeer(server.addr.B);
+  await using rig = await startWithPeers();
+  const { server, signal, a, b } = rig;
   server.dropWatchdogs("A", 2);
   for (let seq = 1; seq <= 3; seq++) {
     a.send({ type: "watchdog", seq });
@@ -188,8 +187,7 @@ Deno.test("watchdog-echo rejects bad input with an error frame and keeps the con
     "invalid_frame",
     "invalid_frame",
   ]);
-  peer.send({ type: "watchdog", seq: 9 });
-  assert.deepEqual(await peer.next(signal), { type: "watchdog", seq: 9 });
+  await assertEchoes(peer, 9, signal);
   const bad = server.journal.query({ type: "bad_input" });
   assert.equal(bad.length, 5);
   assert.ok(bad.every((e) => e.channel === "B"));
@@ -211,7 +209,7 @@ Deno.test("startWatchdogEchoServer gives each channel its own faults, or the sha
   // Closing both channels one by one closes the server.
   await server.channel("A").close();
   await server.channel("B").close();
-  await bounded(server.finished, AbortSignal.timeout(5000));
+  await within(server.finished, AbortSignal.timeout(5000));
   assert.equal(server.signal.aborted, true);
 });
 
@@ -290,21 +288,13 @@ Deno.test("watchdog-echo admin app serves each channel's routes and the shortcut
 });
 
 Deno.test("watchdog-echo CLI prints its line with both channels and applies per-channel faults", async () => {
-  await using cli = await spawnCli("servers/watchdog_echo.ts", [
-    "--port",
-    "0",
-    "--admin-port",
-    "0",
-    "--seed",
-    "7",
-    "--delay-ack",
-    "5ms",
-    "--faults-b",
-    '{"blackHole":{}}',
-  ]);
-  assert.match(
-    cli.line,
-    /^watchdog-echo tcp=A@127\.0\.1\.1:\d+,B@127\.0\.2\.1:\d+ admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=line-json$/,
+  await using cli = await spawnServer(
+    "servers/watchdog_echo.ts",
+    '--seed 7 --delay-ack 5ms --faults-b {"blackHole":{}}',
+    {
+      line:
+        /^watchdog-echo tcp=A@127\.0\.1\.1:\d+,B@127\.0\.2\.1:\d+ admin=http:\/\/127\.0\.0\.1:\d+ seed=7 codec=line-json$/,
+    },
   );
   const faultsA = await (await fetch(`${cli.fields.admin}/channels/A/faults`))
     .json();
@@ -327,19 +317,12 @@ Deno.test("watchdog-echo CLI prints its line with both channels and applies per-
 });
 
 Deno.test("watchdog-echo CLI rejects bad flags naming them", async () => {
-  const badPort = await runScript("servers/watchdog_echo.ts", [
-    "--port-a",
-    "70000",
+  await assertFlagsRefused("servers/watchdog_echo.ts", [
+    ["--port-a 70000", /Invalid --port-a "70000"/],
+    [
+      '--faults-b {"dropAck":{"probability":2}}',
+      /Invalid --faults-b: dropAck\.probability/,
+    ],
+    ["--host x", /host/],
   ]);
-  assert.equal(badPort.code, 2);
-  assert.match(badPort.stderr, /Invalid --port-a "70000"/);
-  const badFaults = await runScript("servers/watchdog_echo.ts", [
-    "--faults-b",
-    '{"dropAck":{"probability":2}}',
-  ]);
-  assert.equal(badFaults.code, 2);
-  assert.match(badFaults.stderr, /Invalid --faults-b: dropAck\.probability/);
-  const host = await runScript("servers/watchdog_echo.ts", ["--host", "x"]);
-  assert.equal(host.code, 2);
-  assert.match(host.stderr, /host/);
 });

@@ -16,13 +16,11 @@
  */
 import type { Faults } from "../../core/faults/mod.ts";
 import type { JournalEvent } from "../../core/journal/journal.ts";
-import {
-  type MessageStoreServer,
-  startMessageStoreServer,
-} from "../../servers/message_store.ts";
+import { startMessageStoreServer } from "../../servers/message_store.ts";
 import type { MessageStore } from "../../servers/message_store_interface.ts";
 import type { Evidence, ScenarioContext, Timing } from "../scenario.ts";
 import { joinHostPort } from "../../core/net/host_port.ts";
+import { inProcessFronts, type MessageFronts } from "../message_fronts.ts";
 
 /** The agent's name, the `{agent}` placeholder. */
 export const AGENT = "qa-agent";
@@ -56,8 +54,8 @@ export interface MessagingSetup {
 
 /** A started message store and the placeholders for the agent. */
 export interface Messaging {
-  /** The server. */
-  server: MessageStoreServer;
+  /** The fronts, in the runner's process or in processes of their own. */
+  fronts: MessageFronts;
   /** `{servers}` and `{agent}`. */
   endpoints: Record<string, string>;
   /** The agent's list, primary first. */
@@ -94,38 +92,66 @@ async function scenarioStore(
 /**
  * Starts the message store for a scenario: its fronts on port 0 with their
  * faults, messages already waiting for the agent, and the placeholders
- * (`{servers}` lists the fronts in `order`).
+ * (`{servers}` lists the fronts in `order`). With `ctx.frontsIn` set to
+ * `processes`, each front is a process of its own over a scratch database
+ * on the PostgreSQL server `ctx.store` names.
  */
 export async function startMessaging(
   ctx: ScenarioContext,
   setup: MessagingSetup = {},
 ): Promise<Messaging> {
-  const fronts = setup.fronts ?? ["ml1", "ml2"];
-  const order = setup.order ?? fronts;
-  const server = ctx.use(
+  const names = setup.fronts ?? ["ml1", "ml2"];
+  const order = setup.order ?? names;
+  const fronts = ctx.use(
     STORE,
-    await startMessageStoreServer({
-      name: STORE,
-      seed: ctx.seed,
-      store: await scenarioStore(ctx.store),
-      closeStore: true,
-      fronts: fronts.map((name) => ({
-        name,
-        port: 0,
-        faults: setup.faults?.[name],
-      })),
-    }),
+    ctx.frontsIn === "processes"
+      ? await startProcesses(ctx, names, setup)
+      : await startInProcess(ctx, names, setup),
     { lane: frontOf },
   );
-  await server.settled();
   for (const id of setup.waiting ?? []) {
-    await server.inject({ to: AGENT, from: PEER, id, body: { n: id } });
+    await fronts.inject({ to: AGENT, from: PEER, id, body: { n: id } });
   }
   const servers = order.map((name) => {
-    const { hostname, port } = server.front(name).addr;
+    const { hostname, port } = fronts.addr(name);
     return `${name}=${joinHostPort(hostname, port)}`;
   }).join(",");
-  return { server, endpoints: { servers, agent: AGENT }, order };
+  return { fronts, endpoints: { servers, agent: AGENT }, order };
+}
+
+/** The fronts in this process, over one store, their faults in force. */
+async function startInProcess(
+  ctx: ScenarioContext,
+  names: string[],
+  setup: MessagingSetup,
+): Promise<MessageFronts> {
+  const server = await startMessageStoreServer({
+    name: STORE,
+    seed: ctx.seed,
+    store: await scenarioStore(ctx.store),
+    closeStore: true,
+    fronts: names.map((name) => ({
+      name,
+      port: 0,
+      faults: setup.faults?.[name],
+    })),
+  });
+  await server.settled();
+  return inProcessFronts(server);
+}
+
+/** The fronts as processes (loaded only when a run asks for them). */
+async function startProcesses(
+  ctx: ScenarioContext,
+  names: string[],
+  setup: MessagingSetup,
+): Promise<MessageFronts> {
+  const { startFrontProcesses } = await import("../front_processes.ts");
+  return await startFrontProcesses({
+    store: ctx.store,
+    seed: ctx.seed,
+    fronts: names.map((name) => ({ name, faults: setup.faults?.[name] })),
+  });
 }
 
 /** Options for {@linkcode startAgent}. */
@@ -151,19 +177,21 @@ export async function startAgent(
 }
 
 /**
- * Brings a front up or down, waits for the server to settle and notes
- * `note`; the time after the note.
+ * Brings a front up or down and notes `note`; the time the change counts
+ * from: before the request for down (an agent with a send on its way
+ * reconnects as soon as the front closes, which may be before fronts in
+ * processes answer), after it for up (the front listens once it answers).
  */
 export async function turnFront(
   ctx: ScenarioContext,
-  server: MessageStoreServer,
+  fronts: MessageFronts,
   front: { name: string; up: boolean; note: string },
 ): Promise<number> {
-  if (front.up) server.front(front.name).up();
-  else server.front(front.name).down();
-  await server.settled();
+  const requested = performance.now();
+  if (front.up) await fronts.up(front.name);
+  else await fronts.down(front.name);
   ctx.note("runner", front.note);
-  return performance.now();
+  return front.up ? performance.now() : requested;
 }
 
 /**
@@ -323,20 +351,17 @@ export async function sendMessages(
 }
 
 /** Closes the agent's connections at a front, from the server side. */
-export function dropAgent(
+export async function dropAgent(
   ctx: ScenarioContext,
-  server: MessageStoreServer,
+  fronts: MessageFronts,
   front: string,
-): number {
-  const open = server.front(front).connections().filter((c) =>
-    c.tags.agent === AGENT
-  );
-  for (const connection of open) connection.close("fin", "scenario");
+): Promise<number> {
+  const open = await fronts.closeAgent(front, AGENT);
   ctx.note(
     "runner",
-    `${front} closes the agent's connection (${open.length} open)`,
+    `${front} closes the agent's connection (${open} open)`,
   );
-  return open.length;
+  return open;
 }
 
 /**

@@ -18,6 +18,7 @@ import type { Faults } from "../../core/faults/mod.ts";
 import { startPrimaryServer } from "../../servers/primary.ts";
 import { startSecondaryServer } from "../../servers/secondary.ts";
 import type { Evidence, ScenarioContext, Verdict } from "../scenario.ts";
+import type { Check } from "./_checks.ts";
 
 /** Options for {@linkcode startTelematics}. */
 export interface TelematicsSetup {
@@ -224,6 +225,24 @@ export function failUnlessAcked(
     check.observed(missing.join(", ")),
     check.evidence,
   );
+}
+
+/**
+ * The check, for `verdictOf`, that the server `label` has ACKed
+ * every id of `ids`.
+ */
+export function everyAcked(
+  ctx: ScenarioContext,
+  label: string,
+  ids: readonly string[],
+  check: Omit<AckCheck, "evidence">,
+): Check {
+  const missing = notAcked(ctx, label, ids);
+  return {
+    failed: missing.length > 0,
+    expected: check.expected,
+    observed: () => check.observed(missing.join(", ")),
+  };
 }
 
 /**

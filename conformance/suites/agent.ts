@@ -13,7 +13,7 @@
  * @module
  */
 import type { JournalEvent } from "../../core/journal/journal.ts";
-import type { MessageStoreServer } from "../../servers/message_store.ts";
+import type { MessageFronts } from "../message_fronts.ts";
 import type { Scenario, ScenarioContext, Verdict } from "../scenario.ts";
 import { numberedScenarios } from "../scenario.ts";
 import {
@@ -374,15 +374,15 @@ async function qa5(ctx: ScenarioContext): Promise<Verdict> {
 
 /**
  * Starts the store and the agent and waits for it at its primary ml1: the
- * server, or a fail verdict if the agent never got there.
+ * fronts, or a fail verdict if the agent never got there.
  */
 async function startOnPrimary(
   ctx: ScenarioContext,
 ): Promise<
-  { server: MessageStoreServer; fail?: undefined } | { fail: Verdict }
+  { fronts: MessageFronts; fail?: undefined } | { fail: Verdict }
 > {
-  const { server } = await startAgent(ctx);
-  if (await untilWelcome(ctx, "ml1")) return { server };
+  const { fronts } = await startAgent(ctx);
+  if (await untilWelcome(ctx, "ml1")) return { fronts };
   return {
     fail: ctx.fail(
       "the agent connected to its primary ml1",
@@ -395,11 +395,11 @@ async function startOnPrimary(
 async function qa6(ctx: ScenarioContext): Promise<Verdict> {
   const started = await startOnPrimary(ctx);
   if (started.fail) return started.fail;
-  const { server } = started;
-  await server.inject({ to: AGENT, from: PEER, id: "m1", body: { n: 1 } });
+  const { fronts } = started;
+  await fronts.inject({ to: AGENT, from: PEER, id: "m1", body: { n: 1 } });
   ctx.note("runner", "m1 stored for the agent while it is on ml1");
   await ctx.until(() => agentAcks(ctx, "m1").length > 0, soon(ctx));
-  const downAt = await turnFront(ctx, server, {
+  const downAt = await turnFront(ctx, fronts, {
     name: "ml1",
     up: false,
     note: "ml1 goes down; the agent sends a1",
@@ -407,7 +407,7 @@ async function qa6(ctx: ScenarioContext): Promise<Verdict> {
   await sendMessages(ctx, ["a1"]);
   const onAlternate = await untilWelcome(ctx, "ml2", downAt);
   if (onAlternate) {
-    await server.inject({ to: AGENT, from: PEER, id: "m2", body: { n: 2 } });
+    await fronts.inject({ to: AGENT, from: PEER, id: "m2", body: { n: 2 } });
     ctx.note("runner", "m2 stored for the agent while it is on ml2");
     await ctx.observe(Math.max(ctx.timing.ackTimeoutMs, 300));
   }
@@ -482,8 +482,8 @@ async function qa6(ctx: ScenarioContext): Promise<Verdict> {
 async function qa7(ctx: ScenarioContext): Promise<Verdict> {
   const started = await startOnPrimary(ctx);
   if (started.fail) return started.fail;
-  const { server } = started;
-  server.storeDown();
+  const { fronts } = started;
+  await fronts.storeDown();
   ctx.note("runner", "the shared store goes down; the agent sends a1");
   const downAt = performance.now();
   await sendMessages(ctx, ["a1"]);
@@ -511,7 +511,7 @@ async function qa7(ctx: ScenarioContext): Promise<Verdict> {
       ],
     );
   }
-  await server.storeUp();
+  await fronts.storeUp();
   ctx.note("runner", "the shared store is back; the agent sends a2");
   await sendMessages(ctx, ["a2"]);
   const ids = ["a1", "a2"];
@@ -547,10 +547,10 @@ async function qa7(ctx: ScenarioContext): Promise<Verdict> {
       evidence,
     );
   }
-  const fronts = new Set(refused().map((e) => e.front));
+  const refusedAt = new Set(refused().map((e) => e.front));
   return ctx.pass(
     `while the store was down ${refused().length} request(s) of the agent were refused (at ${
-      [...fronts].join(", ")
+      [...refusedAt].join(", ")
     }) and it counted nothing delivered${
       errors.length ? ", reporting an error" : ""
     }; a1 and a2 were stored once it was back`,
@@ -563,7 +563,7 @@ async function qa8(ctx: ScenarioContext): Promise<Verdict> {
   const before = ["a1", "a2"];
   const incoming = [...first, "m3"];
   const outgoing = [...before, "a3"];
-  const { server } = await startAgent(ctx, {
+  const { fronts } = await startAgent(ctx, {
     faults: { ml1: { dropAck: { window: { first: 1 } } } },
     waiting: first,
     note:
@@ -575,7 +575,7 @@ async function qa8(ctx: ScenarioContext): Promise<Verdict> {
   const dropped = () => storeEvents(ctx, "ack_dropped", (e) => e.id === "a1");
   await ctx.until(() => dropped().length > 0, soon(ctx, 1));
   // A new transmission must carry a1 again: it is still unacknowledged.
-  dropAgent(ctx, server, "ml1");
+  await dropAgent(ctx, fronts, "ml1");
   await sendMessages(ctx, ["a2"]);
   await untilEach(ctx, before, (id) => sendAcks(ctx, id), soon(ctx));
   await untilDeleted(ctx, before);
@@ -585,7 +585,7 @@ async function qa8(ctx: ScenarioContext): Promise<Verdict> {
   // stores: if it then never printed m1 or m2, which it ACKed before the
   // connection was lost, it lost them (a silent agent prints no received at
   // all, and stays not observable).
-  await server.inject({ to: AGENT, from: PEER, id: "m3", body: { n: "m3" } });
+  await fronts.inject({ to: AGENT, from: PEER, id: "m3", body: { n: "m3" } });
   ctx.note("runner", "m3 waits for the agent (after the reconnect)");
   await ctx.until(
     () =>
@@ -687,7 +687,7 @@ async function qa8(ctx: ScenarioContext): Promise<Verdict> {
 }
 
 async function qa9(ctx: ScenarioContext): Promise<Verdict> {
-  const { server } = await startAgent(ctx, {
+  const { fronts } = await startAgent(ctx, {
     faults: { ml1: { refuse: {} } },
     note: "ml1 (the primary) refuses connections",
   });
@@ -722,12 +722,12 @@ async function qa9(ctx: ScenarioContext): Promise<Verdict> {
     return undefined;
   };
   // 1. A lost connection: the next transmission starts from the primary.
-  const lostAt = await turnFront(ctx, server, {
+  const lostAt = await turnFront(ctx, fronts, {
     name: "ml1",
     up: true,
     note: "ml1 is back up",
   });
-  dropAgent(ctx, server, "ml2");
+  await dropAgent(ctx, fronts, "ml2");
   await sendMessages(ctx, ["a1"]);
   const afterLoss = await notFromPrimary(lostAt, {
     attempted:
@@ -737,7 +737,7 @@ async function qa9(ctx: ScenarioContext): Promise<Verdict> {
   });
   if (afterLoss) return afterLoss;
   // 2. A restart while on an alternate: it starts from the primary too.
-  const downAt = await turnFront(ctx, server, {
+  const downAt = await turnFront(ctx, fronts, {
     name: "ml1",
     up: false,
     note: "ml1 goes down; the agent sends a2",
@@ -749,7 +749,7 @@ async function qa9(ctx: ScenarioContext): Promise<Verdict> {
       "it never connected to ml2",
     );
   }
-  const restartAt = await turnFront(ctx, server, {
+  const restartAt = await turnFront(ctx, fronts, {
     name: "ml1",
     up: true,
     note: "ml1 is back up; the agent restarts",

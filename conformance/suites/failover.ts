@@ -9,9 +9,10 @@
 import type { JournalEvent } from "../../core/journal/journal.ts";
 import type { Scenario, ScenarioContext, Verdict } from "../scenario.ts";
 import { numberedScenarios } from "../scenario.ts";
+import { verdictOf } from "./_checks.ts";
 import {
   acked,
-  failUnlessAcked,
+  everyAcked,
   firstAck,
   idsText,
   received,
@@ -91,28 +92,24 @@ async function fo1(ctx: ScenarioContext): Promise<Verdict> {
   await ctx.observe(ctx.timing.ackTimeoutMs * 2);
   const evidence = trafficEvidence(ctx);
   const atIp2 = received(ctx, "ip2", ["record", "packet"]);
-  if (atIp2.length > 0) {
-    return ctx.fail(
-      "no record at IP2 while IP1 ACKs every one",
-      `IP2 received ${atIp2.length} frame(s) (${idsText(ctx, atIp2)})`,
-      evidence,
-    );
-  }
-  const notIp1 = failUnlessAcked(ctx, "ip1", ids, {
-    expected: "every record delivered to IP1, which ACKs",
-    observed: (missing) => `IP1 never received ${missing}`,
-    evidence,
-  });
-  if (notIp1) return notIp1;
   const ip2Connections = ctx.events("ip2", (e) => e.type === "connected");
-  return ctx.pass(
-    `IP1 ACKed every record and IP2 received none${
-      ip2Connections.length
-        ? ` (the client did open ${ip2Connections.length} connection(s) to IP2)`
-        : ""
-    }`,
-    evidence,
-  );
+  const passed = `IP1 ACKed every record and IP2 received none${
+    ip2Connections.length
+      ? ` (the client did open ${ip2Connections.length} connection(s) to IP2)`
+      : ""
+  }`;
+  return verdictOf(ctx, evidence, [
+    {
+      failed: atIp2.length > 0,
+      expected: "no record at IP2 while IP1 ACKs every one",
+      observed: () =>
+        `IP2 received ${atIp2.length} frame(s) (${idsText(ctx, atIp2)})`,
+    },
+    everyAcked(ctx, "ip1", ids, {
+      expected: "every record delivered to IP1, which ACKs",
+      observed: (missing) => `IP1 never received ${missing}`,
+    }),
+  ], passed);
 }
 
 async function fo2(ctx: ScenarioContext): Promise<Verdict> {
@@ -157,25 +154,20 @@ async function fo2(ctx: ScenarioContext): Promise<Verdict> {
   await ctx.observe(ackTimeoutMs * 2);
   const evidence = trafficEvidence(ctx);
   const backAtIp1 = recordsAfter(ctx, "ip1", atIp2.time);
-  if (backAtIp1.length > 0) {
-    return ctx.fail(
-      "every record after the switch at IP2 only",
-      `IP1 still received ${idsText(ctx, backAtIp1)}`,
-      evidence,
-    );
-  }
-  const notIp2 = failUnlessAcked(ctx, "ip2", further, {
-    expected: "every record after the switch delivered to IP2",
-    observed: (missing) => `IP2 never received ${missing}`,
-    evidence,
-  });
-  if (notIp2) return notIp2;
-  return ctx.pass(
-    `r1 went to IP1 ${resends + 1} time(s) without ACK, then, ${
-      waited.toFixed(0)
-    } ms after the last, to IP2; r2 and r3 went to IP2 only`,
-    evidence,
-  );
+  const passed = `r1 went to IP1 ${resends + 1} time(s) without ACK, then, ${
+    waited.toFixed(0)
+  } ms after the last, to IP2; r2 and r3 went to IP2 only`;
+  return verdictOf(ctx, evidence, [
+    {
+      failed: backAtIp1.length > 0,
+      expected: "every record after the switch at IP2 only",
+      observed: () => `IP1 still received ${idsText(ctx, backAtIp1)}`,
+    },
+    everyAcked(ctx, "ip2", further, {
+      expected: "every record after the switch delivered to IP2",
+      observed: (missing) => `IP2 never received ${missing}`,
+    }),
+  ], passed);
 }
 
 async function fo3(ctx: ScenarioContext): Promise<Verdict> {
@@ -197,33 +189,29 @@ async function fo3(ctx: ScenarioContext): Promise<Verdict> {
   await ctx.observe(ctx.timing.ackTimeoutMs * 2);
   const evidence = trafficEvidence(ctx);
   const backAtIp1 = recordsAfter(ctx, "ip1", switched.time);
-  if (backAtIp1.length > 0) {
-    return ctx.fail(
-      "the client to stay on IP2, which ACKs, after IP1 recovered",
-      `IP1 received ${
-        idsText(ctx, backAtIp1)
-      } after the client had switched to IP2`,
-      evidence,
-    );
-  }
-  const notIp2 = failUnlessAcked(ctx, "ip2", further, {
-    expected: "r2, r3 and r4 delivered to IP2 after IP1 recovered",
-    observed: (missing) => `IP2 never ACKed ${missing}`,
-    evidence,
-  });
-  if (notIp2) return notIp2;
   const reconnects = ctx.events(
     "ip1",
     (e) => e.type === "connected" && e.time > switched.time,
   );
-  return ctx.pass(
-    `after IP1 recovered, r2, r3 and r4 still went to IP2 only${
-      reconnects.length
-        ? ` (the client connected to IP1 ${reconnects.length} time(s) without sending records)`
-        : ""
-    }`,
-    evidence,
-  );
+  const passed = `after IP1 recovered, r2, r3 and r4 still went to IP2 only${
+    reconnects.length
+      ? ` (the client connected to IP1 ${reconnects.length} time(s) without sending records)`
+      : ""
+  }`;
+  return verdictOf(ctx, evidence, [
+    {
+      failed: backAtIp1.length > 0,
+      expected: "the client to stay on IP2, which ACKs, after IP1 recovered",
+      observed: () =>
+        `IP1 received ${
+          idsText(ctx, backAtIp1)
+        } after the client had switched to IP2`,
+    },
+    everyAcked(ctx, "ip2", further, {
+      expected: "r2, r3 and r4 delivered to IP2 after IP1 recovered",
+      observed: (missing) => `IP2 never ACKed ${missing}`,
+    }),
+  ], passed);
 }
 
 async function fo4(ctx: ScenarioContext): Promise<Verdict> {
@@ -303,58 +291,47 @@ async function fo5(ctx: ScenarioContext): Promise<Verdict> {
   await ctx.observe(ackTimeoutMs * 2);
   const evidence = trafficEvidence(ctx, 24);
   const earlyAck = acked(ctx, "ip2", "r2").find((e) => e.time < restartedAt);
-  if (earlyAck) {
-    return ctx.fail(
-      "r2 still unacknowledged when the restart was sent",
-      "IP2's delayed ACK of r2 came first, so the scenario could not check that it survives",
-      evidence,
-    );
-  }
   const after = (label: string, type: string) =>
     ctx.events(label, (e) => e.type === type && e.time > restartedAt);
   const firstIp1 = after("ip1", "connected")[0];
   const ip2First = after("ip2", "connected").find((e) =>
     !firstIp1 || e.time < firstIp1.time
   );
-  if (ip2First) {
-    return ctx.fail(
-      "the first connection after the restart to IP1",
-      "the client connected to IP2 first",
-      evidence,
-    );
-  }
   const toIp2 = recordsAfter(ctx, "ip2", restartedAt);
-  if (toIp2.length > 0) {
-    return ctx.fail(
-      "records after the restart to go to IP1, which ACKs",
-      `IP2 received ${idsText(ctx, toIp2)} after the restart`,
-      evidence,
-    );
-  }
-  if (acked(ctx, "ip1", "r2").length === 0) {
-    const lateAck = acked(ctx, "ip2", "r2")[0];
-    return ctx.fail(
-      "r2, unacknowledged at the restart, delivered to IP1 after it",
-      `IP1 never received r2: it did not survive the restart${
-        lateAck
-          ? ` (IP2's delayed ACK of r2 went out ${
-            (lateAck.time - restartedAt).toFixed(0)
-          } ms after the restart command)`
-          : ""
-      }`,
-      evidence,
-    );
-  }
-  if (acked(ctx, "ip1", "r3").length === 0) {
-    return ctx.fail(
-      "r3, sent after the restart, delivered to IP1",
-      "IP1 never received it",
-      evidence,
-    );
-  }
-  return ctx.pass(
-    "after the restart the client went back to IP1, which got r2 (unacknowledged at the restart) and r3",
+  const lateAck = acked(ctx, "ip2", "r2")[0];
+  return verdictOf(
+    ctx,
     evidence,
+    [{
+      failed: earlyAck !== undefined,
+      expected: "r2 still unacknowledged when the restart was sent",
+      observed:
+        "IP2's delayed ACK of r2 came first, so the scenario could not check that it survives",
+    }, {
+      failed: ip2First !== undefined,
+      expected: "the first connection after the restart to IP1",
+      observed: "the client connected to IP2 first",
+    }, {
+      failed: toIp2.length > 0,
+      expected: "records after the restart to go to IP1, which ACKs",
+      observed: () => `IP2 received ${idsText(ctx, toIp2)} after the restart`,
+    }, {
+      failed: acked(ctx, "ip1", "r2").length === 0,
+      expected: "r2, unacknowledged at the restart, delivered to IP1 after it",
+      observed: () =>
+        `IP1 never received r2: it did not survive the restart${
+          lateAck
+            ? ` (IP2's delayed ACK of r2 went out ${
+              (lateAck.time - restartedAt).toFixed(0)
+            } ms after the restart command)`
+            : ""
+        }`,
+    }, {
+      failed: acked(ctx, "ip1", "r3").length === 0,
+      expected: "r3, sent after the restart, delivered to IP1",
+      observed: "IP1 never received it",
+    }],
+    "after the restart the client went back to IP1, which got r2 (unacknowledged at the restart) and r3",
   );
 }
 

@@ -8,9 +8,11 @@
 import type { TcpServer } from "../../core/server/tcp_server.ts";
 import type { Scenario, ScenarioContext, Verdict } from "../scenario.ts";
 import { numberedScenarios } from "../scenario.ts";
+import { verdictOf } from "./_checks.ts";
 import {
   acked,
   codecExpressesPacket,
+  everyAcked,
   failUnlessAcked,
   isDeviceCodec,
   received,
@@ -173,31 +175,25 @@ async function ts4(ctx: ScenarioContext): Promise<Verdict> {
   const repeated = IDS.filter((id) =>
     received(ctx, "ip2", "record", id).length > 1
   );
-  if (repeated.length > 0) {
-    return ctx.fail(
+  const resent = IDS.some((id) =>
+    received(ctx, "ip1", "record", id).length > 1
+  );
+  return verdictOf(ctx, evidence, [{
+    failed: repeated.length > 0,
+    expected:
       "IP2 to receive each record at most once (IP2 never ACKs; IP1 dropped two ACKs)",
+    observed: () =>
       `IP2 received ${
         repeated.map((id) =>
           `${id} x${received(ctx, "ip2", "record", id).length}`
         ).join(", ")
       }`,
-      evidence,
-    );
-  }
-  const resent = IDS.some((id) =>
-    received(ctx, "ip1", "record", id).length > 1
-  );
-  if (!resent) {
-    return ctx.fail(
-      "a resend to IP1 after the dropped ACKs",
+  }, {
+    failed: !resent,
+    expected: "a resend to IP1 after the dropped ACKs",
+    observed:
       "IP1 never received a record twice, so the check could not provoke a resend",
-      evidence,
-    );
-  }
-  return ctx.pass(
-    "IP2 received each record once, though IP1 got resends",
-    evidence,
-  );
+  }], "IP2 received each record once, though IP1 got resends");
 }
 
 async function ts5(ctx: ScenarioContext): Promise<Verdict> {
@@ -223,20 +219,17 @@ async function ts5(ctx: ScenarioContext): Promise<Verdict> {
     ...ctx.evidence("ip2", received(ctx, "ip2", ["record", "packet"])),
   ];
   const packetsAtIp2 = received(ctx, "ip2", "packet");
-  if (packetsAtIp2.length > 0) {
-    return ctx.fail(
-      "only records at IP2",
-      `IP2 received ${packetsAtIp2.length} packet(s) of other kinds`,
-      evidence,
-    );
-  }
-  const notIp1 = failUnlessAcked(ctx, "ip1", wanted, {
-    expected: "every record and packet at IP1",
-    observed: (missing) => `IP1 never got ${missing}`,
-    evidence,
-  });
-  if (notIp1) return notIp1;
-  return ctx.pass("packets went to IP1 only; records to both", evidence);
+  return verdictOf(ctx, evidence, [
+    {
+      failed: packetsAtIp2.length > 0,
+      expected: "only records at IP2",
+      observed: `IP2 received ${packetsAtIp2.length} packet(s) of other kinds`,
+    },
+    everyAcked(ctx, "ip1", wanted, {
+      expected: "every record and packet at IP1",
+      observed: (missing) => `IP1 never got ${missing}`,
+    }),
+  ], "packets went to IP1 only; records to both");
 }
 
 async function ts6(ctx: ScenarioContext): Promise<Verdict> {
@@ -266,24 +259,16 @@ async function ts6(ctx: ScenarioContext): Promise<Verdict> {
     ),
     ...ctx.evidence("ip2", ip2Connections),
   ];
-  if (early.length > 0) {
-    return ctx.fail(
-      "no connection to IP2 while IP1 cannot be reached",
+  return verdictOf(ctx, evidence, [{
+    failed: early.length > 0,
+    expected: "no connection to IP2 while IP1 cannot be reached",
+    observed:
       `the client connected to IP2 ${early.length} time(s) before its first connection to IP1`,
-      evidence,
-    );
-  }
-  if (!firstIp1) {
-    return ctx.fail(
-      "a connection to IP1 once it came up",
-      "none came",
-      evidence,
-    );
-  }
-  return ctx.pass(
-    "no connection to IP2 before the first connection to IP1",
-    evidence,
-  );
+  }, {
+    failed: !firstIp1,
+    expected: "a connection to IP1 once it came up",
+    observed: "none came",
+  }], "no connection to IP2 before the first connection to IP1");
 }
 
 async function ts7(ctx: ScenarioContext): Promise<Verdict> {

@@ -1,7 +1,7 @@
 /**
  * Schemas of option values that a server's command line and the lab's
- * topology file share: a TCP port, and a period given as milliseconds, a
- * duration (`"5s"`) or a seeded range (`"2s..8s"`).
+ * topology file share: a TCP port, one of a list of names, and a period
+ * given as milliseconds, a duration (`"5s"`) or a seeded range (`"2s..8s"`).
  *
  * @module
  */
@@ -10,6 +10,23 @@ import { type DurationRange, parseDurationRange } from "../units/units.ts";
 
 /** A TCP port; 0 picks a free one. */
 export const PortSchema: z.ZodNumber = z.number().int().min(0).max(65535);
+
+/**
+ * One of the names given (a mode), refused with `expected one of a, b, c`.
+ *
+ * @example Usage
+ * ```ts
+ * import { oneOfSchema } from "./option_values.ts";
+ * oneOfSchema(["read", "no-read"] as const).parse("read");
+ * ```
+ */
+export function oneOfSchema<T extends string>(
+  names: readonly T[],
+): z.ZodType<T> {
+  return z.enum(names as [T, ...T[]], {
+    error: `expected one of ${names.join(", ")}`,
+  });
+}
 
 /** Milliseconds, a duration (`"5s"`) or a seeded range (`"2s..8s"`), at least 1 ms. */
 export const DurationRangeSchema: z.ZodType<DurationRange, number | string> = z

@@ -41,7 +41,10 @@ export interface ServerCliSpec<
   S extends CliServer,
   O extends z.ZodObject = z.ZodObject,
 > {
-  /** The script, for the usage line (`servers/primary.ts`). */
+  /**
+   * The script, for the usage line (`servers/primary.ts`); with
+   * {@linkcode serverMain}, its module's folder and file by default.
+   */
   script: string;
   /** What the server does, for `--help`. */
   summary: string;
@@ -146,4 +149,37 @@ export function runServerCli<S extends CliServer, O extends z.ZodObject>(
       };
     },
   });
+}
+
+/** A command line's entry point: runs it on the arguments given. */
+export type CliMain = (args: string[]) => Promise<void>;
+
+/** The usage line's script of a module: its folder and file (`servers/primary.ts`). */
+export function scriptOf(url: string): string {
+  return new URL(url).pathname.split("/").slice(-2).join("/");
+}
+
+/**
+ * A server module's `main`: {@linkcode runServerCli} on the spec (the usage
+ * line names the module, `servers/primary.ts`, unless the spec names a
+ * script). Run as the main module, it runs on `Deno.args` once the module
+ * is evaluated.
+ *
+ * @example Usage
+ * ```ts ignore
+ * export const main: CliMain = serverMain(import.meta, {
+ *   summary: "The primary server",
+ *   defaults: { port: 7000, adminPort: 7001 },
+ *   start: startPrimaryServer,
+ * });
+ * ```
+ */
+export function serverMain<S extends CliServer, O extends z.ZodObject>(
+  module: ImportMeta,
+  spec: Omit<ServerCliSpec<S, O>, "script"> & { script?: string },
+): CliMain {
+  const script = spec.script ?? scriptOf(module.url);
+  const main = (args: string[]) => runServerCli(args, { ...spec, script });
+  if (module.main) queueMicrotask(() => void main(Deno.args));
+  return main;
 }

@@ -6,6 +6,7 @@
  * @module
  */
 export * from "./connection.ts";
+export * from "./multi_listener_host.ts";
 export * from "./multi_listener_server.ts";
 export * from "./tcp_server.ts";
 export * from "./toolkit_server.ts";

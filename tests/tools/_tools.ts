@@ -4,19 +4,14 @@
  *
  * @module
  */
-import { spawnCli, type SpawnedCli } from "../_cli.ts";
+import { type SpawnedCli, spawnServer } from "../_cli.ts";
 
 /** Spawns `servers/primary.ts` on free ports, seed 1, with more flags. */
 export function spawnPrimary(args: string[] = []): Promise<SpawnedCli> {
-  return spawnCli("servers/primary.ts", [
-    "--port",
-    "0",
-    "--admin-port",
-    "0",
-    "--seed",
-    "1",
-    ...args,
-  ], { timeoutMs: 60_000 });
+  return spawnServer("servers/primary.ts", "--seed 1", {
+    more: args,
+    timeoutMs: 60_000,
+  });
 }
 
 /** A process's resident memory now (`VmRSS`) or at its peak (`VmHWM`), in bytes. */

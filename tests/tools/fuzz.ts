@@ -21,7 +21,7 @@ import type { Codec } from "../../core/codecs/codec.ts";
 import { CODEC_NAMES, createCodec } from "../../core/codecs/create_codec.ts";
 import type { Frame } from "../../core/codecs/frame.ts";
 import { SeededRandom } from "../../core/faults/random.ts";
-import { spawnCli } from "../_cli.ts";
+import { announcedTcp, spawnServer } from "../_cli.ts";
 import { mib, rss } from "./_tools.ts";
 
 const IMEI = "356307042441013";
@@ -171,18 +171,11 @@ async function fuzzCodec(
 ): Promise<Record<string, unknown>> {
   const random = new SeededRandom(seed).derive(name);
   const valid = validFrames(name, random);
-  await using server = await spawnCli("servers/primary.ts", [
-    "--port",
-    "0",
-    "--admin-port",
-    "0",
-    "--codec",
-    name,
-    "--seed",
-    String(seed),
-  ]);
-  const [hostname, port] = server.fields.tcp.split(":");
-  const addr = { hostname, port: Number(port) };
+  await using server = await spawnServer(
+    "servers/primary.ts",
+    `--codec ${name} --seed ${seed}`,
+  );
+  const addr = announcedTcp(server);
   const pool = Array.from(
     { length: connections },
     () => new FuzzConnection(addr),

@@ -23,7 +23,6 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { parseArgs } from "node:util";
-import { printEvent } from "../../clients/_contract.ts";
 import {
   expandShortFlags,
   FailoverAgent,
@@ -38,7 +37,7 @@ import {
 import type { Frame } from "../../core/codecs/frame.ts";
 import { FrameProxy, type ProxyHooks, type ProxyLink } from "./_proxy.ts";
 import type { ContractEvent } from "../../clients/contract.ts";
-import { checkBreak, serveWrongClient, type WrongClient } from "./_wrong.ts";
+import { runWrongClient, type WithBreak, type WrongClient } from "./_wrong.ts";
 
 /** Each break, by name: what the wrong agent does instead. */
 export const BREAKS: Readonly<Record<string, string>> = {
@@ -86,25 +85,16 @@ function startSilentServer(): Promise<Server> {
   });
 }
 
-/** Options for {@linkcode startWrongAgent}: the reference options and the break. */
-export interface WrongAgentOptions extends FailoverAgentOptions {
-  /** One of {@linkcode BREAKS}' names. */
-  break: string;
-}
-
-/** A running wrong agent, driven by the contract. */
-export type WrongAgent = WrongClient;
-
 /**
  * Starts the reference agent with one behaviour broken; `emit` gets the
- * contract events it prints.
+ * contract events it prints. The break must be one of
+ * {@linkcode BREAKS} (`runWrongClient` checks it).
  */
 export async function startWrongAgent(
-  options: WrongAgentOptions,
+  options: WithBreak<FailoverAgentOptions>,
   emit: (event: ContractEvent) => void,
-): Promise<WrongAgent> {
+): Promise<WrongClient> {
   const broken = options.break;
-  checkBreak(broken, BREAKS);
   const servers = typeof options.servers === "string"
     ? parseNamedAddressList(options.servers)
     : [...options.servers];
@@ -120,6 +110,13 @@ export async function startWrongAgent(
     proxies.push(proxy);
     return { name: server.name, hostname: "127.0.0.1", port: proxy.port };
   };
+  /** The primary as it is, each alternate through a proxy with its hooks. */
+  const alternatesVia = async (
+    hooks: (alternate: NamedAddress) => ProxyHooks,
+  ) => [
+    primary,
+    ...await Promise.all(alternates.map((a) => via(a, hooks(a)))),
+  ];
   let list = servers;
   let retries = options.failoverRetries ?? 0;
   let delayMs = options.failoverDelayMs;
@@ -160,27 +157,15 @@ export async function startWrongAgent(
       list = [primary, ...alternates.toReversed()];
       break;
     case "QA-5":
-      list = [
-        primary,
-        ...await Promise.all(alternates.map((a) =>
-          via(a, {
-            toClient: (frame) => frame.type === "message" ? [] : [frame],
-          })
-        )),
-      ];
+      list = await alternatesVia(() => ({
+        toClient: (frame) => frame.type === "message" ? [] : [frame],
+      }));
       break;
     case "QA-6":
-      list = [
-        primary,
-        ...await Promise.all(alternates.map((a) =>
-          via(a, {
-            toServer: (frame) =>
-              frame.type === "hello"
-                ? [{ ...frame, primary: a.name }]
-                : [frame],
-          })
-        )),
-      ];
+      list = await alternatesVia((a) => ({
+        toServer: (frame) =>
+          frame.type === "hello" ? [{ ...frame, primary: a.name }] : [frame],
+      }));
       break;
     case "QA-7":
       list = await Promise.all(servers.map((s) => {
@@ -329,28 +314,22 @@ export async function main(args: string[]): Promise<void> {
       quiet: { type: "boolean", default: false },
     },
   });
-  if (!values.break || !values.servers || !values.agent) {
-    console.error(
-      `error: expected --break ID (${
-        Object.keys(BREAKS).join(", ")
-      }), --servers and --agent`,
-    );
-    Deno.exit(2);
-  }
-  const agent = await startWrongAgent({
-    break: values.break,
-    agent: values.agent,
-    servers: values.servers,
-    failoverRetries: Number(values["failover-retries"]),
-    failoverDelayMs: parseDuration(values["failover-delay"]),
-    connectTimeoutMs: parseDuration(values["connect-timeout"]),
-    ackTimeoutMs: parseDuration(values["ack-timeout"]),
-    syncIntervalMs: parseDuration(values["sync-interval"]),
-  }, (event) => printEvent(event));
-  await serveWrongClient(
+  await runWrongClient(
     "wrong agent",
-    `${values.break}: ${BREAKS[values.break]}`,
-    agent,
+    BREAKS,
+    values,
+    ["servers", "agent"],
+    (broken, emit) =>
+      startWrongAgent({
+        break: broken,
+        agent: values.agent!,
+        servers: values.servers!,
+        failoverRetries: Number(values["failover-retries"]),
+        failoverDelayMs: parseDuration(values["failover-delay"]),
+        connectTimeoutMs: parseDuration(values["connect-timeout"]),
+        ackTimeoutMs: parseDuration(values["ack-timeout"]),
+        syncIntervalMs: parseDuration(values["sync-interval"]),
+      }, emit),
   );
 }
 

@@ -24,7 +24,6 @@
  */
 import { createServer } from "node:net";
 import { parseArgs } from "node:util";
-import { printEvent } from "../../clients/_contract.ts";
 import {
   type Channel,
   type ChannelEndpoint,
@@ -38,7 +37,7 @@ import type { JournalEvent } from "../../core/journal/journal.ts";
 import { parseDuration } from "../../core/units/units.ts";
 import { FrameProxy, type ProxyHooks } from "./_proxy.ts";
 import type { ContractEvent } from "../../clients/contract.ts";
-import { checkBreak, serveWrongClient, type WrongClient } from "./_wrong.ts";
+import { runWrongClient, type WithBreak, type WrongClient } from "./_wrong.ts";
 
 /** Each break, by name: what the wrong client does instead. */
 export const BREAKS: Readonly<Record<string, string>> = {
@@ -88,25 +87,16 @@ function onPreferredNetwork(text: string, endpoint: ChannelEndpoint): boolean {
       onNetwork(mask, endpoint.localAddress));
 }
 
-/** Options for {@linkcode startWrongScada}: the reference options and the break. */
-export interface WrongScadaOptions extends DualChannelClientOptions {
-  /** One of {@linkcode BREAKS}' names. */
-  break: string;
-}
-
-/** A running wrong scada, driven by the contract. */
-export type WrongScada = WrongClient;
-
 /**
  * Starts the reference SCADA client with one behaviour broken; `emit` gets
- * the contract events it prints.
+ * the contract events it prints. The break must be one of
+ * {@linkcode BREAKS} (`runWrongClient` checks it).
  */
 export async function startWrongScada(
-  options: WrongScadaOptions,
+  options: WithBreak<DualChannelClientOptions>,
   emit: (event: ContractEvent) => void,
-): Promise<WrongScada> {
+): Promise<WrongClient> {
   const broken = options.break;
-  checkBreak(broken, BREAKS);
   const channels = { ...options.channels };
   const proxies: Partial<Record<Channel, FrameProxy>> = {};
   const proxyBoth = async (
@@ -246,42 +236,33 @@ export async function main(args: string[]): Promise<void> {
       quiet: { type: "boolean", default: false },
     },
   });
-  if (
-    !values.break || !values["host-a"] || !values["port-a"] ||
-    !values["host-b"] || !values["port-b"]
-  ) {
-    console.error(
-      `error: expected --break ID (${
-        Object.keys(BREAKS).join(", ")
-      }), --host-a, --port-a, --host-b and --port-b`,
-    );
-    Deno.exit(2);
-  }
   const endpoint = (host: string, port: string, local?: string) => ({
     hostname: host,
     port: Number(port),
     ...(local ? { localAddress: local } : {}),
   });
   const nr = values["preferred-net-nr"] || undefined;
-  const scada = await startWrongScada({
-    break: values.break,
-    channels: {
-      A: endpoint(values["host-a"], values["port-a"], values["local-a"]),
-      B: endpoint(values["host-b"], values["port-b"], values["local-b"]),
-    },
-    watchdogPeriodMs: parseDuration(values["watchdog-period"]),
-    watchdogTimeoutMs: parseDuration(values["watchdog-timeout"]),
-    retryMs: parseDuration(values.retry),
-    ...(values["connect-timeout"]
-      ? { connectTimeoutMs: parseDuration(values["connect-timeout"]) }
-      : {}),
-    preferredNetAddr: values["preferred-net-addr"] || undefined,
-    preferredNetNr: nr === undefined ? undefined : Number(nr),
-  }, (event) => printEvent(event));
-  await serveWrongClient(
+  await runWrongClient(
     "wrong SCADA client",
-    `${values.break}: ${BREAKS[values.break]}`,
-    scada,
+    BREAKS,
+    values,
+    ["host-a", "port-a", "host-b", "port-b"],
+    (broken, emit) =>
+      startWrongScada({
+        break: broken,
+        channels: {
+          A: endpoint(values["host-a"]!, values["port-a"]!, values["local-a"]),
+          B: endpoint(values["host-b"]!, values["port-b"]!, values["local-b"]),
+        },
+        watchdogPeriodMs: parseDuration(values["watchdog-period"]),
+        watchdogTimeoutMs: parseDuration(values["watchdog-timeout"]),
+        retryMs: parseDuration(values.retry),
+        ...(values["connect-timeout"]
+          ? { connectTimeoutMs: parseDuration(values["connect-timeout"]) }
+          : {}),
+        preferredNetAddr: values["preferred-net-addr"] || undefined,
+        preferredNetNr: nr === undefined ? undefined : Number(nr),
+      }, emit),
   );
 }
 

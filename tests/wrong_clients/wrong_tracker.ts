@@ -31,7 +31,6 @@
  */
 import { createConnection, type Socket } from "node:net";
 import { parseArgs } from "node:util";
-import { printEvent } from "../../clients/_contract.ts";
 import {
   type ItemKind,
   type ServerName,
@@ -43,7 +42,7 @@ import type { JournalEvent } from "../../core/journal/journal.ts";
 import { parseDuration } from "../../core/units/units.ts";
 import { FrameProxy, type ProxyHooks } from "./_proxy.ts";
 import type { ContractEvent } from "../../clients/contract.ts";
-import { checkBreak, serveWrongClient, type WrongClient } from "./_wrong.ts";
+import { runWrongClient, type WithBreak, type WrongClient } from "./_wrong.ts";
 
 /** Each break, by name: what the wrong client does instead. */
 export const BREAKS: Readonly<Record<string, string>> = {
@@ -69,25 +68,16 @@ export const BREAKS: Readonly<Record<string, string>> = {
     'prints {"event":"deleted"} as soon as a record is first sent, before any ACK',
 };
 
-/** Options for {@linkcode startWrongTracker}: the reference options and the break. */
-export interface WrongTrackerOptions extends TwoServersClientOptions {
-  /** One of {@linkcode BREAKS}' names. */
-  break: string;
-}
-
-/** A running wrong tracker, driven by the contract. */
-export type WrongTracker = WrongClient;
-
 /**
  * Starts the reference tracker with one behaviour broken; `emit` gets the
- * contract events it prints.
+ * contract events it prints. The break must be one of
+ * {@linkcode BREAKS} (`runWrongClient` checks it).
  */
 export async function startWrongTracker(
-  options: WrongTrackerOptions,
+  options: WithBreak<TwoServersClientOptions>,
   emit: (event: ContractEvent) => void,
-): Promise<WrongTracker> {
+): Promise<WrongClient> {
   const broken = options.break;
-  checkBreak(broken, BREAKS);
   const addrs: Record<ServerName, { hostname: string; port: number }> = {
     ip1: { hostname: options.ip1 ?? "127.0.0.1", port: options.port1 },
     ip2: { hostname: options.ip2 ?? "127.0.0.1", port: options.port2 },
@@ -296,32 +286,26 @@ export async function main(args: string[]): Promise<void> {
       device: { type: "string" },
     },
   });
-  if (!values.break || !values.port1 || !values.port2) {
-    console.error(
-      `error: expected --break ID (${
-        Object.keys(BREAKS).join(", ")
-      }), --port1 and --port2`,
-    );
-    Deno.exit(2);
-  }
-  const tracker = await startWrongTracker({
-    break: values.break,
-    ip1: values.ip1,
-    port1: Number(values.port1),
-    ip2: values.ip2,
-    port2: Number(values.port2),
-    twoServers: values.mirror,
-    ackTimeoutMs: parseDuration(values["ack-timeout"]),
-    resends: Number(values.resends),
-    reconnectDelayMs: parseDuration(values["reconnect-delay"]),
-    connectTimeoutMs: parseDuration(values["connect-timeout"]),
-    codec: values.codec,
-    device: values.device,
-  }, (event) => printEvent(event));
-  await serveWrongClient(
+  await runWrongClient(
     "wrong tracker",
-    `${values.break}: ${BREAKS[values.break]}`,
-    tracker,
+    BREAKS,
+    values,
+    ["port1", "port2"],
+    (broken, emit) =>
+      startWrongTracker({
+        break: broken,
+        ip1: values.ip1,
+        port1: Number(values.port1),
+        ip2: values.ip2,
+        port2: Number(values.port2),
+        twoServers: values.mirror,
+        ackTimeoutMs: parseDuration(values["ack-timeout"]),
+        resends: Number(values.resends),
+        reconnectDelayMs: parseDuration(values["reconnect-delay"]),
+        connectTimeoutMs: parseDuration(values["connect-timeout"]),
+        codec: values.codec,
+        device: values.device,
+      }, emit),
   );
 }
 
