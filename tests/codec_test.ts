@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { Decoded } from "../core/codecs/codec.ts";
+import type { Frame } from "../core/codecs/frame.ts";
 import { createCodec } from "../core/codecs/create_codec.ts";
 import { lengthPrefixedCodec } from "../core/codecs/length_prefixed_codec.ts";
 import { lineJsonCodec } from "../core/codecs/line_json_codec.ts";
@@ -99,4 +100,27 @@ Deno.test("createCodec names the codecs it knows on a wrong name", () => {
     () => createCodec("nope"),
     /Cannot use codec "nope": expected one of line-json, length-prefixed/,
   );
+});
+
+Deno.test("line-json encodes an ACK to the same line JSON.stringify gives, for any ACK", () => {
+  const codec = lineJsonCodec();
+  const inherited = Object.assign(Object.create({ z: 1 }), {
+    type: "ack",
+    id: "q",
+  });
+  const withToJSON = { type: "ack", id: "r" };
+  Object.defineProperty(withToJSON, "toJSON", { value: () => ({ x: 1 }) });
+  const frames: Frame[] = [
+    { type: "ack", id: "r1" },
+    { type: "ack", id: 'a"b\\\n\u2028\u00e9\ud800' },
+    { id: "r1", type: "ack" } as Frame,
+    { type: "ack", id: "x", extra: 1 },
+    { type: "ack", id: 5 },
+    { type: "ack" },
+    inherited,
+    withToJSON,
+  ];
+  for (const frame of frames) {
+    assert.equal(codec.encodeText!(frame), JSON.stringify(frame) + "\n");
+  }
 });

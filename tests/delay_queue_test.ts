@@ -56,3 +56,20 @@ Deno.test("DelayQueue.clear hands back what waits and stops the timer", () => {
   assert.deepEqual(queue.clear(), [1, 2]);
   assert.deepEqual(batches, []);
 });
+
+Deno.test("DelayQueue.removeWhere takes out the items picked, and stops the timer once none waits", () => {
+  const { queue, batches } = collect<string>(false);
+  const now = performance.now();
+  queue.push(now + 10_000, "a1");
+  queue.push(now + 20_000, "b1");
+  queue.push(now + 30_000, "a2");
+  assert.deepEqual(queue.removeWhere((item) => item.startsWith("a")), [
+    "a1",
+    "a2",
+  ]);
+  assert.equal(queue.size, 1);
+  assert.deepEqual(queue.removeWhere((item) => item === "b1"), ["b1"]);
+  assert.equal(queue.size, 0);
+  assert.deepEqual(batches, []);
+  // A timer left armed fails this test (the sanitizer counts it).
+});

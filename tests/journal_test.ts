@@ -85,3 +85,66 @@ Deno.test("Journal.waitFor walks a wrapped ring oldest first", async () => {
   });
   assert.equal(after.id, "r5");
 });
+
+/** Waits until the monotonic clock moves on (it has a resolution). */
+function tick(): void {
+  const at = performance.now();
+  while (performance.now() === at) {
+    // Spin: a clock tick is a few microseconds at most.
+  }
+}
+
+Deno.test("Journal.pinTime gives every event one time until unpinned, nested, and times never go back", () => {
+  const journal = new Journal();
+  const before = journal.append("a");
+  tick();
+  journal.pinTime();
+  const pinned = journal.now();
+  tick();
+  const b = journal.append("b");
+  journal.pinTime();
+  tick();
+  const c = journal.add("c", { x: 1 });
+  journal.unpinTime();
+  tick();
+  const d = journal.append("d");
+  journal.unpinTime();
+  tick();
+  const after = journal.append("e");
+  assert.deepEqual([b.time, c.time, d.time], [pinned, pinned, pinned]);
+  assert.ok(before.time < pinned && pinned < after.time);
+  assert.equal(b.wall, Math.round(performance.timeOrigin + pinned));
+});
+
+Deno.test("Journal.add keeps the object it is given, fields in the order append writes them", () => {
+  const journal = new Journal({ server: "s" });
+  const appended = journal.append("ack_sent", { conn: 1, id: "r1" });
+  const given = {
+    conn: 1,
+    id: "r2",
+    seq: 0,
+    time: 0,
+    wall: 0,
+    server: "",
+    type: "",
+  };
+  const added = journal.add("ack_sent", given);
+  assert.equal(added, given);
+  assert.deepEqual(Object.keys(added), Object.keys(appended));
+  assert.deepEqual(
+    { ...added, time: 0, wall: 0 },
+    {
+      conn: 1,
+      id: "r2",
+      seq: 2,
+      time: 0,
+      wall: 0,
+      server: "s",
+      type: "ack_sent",
+    },
+  );
+  // append copies: the caller's object is left alone.
+  const fields = { conn: 2 };
+  journal.append("closed", fields);
+  assert.deepEqual(fields, { conn: 2 });
+});

@@ -62,3 +62,31 @@ Deno.test("primary CLI prints its line and stops cleanly on SIGTERM", async () =
   const { code } = await cli.stop();
   assert.equal(code, 0);
 });
+
+Deno.test("delayed ACKs of every connection wait in the server's one queue; a connection that closes takes its own out", async () => {
+  await using primary = await startPrimaryServer({
+    port: 0,
+    seed: 1,
+    delayAck: 60_000,
+  });
+  const signal = AbortSignal.timeout(5000);
+  const a = await connectPeer(primary.addr);
+  await using b = await connectPeer(primary.addr);
+  a.send({ type: "record", id: "a1" });
+  b.send({ type: "record", id: "b1" });
+  for (const id of ["a1", "b1"]) {
+    await primary.journal.waitFor(
+      (e) => e.type === "ack_delayed" && e.id === id,
+      { signal },
+    );
+  }
+  const delayed = primary.journal.query({ type: "ack_delayed", id: "a1" })[0];
+  await a.close();
+  await primary.journal.waitFor(
+    (e) => e.type === "closed" && e.conn === delayed.conn,
+    { signal },
+  );
+  // b1 still waits; closing the server drops it. A delayed ACK left in the
+  // queue would leave its timer armed, which fails this test (sanitizer).
+  assert.equal(primary.journal.query({ type: "ack_sent" }).length, 0);
+});

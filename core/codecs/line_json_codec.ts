@@ -17,6 +17,7 @@ import type { Frame } from "./frame.ts";
 
 const NEWLINE = 0x0a;
 const encoder = new TextEncoder();
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 const INVALID_UTF8: Decoded = {
   error: {
@@ -30,7 +31,8 @@ class LineJsonDecoder implements Decoder {
   #maxDepth: number;
   #buffer = new ByteBuffer();
   #discarding = false;
-  #text = new TextDecoder("utf-8", { fatal: true });
+  /** Stateless (never `stream: true`), so one serves every connection. */
+  #text = UTF8;
 
   constructor(max: number, maxDepth: number) {
     this.#max = max;
@@ -159,6 +161,27 @@ class LineJsonDecoder implements Decoder {
 }
 
 /**
+ * The line of an ACK made of exactly `type` and a string `id`, in that
+ * order (the reply to every record), without serializing an object; other
+ * frames `undefined`. The same text as `JSON.stringify(frame) + "\n"`.
+ */
+function ackText(frame: Frame): string | undefined {
+  if (
+    frame.type !== "ack" || typeof frame.id !== "string" || "toJSON" in frame
+  ) return undefined;
+  let keys = 0;
+  for (const key in frame) {
+    if (!(keys === 0 ? key === "type" : keys === 1 && key === "id")) {
+      return undefined;
+    }
+    keys++;
+  }
+  return keys === 2
+    ? `{"type":"ack","id":${JSON.stringify(frame.id)}}\n`
+    : undefined;
+}
+
+/**
  * Makes the line-JSON codec (`--codec line-json`, the default). Wire
  * protocol v1 has no NACK: a `{"type":"nack"}` frame (the `nackAck` fault)
  * encodes to `undefined`, so nothing is sent and `unencodable` is journalled.
@@ -182,6 +205,8 @@ export function lineJsonCodec(options: CodecOptions = {}): Codec {
         ? undefined
         : encoder.encode(JSON.stringify(frame) + "\n"),
     encodeText: (frame: Frame) =>
-      frame.type === "nack" ? undefined : JSON.stringify(frame) + "\n",
+      frame.type === "nack"
+        ? undefined
+        : ackText(frame) ?? JSON.stringify(frame) + "\n",
   };
 }

@@ -6,6 +6,9 @@
  * @module
  */
 
+/** How early, at most, an item may leave, in ms (timers count whole ms). */
+const EARLY_MS = 0.5;
+
 /** Options for {@linkcode DelayQueue}. */
 export interface DelayQueueOptions<T> {
   /** Called with every item that is due, oldest first. */
@@ -29,7 +32,9 @@ export interface DelayQueueOptions<T> {
  * ```
  */
 export class DelayQueue<T> {
+  /** Waiting items from `#head` on (the ones before it have left). */
   #items: { due: number; item: T }[] = [];
+  #head = 0;
   #timer?: ReturnType<typeof setTimeout>;
   #deliver: (items: T[]) => void;
   #ordered: boolean;
@@ -42,48 +47,94 @@ export class DelayQueue<T> {
 
   /** How many items wait. */
   get size(): number {
-    return this.#items.length;
+    return this.#items.length - this.#head;
   }
 
   /** The due time of the last item, or `-Infinity` when empty. */
   get lastDue(): number {
     const items = this.#items;
-    return items.length === 0 ? -Infinity : items[items.length - 1].due;
+    return items.length === this.#head
+      ? -Infinity
+      : items[items.length - 1].due;
   }
 
   /** Adds an item due at `due` (monotonic ms). */
   push(due: number, item: T): void {
     const items = this.#items;
+    const head = this.#head;
     let at = items.length;
     if (this.#ordered) {
-      if (at > 0 && items[at - 1].due > due) due = items[at - 1].due;
+      if (at > head && items[at - 1].due > due) due = items[at - 1].due;
     } else {
-      while (at > 0 && items[at - 1].due > due) at--;
+      while (at > head && items[at - 1].due > due) at--;
     }
-    items.splice(at, 0, { due, item });
-    if (at === 0) this.#arm();
+    if (at === items.length) items.push({ due, item });
+    else items.splice(at, 0, { due, item });
+    if (at === head) this.#arm();
+  }
+
+  /**
+   * Removes and returns the items `drop` picks, due or not (stopping the
+   * timer when none is left): what a closed connection had waiting in a
+   * queue it shares with others.
+   */
+  removeWhere(drop: (item: T) => boolean): T[] {
+    const removed: T[] = [];
+    const kept: { due: number; item: T }[] = [];
+    const items = this.#items;
+    for (let i = this.#head; i < items.length; i++) {
+      if (drop(items[i].item)) removed.push(items[i].item);
+      else kept.push(items[i]);
+    }
+    if (removed.length === 0) return removed;
+    const headChanged = kept[0] !== items[this.#head];
+    this.#items = kept;
+    this.#head = 0;
+    if (headChanged) this.#arm();
+    return removed;
   }
 
   /** Removes and returns every item, due or not, and stops the timer. */
   clear(): T[] {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    return this.#items.splice(0).map((entry) => entry.item);
+    const items = this.#items;
+    const head = this.#head;
+    this.#items = [];
+    this.#head = 0;
+    return items.slice(head).map((entry) => entry.item);
   }
 
   #arm(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#items.length === 0) return;
-    const wait = Math.max(0, this.#items[0].due - performance.now());
+    if (this.#items.length === this.#head) return;
+    const due = this.#items[this.#head].due;
+    const wait = Math.max(0, due - performance.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      const now = performance.now() + 0.5;
-      let n = 0;
-      while (n < this.#items.length && this.#items[n].due <= now) n++;
-      const ready = this.#items.splice(0, n);
+      const now = performance.now() + EARLY_MS;
+      const items = this.#items;
+      const start = this.#head;
+      let end = start;
+      while (end < items.length && items[end].due <= now) end++;
+      const ready: T[] = new Array(end - start);
+      for (let i = start; i < end; i++) ready[i - start] = items[i].item;
+      // Items leave from the head, not by shifting the rest down (a queue
+      // of thousands, on a busy server); the array is cut down once the
+      // gone part is most of it.
+      if (end === items.length) {
+        this.#items = [];
+        this.#head = 0;
+      } else if (end > 1024 && end * 2 > items.length) {
+        this.#items = items.slice(end);
+        this.#head = 0;
+      } else {
+        for (let i = start; i < end; i++) items[i] = undefined!;
+        this.#head = end;
+      }
       try {
-        this.#deliver(ready.map((entry) => entry.item));
+        this.#deliver(ready);
       } finally {
         this.#arm();
       }

@@ -640,13 +640,30 @@ export class FaultEngine {
     const inWindow = count > after && count <= after + first;
     const fired = inWindow &&
       this.#stream(kind, subject.conn).chance(rule.probability ?? 1);
-    this.#journal.append("fault", {
+    // One decision per fault per record: no spreads, and in the common
+    // case the journal's own fields as placeholders (see `Journal.add`).
+    if (id !== undefined && inWindow) {
+      this.#journal.add("fault", {
+        fault: kind,
+        fired,
+        conn: subject.conn,
+        id,
+        seq: 0,
+        time: 0,
+        wall: 0,
+        server: "",
+        type: "",
+      });
+      return fired;
+    }
+    const event: Record<string, unknown> = {
       fault: kind,
       fired,
       conn: subject.conn,
-      ...(id !== undefined ? { id } : {}),
-      ...(inWindow ? {} : { outside: "window" }),
-    });
+    };
+    if (id !== undefined) event.id = id;
+    if (!inWindow) event.outside = "window";
+    this.#journal.add("fault", event);
     return fired;
   }
 

@@ -76,6 +76,30 @@ export class JournalView extends Journal {
     return this.#shared.append(type, { ...fields, ...this.#fields });
   }
 
+  /** Appends `fields` itself to the shared journal, with this view's fields. */
+  override add(
+    type: EventType,
+    fields: Record<string, unknown>,
+  ): JournalEvent {
+    this.#counts.set(type, (this.#counts.get(type) ?? 0) + 1);
+    return this.#shared.add(type, Object.assign(fields, this.#fields));
+  }
+
+  /** The shared journal's clock. */
+  override now(): number {
+    return this.#shared.now();
+  }
+
+  /** Pins the shared journal's clock. */
+  override pinTime(): void {
+    this.#shared.pinTime();
+  }
+
+  /** Unpins the shared journal's clock. */
+  override unpinTime(): void {
+    this.#shared.unpinTime();
+  }
+
   /** How many events of each type were appended through this view. */
   override counts(): Record<string, number> {
     return Object.fromEntries(this.#counts);

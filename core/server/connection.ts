@@ -111,13 +111,59 @@ function address(host: string | undefined, port: number | undefined): string {
 
 const encoder = new TextEncoder();
 
-/** A reply waiting for its delay. */
+/**
+ * The event of a frame in or out, fields as `{ conn, id, frame }` always
+ * gave them, with the journal's own fields last as placeholders (see
+ * `Journal.add`): every such event has one shape, and none grows a field
+ * later (without them the primary took a fifth to a quarter longer per
+ * record, docs/performance.md).
+ */
+function frameEvent(
+  conn: number,
+  frame: Frame,
+  id?: string,
+): Record<string, unknown> {
+  return id === undefined
+    ? { conn, frame, seq: 0, time: 0, wall: 0, server: "", type: "" }
+    : { conn, id, frame, seq: 0, time: 0, wall: 0, server: "", type: "" };
+}
+
+/** The event of a reply dropped or delayed (`ms`), as {@linkcode frameEvent}. */
+function replyEvent(
+  conn: number,
+  id: string,
+  ms?: number,
+): Record<string, unknown> {
+  return ms === undefined
+    ? { conn, id, seq: 0, time: 0, wall: 0, server: "", type: "" }
+    : { conn, id, ms, seq: 0, time: 0, wall: 0, server: "", type: "" };
+}
+
+/** Whether an object has no own enumerable field (no allocation). */
+function hasNone(fields: Record<string, unknown>): boolean {
+  if (fields === NO_FIELDS) return true;
+  for (const key in fields) if (Object.hasOwn(fields, key)) return false;
+  return true;
+}
+
+/** A reply waiting for its delay, in the queue its server's connections share. */
 interface DelayedReply {
+  to: Connection;
   frame: Frame;
   id: string;
   copies: number;
   fields: Record<string, unknown>;
 }
+
+/**
+ * The delayed replies of every connection of one host (one server), in one
+ * queue with one timer: not a timer per connection (with a 1 ms delay on 50
+ * connections, 50 timers a millisecond).
+ */
+const delaysByHost = new WeakMap<ConnectionHost, DelayQueue<DelayedReply>>();
+
+/** What `sendReply` adds to events when given no fields (never written to). */
+const NO_FIELDS: Record<string, unknown> = Object.freeze({});
 
 /** One accepted TCP connection. Servers get these in their frame handler. */
 export class Connection implements FaultConnection {
@@ -150,7 +196,8 @@ export class Connection implements FaultConnection {
   #closed = false;
   #inputEnded = false;
   #queue?: Promise<void>;
-  #delayed: DelayQueue<DelayedReply>;
+  /** How many of this connection's replies wait in its host's delay queue. */
+  #delayedCount = 0;
   #timers?: Set<ReturnType<typeof setTimeout>>;
   #faultState?: Map<string, unknown>;
   #waitingDrain = false;
@@ -192,9 +239,6 @@ export class Connection implements FaultConnection {
       delayMs: -1,
     };
     this.#frameCall = { conn: this, frame: empty };
-    this.#delayed = new DelayQueue({
-      deliver: (replies) => this.#sendDelayed(replies),
-    });
     const input: ByteSink = {
       write: host.onBytes
         ? (chunk) => {
@@ -210,11 +254,7 @@ export class Connection implements FaultConnection {
       end() {},
     });
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Uint8Array) => {
-      this.#bytesIn += chunk.length;
-      this.#in.write(chunk);
-      if (host.journal.congested) this.#holdForJournal();
-    });
+    socket.on("data", (chunk: Uint8Array) => this.#read(chunk));
     socket.on("end", () => this.#ended());
     socket.on("error", (error: Error & { code?: string }) => {
       if (this.#closing) return;
@@ -230,6 +270,22 @@ export class Connection implements FaultConnection {
         this.close("fin", `idle: no traffic for ${host.idleTimeoutMs} ms`);
       });
     }
+  }
+
+  /**
+   * One chunk read: every event it causes (`frame_in`, `fault`, `ack_sent`)
+   * gets one time, read once (see {@linkcode Journal.pinTime}).
+   */
+  #read(chunk: Uint8Array): void {
+    this.#bytesIn += chunk.length;
+    const journal = this.#host.journal;
+    journal.pinTime();
+    try {
+      this.#in.write(chunk);
+    } finally {
+      journal.unpinTime();
+    }
+    if (journal.congested) this.#holdForJournal();
   }
 
   /** The connection id, as fault decisions name it. */
@@ -294,7 +350,7 @@ export class Connection implements FaultConnection {
    * or the connection is gone. Returns whether it was written.
    */
   send(frame: Frame): boolean {
-    return this.#write(frame, "frame_out", { conn: this.id, frame });
+    return this.#write(frame, "frame_out", frameEvent(this.id, frame));
   }
 
   /**
@@ -308,7 +364,7 @@ export class Connection implements FaultConnection {
   sendReply(
     frame: Frame,
     id: string,
-    fields: Record<string, unknown> = {},
+    fields: Record<string, unknown> = NO_FIELDS,
   ): void {
     const call = this.#replyCall;
     call.id = id;
@@ -318,25 +374,34 @@ export class Connection implements FaultConnection {
     call.copies = 1;
     call.delayMs = -1;
     this.#host.faults.reply(call);
+    const journal = this.#host.journal;
     if (call.drop) {
-      this.#host.journal.append("ack_dropped", {
-        conn: this.id,
-        id,
-        ...fields,
-      });
+      journal.add(
+        "ack_dropped",
+        hasNone(fields)
+          ? replyEvent(this.id, id)
+          : { conn: this.id, id, ...fields },
+      );
       return;
     }
     const reply = call.frame;
     const copies = call.copies;
     if (call.delayMs >= 0) {
       const ms = call.delayMs;
-      this.#host.journal.append("ack_delayed", {
-        conn: this.id,
-        id,
-        ms,
-        ...fields,
-      });
-      this.#delayed.push(performance.now() + ms, {
+      journal.add(
+        "ack_delayed",
+        hasNone(fields)
+          ? replyEvent(this.id, id, ms)
+          : { conn: this.id, id, ms, ...fields },
+      );
+      let delays = delaysByHost.get(this.#host);
+      if (!delays) {
+        delays = new DelayQueue({ deliver: Connection.#sendDelayed });
+        delaysByHost.set(this.#host, delays);
+      }
+      this.#delayedCount++;
+      delays.push(journal.now() + ms, {
+        to: this,
         frame: reply,
         id,
         copies,
@@ -355,7 +420,7 @@ export class Connection implements FaultConnection {
   sendAck(
     frame: Frame,
     id: string,
-    fields: Record<string, unknown> = {},
+    fields: Record<string, unknown> = NO_FIELDS,
   ): void {
     this.sendReply(frame, id, fields);
   }
@@ -479,7 +544,7 @@ export class Connection implements FaultConnection {
         const final = how;
         this.#flush();
         this.#closing = { how: final, by: "server", reason };
-        this.#delayed.clear();
+        this.#dropDelayed();
         this.after(call.delayMs, () => this.#shut(final));
         return;
       }
@@ -514,7 +579,13 @@ export class Connection implements FaultConnection {
 
   #ack(frame: Frame, id: string, fields: Record<string, unknown>): void {
     const type = frame.type === "nack" ? "nack_sent" : "ack_sent";
-    this.#write(frame, type, { conn: this.id, id, frame, ...fields });
+    this.#write(
+      frame,
+      type,
+      hasNone(fields)
+        ? frameEvent(this.id, frame, id)
+        : { conn: this.id, id, frame, ...fields },
+    );
   }
 
   /** Encodes and writes a frame; `event` is what `type` is journalled with. */
@@ -534,7 +605,7 @@ export class Connection implements FaultConnection {
       return false;
     }
     this.#framesOut++;
-    journal.append(type, event);
+    journal.add(type, event);
     if (this.#batch) this.#batch.push(out);
     else this.#out.write(typeof out === "string" ? encoder.encode(out) : out);
     return true;
@@ -640,7 +711,7 @@ export class Connection implements FaultConnection {
   #frame(frame: Frame, reply?: Frame, handled = false): void {
     this.#badInRow = 0;
     this.#framesIn++;
-    this.#host.journal.append("frame_in", { conn: this.id, frame });
+    this.#host.journal.add("frame_in", frameEvent(this.id, frame));
     const call = this.#frameCall;
     call.frame = frame;
     call.owed = reply;
@@ -775,20 +846,39 @@ export class Connection implements FaultConnection {
     this.#host.onClosed(this);
   }
 
-  /** Sends the delayed replies now due, in one write. */
-  #sendDelayed(replies: DelayedReply[]): void {
-    this.#batch ??= [];
+  /**
+   * Sends the delayed replies now due, of every connection of a host: each
+   * connection's in one write, all with one time (see `Journal.pinTime`).
+   */
+  static #sendDelayed(replies: DelayedReply[]): void {
+    if (replies.length === 0) return;
+    const touched: Connection[] = [];
+    const journal = replies[0].to.#host.journal;
+    journal.pinTime();
     try {
-      for (const { frame, id, copies, fields } of replies) {
-        for (let i = 0; i < copies; i++) this.#ack(frame, id, fields);
+      for (const { to, frame, id, copies, fields } of replies) {
+        to.#delayedCount--;
+        if (!to.#batch) {
+          to.#batch = [];
+          touched.push(to);
+        }
+        for (let i = 0; i < copies; i++) to.#ack(frame, id, fields);
       }
     } finally {
-      this.#flush();
+      journal.unpinTime();
+      for (const connection of touched) connection.#flush();
     }
   }
 
+  /** Forgets this connection's replies still waiting for their delay. */
+  #dropDelayed(): void {
+    if (this.#delayedCount === 0) return;
+    this.#delayedCount = 0;
+    delaysByHost.get(this.#host)?.removeWhere((reply) => reply.to === this);
+  }
+
   #clearTimers(): void {
-    this.#delayed.clear();
+    this.#dropDelayed();
     if (!this.#timers) return;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();

@@ -15,6 +15,7 @@ import { createCodec } from "../codecs/create_codec.ts";
 import {
   type CloseHow,
   Connection,
+  type ConnectionHost,
   type ConnectionInfo,
 } from "./connection.ts";
 import {
@@ -235,6 +236,7 @@ export class TcpServer implements AsyncDisposable {
   /** `no-accept`: a listener that is never asked to accept, and the server's own queued connections. */
   #idle?: { listener: Deno.TcpListener; fillers: Deno.TcpConn[] };
   #connections = new Map<number, Connection>();
+  #connectionHost?: ConnectionHost;
   #nextId = 0;
   #closed = false;
   #abort = new AbortController();
@@ -650,29 +652,7 @@ export class TcpServer implements AsyncDisposable {
     }
     const id = this.#options.nextConnectionId?.() ?? ++this.#nextId;
     if (this.adoptSocket(socket, id)) return;
-    const connection = new Connection(id, socket, {
-      journal: this.journal,
-      faults: this.faults,
-      codec: this.codec,
-      maxBadFrames: this.#options.maxBadFrames ?? 100,
-      maxBadRate: this.#options.maxBadRate ??
-        (this.#options.maxBadFrames === 0 ? 0 : DEFAULT_MAX_BAD_RATE),
-      maxBacklogBytes: this.#options.maxBacklogBytes ??
-        DEFAULT_MAX_BACKLOG_BYTES,
-      idleTimeoutMs: this.#options.idleTimeoutMs ?? 0,
-      replyToBadInput: this.#options.replyToBadInput ?? true,
-      onFrame: (frame, conn) => this.handleFrame(frame, conn),
-      ...(this.#options.raw
-        ? {
-          onBytes: (chunk: Uint8Array, conn: Connection) =>
-            this.handleBytes(chunk, conn),
-        }
-        : {}),
-      onClosed: (conn) => {
-        this.#connections.delete(conn.id);
-        this.handleClosed(conn);
-      },
-    }, this.label);
+    const connection = new Connection(id, socket, this.#host(), this.label);
     this.#connections.set(id, connection);
     this.journal.append("connected", {
       conn: id,
@@ -682,6 +662,34 @@ export class TcpServer implements AsyncDisposable {
     });
     if (!this.faults.accept(connection)) return;
     this.handleConnected(connection);
+  }
+
+  /** What every connection needs from this server: one object, shared. */
+  #host(): ConnectionHost {
+    if (this.#connectionHost) return this.#connectionHost;
+    const options = this.#options;
+    return this.#connectionHost = {
+      journal: this.journal,
+      faults: this.faults,
+      codec: this.codec,
+      maxBadFrames: options.maxBadFrames ?? 100,
+      maxBadRate: options.maxBadRate ??
+        (options.maxBadFrames === 0 ? 0 : DEFAULT_MAX_BAD_RATE),
+      maxBacklogBytes: options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES,
+      idleTimeoutMs: options.idleTimeoutMs ?? 0,
+      replyToBadInput: options.replyToBadInput ?? true,
+      onFrame: (frame, conn) => this.handleFrame(frame, conn),
+      ...(options.raw
+        ? {
+          onBytes: (chunk: Uint8Array, conn: Connection) =>
+            this.handleBytes(chunk, conn),
+        }
+        : {}),
+      onClosed: (conn) => {
+        this.#connections.delete(conn.id);
+        this.handleClosed(conn);
+      },
+    };
   }
 
   async #closeAll(how: CloseHow, reason: string): Promise<void> {
