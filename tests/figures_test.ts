@@ -217,9 +217,7 @@ Deno.test("analyseFailovers over a server's own journals: a library call on serv
   ]);
 });
 
-Deno.test("the same seed gives the same plan times and the same transitions", async () => {
-  // The seed fixes what happens when; the client's figures are measured
-  // (how fast it reconnects depends on the machine), so they are not compared.
+Deno.test("the same seed gives the same plan times and the same figures within timing noise", async () => {
   const first = (await run(43)).report;
   const second = (await run(43)).report;
   assert.deepEqual(second.plan, first.plan);
@@ -232,6 +230,21 @@ Deno.test("the same seed gives the same plan times and the same transitions", as
       clients: t.clients.map((c) => `${c.client}->${c.to}`),
     }));
   assert.deepEqual(shape(second), shape(first));
+  for (const [i, t] of first.figures.transitions.entries()) {
+    const other = second.figures.transitions[i];
+    assert.ok(
+      Math.abs(other.atMs - t.atMs) < 150,
+      `${t.source} ${t.change} at ${t.atMs} ms, then at ${other.atMs} ms`,
+    );
+    for (const [j, c] of t.clients.entries()) {
+      const d = other.clients[j];
+      assert.ok(
+        Math.abs((d.failoverMs ?? 0) - (c.failoverMs ?? 0)) < 500,
+        `${c.client}: failover ${c.failoverMs} ms, then ${d.failoverMs} ms`,
+      );
+      assert.equal(d.lost, c.lost);
+    }
+  }
   // A different seed draws different times.
   assert.notDeepEqual(
     resolvePlan(topology(44).plan!, 44).map((s) => s.atMs),
