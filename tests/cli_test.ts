@@ -106,3 +106,23 @@ Deno.test("--help shows the command as it works here (npx -y deno@..., not a bar
     `Usage: ${denoCommand()} run -A clients/two_servers.ts [flags]`,
   );
 });
+
+Deno.test("startServerProcess: stop() kills a process that ignores SIGTERM (after 10 s), so it never waits forever", async () => {
+  const { startServerProcess } = await import("../core/cli/server_process.ts");
+  const script = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(
+      script,
+      `Deno.addSignalListener("SIGTERM", () => {});
+console.log("stubborn tcp=127.0.0.1:1");
+setInterval(() => {}, 1000);
+`,
+    );
+    const server = await startServerProcess(script, []);
+    assert.equal(server.fields.tcp, "127.0.0.1:1");
+    const { code } = await server.stop();
+    assert.notEqual(code, 0);
+  } finally {
+    await Deno.remove(script);
+  }
+});

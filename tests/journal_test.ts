@@ -148,3 +148,21 @@ Deno.test("Journal.add keeps the object it is given, fields in the order append 
   journal.append("closed", fields);
   assert.deepEqual(fields, { conn: 2 });
 });
+
+Deno.test("JournalView.add puts the view's fields before the journal's own, as append does", async () => {
+  const { JournalView } = await import("../core/journal/journal_view.ts");
+  const view = new JournalView(new Journal({ server: "s" }), { channel: "A" });
+  const keys = (event: object) => Object.keys(event).join(",");
+  const appended = view.append("frame_in", { conn: 1 });
+  const added = view.add("frame_in", {
+    conn: 1,
+    seq: 0,
+    time: 0,
+    wall: 0,
+    server: "",
+    type: "",
+  });
+  assert.equal(keys(appended), "conn,channel,seq,time,wall,server,type");
+  assert.equal(keys(added), keys(appended));
+  assert.equal(added.type, "frame_in");
+});

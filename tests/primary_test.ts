@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { createCodec } from "../core/codecs/create_codec.ts";
+import type { Frame } from "../core/codecs/frame.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 import { spawnServer } from "./_cli.ts";
 import { connectPeer } from "./_net.ts";
@@ -89,4 +91,43 @@ Deno.test("delayed ACKs of every connection wait in the server's one queue; a co
   // b1 still waits; closing the server drops it. A delayed ACK left in the
   // queue would leave its timer armed, which fails this test (sanitizer).
   assert.equal(primary.journal.query({ type: "ack_sent" }).length, 0);
+});
+
+Deno.test("a delayed reply that cannot be sent is journalled as an error and the others in its batch still go out", async () => {
+  const lineJson = createCodec("line-json");
+  // Fails to encode one ACK, as a broken codec would.
+  const codec = {
+    ...lineJson,
+    encodeText: undefined,
+    encode(frame: Frame) {
+      if (frame.id === "bad") throw new Error("cannot encode bad");
+      return lineJson.encode(frame);
+    },
+  };
+  await using primary = await startPrimaryServer({
+    port: 0,
+    seed: 1,
+    codec,
+    delayAck: 50,
+  });
+  const signal = AbortSignal.timeout(5000);
+  await using a = await connectPeer(primary.addr);
+  await using b = await connectPeer(primary.addr);
+  a.send({ type: "record", id: "bad" });
+  b.send({ type: "record", id: "good" });
+  for (const id of ["bad", "good"]) {
+    await primary.journal.waitFor(
+      (e) => e.type === "ack_delayed" && e.id === id,
+      { signal },
+    );
+  }
+  await primary.journal.waitFor(
+    (e) => e.type === "ack_sent" && e.id === "good",
+    { signal },
+  );
+  const [error] = primary.journal.query({ type: "error", id: "bad" });
+  assert.match(
+    String(error?.message),
+    /Cannot send a delayed reply: cannot encode bad/,
+  );
 });

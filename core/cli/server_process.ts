@@ -23,7 +23,8 @@ export interface ServerProcess extends AsyncDisposable {
   /** Further standard output lines, as they come (read them, or they wait). */
   lines: AsyncIterator<string>;
   /**
-   * Sends SIGTERM (once) and resolves with the exit status and the last
+   * Sends SIGTERM (once; SIGKILL 10 s later if it is still there) and
+   * resolves with the exit status and the last
    * {@linkcode SERVER_PROCESS_STDERR_CHARS} of standard error.
    */
   stop(): Promise<{ code: number; stderr: string }>;
@@ -122,7 +123,15 @@ export async function startServerProcess(
       } catch {
         // Already gone.
       }
-      const status = await child.status;
+      // Bounded too: still there 10 s after SIGTERM, it is killed.
+      const kill = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // Gone meanwhile.
+        }
+      }, 10_000);
+      const status = await child.status.finally(() => clearTimeout(kill));
       // Drain stdout so the stream's resources are released.
       while (!(await lines.next()).done) { /* drain */ }
       return { code: status.code, stderr: await stderrText };

@@ -76,13 +76,20 @@ export class JournalView extends Journal {
     return this.#shared.append(type, { ...fields, ...this.#fields });
   }
 
-  /** Appends `fields` itself to the shared journal, with this view's fields. */
+  /**
+   * Appends `fields` to the shared journal, with this view's fields, in the
+   * order {@linkcode JournalView.append} gives them: the view's fields come
+   * before the journal's own, so placeholders for those (see `Journal.add`)
+   * are left out of the copy.
+   */
   override add(
     type: EventType,
     fields: Record<string, unknown>,
   ): JournalEvent {
     this.#counts.set(type, (this.#counts.get(type) ?? 0) + 1);
-    return this.#shared.add(type, Object.assign(fields, this.#fields));
+    const { seq: _s, time: _t, wall: _w, server: _v, type: _y, ...rest } =
+      fields;
+    return this.#shared.add(type, Object.assign(rest, this.#fields));
   }
 
   /** The shared journal's clock. */

@@ -862,7 +862,19 @@ export class Connection implements FaultConnection {
           to.#batch = [];
           touched.push(to);
         }
-        for (let i = 0; i < copies; i++) to.#ack(frame, id, fields);
+        try {
+          for (let i = 0; i < copies; i++) to.#ack(frame, id, fields);
+        } catch (error) {
+          // One connection's failure must not cost the others in the batch
+          // (the queue is the server's) their replies.
+          journal.append("error", {
+            conn: to.id,
+            id,
+            message: `Cannot send a delayed reply: ${
+              (error as Error)?.message ?? error
+            }`,
+          });
+        }
       }
     } finally {
       journal.unpinTime();
