@@ -141,11 +141,13 @@ export const FlappingOptionsSchema: z.ZodObject<{
   ),
   target: withFlag(
     z.string().min(1).optional().describe(
-      "Proxy mode: forward raw bytes to this TCP server while up (any protocol)",
+      "Proxy mode: forward raw bytes to this TCP server while up (any protocol): host:port (in a lab, a server of the lab by name too)",
     ),
     {
       name: "target",
       value: "HOST:PORT",
+      description:
+        "Proxy mode: forward raw bytes to this TCP server while up (any protocol)",
       // The command line takes an address only (the lab, a server's name too).
       parse: (text) => {
         parseHostPort(text);

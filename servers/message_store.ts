@@ -100,6 +100,14 @@ export interface FrontOptions {
 /** A front's name: letters, digits, `.`, `_` and `-`, up to 64. */
 const FRONT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
+/**
+ * Keys an object of fronts by name cannot keep: whole numbers go first,
+ * whatever the order given, and `__proto__` is dropped.
+ */
+const OBJECT_KEY_TRAPS = /^(?:0|[1-9][0-9]*|__proto__)$/;
+const TRAP_MESSAGE =
+  "a whole number or __proto__ cannot name a front NAME (the fronts would lose their order, or that front)";
+
 /** Where one front listens, and its own faults, by the front's name. */
 const FrontSchema = z.object({
   hostname: z.string().min(1).optional().describe(
@@ -118,8 +126,11 @@ export type FrontsByName = Record<string, Omit<FrontOptions, "name">>;
 
 /** `--front ml1=HOST:PORT,ml2=HOST:PORT` as fronts by name. */
 function frontsFromText(text: string): FrontsByName {
+  const fronts = parseNamedAddressList(text);
+  const trap = fronts.find(({ name }) => OBJECT_KEY_TRAPS.test(name));
+  if (trap) throw new RangeError(TRAP_MESSAGE.replace("NAME", trap.name));
   return Object.fromEntries(
-    parseNamedAddressList(text).map(({ name, ...address }) => [name, address]),
+    fronts.map(({ name, ...address }) => [name, address]),
   );
 }
 
@@ -140,7 +151,9 @@ export const MessageStoreOptionsSchema: z.ZodObject<{
       z.string().regex(
         FRONT_NAME,
         "Invalid front name: use letters, digits, ., _ and -",
-      ),
+      ).refine((name) => !OBJECT_KEY_TRAPS.test(name), {
+        error: "Invalid front name: not a whole number, nor __proto__",
+      }),
       FrontSchema,
     ).refine((fronts) => Object.keys(fronts).length > 0, {
       error: "Invalid fronts: name at least one front",

@@ -290,10 +290,12 @@ export class PostgresMessageStore implements MessageStore, AsyncDisposable {
   /** Inserts messages in one statement; resolves with the keys stored. */
   async #insert(messages: StoredMessage[]): Promise<Set<string>> {
     // The batch goes as one JSON parameter (not arrays: see fetch_types).
+    // Well-formed text, as the driver sent it before: jsonb refuses a lone
+    // surrogate, which would fail every message of the batch.
     const batch = messages.map((m) => ({
-      to: m.to,
-      id: m.id,
-      from: m.from,
+      to: m.to.toWellFormed(),
+      id: m.id.toWellFormed(),
+      from: m.from.toWellFormed(),
       body: m.body === undefined ? null : JSON.stringify(m.body),
       storedAt: m.storedAt,
     }));
@@ -327,7 +329,12 @@ export class PostgresMessageStore implements MessageStore, AsyncDisposable {
     // turns; the second finds acked_at set and changes nothing.
     const rows = await this.#run((sql) =>
       sql`UPDATE ft_messages AS m SET acked_at = ${Date.now()}
-        FROM jsonb_to_recordset(${sql.json(acks)})
+        FROM jsonb_to_recordset(${
+        sql.json(acks.map((a) => ({
+          agent: a.agent.toWellFormed(),
+          id: a.id.toWellFormed(),
+        })))
+      })
           AS t(agent text, id text)
         WHERE m.recipient = t.agent AND m.id = t.id AND m.acked_at IS NULL
         RETURNING m.recipient, m.id`

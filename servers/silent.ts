@@ -72,6 +72,9 @@ export const SILENT_MODES: readonly SilentMode[] = [
   "trickle",
 ];
 
+/** What `--trickle-every` (`trickleEveryMs`) takes. */
+const TRICKLE_RANGE = "expected 1 ms to 1 h";
+
 /**
  * The silent server's own options, described once: the command-line flags
  * (`--mode no-accept --backlog 2`) and the lab's `silent` entry are derived
@@ -90,9 +93,10 @@ export const SilentOptionsSchema: z.ZodObject<{
     { name: "mode", value: "MODE", default: "read" },
   ),
   trickleEveryMs: withFlag(
-    z.number().min(1).max(3_600_000).optional().describe(
-      "With mode trickle: milliseconds between two bytes (default 1000)",
-    ),
+    z.number().min(1, TRICKLE_RANGE).max(3_600_000, TRICKLE_RANGE).optional()
+      .describe(
+        "With mode trickle: milliseconds between two bytes (default 1000)",
+      ),
     {
       name: "trickle-every",
       value: "DURATION",

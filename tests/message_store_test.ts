@@ -344,5 +344,11 @@ Deno.test("message-store CLI names the flag it cannot use", async () => {
   await assertFlagsRefused("servers/message_store.ts", [
     ["--front ml1=nowhere", /Cannot parse address "nowhere"/],
     ["--front a=127.0.0.1:0 --front a=127.0.0.1:0", /"a" is given twice/],
+    // Fronts by name: a whole number would go first, __proto__ be lost.
+    [
+      "--front b=127.0.0.1:0,10=127.0.0.1:0",
+      /Invalid --front .*cannot name a front 10/,
+    ],
+    ["--front __proto__=127.0.0.1:0", /cannot name a front __proto__/],
   ]);
 });

@@ -370,4 +370,15 @@ Deno.test("silent CLI rejects flags that do not fit the mode, naming them", asyn
   const noFill = await runScript("servers/silent.ts", ["--no-fill"]);
   assert.equal(noFill.code, 2);
   assert.match(noFill.stderr, /Invalid --no-fill: it needs --mode no-accept/);
+  const zero = await runScript("servers/silent.ts", [
+    "--mode",
+    "trickle",
+    "--trickle-every",
+    "0s",
+  ]);
+  assert.equal(zero.code, 2);
+  assert.match(
+    zero.stderr,
+    /Invalid --trickle-every "0s": expected 1 ms to 1 h/,
+  );
 });
