@@ -26,7 +26,9 @@ Deno.test("toxiproxy-node-client drives every method against our server", async 
 
   const proxy: Proxy = await toxiproxy.createProxy({
     name: "redis",
-    listen: "127.0.0.1:0",
+    // Not 127.0.0.1: once disabled, its port must stay out of reach of other
+    // tests' port-0 listeners (and of a client connecting to itself).
+    listen: "127.0.3.1:0",
     upstream: upstream.address,
   });
   assert.equal(proxy.name, "redis");

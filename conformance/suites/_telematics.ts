@@ -30,26 +30,42 @@ export interface TelematicsSetup {
   ip2Acks?: boolean;
 }
 
+/** Where IP1 listens in a telematics scenario (the first network). */
+export const IP1_HOST = "127.0.1.1";
+/** Where IP2 listens in a telematics scenario (the second network). */
+export const IP2_HOST = "127.0.2.1";
+
 /** Starts IP1 and IP2 for a scenario and returns them with the placeholders. */
 export async function startTelematics(
   ctx: ScenarioContext,
   setup: TelematicsSetup = {},
 ) {
-  /** What both servers share: port 0, the run's seed and codec. */
-  const common = (name: string) => ({
+  /**
+   * What both servers share: port 0, the run's seed and codec; each on a
+   * loopback address of its own (two networks), never 127.0.0.1. A port
+   * that IP1 stops listening on (refuse, down) is then out of reach of
+   * everything else on the machine: another program's port-0 listener on
+   * 127.0.0.1 cannot take the connection, and a client retrying a closed
+   * port cannot connect to itself (its source address is 127.0.0.1).
+   */
+  const common = (name: string, hostname: string) => ({
     name,
+    hostname,
     port: 0,
     seed: ctx.seed,
     codec: ctx.codec,
   });
   const ip1 = ctx.use(
     "ip1",
-    await startPrimaryServer({ ...common("ip1"), faults: setup.ip1Faults }),
+    await startPrimaryServer({
+      ...common("ip1", IP1_HOST),
+      faults: setup.ip1Faults,
+    }),
   );
   const ip2 = ctx.use(
     "ip2",
     await startSecondaryServer({
-      ...common("ip2"),
+      ...common("ip2", IP2_HOST),
       ack: setup.ip2Acks ?? false,
       faults: setup.ip2Faults,
     }),
