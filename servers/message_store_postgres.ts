@@ -68,6 +68,11 @@ function keyOf(agent: string, id: string): string {
  * together in the next one. `write` resolves with the keys of the items it
  * changed; each item resolves true if its key is among them (the first of
  * two items with one key in a batch takes it).
+ *
+ * The queue has no bound of its own: its caller, the message-store server,
+ * keeps at most `MAX_WRITES_IN_FLIGHT` (256) writes on their way per
+ * connection, so it holds at most that many per open connection (bounded in
+ * turn by the fronts' `maxConnections`, when set).
  */
 class GroupWriter<T> {
   #queued: {

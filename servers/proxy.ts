@@ -318,7 +318,8 @@ export class ProxyServer implements AsyncDisposable, ToolkitServer {
   #lock: Promise<unknown> = Promise.resolve();
   #api?: AdminServer;
   #app?: OpenAPIHono;
-  #apps = new Map<NamedProxy, OpenAPIHono>();
+  /** Each proxy's admin sub-app, made on first use; gone with its proxy. */
+  #apps = new WeakMap<NamedProxy, OpenAPIHono>();
   #abort = new AbortController();
   #closing?: Promise<void>;
 
