@@ -5,7 +5,9 @@
  *
  * The file holds one JSON object a line: `{"put":{...item}}` adds an item
  * (or replaces it in place), `{"delete":"<id>"}` removes one. Opening the
- * file replays it, then rewrites it compactly. A torn last line (a process
+ * file replays it, then rewrites it compactly; so does a write once the file
+ * holds more than twice as many lines as items plus 1024, so a long run's
+ * puts and deletes do not grow it without bound. A torn last line (a process
  * killed mid-write) is skipped. Writes are not fsynced: the file survives a
  * process restart, not a power cut.
  *
@@ -19,6 +21,9 @@ export interface DurableQueueOptions {
 }
 
 const encoder = new TextEncoder();
+
+/** Lines a queue's file may hold beyond twice its items before it is rewritten. */
+const COMPACT_SLACK_LINES = 1024;
 
 /**
  * An ordered queue of items with unique ids, optionally backed by a file.
@@ -36,6 +41,8 @@ export class DurableQueue<T extends { id: string }> implements Disposable {
   readonly file?: string;
   #items = new Map<string, T>();
   #handle?: Deno.FsFile;
+  /** Lines in the file. */
+  #lines = 0;
 
   constructor(options: DurableQueueOptions = {}) {
     this.file = options.file;
@@ -51,14 +58,22 @@ export class DurableQueue<T extends { id: string }> implements Disposable {
       }
     }
     for (const line of text.split("\n")) this.#replay(line);
-    const temporary = `${this.file}.tmp`;
+    this.#compact(this.file);
+  }
+
+  /** Rewrites the file with one `put` line per item, and appends from there. */
+  #compact(file: string): void {
+    this.#handle?.close();
+    this.#handle = undefined;
+    const temporary = `${file}.tmp`;
     Deno.writeTextFileSync(
       temporary,
       [...this.#items.values()].map((item) => JSON.stringify({ put: item }))
         .map((line) => line + "\n").join(""),
     );
-    Deno.renameSync(temporary, this.file);
-    this.#handle = Deno.openSync(this.file, { append: true });
+    Deno.renameSync(temporary, file);
+    this.#lines = this.#items.size;
+    this.#handle = Deno.openSync(file, { append: true });
   }
 
   /** How many items the queue holds. */
@@ -143,6 +158,9 @@ export class DurableQueue<T extends { id: string }> implements Disposable {
     let written = 0;
     while (written < bytes.length) {
       written += this.#handle.writeSync(bytes.subarray(written));
+    }
+    if (++this.#lines > 2 * this.#items.size + COMPACT_SLACK_LINES) {
+      this.#compact(this.file!);
     }
   }
 }

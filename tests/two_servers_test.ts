@@ -760,6 +760,27 @@ Deno.test("two_servers CLI keeps device memory in a file across a process restar
   }
 });
 
+Deno.test("device memory's file is rewritten before puts and deletes pile up in it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/memory.jsonl`;
+    {
+      using memory = new DurableQueue<{ id: string }>({ file });
+      memory.push({ id: "kept" });
+      for (let i = 0; i < 5000; i++) {
+        memory.push({ id: `r${i}` });
+        memory.delete(`r${i}`);
+      }
+      const lines = (await Deno.readTextFile(file)).split("\n").length - 1;
+      assert.ok(lines <= 2 * memory.size + 1025, `${lines} lines`);
+    }
+    using reopened = new DurableQueue<{ id: string }>({ file });
+    assert.deepEqual(reopened.values(), [{ id: "kept" }]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("two_servers CLI names a missing or bad flag", async () => {
   await assertFlagsRefused("clients/two_servers.ts", [
     ["--port1 7000", /Missing --port2/],
