@@ -889,10 +889,13 @@ export class Connection implements FaultConnection {
   /** Forgets this connection's replies still waiting for their delay. */
   #dropDelayed(): void {
     if (this.#delayedCount === 0) return;
+    delaysByHost.get(this.#host)?.removeWhere((reply) => reply.to === this);
+    // They wait no more: a connection still closing may read again (one
+    // gone journals no `reading_resumed` after its `closed`).
     this.#waiting -= this.#delayedCount - 1;
     this.#delayedCount = 0;
-    delaysByHost.get(this.#host)?.removeWhere((reply) => reply.to === this);
-    this.#waited();
+    if (this.#closed) this.#waiting--;
+    else this.#waited();
   }
 
   #clearTimers(): void {
