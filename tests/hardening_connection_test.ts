@@ -316,3 +316,46 @@ Deno.test("frames backed up behind a slow async handler stop reading, bounded; r
   assert.deepEqual(handled, ids);
   socket.destroy();
 });
+
+Deno.test("replies held back by a delay-ACK fault stop reading, bounded; each record is still ACKed once", async () => {
+  await using primary = await startPrimary();
+  primary.faults.patch({ delayAck: { ms: 200 } });
+  const total = 20_000;
+  const socket = connect({
+    host: primary.addr.hostname,
+    port: primary.addr.port,
+  });
+  let acks = 0;
+  socket.setEncoding("utf8");
+  socket.on("data", (text: string) => {
+    for (
+      let at = text.indexOf("\n");
+      at !== -1;
+      at = text.indexOf("\n", at + 1)
+    ) {
+      acks++;
+    }
+  });
+  socket.write(
+    Array.from({ length: total }, (_, i) => `{"type":"record","id":"r${i}"}\n`)
+      .join(""),
+  );
+  const signal = AbortSignal.timeout(20_000);
+  const held = await primary.journal.waitFor(
+    (e) => e.type === "reading_held",
+    { signal },
+  );
+  assert.equal(held.waiting, HANDLER_BACKLOG);
+  // Reading stopped: only what earlier reads brought in was decoded.
+  const read = primary.journal.query({ type: "frame_in" }).length;
+  assert.ok(read < total / 2, `${read} of ${total} frames read while held`);
+  await primary.journal.waitFor((e) => e.type === "reading_resumed", {
+    signal,
+  });
+  while (acks < total) {
+    signal.throwIfAborted();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.equal(acks, total);
+  socket.destroy();
+});

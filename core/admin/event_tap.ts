@@ -104,8 +104,10 @@ export class EventTap {
     let dataChars = 0;
     for await (const chunk of body.pipeThrough(new TextDecoderStream())) {
       rest += chunk;
-      const lines = rest.split("\n");
-      rest = lines.pop()!;
+      // Only a chunk with a line end completes a line: one cut short stays
+      // as it is (not split again for every chunk of a long line).
+      const lines = chunk.includes("\n") ? rest.split("\n") : [];
+      if (lines.length > 0) rest = lines.pop()!;
       if (rest.length > EVENT_TAP_MAX_LINE_CHARS) {
         throw new Error(
           `Cannot read an event of more than ${EVENT_TAP_MAX_LINE_CHARS} characters`,

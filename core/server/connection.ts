@@ -28,8 +28,9 @@ import {
 import type { Journal } from "../journal/journal.ts";
 
 /**
- * Frames that may wait behind a connection's async handler before the
- * connection stops reading from its peer.
+ * Frames that may wait behind a connection's async handler, with its replies
+ * waiting for a delay-ACK fault, before the connection stops reading from
+ * its peer.
  */
 export const HANDLER_BACKLOG = 256;
 
@@ -204,7 +205,7 @@ export class Connection implements FaultConnection {
   #batch?: (string | Uint8Array)[];
   #paused = false;
   #heldForJournal = false;
-  /** Frames waiting behind an async handler; past the limit reading stops. */
+  /** Frames waiting behind an async handler, and delayed replies; past the limit reading stops. */
   #waiting = 0;
   #heldForHandler = false;
   #in: FaultPipe;
@@ -400,6 +401,7 @@ export class Connection implements FaultConnection {
         delaysByHost.set(this.#host, delays);
       }
       this.#delayedCount++;
+      this.#wait();
       delays.push(journal.now() + ms, {
         to: this,
         frame: reply,
@@ -751,10 +753,11 @@ export class Connection implements FaultConnection {
   }
 
   /**
-   * A frame waits behind an async handler. Past {@linkcode HANDLER_BACKLOG}
-   * of them reading stops (journalled `reading_held`), so a peer cannot grow
-   * the queue faster than the handler answers; only the frames of reads
-   * already made are decoded meanwhile.
+   * A frame waits behind an async handler, or a reply for its delay (a
+   * delay-ACK fault). Past {@linkcode HANDLER_BACKLOG} of them reading stops
+   * (journalled `reading_held`), so a peer cannot grow the queue faster than
+   * the handler answers or the delay lets replies go; only the frames of
+   * reads already made are decoded meanwhile.
    */
   #wait(): void {
     if (++this.#waiting < HANDLER_BACKLOG || this.#heldForHandler) return;
@@ -766,7 +769,7 @@ export class Connection implements FaultConnection {
     });
   }
 
-  /** A waiting frame was handled: read again once half the backlog is gone. */
+  /** A waiting frame was handled (or reply sent): read again once half the backlog is gone. */
   #waited(): void {
     this.#waiting--;
     if (!this.#heldForHandler || this.#waiting > HANDLER_BACKLOG / 2) return;
@@ -858,6 +861,7 @@ export class Connection implements FaultConnection {
     try {
       for (const { to, frame, id, copies, fields } of replies) {
         to.#delayedCount--;
+        to.#waited();
         if (!to.#batch) {
           to.#batch = [];
           touched.push(to);
@@ -885,8 +889,13 @@ export class Connection implements FaultConnection {
   /** Forgets this connection's replies still waiting for their delay. */
   #dropDelayed(): void {
     if (this.#delayedCount === 0) return;
-    this.#delayedCount = 0;
     delaysByHost.get(this.#host)?.removeWhere((reply) => reply.to === this);
+    // They wait no more: a connection still closing may read again (one
+    // gone journals no `reading_resumed` after its `closed`).
+    this.#waiting -= this.#delayedCount - 1;
+    this.#delayedCount = 0;
+    if (this.#closed) this.#waiting--;
+    else this.#waited();
   }
 
   #clearTimers(): void {
