@@ -5,15 +5,15 @@
  * @module
  */
 import { TextLineStream } from "../core/codecs/text_line_stream.ts";
+import {
+  type ServerProcessOptions,
+  startServerProcess as startCoreProcess,
+} from "../core/cli/server_process.ts";
 import type { LoadResult } from "./load.ts";
 
-/** Runs a Deno (this one by default) with these arguments, standard output and error piped. */
-function spawnDeno(
-  args: string[],
-  cwd?: string,
-  deno = Deno.execPath(),
-): Deno.ChildProcess {
-  return new Deno.Command(deno, {
+/** Runs this Deno with these arguments, standard output and error piped. */
+function spawnDeno(args: string[], cwd?: string): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
     args,
     cwd,
     stdin: "null",
@@ -43,21 +43,16 @@ export interface ServerProcess extends ListeningProcess {
 }
 
 /** Where and how {@linkcode startListeningProcess} runs a script. */
-export interface ListeningProcessOptions {
-  /** The working directory (default: this process's). */
-  cwd?: string;
-  /** The Deno to run it with (default: this one). */
-  deno?: string;
-  /** Flags of `deno run` before the script (such as `--inspect=127.0.0.1:0`). */
-  denoFlags?: string[];
-  /** Called with each line it writes to standard error. */
-  onStderrLine?: (line: string) => void;
-}
+export type ListeningProcessOptions = Pick<
+  ServerProcessOptions,
+  "cwd" | "deno" | "denoFlags" | "onStderrLine"
+>;
 
 /**
- * Runs `deno run -A <script> <args>` and waits for the line it prints once
- * it listens (`<name> tcp=HOST:PORT [admin=URL] ...`). Stopping it sends
- * SIGTERM, then SIGKILL if it is still there 10 s later.
+ * Runs `deno run -A <script> <args>` (`core/cli/server_process.ts`) and
+ * waits for the line it prints once it listens (`<name> tcp=HOST:PORT
+ * [admin=URL] ...`), up to 60 s. Stopping it sends SIGTERM, then SIGKILL if
+ * it is still there 10 s later.
  */
 export async function startListeningProcess(
   script: string,
@@ -65,52 +60,26 @@ export async function startListeningProcess(
   options: ListeningProcessOptions = {},
 ): Promise<ListeningProcess> {
   const { cwd = Deno.cwd() } = options;
-  const child = spawnDeno(
-    ["run", "-A", ...options.denoFlags ?? [], script, ...args],
+  const server = await startCoreProcess(script, args, {
+    ...options,
     cwd,
-    options.deno,
-  );
-  let stderr = "";
-  const errors = (async () => {
-    const lines = child.stderr.pipeThrough(new TextDecoderStream())
-      .pipeThrough(new TextLineStream());
-    for await (const line of lines) {
-      stderr = (stderr + line + "\n").slice(-4000);
-      options.onStderrLine?.(line);
-    }
-  })();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(
-    new TextLineStream(),
-  );
-  const reader = lines.getReader();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const first = await reader.read();
-  clearTimeout(timer);
+    timeoutMs: 60_000,
+  });
   // Keep reading, so a chatty server never blocks on a full pipe.
   const rest = (async () => {
-    while (!(await reader.read()).done) {
+    while (!(await server.lines.next()).done) {
       // Nothing to keep.
     }
   })();
-  const line = first.value ?? "";
+  const { line } = server;
   const port = line.match(/tcp=[^ ]*:(\d+)/)?.[1];
   const admin = line.match(/admin=(\S+)/)?.[1];
   const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // Gone already.
-    }
-    const timer = setTimeout(() => {
-      console.error(`${script} did not stop within 10 s of SIGTERM: killed`);
-      child.kill("SIGKILL");
-    }, 10_000);
-    await child.status;
-    clearTimeout(timer);
-    await Promise.all([rest, errors]);
+    await server.stop();
+    await rest;
   };
   if (!port) {
-    await stop();
+    const { stderr } = await server.stop();
     throw new Error(
       `Cannot start ${script} in ${cwd}: it printed "${line}" instead of its addresses${
         stderr ? `: ${stderr.trim()}` : ""
@@ -118,7 +87,7 @@ export async function startListeningProcess(
     );
   }
   return {
-    pid: child.pid,
+    pid: server.child.pid,
     port: Number(port),
     admin,
     line,

@@ -14,6 +14,8 @@ import {
 import { openMessageStore } from "../servers/message_store_open.ts";
 import { PostgresMessageStore } from "../servers/message_store_postgres.ts";
 import type { ScratchDatabase } from "../servers/postgres_scratch_database.ts";
+import { EventTap } from "../core/admin/event_tap.ts";
+import type { JournalEvent } from "../core/journal/journal.ts";
 import { runScript, spawnCli } from "./_cli.ts";
 import {
   sendAll,
@@ -437,47 +439,36 @@ pgTest(
   },
 );
 
-/** A journal event as the admin API streams it. */
-type Event = Record<string, unknown> & { type: string };
-
-/** A process's journal events of some types, as they come (`/events`). */
-class EventTap {
-  events: Event[] = [];
-  /** Why the stream ended early, if it did. */
-  error?: unknown;
-  #abort = new AbortController();
+/** A process's journal events of some types, as they come (core's `EventTap`), kept to wait on. */
+class TappedEvents {
+  events: JournalEvent[] = [];
+  readonly tap: EventTap;
   #waiters: (() => void)[] = [];
-  #done: Promise<void>;
-  ready: Promise<void>;
+  #waking = false;
 
   constructor(admin: string, types: string[]) {
-    let ready!: () => void;
-    this.ready = new Promise((resolve) => ready = resolve);
-    this.#done = (async () => {
-      const response = await fetch(
-        `${admin}/events?type=${types.join(",")}&since=0`,
-        { signal: this.#abort.signal },
-      );
-      const lines = response.body!.pipeThrough(new TextDecoderStream());
-      let rest = "";
-      try {
-        for await (const chunk of lines) {
-          rest += chunk;
-          const parts = rest.split("\n");
-          rest = parts.pop()!;
-          for (const line of parts) {
-            if (line.startsWith("event: ready")) ready();
-            if (!line.startsWith("data: ")) continue;
-            const event = JSON.parse(line.slice(6));
-            if (event.type) this.events.push(event);
-          }
-          for (const wake of this.#waiters.splice(0)) wake();
-        }
-      } catch (error) {
-        if (!this.#abort.signal.aborted) this.error = error;
-      }
+    this.tap = new EventTap(admin, {
+      types,
+      onEvent: (event) => {
+        this.events.push(event);
+        this.#wake();
+      },
+    });
+    this.tap.done.then(() => this.#wake());
+  }
+
+  get ready(): Promise<void> {
+    return this.tap.ready;
+  }
+
+  /** Wakes the waiters once per batch of events (a chunk of the stream), not per event. */
+  #wake() {
+    if (this.#waking) return;
+    this.#waking = true;
+    queueMicrotask(() => {
+      this.#waking = false;
       for (const wake of this.#waiters.splice(0)) wake();
-    })();
+    });
   }
 
   /** The type of the newest event whose type starts with `prefix`. */
@@ -487,16 +478,12 @@ class EventTap {
     )?.type;
   }
 
-  count(type: string): number {
-    return this.events.filter((e) => e.type === type).length;
-  }
-
   until(test: () => boolean, signal: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       const check = () => {
         if (test()) return resolve();
         if (signal.aborted) return reject(signal.reason);
-        if (this.error) return reject(this.error);
+        if (this.tap.error) return reject(this.tap.error);
         this.#waiters.push(check);
       };
       signal.addEventListener("abort", () => {
@@ -506,9 +493,8 @@ class EventTap {
     });
   }
 
-  async close(): Promise<void> {
-    this.#abort.abort();
-    await this.#done;
+  close(): Promise<void> {
+    return this.tap.close();
   }
 }
 
@@ -545,7 +531,9 @@ pgTest(
       "message_acked",
       "store_unavailable",
     ];
-    const taps = [one, two].map((cli) => new EventTap(cli.fields.admin, types));
+    const taps = [one, two].map((cli) =>
+      new TappedEvents(cli.fields.admin, types)
+    );
     const receivers = Array.from(
       { length: RECEIVERS },
       (_, i) => new TrafficAgent(`r${i}`),

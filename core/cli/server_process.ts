@@ -36,6 +36,12 @@ export interface ServerProcessOptions {
   timeoutMs?: number;
   /** Its working directory (default this process's). */
   cwd?: string;
+  /** The Deno to run it with (default this one). */
+  deno?: string;
+  /** Flags of `deno run` before the script (such as `--inspect=127.0.0.1:0`). */
+  denoFlags?: readonly string[];
+  /** Called with each line it writes to standard error. */
+  onStderrLine?: (line: string) => void;
 }
 
 /**
@@ -57,10 +63,22 @@ export function announcedFields(line: string): Record<string, string> {
   return fields;
 }
 
-/** Keeps the last `limit` characters of a text stream. */
-async function tail(stream: ReadableStream<Uint8Array>, limit: number) {
+/** Keeps the last `limit` characters of a text stream, handing each line to `onLine` if given. */
+async function tail(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+  onLine?: (line: string) => void,
+) {
   let text = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+  const chunks = stream.pipeThrough(new TextDecoderStream());
+  if (onLine) {
+    for await (const line of chunks.pipeThrough(new TextLineStream())) {
+      text = (text + line + "\n").slice(-limit);
+      onLine(line);
+    }
+    return text;
+  }
+  for await (const chunk of chunks) {
     text = (text + chunk).slice(-limit);
   }
   return text;
@@ -85,14 +103,18 @@ export async function startServerProcess(
   args: string[],
   options: ServerProcessOptions = {},
 ): Promise<ServerProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
+  const child = new Deno.Command(options.deno ?? Deno.execPath(), {
+    args: ["run", "-A", ...options.denoFlags ?? [], script, ...args],
     cwd: options.cwd,
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
   }).spawn();
-  const stderrText = tail(child.stderr, SERVER_PROCESS_STDERR_CHARS);
+  const stderrText = tail(
+    child.stderr,
+    SERVER_PROCESS_STDERR_CHARS,
+    options.onStderrLine,
+  );
   const lines = child.stdout
     .pipeThrough(new TextDecoderStream())
     .pipeThrough(new TextLineStream())[Symbol.asyncIterator]();
