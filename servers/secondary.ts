@@ -20,6 +20,7 @@
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import {
+  addClearRoute,
   createAdminApp,
   ErrorSchema,
   jsonResponse,
@@ -356,18 +357,11 @@ function secondaryAdminApp(server: SecondaryServer): OpenAPIHono {
     }),
     (c) => c.json(server.recordCounts(), 200),
   );
-  app.openapi(
-    createRoute({
-      method: "delete",
-      path: "/records",
-      responses: {
-        200: jsonResponse(
-          z.object({ cleared: z.number() }),
-          "The record log and counts are empty",
-        ),
-      },
-    }),
-    (c) => c.json({ cleared: server.clearReceived() }, 200),
+  addClearRoute(
+    app,
+    "/records",
+    "The record log and counts are empty",
+    () => server.clearReceived(),
   );
   return app;
 }

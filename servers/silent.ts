@@ -35,7 +35,11 @@
  * @module
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { createAdminApp, jsonResponse } from "../core/admin/admin_app.ts";
+import {
+  addClearRoute,
+  createAdminApp,
+  jsonResponse,
+} from "../core/admin/admin_app.ts";
 import { parseInteger } from "../core/cli/cli.ts";
 import { type OptionsAgree, withFlag } from "../core/cli/option_flags.ts";
 import { oneOfSchema } from "../core/cli/option_values.ts";
@@ -522,18 +526,11 @@ function silentAdminApp(server: SilentServer): OpenAPIHono {
     }),
     (c) => c.json({ mode: server.mode, waits: server.waits() }, 200),
   );
-  app.openapi(
-    createRoute({
-      method: "delete",
-      path: "/waits",
-      responses: {
-        200: jsonResponse(
-          z.object({ cleared: z.number() }),
-          "The waits are forgotten",
-        ),
-      },
-    }),
-    (c) => c.json({ cleared: server.clearWaits() }, 200),
+  addClearRoute(
+    app,
+    "/waits",
+    "The waits are forgotten",
+    () => server.clearWaits(),
   );
   return app;
 }
