@@ -62,9 +62,13 @@ const _primaryOptionsAgree: OptionsAgree<
 export class PrimaryServer extends TcpServer {
   #ackPackets: boolean;
 
-  /** Makes a primary; call `start()`, or use {@linkcode startPrimaryServer}. */
-  constructor(options: PrimaryServerOptions = {}) {
-    super("primary", options);
+  /**
+   * Makes a primary; call `start()`, or use {@linkcode startPrimaryServer}.
+   * A server that answers as a primary does (the flapping server, while up)
+   * extends it and names its own kind.
+   */
+  constructor(options: PrimaryServerOptions = {}, kind = "primary") {
+    super(kind, options);
     this.#ackPackets = options.ackPackets ?? true;
   }
 
