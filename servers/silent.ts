@@ -41,7 +41,7 @@ import {
   jsonResponse,
 } from "../core/admin/admin_app.ts";
 import { parseInteger } from "../core/cli/cli.ts";
-import { type OptionsAgree, withFlag } from "../core/cli/option_flags.ts";
+import { type OptionsSchema, withFlag } from "../core/cli/option_flags.ts";
 import { oneOfSchema } from "../core/cli/option_values.ts";
 import type { Connection } from "../core/server/connection.ts";
 import type { Faults } from "../core/faults/mod.ts";
@@ -84,12 +84,9 @@ const TRICKLE_RANGE = "expected 1 ms to 1 h";
  * (`--mode no-accept --backlog 2`) and the lab's `silent` entry are derived
  * from it, and the TypeScript options below are checked against it.
  */
-export const SilentOptionsSchema: z.ZodObject<{
-  mode: z.ZodOptional<z.ZodType<SilentMode>>;
-  trickleEveryMs: z.ZodOptional<z.ZodNumber>;
-  backlog: z.ZodOptional<z.ZodNumber>;
-  fillQueue: z.ZodOptional<z.ZodBoolean>;
-}> = z.object({
+export const SilentOptionsSchema: OptionsSchema<
+  Pick<SilentServerOptions, "mode" | "trickleEveryMs" | "backlog" | "fillQueue">
+> = z.object({
   mode: withFlag(
     oneOfSchema(SILENT_MODES).optional().describe(
       "read (read, never answer), no-read (never read: the peer's window fills), no-accept (never accept: connects hang), trickle (one byte every --trickle-every)",
@@ -164,12 +161,6 @@ export interface SilentServerOptions extends TcpServerOptions {
   /** How many waits are kept, oldest dropped first (default 10000). */
   waitCapacity?: number;
 }
-
-// The options above and the schema agree (`deno check` fails otherwise).
-const _silentOptionsAgree: OptionsAgree<
-  z.infer<typeof SilentOptionsSchema>,
-  Pick<SilentServerOptions, "mode" | "trickleEveryMs" | "backlog" | "fillQueue">
-> = true;
 
 /** How a connection ended: who closed it, and how. */
 export type SilentWaitEnd =
