@@ -408,7 +408,7 @@ export class ProxyServer implements AsyncDisposable, ToolkitServer {
           }
           done.push(await this.#create(config));
         } catch (error) {
-          return { proxies: done, error: apiError(error) };
+          return { proxies: done, error: ProxyApiError.from(error) };
         }
       }
       return { proxies: done };
@@ -687,12 +687,6 @@ function configOf(body: Record<string, unknown>): ProxyConfig {
     upstream: "",
     enabled: true,
   });
-}
-
-function apiError(error: unknown): ProxyApiError {
-  return error instanceof ProxyApiError
-    ? error
-    : new ProxyApiError(String((error as Error)?.message ?? error), 500);
 }
 
 /**
