@@ -647,7 +647,8 @@ export const twoServersContractEvent: ContractEventMapper = contractEvents({
 /**
  * Runs the command line: parses the flags, starts the client and drives it
  * by the client-under-test contract until `{"cmd":"stop"}`, the end of
- * standard input, SIGINT or SIGTERM.
+ * standard input, SIGINT or SIGTERM. Its help text, flags and the options
+ * they make are declared here, in the one spec it runs.
  */
 export async function main(args: string[]): Promise<void> {
   await runContractCli(args, {
