@@ -117,7 +117,7 @@ function clientKind(kind: string, spec: TrafficKind): ClientKind {
           }]
           : [];
       }),
-    ...(spec.check ? { check: spec.check } : {}),
+    check: spec.check,
     start(config, context) {
       const fed = spec.start(config, context);
       const maxQueued = (config.maxQueued as number | undefined) ?? 50;
