@@ -10,7 +10,8 @@
  *   every record sent (ACKs may be dropped, so they are not waited for);
  * - `trickle`: each connection sends a record every `--period-ms`,
  *   staggered (connection c of n at c/n of a period, on a fixed schedule, so
- *   no two send at once); prints `ready` once every connection is open;
+ *   the connections keep their places instead of drifting into step);
+ *   prints `ready` once every connection is open;
  * - `latency`: the same, and each connection times its ACK: from just
  *   before the record is written to when the read that completes the ACK
  *   returns (in ms; the record is made before the clock starts).

@@ -372,10 +372,9 @@ export async function benchProxy(
   }
 }
 
-/** Round trips over a new connection, the first (the link's setup) left out. */
 /**
- * Round-trip times (ms) of 32-byte echoes over one new connection, after
- * one not counted and `startMs` more.
+ * Round trips over a new connection, the first (the link's setup) left out,
+ * starting `startMs` after it.
  */
 async function roundTripsNoWarmup(
   port: number,
