@@ -100,6 +100,31 @@ Deno.test("the load generator reads the minimal server's own /metrics, pipelined
   assert.ok(reading.framesIn >= result.sent);
 });
 
+Deno.test("the load generator's latency mode keeps its schedule and times every ACK", async () => {
+  await using server = startMinimalServer({ codec: "line-json" });
+  const result = await runLoad([
+    "--port",
+    String(server.port),
+    "--admin",
+    `http://127.0.0.1:${server.adminPort}`,
+    "--mode",
+    "latency",
+    "--connections",
+    "3",
+    "--seconds",
+    "1",
+    "--period-ms",
+    "25",
+  ]);
+  // Connection c of 3 sends at c/3 of a period in, then every 25 ms, for
+  // 1 s: 40 records each, however late the timers (a schedule that drifts
+  // by a timer's lateness each period loses the last ones).
+  assert.equal(result.sent, 120);
+  assert.equal(result.acks, 120);
+  assert.equal(result.rtt?.n, 120);
+  assert.ok(result.rtt!.p50 > 0 && result.rtt!.p50 <= result.rtt!.max);
+});
+
 Deno.test("parseMetrics, percentile and rangeText", () => {
   const values = parseMetrics(
     '# TYPE a counter\na{x="1"} 2\na{x="2"} 5\nb 1.5\n',
