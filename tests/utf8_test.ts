@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { lineJsonCodec } from "../core/codecs/line_json_codec.ts";
 import { decodeUtf8, encodeUtf8 } from "../core/codecs/utf8.ts";
 import { SeededRandom } from "../core/faults/random.ts";
@@ -62,6 +63,12 @@ Deno.test("decodeUtf8 gives TextDecoder's (fatal) text and verdict on valid and 
     const padded = new Uint8Array(bytes.length + 6);
     padded.set(bytes, 3);
     assert.equal(decodeUtf8(padded.subarray(3, 3 + bytes.length)), want);
+    // Buffers, as node:net reads them, whole and as views.
+    assert.equal(decodeUtf8(Buffer.from(bytes)), want);
+    assert.equal(
+      decodeUtf8(Buffer.from(padded).subarray(3, 3 + bytes.length)),
+      want,
+    );
   }
   // Both kinds were tried, often.
   assert.ok(invalid > 1000 && invalid < 4000, `${invalid} invalid of 5000`);

@@ -49,14 +49,17 @@ class LineJsonDecoder implements Decoder {
     }
     const skipFirst = this.#discarding;
     this.#discarding = false;
-    const head = chunk.subarray(0, last + 1);
+    // A chunk that ends a line (the usual case) is used as it is: a view
+    // costs an object (a `Buffer`, from a socket) per call.
+    const whole = last === chunk.length - 1;
+    const head = whole ? chunk : chunk.subarray(0, last + 1);
     if (this.#buffer.length === 0) this.#lines(head, skipFirst, out);
     else {
       this.#buffer.append(head);
       this.#lines(this.#buffer.view(), skipFirst, out);
       this.#buffer.clear();
     }
-    this.#keep(chunk.subarray(last + 1), out);
+    if (!whole) this.#keep(chunk.subarray(last + 1), out);
     return out;
   }
 

@@ -30,8 +30,11 @@ const STRICT = new TextDecoder("utf-8", { fatal: true });
  * ```
  */
 export function decodeUtf8(bytes: Uint8Array): string | undefined {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    .toString();
+  const text =
+    (bytes instanceof Buffer
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+      .toString();
   if (text.includes("\uFFFD")) {
     try {
       return STRICT.decode(bytes);
