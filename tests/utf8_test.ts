@@ -40,7 +40,8 @@ function randomBytes(random: SeededRandom): Uint8Array {
     [0xff],
   ];
   const out: number[] = [];
-  const length = Math.floor(random.between(0, 12));
+  // Some long enough for the other path (over 256 bytes).
+  const length = Math.floor(random.between(0, random.next() < 0.1 ? 200 : 12));
   for (let i = 0; i < length; i++) {
     const valid = random.next() < 0.8;
     const piece = valid

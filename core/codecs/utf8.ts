@@ -3,24 +3,33 @@
  * (a line read, a batch of replies written). `TextDecoder` and `TextEncoder`
  * cost about 0.4 to 0.7 µs a call in Deno whatever the length, about what
  * parsing the record costs: in a closed loop (one record per read, one reply
- * per write) that is paid on every record. `node:buffer`'s conversions cost a
- * fifth to a half of that (docs/performance.md).
+ * per write) that is paid on every record. `node:buffer`'s conversions of
+ * short text cost a fifth to a half of that (docs/performance.md); long text
+ * goes to `TextDecoder` and `TextEncoder`, which are as fast there.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
 
-/** Strict, as the decoder of record: used when the fast path finds U+FFFD. */
+/** Strict, as the decoder of record: for long input, and when the fast path finds U+FFFD. */
 const STRICT = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Input up to this long is decoded by `Buffer#toString` first; longer input,
+ * where that is no faster (it validates, then V8 decodes again), by
+ * `TextDecoder` alone.
+ */
+const SHORT_BYTES = 256;
 
 /**
  * Decodes UTF-8 strictly: the text, or `undefined` when the bytes are not
  * valid UTF-8. The same text as `new TextDecoder("utf-8", { fatal: true })`
  * (which drops a leading byte order mark), and the same verdict.
  *
- * It decodes with `Buffer#toString` first, which replaces every ill-formed
- * sequence with U+FFFD; only text holding U+FFFD (invalid bytes, or a
- * U+FFFD that was sent) is decoded again strictly to tell which.
+ * Short input (a line, in a closed loop) is decoded with `Buffer#toString`
+ * first, which replaces every ill-formed sequence with U+FFFD; only text
+ * holding U+FFFD (invalid bytes, or a U+FFFD that was sent) is decoded again
+ * strictly to tell which. Long input goes to `TextDecoder` at once.
  *
  * @example Usage
  * ```ts
@@ -30,19 +39,22 @@ const STRICT = new TextDecoder("utf-8", { fatal: true });
  * ```
  */
 export function decodeUtf8(bytes: Uint8Array): string | undefined {
+  if (bytes.length > SHORT_BYTES) return strictDecode(bytes);
   const text =
     (bytes instanceof Buffer
       ? bytes
       : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
       .toString();
-  if (text.includes("\uFFFD")) {
-    try {
-      return STRICT.decode(bytes);
-    } catch {
-      return undefined;
-    }
-  }
+  if (text.includes("\uFFFD")) return strictDecode(bytes);
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+function strictDecode(bytes: Uint8Array): string | undefined {
+  try {
+    return STRICT.decode(bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Texts up to this long are encoded by `Buffer.from`; longer ones, where it is slower (it measures first), by `TextEncoder`. */
