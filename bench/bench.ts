@@ -158,6 +158,24 @@ async function throughput(
       await using server = await minimal(codec);
       base = await load(server, args);
     }
+    if (figure === 1) {
+      // The floor of a server on node:net (the project's socket layer):
+      // the minimal server's work, over node:net.
+      await using server = await minimal(codec, ["--net", "node"]);
+      const floor = await load(server, args);
+      const name = `minimal server over node:net, ${mode}`;
+      const root = "node:net";
+      rows.add(
+        { figure, name: `${name}: records/s`, root, unit: "records/s" },
+        perSecond(floor),
+        perSecond(base),
+      );
+      rows.add(
+        { figure, name: `${name}: server CPU per record`, root, unit: "µs" },
+        cpuMicros(floor),
+        cpuMicros(base),
+      );
+    }
     for (const root of options.roots) {
       await using server = await primary(root.path, [
         "--codec",

@@ -2,19 +2,22 @@
  * `deno run -A bench/hot_path.ts`: the primary's own work per record, apart
  * from sockets and the machine's noise. Fifty `Connection`s of a checkout
  * (`--root`, default this one) over fake sockets are fed the same 64-record
- * line-JSON chunks, 40 rounds of 51,200 records; it prints the process CPU
- * time per record (median and least of the last 30 rounds), and with
- * `--profile` where that time goes.
+ * line-JSON chunks (`--per-chunk 1`: one record a chunk, as in a closed
+ * loop), 40 rounds of 51,200 records; it prints the process CPU time per
+ * record (median and least of the last 30 rounds), and with `--profile`
+ * where that time goes.
  *
  * ```sh
  * deno run -A bench/hot_path.ts                         # this checkout, no faults
  * deno run -A bench/hot_path.ts --root ../perfbase      # another checkout
  * deno run -A bench/hot_path.ts --faults '{"dropAck":{"probability":0.3},"delayAck":{"ms":1}}'
+ * deno run -A bench/hot_path.ts --per-chunk 1           # one record a read
  * deno run -A bench/hot_path.ts --profile               # self time by function
  * ```
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { EventEmitter } from "node:events";
 import { Session } from "node:inspector";
 import process from "node:process";
@@ -22,8 +25,8 @@ import { parseArgs } from "node:util";
 import { selfTimes } from "./profile.ts";
 
 const CONNECTIONS = 50;
-const CHUNKS = 16;
-const PER_CHUNK = 64;
+/** Records each connection is fed per round. */
+const PER_ROUND = 1024;
 const ROUNDS = 40;
 const WARM_UP = 10;
 
@@ -56,8 +59,18 @@ if (import.meta.main) {
       root: { type: "string", default: new URL("..", import.meta.url).href },
       faults: { type: "string", default: "{}" },
       profile: { type: "boolean", default: false },
+      "per-chunk": { type: "string", default: "64" },
     },
   });
+  const PER_CHUNK = Number(values["per-chunk"]);
+  if (!(PER_CHUNK >= 1 && PER_ROUND % PER_CHUNK === 0)) {
+    throw new RangeError(
+      `Invalid --per-chunk "${
+        values["per-chunk"]
+      }": expected a divisor of ${PER_ROUND}`,
+    );
+  }
+  const CHUNKS = PER_ROUND / PER_CHUNK;
   const root = new URL(
     values.root!.replace(/\/?$/, "/"),
     `file://${Deno.cwd()}/`,
@@ -87,15 +100,15 @@ if (import.meta.main) {
       answerTelematicsFrame(frame as never, conn as never, {}),
     onClosed() {},
   };
-  const encoder = new TextEncoder();
   const sockets = Array.from({ length: CONNECTIONS }, (_, i) => {
     const socket = new FakeSocket();
     new Connection(i + 1, socket, host);
     return socket;
   });
+  // Buffers, as node:net's sockets give.
   const chunks = sockets.map((_, c) =>
     Array.from({ length: CHUNKS }, (_, k) =>
-      encoder.encode(
+      Buffer.from(
         Array.from({ length: PER_CHUNK }, (_, i) => {
           const n = k * PER_CHUNK + i;
           return `{"type":"record","id":"c${c}-${n}","data":{"n":${n}}}\n`;
@@ -137,7 +150,7 @@ if (import.meta.main) {
   }
   perRecord.sort((a, b) => a - b);
   console.log(
-    `${values.root} ${values.faults}: ${
+    `${values.root} ${values.faults}, ${PER_CHUNK} a chunk: ${
       perRecord[perRecord.length >> 1].toFixed(0)
     } ns CPU per record (median; least ${
       perRecord[0].toFixed(0)

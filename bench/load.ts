@@ -9,9 +9,12 @@
  *   control is the only limit); the run ends once the server has decoded
  *   every record sent (ACKs may be dropped, so they are not waited for);
  * - `trickle`: each connection sends a record every `--period-ms`,
- *   staggered; prints `ready` once every connection is open;
- * - `latency`: each connection sends a record every `--period-ms` and times
- *   its ACK (send to ACK, in ms).
+ *   staggered (connection c of n at c/n of a period, on a fixed schedule, so
+ *   the connections keep their places instead of drifting into step);
+ *   prints `ready` once every connection is open;
+ * - `latency`: the same, and each connection times its ACK: from just
+ *   before the record is written to when the read that completes the ACK
+ *   returns (in ms; the record is made before the clock starts).
  *
  * ```sh
  * deno run -A bench/load.ts --port 7000 --admin http://127.0.0.1:7001 --pid 1234 \
@@ -58,6 +61,8 @@ export interface LoadResult {
 interface Link {
   conn: Deno.Conn;
   acks: number;
+  /** When the read that brought the last ACK returned (`performance.now()`). */
+  ackedAt: number;
   wake?: () => void;
 }
 
@@ -77,7 +82,7 @@ async function connectAll(
       ),
     );
     await Promise.all(batch.map(async (conn) => {
-      const link: Link = { conn, acks: 0 };
+      const link: Link = { conn, acks: 0, ackedAt: 0 };
       links.push(link);
       const counter = wire.counter();
       let helloed!: () => void;
@@ -88,6 +93,7 @@ async function connectAll(
         try {
           while (true) {
             const n = await conn.read(buffer);
+            const at = performance.now();
             if (n === null) break;
             let chunk = buffer.subarray(0, n);
             if (skip > 0) {
@@ -98,6 +104,7 @@ async function connectAll(
             }
             const acks = counter(chunk);
             if (acks > 0) {
+              link.ackedAt = at;
               link.acks += acks;
               link.wake?.();
             }
@@ -215,19 +222,26 @@ export async function runLoad(args: string[]): Promise<LoadResult> {
   } else if (mode === "trickle" || mode === "latency") {
     if (mode === "trickle") console.log("ready");
     await Promise.all(links.map(async (link, c) => {
-      // Staggered: connection c starts c/count of a period in.
-      await new Promise((r) => setTimeout(r, (period * c) / links.length));
-      for (let n = 0; performance.now() < deadline; n++) {
-        const at = performance.now();
+      // Connection c sends at c/count of a period in, then every period, on
+      // a fixed schedule (a late send does not move the next ones).
+      const first = began + (period * c) / links.length;
+      for (let n = 0;; n++) {
+        const slot = first + n * period;
+        if (slot >= deadline) break;
+        const wait = slot - performance.now();
+        // Timers count whole ms and cut a fraction off: rounded up.
+        if (wait > 0) {
+          await new Promise((r) => setTimeout(r, Math.ceil(wait)));
+        }
+        const record = wire.record(c, n);
         const target = link.acks + 1;
-        await write(link.conn, wire.record(c, n));
+        const at = performance.now();
+        await write(link.conn, record);
         sent++;
         if (mode === "latency") {
           await waitAck(link, target);
-          rtts.push(performance.now() - at);
+          rtts.push(link.ackedAt - at);
         }
-        const next = at + period - performance.now();
-        if (next > 0) await new Promise((r) => setTimeout(r, next));
       }
     }));
   } else {

@@ -268,8 +268,13 @@ export async function benchProxy(
       body: JSON.stringify({ type: "latency", attributes: { latency: 100 } }),
     }).then((r) => r.body?.cancel());
     say("toxic set");
+    // 20 links, 20 round trips each, started 5 ms apart (a twentieth of
+    // the latency): not all in one burst.
     const delayed = (await Promise.all(
-      Array.from({ length: 20 }, () => roundTripsNoWarmup(ours.echo.port, 10)),
+      Array.from(
+        { length: 20 },
+        (_, i) => roundTripsNoWarmup(ours.echo.port, 20, i * 5),
+      ),
     )).flat();
     await fetch(`${ours.echo.admin}/proxies/echo/toxics/latency_downstream`, {
       method: "DELETE",
@@ -367,14 +372,22 @@ export async function benchProxy(
   }
 }
 
-/** Round trips over a new connection, the first (the link's setup) left out. */
-async function roundTripsNoWarmup(port: number, count: number) {
+/**
+ * Round trips over a new connection, the first (the link's setup) left out,
+ * starting `startMs` after it.
+ */
+async function roundTripsNoWarmup(
+  port: number,
+  count: number,
+  startMs: number,
+) {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   conn.setNoDelay(true);
   const data = new Uint8Array(32).fill(1);
   const buffer = new Uint8Array(32);
   const times: number[] = [];
   await echoOnce(conn, data, buffer);
+  await new Promise((resolve) => setTimeout(resolve, startMs));
   for (let i = 0; i < count; i++) {
     const start = performance.now();
     await echoOnce(conn, data, buffer);

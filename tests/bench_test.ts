@@ -9,7 +9,10 @@ import { createCodec } from "../core/codecs/create_codec.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 import { table } from "../bench/bench.ts";
 import { runLoad } from "../bench/load.ts";
-import { startMinimalServer } from "../bench/minimal_server.ts";
+import {
+  type MinimalServer,
+  startMinimalServer,
+} from "../bench/minimal_server.ts";
 import { parseMetrics, probe } from "../bench/_probe.ts";
 import { percentile, rangeText } from "../bench/_stats.ts";
 import { answerer, BENCH_CODECS, deviceWire } from "../bench/_wire.ts";
@@ -78,26 +81,73 @@ Deno.test("the minimal device answerers answer every packet the project's codecs
   assert.ok(result.serverCpuSeconds > 0);
 });
 
-Deno.test("the load generator reads the minimal server's own /metrics, pipelined", async () => {
-  await using server = startMinimalServer({ codec: "line-json" });
-  const admin = `http://127.0.0.1:${server.adminPort}`;
-  const result = await runLoad([
+/** Runs the load in process against a minimal server: 4 connections, 0.2 s. */
+function loadMinimal(
+  server: MinimalServer,
+  mode: string,
+): ReturnType<typeof runLoad> {
+  return runLoad([
     "--port",
     String(server.port),
     "--admin",
-    admin,
+    `http://127.0.0.1:${server.adminPort}`,
     "--mode",
-    "pipelined",
+    mode,
     "--connections",
     "4",
     "--seconds",
     "0.2",
   ]);
+}
+
+Deno.test("the load generator reads the minimal server's own /metrics, pipelined", async () => {
+  await using server = await startMinimalServer({ codec: "line-json" });
+  const admin = `http://127.0.0.1:${server.adminPort}`;
+  const result = await loadMinimal(server, "pipelined");
   assert.ok(result.sent >= 4 * 64);
   assert.equal(result.serverFrames, result.sent);
   const reading = await probe({ admin, pid: Deno.pid });
   assert.equal(reading.source, "metrics");
   assert.ok(reading.framesIn >= result.sent);
+});
+
+Deno.test("the load generator's latency mode keeps its schedule and times every ACK", async () => {
+  await using server = await startMinimalServer({ codec: "line-json" });
+  const result = await runLoad([
+    "--port",
+    String(server.port),
+    "--admin",
+    `http://127.0.0.1:${server.adminPort}`,
+    "--mode",
+    "latency",
+    "--connections",
+    "3",
+    "--seconds",
+    "1",
+    "--period-ms",
+    "25",
+  ]);
+  // Connection c of 3 sends at c/3 of a period in, then every 25 ms, for
+  // 1 s: 40 records each, however late the timers (a schedule that drifts
+  // by a timer's lateness each period loses the last ones).
+  assert.equal(result.sent, 120);
+  assert.equal(result.acks, 120);
+  assert.equal(result.rtt?.n, 120);
+  assert.ok(result.rtt!.p50 > 0 && result.rtt!.p50 <= result.rtt!.max);
+});
+
+Deno.test("the minimal server over node:net answers each record and counts it in its /metrics, closed loop and pipelined", async () => {
+  await using server = await startMinimalServer({ net: "node" });
+  const admin = `http://127.0.0.1:${server.adminPort}`;
+  for (const mode of ["closed", "pipelined"]) {
+    const result = await loadMinimal(server, mode);
+    assert.ok(result.sent >= 4, `${mode}: sent ${result.sent}`);
+    assert.equal(result.serverFrames, result.sent, mode);
+    if (mode === "closed") assert.equal(result.acks, result.sent);
+    assert.equal(result.source, "metrics");
+  }
+  const reading = await probe({ admin, pid: Deno.pid });
+  assert.equal(reading.source, "metrics");
 });
 
 Deno.test("parseMetrics, percentile and rangeText", () => {

@@ -73,3 +73,82 @@ Deno.test("DelayQueue.removeWhere takes out the items picked, and stops the time
   assert.deepEqual(batches, []);
   // A timer left armed fails this test (the sanitizer counts it).
 });
+
+/** Items due at `start + first + i * step` (i < count), each its own due time as its value. */
+function pushSpaced(
+  queue: DelayQueue<number>,
+  count: number,
+  first: number,
+  step: number,
+): number[] {
+  const start = performance.now();
+  const dues = Array.from(
+    { length: count },
+    (_, i) => start + first + i * step,
+  );
+  for (const due of dues) queue.push(due, due);
+  return dues;
+}
+
+Deno.test("DelayQueue never lets an item leave before it is due", async () => {
+  const left: { due: number; at: number }[] = [];
+  let wake = () => {};
+  const queue = new DelayQueue<number>({
+    deliver: (dues) => {
+      const at = performance.now();
+      for (const due of dues) left.push({ due, at });
+      wake();
+    },
+  });
+  // Due times a fraction of a millisecond off the whole: Deno's timers cut
+  // a fraction off, and a timer cut down fires before its item is due.
+  const dues = pushSpaced(queue, 80, 3, 1.37);
+  await new Promise<void>((resolve, reject) => {
+    const signal = AbortSignal.timeout(5000);
+    signal.addEventListener("abort", () => reject(signal.reason));
+    wake = () => left.length === dues.length && resolve();
+  });
+  assert.deepEqual(left.map((entry) => entry.due), dues);
+  const early = left.filter(({ due, at }) => at < due);
+  assert.deepEqual(
+    early.map(({ due, at }) => `${(due - at).toFixed(3)} ms early`),
+    [],
+  );
+});
+
+Deno.test("DelayQueue asks for timers that cover the wait: each one fires with an item due", async () => {
+  // The real timers, counted: a timer asked for less than the wait (a
+  // fraction cut off) fires with nothing due and costs a second timer.
+  const realSetTimeout = globalThis.setTimeout;
+  let fired = 0;
+  globalThis.setTimeout =
+    ((callback: () => void, ms?: number) =>
+      realSetTimeout(() => {
+        fired++;
+        callback();
+      }, ms)) as typeof setTimeout;
+  const deliveries: number[][] = [];
+  let wake = () => {};
+  try {
+    const queue = new DelayQueue<number>({
+      deliver: (dues) => {
+        deliveries.push(dues);
+        wake();
+      },
+    });
+    const dues = pushSpaced(queue, 30, 2.5, 3.61);
+    await new Promise<void>((resolve, reject) => {
+      const signal = AbortSignal.timeout(5000);
+      signal.addEventListener("abort", () => reject(signal.reason));
+      wake = () => deliveries.flat().length === dues.length && resolve();
+    });
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+  }
+  assert.equal(deliveries.flat().length, 30);
+  assert.equal(
+    fired,
+    deliveries.filter((items) => items.length > 0).length,
+    "a timer fired with nothing due",
+  );
+});

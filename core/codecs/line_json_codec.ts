@@ -14,10 +14,9 @@ import {
   parseJsonFrame,
 } from "./codec.ts";
 import type { Frame } from "./frame.ts";
+import { decodeUtf8, encodeUtf8 } from "./utf8.ts";
 
 const NEWLINE = 0x0a;
-const encoder = new TextEncoder();
-const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 const INVALID_UTF8: Decoded = {
   error: {
@@ -31,8 +30,6 @@ class LineJsonDecoder implements Decoder {
   #maxDepth: number;
   #buffer = new ByteBuffer();
   #discarding = false;
-  /** Stateless (never `stream: true`), so one serves every connection. */
-  #text = UTF8;
 
   constructor(max: number, maxDepth: number) {
     this.#max = max;
@@ -52,14 +49,17 @@ class LineJsonDecoder implements Decoder {
     }
     const skipFirst = this.#discarding;
     this.#discarding = false;
-    const head = chunk.subarray(0, last + 1);
+    // A chunk that ends a line (the usual case) is used as it is: a view
+    // costs an object (a `Buffer`, from a socket) per call.
+    const whole = last === chunk.length - 1;
+    const head = whole ? chunk : chunk.subarray(0, last + 1);
     if (this.#buffer.length === 0) this.#lines(head, skipFirst, out);
     else {
       this.#buffer.append(head);
       this.#lines(this.#buffer.view(), skipFirst, out);
       this.#buffer.clear();
     }
-    this.#keep(chunk.subarray(last + 1), out);
+    if (!whole) this.#keep(chunk.subarray(last + 1), out);
     return out;
   }
 
@@ -95,16 +95,11 @@ class LineJsonDecoder implements Decoder {
 
   /**
    * Decodes a region of whole lines: one UTF-8 decode for the region (the
-   * per-call cost of TextDecoder dominates otherwise), per line only when the
-   * region holds invalid UTF-8, so the error names just the bad lines.
+   * per-call cost dominates otherwise), per line only when the region holds
+   * invalid UTF-8, so the error names just the bad lines.
    */
   #lines(region: Uint8Array, skipFirst: boolean, out: Decoded[]): void {
-    let text: string | undefined;
-    try {
-      text = this.#text.decode(region);
-    } catch {
-      text = undefined;
-    }
+    const text = decodeUtf8(region);
     let byteStart = 0;
     let charStart = 0;
     let first = true;
@@ -121,13 +116,7 @@ class LineJsonDecoder implements Decoder {
         if (length > this.#max) {
           out.push(this.#tooLong());
         } else {
-          if (line === undefined) {
-            try {
-              line = this.#text.decode(region.subarray(byteStart, byteEnd));
-            } catch {
-              line = undefined;
-            }
-          }
+          line ??= decodeUtf8(region.subarray(byteStart, byteEnd));
           const decoded = line === undefined
             ? INVALID_UTF8
             : this.#parse(line, length);
@@ -203,7 +192,7 @@ export function lineJsonCodec(options: CodecOptions = {}): Codec {
     encode: (frame: Frame) =>
       frame.type === "nack"
         ? undefined
-        : encoder.encode(JSON.stringify(frame) + "\n"),
+        : encodeUtf8(JSON.stringify(frame) + "\n"),
     encodeText: (frame: Frame) =>
       frame.type === "nack"
         ? undefined

@@ -17,3 +17,4 @@ export * from "./raw_codec.ts";
 export * from "./ruptela_codec.ts";
 export * from "./teltonika_codec.ts";
 export * from "./text_line_stream.ts";
+export * from "./utf8.ts";

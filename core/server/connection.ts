@@ -11,6 +11,7 @@
  */
 import type { Socket } from "node:net";
 import { concat } from "../codecs/_bytes.ts";
+import { encodeUtf8 } from "../codecs/utf8.ts";
 import type { Codec, Decoder } from "../codecs/codec.ts";
 import { errorFrame, type Frame, type FrameError } from "../codecs/frame.ts";
 import {
@@ -109,8 +110,6 @@ function address(host: string | undefined, port: number | undefined): string {
   const h = host ?? "?";
   return `${h.includes(":") ? `[${h}]` : h}:${port ?? 0}`;
 }
-
-const encoder = new TextEncoder();
 
 /**
  * The event of a frame in or out, fields as `{ conn, id, frame }` always
@@ -609,7 +608,7 @@ export class Connection implements FaultConnection {
     this.#framesOut++;
     journal.add(type, event);
     if (this.#batch) this.#batch.push(out);
-    else this.#out.write(typeof out === "string" ? encoder.encode(out) : out);
+    else this.#out.write(typeof out === "string" ? encodeUtf8(out) : out);
     return true;
   }
 
@@ -652,11 +651,11 @@ export class Connection implements FaultConnection {
         text += part;
         continue;
       }
-      if (text) parts.push(encoder.encode(text));
+      if (text) parts.push(encodeUtf8(text));
       text = "";
       parts.push(part);
     }
-    if (text) parts.push(encoder.encode(text));
+    if (text) parts.push(encodeUtf8(text));
     this.#out.write(parts.length === 1 ? parts[0] : concat(parts));
   }
 
