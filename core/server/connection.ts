@@ -165,6 +165,18 @@ const delaysByHost = new WeakMap<ConnectionHost, DelayQueue<DelayedReply>>();
 /** What `sendReply` adds to events when given no fields (never written to). */
 const NO_FIELDS: Record<string, unknown> = Object.freeze({});
 
+/** The end of a connection's pipes: the FIN does not pass through them. */
+function noEnd(): void {}
+
+/**
+ * The connection a socket carries, for the listeners every socket shares
+ * (four closures per connection cost more than the connection's own state).
+ */
+const OWNER = Symbol("connection");
+
+/** An accepted socket with its connection. */
+type OwnedSocket = Socket & { [OWNER]: Connection };
+
 /** One accepted TCP connection. Servers get these in their frame handler. */
 export class Connection implements FaultConnection {
   /** The connection id, from 1 per server. */
@@ -183,7 +195,8 @@ export class Connection implements FaultConnection {
   readonly tags: Record<string, string> = {};
   #socket: Socket;
   #host: ConnectionHost;
-  #decoder: Decoder;
+  /** Made at the first chunk read: an idle connection holds none. */
+  #decoder?: Decoder;
   #bytesIn = 0;
   #bytesOut = 0;
   #framesIn = 0;
@@ -209,9 +222,12 @@ export class Connection implements FaultConnection {
   #heldForHandler = false;
   #in: FaultPipe;
   #out: FaultPipe;
-  /** Reused for every reply (reply stage) and frame (frame-in stage). */
-  #replyCall: ReplyCall;
-  #frameCall: FrameInCall;
+  /**
+   * Reused for every reply (reply stage) and frame (frame-in stage); made
+   * at the first of each.
+   */
+  #replyCall?: ReplyCall;
+  #frameCall?: FrameInCall;
 
   /** Wraps an accepted socket; the server does this, not you. */
   constructor(
@@ -223,22 +239,10 @@ export class Connection implements FaultConnection {
     this.id = id;
     this.#socket = socket;
     this.#host = host;
-    this.#decoder = host.codec.decoder();
     this.peerHost = socket.remoteAddress ?? "?";
     this.peer = address(socket.remoteAddress, socket.remotePort);
     this.local = address(socket.localAddress, socket.localPort);
     this.listener = listener;
-    const empty: Frame = { type: "ack" };
-    this.#replyCall = {
-      conn: this,
-      id: "",
-      given: empty,
-      frame: empty,
-      drop: false,
-      copies: 1,
-      delayMs: -1,
-    };
-    this.#frameCall = { conn: this, frame: empty };
     const input: ByteSink = {
       write: host.onBytes
         ? (chunk) => {
@@ -246,30 +250,46 @@ export class Connection implements FaultConnection {
         }
         : (chunk) => this.#decode(chunk),
       // The FIN is the socket's own `end` event; it does not pass through.
-      end() {},
+      end: noEnd,
     };
     this.#in = host.faults.pipe(this, "in", input);
     this.#out = host.faults.pipe(this, "out", {
       write: (chunk) => this.#socketWrite(chunk),
-      end() {},
+      end: noEnd,
     });
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Uint8Array) => this.#read(chunk));
-    socket.on("end", () => this.#ended());
-    socket.on("error", (error: Error & { code?: string }) => {
-      if (this.#closing) return;
-      this.#closing = {
-        how: error.code === "ECONNRESET" ? "rst" : "fin",
-        by: "peer",
-        reason: error.code ?? error.message,
-      };
-    });
-    socket.on("close", () => this.#gone());
+    (socket as OwnedSocket)[OWNER] = this;
+    socket.on("data", Connection.#onData);
+    socket.on("end", Connection.#onEnd);
+    socket.on("error", Connection.#onError);
+    socket.on("close", Connection.#onClose);
     if (host.idleTimeoutMs) {
       socket.setTimeout(host.idleTimeoutMs, () => {
         this.close("fin", `idle: no traffic for ${host.idleTimeoutMs} ms`);
       });
     }
+  }
+
+  static #onData(this: OwnedSocket, chunk: Uint8Array): void {
+    this[OWNER].#read(chunk);
+  }
+
+  static #onEnd(this: OwnedSocket): void {
+    this[OWNER].#ended();
+  }
+
+  static #onError(this: OwnedSocket, error: Error & { code?: string }): void {
+    const connection = this[OWNER];
+    if (connection.#closing) return;
+    connection.#closing = {
+      how: error.code === "ECONNRESET" ? "rst" : "fin",
+      by: "peer",
+      reason: error.code ?? error.message,
+    };
+  }
+
+  static #onClose(this: OwnedSocket): void {
+    this[OWNER].#gone();
   }
 
   /**
@@ -366,7 +386,15 @@ export class Connection implements FaultConnection {
     id: string,
     fields: Record<string, unknown> = NO_FIELDS,
   ): void {
-    const call = this.#replyCall;
+    const call = this.#replyCall ??= {
+      conn: this,
+      id,
+      given: frame,
+      frame,
+      drop: false,
+      copies: 1,
+      delayMs: -1,
+    };
     call.id = id;
     call.given = frame;
     call.frame = frame;
@@ -664,7 +692,8 @@ export class Connection implements FaultConnection {
     // Replies to one chunk's frames leave in one write.
     this.#batch = [];
     try {
-      for (const decoded of this.#decoder.push(chunk)) {
+      const decoder = this.#decoder ??= this.#host.codec.decoder();
+      for (const decoded of decoder.push(chunk)) {
         if (this.#closing || this.#closed) return;
         if (decoded.error) this.#bad(decoded.error, decoded.raw);
         else this.#frame(decoded.frame, decoded.reply, decoded.handled);
@@ -713,7 +742,7 @@ export class Connection implements FaultConnection {
     this.#badInRow = 0;
     this.#framesIn++;
     this.#host.journal.add("frame_in", frameEvent(this.id, frame));
-    const call = this.#frameCall;
+    const call = this.#frameCall ??= { conn: this, frame };
     call.frame = frame;
     call.owed = reply;
     call.close = undefined;
@@ -805,7 +834,8 @@ export class Connection implements FaultConnection {
   #endInput(): void {
     if (this.#inputEnded || this.#host.onBytes) return;
     this.#inputEnded = true;
-    for (const decoded of this.#decoder.end()) {
+    const decoder = this.#decoder ??= this.#host.codec.decoder();
+    for (const decoded of decoder.end()) {
       if (decoded.error) {
         this.#host.journal.append("bad_input", {
           conn: this.id,
