@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { parseArgs, type ParseArgsOptionDescriptor } from "node:util";
 import { type ListeningProcess, startListeningProcess } from "./_process.ts";
 
 /** The tools' `--root` option: the checkout whose server runs (default this one). */
@@ -12,6 +13,25 @@ export const ROOT_OPTION = {
   type: "string",
   default: new URL("..", import.meta.url).pathname,
 } as const;
+
+/**
+ * Parses an inspector tool's command line: its own options, beside the
+ * `--root` and `--top N` both tools take; what follows `--` goes to the
+ * server.
+ */
+export function parseToolArgs<
+  T extends Record<string, ParseArgsOptionDescriptor>,
+>(options: T) {
+  return parseArgs({
+    args: Deno.args,
+    options: {
+      root: ROOT_OPTION,
+      top: { type: "string", default: "25" },
+      ...options,
+    },
+    allowPositionals: true,
+  });
+}
 
 /**
  * Starts `deno run -A <script> <args>` in `root` with the V8 inspector on

@@ -22,8 +22,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { type Inspector, ROOT_OPTION, startInspected } from "./_inspector.ts";
+import { type Inspector, parseToolArgs, startInspected } from "./_inspector.ts";
 import { parseMetrics } from "./_probe.ts";
 import { deviceWire } from "./_wire.ts";
 
@@ -118,16 +117,10 @@ function printCensus(
 }
 
 if (import.meta.main) {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    options: {
-      root: ROOT_OPTION,
-      script: { type: "string", default: "servers/primary.ts" },
-      connections: { type: "string", default: "1000,10000" },
-      snapshot: { type: "boolean", default: false },
-      top: { type: "string", default: "25" },
-    },
-    allowPositionals: true,
+  const { values, positionals } = parseToolArgs({
+    script: { type: "string", default: "servers/primary.ts" },
+    connections: { type: "string", default: "1000,10000" },
+    snapshot: { type: "boolean", default: false },
   });
   const steps = values.connections!.split(",").map(Number);
   const { server, inspector } = await startInspected(

@@ -12,8 +12,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { ROOT_OPTION, startInspected } from "./_inspector.ts";
+import { parseToolArgs, startInspected } from "./_inspector.ts";
 import { runLoadProcess } from "./_process.ts";
 
 interface ProfileNode {
@@ -68,16 +67,10 @@ export function selfTimes(
 }
 
 if (import.meta.main) {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    options: {
-      root: ROOT_OPTION,
-      codec: { type: "string", default: "line-json" },
-      seconds: { type: "string", default: "4" },
-      mode: { type: "string", default: "pipelined" },
-      top: { type: "string", default: "25" },
-    },
-    allowPositionals: true,
+  const { values, positionals } = parseToolArgs({
+    codec: { type: "string", default: "line-json" },
+    seconds: { type: "string", default: "4" },
+    mode: { type: "string", default: "pipelined" },
   });
   const freePortsSeed1 = ["--port", "0", "--admin-port", "0", "--seed", "1"];
   const { server, inspector } = await startInspected(
