@@ -11,28 +11,22 @@ import {
   type CodecOptions,
   type Decoded,
   type Decoder,
+  frameJson,
+  invalidUtf8,
   parseJsonFrame,
+  utf8Text,
 } from "./codec.ts";
 import type { Frame } from "./frame.ts";
 
 const NEWLINE = 0x0a;
 const encoder = new TextEncoder();
-const UTF8 = new TextDecoder("utf-8", { fatal: true });
-
-const INVALID_UTF8: Decoded = {
-  error: {
-    code: "invalid_utf8",
-    message: "Cannot decode line: it is not valid UTF-8",
-  },
-};
+const INVALID_UTF8: Decoded = invalidUtf8("line");
 
 class LineJsonDecoder implements Decoder {
   #max: number;
   #maxDepth: number;
   #buffer = new ByteBuffer();
   #discarding = false;
-  /** Stateless (never `stream: true`), so one serves every connection. */
-  #text = UTF8;
 
   constructor(max: number, maxDepth: number) {
     this.#max = max;
@@ -99,12 +93,7 @@ class LineJsonDecoder implements Decoder {
    * region holds invalid UTF-8, so the error names just the bad lines.
    */
   #lines(region: Uint8Array, skipFirst: boolean, out: Decoded[]): void {
-    let text: string | undefined;
-    try {
-      text = this.#text.decode(region);
-    } catch {
-      text = undefined;
-    }
+    const text = utf8Text(region);
     let byteStart = 0;
     let charStart = 0;
     let first = true;
@@ -121,13 +110,7 @@ class LineJsonDecoder implements Decoder {
         if (length > this.#max) {
           out.push(this.#tooLong());
         } else {
-          if (line === undefined) {
-            try {
-              line = this.#text.decode(region.subarray(byteStart, byteEnd));
-            } catch {
-              line = undefined;
-            }
-          }
+          line ??= utf8Text(region.subarray(byteStart, byteEnd));
           const decoded = line === undefined
             ? INVALID_UTF8
             : this.#parse(line, length);
@@ -182,6 +165,24 @@ function ackText(frame: Frame): string | undefined {
 }
 
 /**
+ * A frame's line: the same text as `JSON.stringify(frame) + "\n"` (an ACK
+ * through {@linkcode ackText}), or `undefined` for a NACK (see
+ * {@linkcode frameJson}).
+ */
+function lineText(frame: Frame): string | undefined {
+  const ack = ackText(frame);
+  if (ack !== undefined) return ack;
+  const json = frameJson(frame);
+  return json === undefined ? undefined : json + "\n";
+}
+
+/** A frame's line as bytes, or `undefined` for a NACK. */
+function lineBytes(frame: Frame): Uint8Array | undefined {
+  const text = lineText(frame);
+  return text === undefined ? undefined : encoder.encode(text);
+}
+
+/**
  * Makes the line-JSON codec (`--codec line-json`, the default). Wire
  * protocol v1 has no NACK: a `{"type":"nack"}` frame (the `nackAck` fault)
  * encodes to `undefined`, so nothing is sent and `unencodable` is journalled.
@@ -200,13 +201,7 @@ export function lineJsonCodec(options: CodecOptions = {}): Codec {
   return {
     name: "line-json",
     decoder: () => new LineJsonDecoder(max, maxDepth),
-    encode: (frame: Frame) =>
-      frame.type === "nack"
-        ? undefined
-        : encoder.encode(JSON.stringify(frame) + "\n"),
-    encodeText: (frame: Frame) =>
-      frame.type === "nack"
-        ? undefined
-        : ackText(frame) ?? JSON.stringify(frame) + "\n",
+    encode: lineBytes,
+    encodeText: lineText,
   };
 }
