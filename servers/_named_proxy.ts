@@ -314,6 +314,7 @@ export class NamedProxy {
   };
   #host: ProxyHost;
   #random: SeededRandom;
+  /** The address asked for (port 0: any); once bound, `#addr` is the real one. */
   #listen: string;
   #upstream: string;
   #enabled = false;
@@ -355,7 +356,8 @@ export class NamedProxy {
 
   /** Where it listens, as the API shows it. */
   get listen(): string {
-    return this.#listen;
+    const addr = this.#addr;
+    return addr ? formatAddr(addr.hostname, addr.port) : this.#listen;
   }
 
   /** Where it connects. */
@@ -389,7 +391,7 @@ export class NamedProxy {
   json(): ProxyJson {
     return {
       name: this.name,
-      listen: this.#listen,
+      listen: this.listen,
       upstream: this.#upstream,
       enabled: this.#enabled,
       toxics: this.toxics(),
@@ -452,7 +454,7 @@ export class NamedProxy {
     } catch (error) {
       throw new ProxyApiError((error as Error).message, 500);
     }
-    return resolved !== this.#listen || upstream !== this.#upstream;
+    return resolved !== this.listen || upstream !== this.#upstream;
   }
 
   /** Changes listen, upstream and enabled as Toxiproxy's update does. */
@@ -780,12 +782,12 @@ export class NamedProxy {
     let host: string;
     let port: number;
     try {
-      const parts = splitHostPort(this.#listen || "127.0.0.1:0");
+      const parts = splitHostPort(this.listen || "127.0.0.1:0");
       host = await resolveHost(parts.host);
       port = parts.port;
     } catch (error) {
       throw new ProxyApiError(
-        `listen tcp ${this.#listen}: ${(error as Error).message}`,
+        `listen tcp ${this.listen}: ${(error as Error).message}`,
         500,
       );
     }
@@ -817,7 +819,6 @@ export class NamedProxy {
     const bound = server.address();
     const boundPort = bound && typeof bound === "object" ? bound.port : port;
     this.#addr = { hostname: host, port: boundPort };
-    this.#listen = formatAddr(host, boundPort);
     this.#server = server;
     if (!this.#shouldListen()) {
       // Bound to learn and own the port; a refuse or down fault holds it shut.
@@ -828,7 +829,7 @@ export class NamedProxy {
     }
     this.journal.append("listening", {
       proxy: this.name,
-      addr: this.#listen,
+      addr: this.listen,
       upstream: this.#upstream,
     });
   }
