@@ -16,10 +16,11 @@ import {
   runCommand,
 } from "../core/cli/cli.ts";
 import { CODEC_NAMES } from "../core/codecs/create_codec.ts";
-import type { Journal, JournalEvent } from "../core/journal/journal.ts";
+import type { Journal } from "../core/journal/journal.ts";
 import {
   type ContractCommand,
   type ContractEvent,
+  type ContractEventMapper,
   parseCommand,
   type SendCommand,
 } from "./contract.ts";
@@ -231,7 +232,7 @@ export interface ContractCliSpec<
   /** Makes the client. */
   create(options: O): C;
   /** The contract event a journal event becomes, if any. */
-  contractEvent(event: JournalEvent): ContractEvent | undefined;
+  contractEvent: ContractEventMapper;
   /** Starts it (after the event printer is attached). */
   start(client: C): Promise<unknown> | void;
   /** How it handles `send` and `restart`. */

@@ -15,6 +15,7 @@
  * @module
  */
 import { z } from "zod";
+import type { JournalEvent } from "../core/journal/journal.ts";
 
 /** `{"cmd":"send",...}`: queue a record, packet or message and deliver it. */
 export interface SendCommand {
@@ -79,6 +80,43 @@ export interface ContractEvent {
   event: string;
   /** The event's fields. */
   [field: string]: unknown;
+}
+
+/**
+ * A client's mapping of its journal events to the contract events it prints:
+ * the event a journal event becomes, or `undefined` if it prints none.
+ */
+export type ContractEventMapper = (
+  event: JournalEvent,
+) => ContractEvent | undefined;
+
+/**
+ * How a client's journal events become the contract events its command line
+ * prints: for each journal event type it prints, the event printed. A type
+ * the table does not name prints nothing.
+ */
+export type ContractEventTable = Readonly<
+  Record<string, (event: JournalEvent) => ContractEvent>
+>;
+
+/**
+ * A client's contract event mapper, made from its table: the contract event a
+ * journal event becomes, or `undefined` for a type the table does not name.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { contractEvents } from "./contract.ts";
+ * const printed = contractEvents({
+ *   stored: (e) => ({ event: "deleted", id: e.id }),
+ * });
+ * printed(event);
+ * ```
+ */
+export function contractEvents(
+  table: ContractEventTable,
+): ContractEventMapper {
+  return (event) =>
+    Object.hasOwn(table, event.type) ? table[event.type](event) : undefined;
 }
 
 /**

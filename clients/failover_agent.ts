@@ -53,7 +53,7 @@ import {
   parseInteger,
 } from "../core/cli/cli.ts";
 import type { Frame } from "../core/codecs/frame.ts";
-import { Journal, type JournalEvent } from "../core/journal/journal.ts";
+import { Journal } from "../core/journal/journal.ts";
 import {
   type NamedAddress,
   parseDuration,
@@ -66,7 +66,7 @@ import {
   resolveCodec,
 } from "./_connection.ts";
 import { codecFlag, flagOrEnv, runContractCli } from "./_contract.ts";
-import type { ContractEvent } from "./contract.ts";
+import { type ContractEventMapper, contractEvents } from "./contract.ts";
 import { DurableQueue } from "./_durable_queue.ts";
 import { countOption, msOption } from "./_options.ts";
 
@@ -733,23 +733,13 @@ function optionsFromFlags(values: FlagValues): FailoverAgentOptions {
  * });
  * ```
  */
-export function failoverAgentContractEvent(
-  event: JournalEvent,
-): ContractEvent | undefined {
-  switch (event.type) {
-    case "connected":
-      return { event: "connected", server: event.front };
-    case "received":
-      return { event: "received", id: event.id };
-    case "push":
-      return { event: "push" };
-    case "stored":
-      return { event: "deleted", id: event.id };
-    case "error":
-      return { event: "error", message: event.message, code: event.code };
-  }
-  return undefined;
-}
+export const failoverAgentContractEvent: ContractEventMapper = contractEvents({
+  connected: (e) => ({ event: "connected", server: e.front }),
+  received: (e) => ({ event: "received", id: e.id }),
+  push: () => ({ event: "push" }),
+  stored: (e) => ({ event: "deleted", id: e.id }),
+  error: (e) => ({ event: "error", message: e.message, code: e.code }),
+});
 
 /**
  * Runs the command line: parses the flags, connects, and drives the agent

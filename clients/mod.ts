@@ -45,6 +45,7 @@ export {
 export {
   type ContractCommand,
   type ContractEvent,
+  type ContractEventMapper,
   parseCommand,
   type RestartCommand,
   type SendCommand,

@@ -33,16 +33,9 @@
  * @module
  */
 import type { Codec } from "../core/codecs/codec.ts";
-import {
-  CliError,
-  flag,
-  type FlagTable,
-  type FlagValues,
-  parseInteger,
-  parsePort,
-} from "../core/cli/cli.ts";
+import { CliError, flag, parseInteger, parsePort } from "../core/cli/cli.ts";
 import type { Frame } from "../core/codecs/frame.ts";
-import type { Journal, JournalEvent } from "../core/journal/journal.ts";
+import type { Journal } from "../core/journal/journal.ts";
 import { ServerEnd } from "../core/server/server_end.ts";
 import { PACKET_KINDS } from "../core/codecs/protocol.ts";
 import { joinHostPort } from "../core/net/host_port.ts";
@@ -54,7 +47,7 @@ import {
   resolveCodec,
 } from "./_connection.ts";
 import { codecFlag, flagOrEnv, runContractCli } from "./_contract.ts";
-import type { ContractEvent } from "./contract.ts";
+import { type ContractEventMapper, contractEvents } from "./contract.ts";
 import { DurableQueue } from "./_durable_queue.ts";
 import { Link, Tasks } from "./_link.ts";
 import { countOption, msOption } from "./_options.ts";
@@ -632,100 +625,6 @@ export function startTwoServersClient(
   return new TwoServersClient(options).start();
 }
 
-const FLAGS: FlagTable = {
-  ip1: {
-    type: "string",
-    value: "HOST",
-    default: "$FT_IP1 or 127.0.0.1",
-    description: "IP1, the primary server that ACKs",
-  },
-  port1: {
-    type: "string",
-    value: "PORT",
-    default: "$FT_PORT1",
-    description: "IP1's port (required)",
-  },
-  ip2: {
-    type: "string",
-    value: "HOST",
-    default: "$FT_IP2 or 127.0.0.1",
-    description: "IP2, the second server",
-  },
-  port2: {
-    type: "string",
-    value: "PORT",
-    default: "$FT_PORT2",
-    description: "IP2's port (required)",
-  },
-  mirror: {
-    type: "boolean",
-    description:
-      'The "Two servers" checkbox: mirror records to IP2 (without it: failover mode)',
-  },
-  "ack-timeout": {
-    type: "string",
-    value: "DURATION",
-    default: "5s",
-    description: "Wait this long for an ACK",
-  },
-  resends: {
-    type: "string",
-    value: "N",
-    default: "0",
-    description: "Failover mode: resends to the server in use before switching",
-  },
-  "reconnect-delay": {
-    type: "string",
-    value: "DURATION",
-    default: "1s",
-    description: "Wait this long before connecting again after a failure",
-  },
-  "connect-timeout": {
-    type: "string",
-    value: "DURATION",
-    default: "5s",
-    description: "Give up a connection attempt after this long",
-  },
-  "memory-file": {
-    type: "string",
-    value: "PATH",
-    description: "Keep device memory in this file across process restarts",
-  },
-  device: {
-    type: "string",
-    value: "ID",
-    description: 'Send {"type":"hello","device":ID} on every connection',
-  },
-};
-
-const SUMMARY =
-  `The reference tracker client with two servers (TS and FO behaviours). It speaks the client-under-test contract: commands on standard input ({"cmd":"send","id":"r1","kind":"record","data":{}}, {"cmd":"restart"}, {"cmd":"stop"}), events on standard output ({"event":"connected","server":"ip1"}, {"event":"deleted","id":"r1"}, {"event":"error","message":"..."}).`;
-
-function optionsFromFlags(values: FlagValues): TwoServersClientOptions {
-  const port = (name: string, variable: string) => {
-    if (flagOrEnv(values, name, variable) === undefined) {
-      throw new CliError(`Missing --${name}: the server's port is required`);
-    }
-    return flag(values, name, parsePort)!;
-  };
-  const duration = (name: string) => flag(values, name, parseDuration);
-  const codec = codecFlag(values);
-  return {
-    ip1: flagOrEnv(values, "ip1", "FT_IP1"),
-    port1: port("port1", "FT_PORT1"),
-    ip2: flagOrEnv(values, "ip2", "FT_IP2"),
-    port2: port("port2", "FT_PORT2"),
-    twoServers: values.mirror === true,
-    ackTimeoutMs: duration("ack-timeout"),
-    resends: flag(values, "resends", parseInteger(0, 1e6)),
-    reconnectDelayMs: duration("reconnect-delay"),
-    connectTimeoutMs: duration("connect-timeout"),
-    memoryFile: values["memory-file"] as string | undefined,
-    codec,
-    device: values.device as string | undefined,
-  };
-}
-
 /**
  * Maps a client journal event to the contract event the command line prints
  * on stdout (`deleted`, `connected`, `error`), or `undefined` for the rest.
@@ -739,30 +638,115 @@ function optionsFromFlags(values: FlagValues): TwoServersClientOptions {
  * });
  * ```
  */
-export function twoServersContractEvent(
-  event: JournalEvent,
-): ContractEvent | undefined {
-  if (event.type === "deleted") return { event: "deleted", id: event.id };
-  if (event.type === "connected") {
-    return { event: "connected", server: event.link };
-  }
-  if (event.type === "error") {
-    return { event: "error", message: event.message };
-  }
-  return undefined;
-}
+export const twoServersContractEvent: ContractEventMapper = contractEvents({
+  deleted: (e) => ({ event: "deleted", id: e.id }),
+  connected: (e) => ({ event: "connected", server: e.link }),
+  error: (e) => ({ event: "error", message: e.message }),
+});
 
 /**
  * Runs the command line: parses the flags, starts the client and drives it
  * by the client-under-test contract until `{"cmd":"stop"}`, the end of
- * standard input, SIGINT or SIGTERM.
+ * standard input, SIGINT or SIGTERM. Its help text, flags and the options
+ * they make are declared here, in the one spec it runs.
  */
 export async function main(args: string[]): Promise<void> {
   await runContractCli(args, {
     script: "clients/two_servers.ts",
-    summary: SUMMARY,
-    flags: FLAGS,
-    options: optionsFromFlags,
+    summary:
+      `The reference tracker client with two servers (TS and FO behaviours). It speaks the client-under-test contract: commands on standard input ({"cmd":"send","id":"r1","kind":"record","data":{}}, {"cmd":"restart"}, {"cmd":"stop"}), events on standard output ({"event":"connected","server":"ip1"}, {"event":"deleted","id":"r1"}, {"event":"error","message":"..."}).`,
+    flags: {
+      ip1: {
+        type: "string",
+        value: "HOST",
+        default: "$FT_IP1 or 127.0.0.1",
+        description: "IP1, the primary server that ACKs",
+      },
+      port1: {
+        type: "string",
+        value: "PORT",
+        default: "$FT_PORT1",
+        description: "IP1's port (required)",
+      },
+      ip2: {
+        type: "string",
+        value: "HOST",
+        default: "$FT_IP2 or 127.0.0.1",
+        description: "IP2, the second server",
+      },
+      port2: {
+        type: "string",
+        value: "PORT",
+        default: "$FT_PORT2",
+        description: "IP2's port (required)",
+      },
+      mirror: {
+        type: "boolean",
+        description:
+          'The "Two servers" checkbox: mirror records to IP2 (without it: failover mode)',
+      },
+      "ack-timeout": {
+        type: "string",
+        value: "DURATION",
+        default: "5s",
+        description: "Wait this long for an ACK",
+      },
+      resends: {
+        type: "string",
+        value: "N",
+        default: "0",
+        description:
+          "Failover mode: resends to the server in use before switching",
+      },
+      "reconnect-delay": {
+        type: "string",
+        value: "DURATION",
+        default: "1s",
+        description: "Wait this long before connecting again after a failure",
+      },
+      "connect-timeout": {
+        type: "string",
+        value: "DURATION",
+        default: "5s",
+        description: "Give up a connection attempt after this long",
+      },
+      "memory-file": {
+        type: "string",
+        value: "PATH",
+        description: "Keep device memory in this file across process restarts",
+      },
+      device: {
+        type: "string",
+        value: "ID",
+        description: 'Send {"type":"hello","device":ID} on every connection',
+      },
+    },
+    options(values): TwoServersClientOptions {
+      const port = (name: string, variable: string) => {
+        if (flagOrEnv(values, name, variable) === undefined) {
+          throw new CliError(
+            `Missing --${name}: the server's port is required`,
+          );
+        }
+        return flag(values, name, parsePort)!;
+      };
+      const duration = (name: string) => flag(values, name, parseDuration);
+      const codec = codecFlag(values);
+      return {
+        ip1: flagOrEnv(values, "ip1", "FT_IP1"),
+        port1: port("port1", "FT_PORT1"),
+        ip2: flagOrEnv(values, "ip2", "FT_IP2"),
+        port2: port("port2", "FT_PORT2"),
+        twoServers: values.mirror === true,
+        ackTimeoutMs: duration("ack-timeout"),
+        resends: flag(values, "resends", parseInteger(0, 1e6)),
+        reconnectDelayMs: duration("reconnect-delay"),
+        connectTimeoutMs: duration("connect-timeout"),
+        memoryFile: values["memory-file"] as string | undefined,
+        codec,
+        device: values.device as string | undefined,
+      };
+    },
     create: (options) => new TwoServersClient(options),
     contractEvent: twoServersContractEvent,
     start: (client) => client.start(),

@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "zod";
+import type { Journal } from "../core/journal/journal.ts";
 import { DualChannelClient } from "../clients/dual_channel.ts";
 import { FailoverAgent } from "../clients/failover_agent.ts";
 import { TwoServersClient } from "../clients/two_servers.ts";
@@ -14,9 +15,7 @@ import {
   type ClientKind,
   type ClientStartContext,
   CodecNameSchema,
-  type LabClient,
   type LabIssue,
-  type LabReference,
   serverOf,
 } from "./_kind.ts";
 import { frontsOf } from "./_server_kinds.ts";
@@ -37,69 +36,118 @@ const TRAFFIC_FIELDS = {
   codec: CodecNameSchema.optional(),
 };
 
+/** The server kinds a field of a client entry may name, by field schema. */
+const SERVER_FIELDS = z.registry<{ kinds: string[] }>();
+
 /**
- * The schema of a client kind's entry: its `kind` literal, its own
- * `fields`, then the traffic fields every kind has.
+ * A field of a client entry that names a server of this lab, of one of
+ * `kinds`; the topology check follows it ({@linkcode TrafficKind}).
  */
-function clientSchema(kind: string, fields: z.ZodRawShape): z.ZodObject {
-  return z.object({ kind: z.literal(kind), ...fields, ...TRAFFIC_FIELDS })
-    .strict();
-}
-
-/** The `server` field of a client kind that talks to one server of `kind`. */
-function serverField(kind: string): z.ZodString {
-  return z.string().min(1).describe(`A ${kind} server of this lab, by name`);
-}
-
-/** An entry's reference, through its `field`, to a server of one of `kinds`. */
-function serverReference(
-  config: Record<string, unknown>,
-  field: string,
+function serverField(
   kinds: string[],
-): LabReference {
-  return { path: [field], names: [config[field] as string], kinds };
+  description = `A ${kinds.join(" or ")} server of this lab, by name`,
+): z.ZodString {
+  return z.string().min(1).describe(description).register(SERVER_FIELDS, {
+    kinds,
+  });
 }
 
-/** A started reference client, as {@linkcode trafficClient} feeds it. */
+/** The options every reference client takes: its entry's codec, its journal. */
+function clientOptions(
+  config: Record<string, unknown>,
+  context: ClientStartContext,
+): { codec?: string; journal: Journal } {
+  return {
+    codec: config.codec as string | undefined,
+    journal: context.journal,
+  };
+}
+
+/** A started reference client, with how {@linkcode clientKind} feeds it. */
 interface Fed {
+  /** The client; closing the lab's client closes it. */
+  client: { close(): Promise<void> };
   /** How many items wait unacknowledged. */
   queued(): number;
   /** Hands it the next item. */
   send(): void;
   /** What it is doing now, for the dashboard. */
   state(): { summary: string } & Record<string, unknown>;
-  /** Stops it. */
-  close(): Promise<void>;
+}
+
+/** What a kind of traffic client gives the lab; its name is its key. */
+interface TrafficKind {
+  /** One line on what it is. */
+  summary: string;
+  /**
+   * Its entry's own fields; those made by {@linkcode serverField} name the
+   * servers it talks to. The traffic fields every kind has follow them.
+   */
+  fields: z.ZodRawShape;
+  /** Problems beyond the schema, given every server entry by name. */
+  check?: ClientKind["check"];
+  /** Makes and starts the client; the lab feeds it as it says. */
+  start(config: Record<string, unknown>, context: ClientStartContext): Fed;
 }
 
 /**
- * Feeds a started client an item every `everyMs` (the entry's, else the
- * lab's) while fewer than `maxQueued` (default 50) wait; closing stops the
- * feed, then the client.
+ * The {@linkcode ClientKind} `kind` of a {@linkcode TrafficKind}: its entry's
+ * schema (the `kind` literal, its fields, the traffic fields), the servers
+ * its server fields name, and a start that feeds the client an item every
+ * `everyMs` (the entry's, else the lab's) while fewer than `maxQueued`
+ * (default 50) wait; closing stops the feed, then the client.
  */
-function trafficClient(
-  kind: string,
-  config: Record<string, unknown>,
-  context: ClientStartContext,
-  client: Fed,
-): Promise<LabClient> {
-  const maxQueued = (config.maxQueued as number | undefined) ?? 50;
-  const timer = setInterval(() => {
-    try {
-      if (client.queued() < maxQueued) client.send();
-    } catch {
-      // A client that refuses an item says so in its journal.
-    }
-  }, (config.everyMs as number | undefined) ?? context.everyMs);
-  return Promise.resolve({
-    name: context.name,
+function clientKind(kind: string, spec: TrafficKind): ClientKind {
+  return {
     kind,
-    state: () => client.state(),
-    async close() {
-      clearInterval(timer);
-      await client.close();
+    summary: spec.summary,
+    schema: z.strictObject({
+      kind: z.literal(kind),
+      ...spec.fields,
+      ...TRAFFIC_FIELDS,
+    }),
+    references: (config) =>
+      Object.entries(spec.fields).flatMap(([field, schema]) => {
+        const server = SERVER_FIELDS.get(schema);
+        return server
+          ? [{
+            path: [field],
+            names: [config[field] as string],
+            kinds: server.kinds,
+          }]
+          : [];
+      }),
+    check: spec.check,
+    start(config, context) {
+      const fed = spec.start(config, context);
+      const maxQueued = (config.maxQueued as number | undefined) ?? 50;
+      const timer = setInterval(() => {
+        try {
+          if (fed.queued() < maxQueued) fed.send();
+        } catch {
+          // A client that refuses an item says so in its journal.
+        }
+      }, (config.everyMs as number | undefined) ?? context.everyMs);
+      return Promise.resolve({
+        name: context.name,
+        kind,
+        state: () => fed.state(),
+        async close() {
+          clearInterval(timer);
+          await fed.client.close();
+        },
+      });
     },
-  });
+  };
+}
+
+/** Each {@linkcode TrafficKind} of `kinds` as the {@linkcode ClientKind} of its key. */
+function clientKinds(
+  kinds: Readonly<Record<string, TrafficKind>>,
+): Record<string, ClientKind> {
+  return Object.fromEntries(
+    Object.entries(kinds).map(([kind, spec]) => [kind, clientKind(kind, spec)]),
+  );
 }
 
 const TELEMATICS_SERVERS = [
@@ -110,12 +158,11 @@ const TELEMATICS_SERVERS = [
   "proxy",
 ];
 
-const twoServers: ClientKind = {
-  kind: "two-servers",
+const twoServers: TrafficKind = {
   summary: "Tracker with IP1 and IP2 (mirror or failover)",
-  schema: clientSchema("two-servers", {
-    ip1: z.string().min(1).describe("IP1: a server of this lab, by name"),
-    ip2: z.string().min(1).describe("IP2: a server of this lab, by name"),
+  fields: {
+    ip1: serverField(TELEMATICS_SERVERS, "IP1: a server of this lab, by name"),
+    ip2: serverField(TELEMATICS_SERVERS, "IP2: a server of this lab, by name"),
     twoServers: z.boolean().optional().describe(
       'The "Two servers" checkbox: true mirror mode, false failover (default)',
     ),
@@ -128,16 +175,13 @@ const twoServers: ClientKind = {
     device: z.string().min(1).optional().describe(
       "Device id sent in hello (default: the client's name)",
     ),
-  }),
-  references: (config) => [
-    serverReference(config, "ip1", TELEMATICS_SERVERS),
-    serverReference(config, "ip2", TELEMATICS_SERVERS),
-  ],
+  },
   start(config, context) {
     const names = { ip1: config.ip1 as string, ip2: config.ip2 as string };
     const ip1 = addressOf(context.servers, names.ip1);
     const ip2 = addressOf(context.servers, names.ip2);
     const client = new TwoServersClient({
+      ...clientOptions(config, context),
       ip1: ip1.hostname,
       port1: ip1.port,
       ip2: ip2.hostname,
@@ -148,11 +192,10 @@ const twoServers: ClientKind = {
       reconnectDelayMs: config.reconnectDelayMs as number | undefined,
       connectTimeoutMs: config.connectTimeoutMs as number | undefined,
       device: (config.device as string | undefined) ?? context.name,
-      codec: config.codec as string | undefined,
-      journal: context.journal,
     });
     client.start();
-    return trafficClient("two-servers", config, context, {
+    return {
+      client,
       queued: () => client.memory.length,
       send() {
         const id = context.nextId();
@@ -170,16 +213,14 @@ const twoServers: ClientKind = {
           queued: state.memory.length,
         };
       },
-      close: () => client.close(),
-    });
+    };
   },
 };
 
-const dualChannel: ClientKind = {
-  kind: "dual-channel",
+const dualChannel: TrafficKind = {
   summary: "SCADA client with channels A and B",
-  schema: clientSchema("dual-channel", {
-    server: serverField("watchdog-echo"),
+  fields: {
+    server: serverField(["watchdog-echo"]),
     localA: z.string().min(1).optional().describe(
       "Local address channel A binds (its adapter)",
     ),
@@ -199,10 +240,7 @@ const dualChannel: ClientKind = {
     clientId: z.string().min(1).optional().describe(
       "Client id sent in hello (default: the client's name)",
     ),
-  }),
-  references: (config) => [
-    serverReference(config, "server", ["watchdog-echo"]),
-  ],
+  },
   start(config, context) {
     const server = serverOf(context.servers, config.server as string);
     const endpoint = (channel: Channel, local: unknown) => {
@@ -215,6 +253,7 @@ const dualChannel: ClientKind = {
       };
     };
     const client = new DualChannelClient({
+      ...clientOptions(config, context),
       channels: {
         A: endpoint("A", config.localA),
         B: endpoint("B", config.localB),
@@ -231,11 +270,10 @@ const dualChannel: ClientKind = {
         | "never"
         | undefined,
       client: (config.clientId as string | undefined) ?? context.name,
-      codec: config.codec as string | undefined,
-      journal: context.journal,
     });
     client.start();
-    return trafficClient("dual-channel", config, context, {
+    return {
+      client,
       queued: () => client.state().pending.length,
       send() {
         client.send(context.nextId(), { from: context.name, at: Date.now() })
@@ -255,16 +293,14 @@ const dualChannel: ClientKind = {
           pending: state.pending.length,
         };
       },
-      close: () => client.close(),
-    });
+    };
   },
 };
 
-const failoverAgent: ClientKind = {
-  kind: "failover-agent",
+const failoverAgent: TrafficKind = {
   summary: "Messaging agent with a primary and alternates",
-  schema: clientSchema("failover-agent", {
-    server: serverField("message-store"),
+  fields: {
+    server: serverField(["message-store"]),
     fronts: z.array(z.string().min(1)).min(1).optional().describe(
       "Its fronts, primary first (default: the server's fronts in order)",
     ),
@@ -279,10 +315,7 @@ const failoverAgent: ClientKind = {
     connectTimeoutMs: positiveMs("Connect timeout (default 2000)"),
     ackTimeoutMs: positiveMs("ACK timeout (default 5000)"),
     syncIntervalMs: ms("Sync this often (default 2000; 0 never)"),
-  }),
-  references: (config) => [
-    serverReference(config, "server", ["message-store"]),
-  ],
+  },
   check(config, servers) {
     const entry = servers[config.server as string];
     if (!entry || entry.kind !== "message-store") return [];
@@ -307,6 +340,7 @@ const failoverAgent: ClientKind = {
     const order = (config.fronts as string[] | undefined) ??
       addresses.map((address) => address.label!);
     const agent = new FailoverAgent({
+      ...clientOptions(config, context),
       agent: (config.agent as string | undefined) ?? context.name,
       servers: order.map((name) => {
         const address = addresses.find((a) => a.label === name);
@@ -318,11 +352,10 @@ const failoverAgent: ClientKind = {
       connectTimeoutMs: config.connectTimeoutMs as number | undefined,
       ackTimeoutMs: config.ackTimeoutMs as number | undefined,
       syncIntervalMs: (config.syncIntervalMs as number | undefined) ?? 2000,
-      codec: config.codec as string | undefined,
-      journal: context.journal,
     });
     agent.sync().catch(() => {});
-    return trafficClient("failover-agent", config, context, {
+    return {
+      client: agent,
       queued: () => agent.outbox.length,
       send() {
         agent.send(
@@ -348,14 +381,13 @@ const failoverAgent: ClientKind = {
           received: state.received,
         };
       },
-      close: () => agent.close(),
-    });
+    };
   },
 };
 
 /** Every kind of traffic client a topology may name, by kind. */
-export const CLIENT_KINDS: Readonly<Record<string, ClientKind>> = {
+export const CLIENT_KINDS: Readonly<Record<string, ClientKind>> = clientKinds({
   "two-servers": twoServers,
   "dual-channel": dualChannel,
   "failover-agent": failoverAgent,
-};
+});

@@ -44,6 +44,16 @@ export class ProxyApiError extends Error {
     this.name = "ProxyApiError";
     this.status = status;
   }
+
+  /**
+   * An error as the API answers it: a ProxyApiError as it is, any other as
+   * a 500 with its message.
+   */
+  static from(error: unknown): ProxyApiError {
+    return error instanceof ProxyApiError
+      ? error
+      : new ProxyApiError(String((error as Error)?.message ?? error), 500);
+  }
 }
 
 /** A toxic as the Toxiproxy API shows it. */

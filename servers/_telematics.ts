@@ -1,6 +1,6 @@
 /**
- * The telematics frame handling the servers share (primary, secondary,
- * flapping): validate a frame of wire protocol v1, tag the device from its
+ * The telematics frame handling the servers share (primary, and the
+ * flapping server as one; secondary): validate a frame of wire protocol v1, tag the device from its
  * hello, and give the ACK of records (and packets) as the handler's reply.
  *
  * Private to `servers/`: never re-exported.

@@ -69,11 +69,6 @@ export function apiErrorResponse(error: ProxyApiError): Response {
   );
 }
 
-function asApiError(error: unknown): ProxyApiError {
-  if (error instanceof ProxyApiError) return error;
-  return new ProxyApiError(String((error as Error)?.message ?? error), 500);
-}
-
 /** Reads a body as Go's JSON decoder does: any content type; empty is `EOF`. */
 async function body(c: Context): Promise<unknown> {
   const text = await c.req.text();
@@ -94,7 +89,7 @@ async function answer(
   try {
     return await work();
   } catch (error) {
-    return apiErrorResponse(asApiError(error));
+    return apiErrorResponse(ProxyApiError.from(error));
   }
 }
 

@@ -38,25 +38,23 @@ import { CliError } from "../core/cli/cli.ts";
 import { type OptionsFit, withFlag } from "../core/cli/option_flags.ts";
 import { DurationRangeSchema, oneOfSchema } from "../core/cli/option_values.ts";
 import type { Codec } from "../core/codecs/codec.ts";
-import type { Connection, ConnectionInfo } from "../core/server/connection.ts";
+import type { ConnectionInfo } from "../core/server/connection.ts";
 import type {
   FaultKind,
   Faults,
   ScheduleStatus,
   TransitionReason,
 } from "../core/faults/mod.ts";
-import type { Frame } from "../core/codecs/frame.ts";
 import {
   type LinkCloseHow,
   type LinkStream,
   ProxyLink,
 } from "../core/net/proxy_link.ts";
 import { type CliMain, serverMain, tcpField } from "../core/cli/server_cli.ts";
-import {
-  type Addr,
-  type ServerState,
-  TcpServer,
-  type TcpServerOptions,
+import type {
+  Addr,
+  ServerState,
+  TcpServerOptions,
 } from "../core/server/tcp_server.ts";
 import { type DurationRange, parseHostPort } from "../core/units/units.ts";
 import {
@@ -65,7 +63,7 @@ import {
   linkInfo,
   type LinkSubject,
 } from "./_link_subject.ts";
-import { answerTelematicsFrame } from "./_telematics.ts";
+import { PrimaryServer } from "./primary.ts";
 import { joinHostPort } from "../core/net/host_port.ts";
 
 /** The flapping server's default TCP port. */
@@ -357,12 +355,11 @@ function formatAddr(host: string | undefined, port: number | undefined) {
  * primary while up; with a `target` it is a raw TCP proxy in front of
  * another server.
  */
-export class FlappingServer extends TcpServer {
+export class FlappingServer extends PrimaryServer {
   /** Proxy mode: the server bytes are forwarded to. */
   readonly target?: Addr;
   #schedule: FlapSchedule;
   #kind: FaultKind;
-  #ackPackets: boolean;
   /** Paused before the schedule runs (`paused` option), then as the engine says. */
   #paused: boolean;
   #started = false;
@@ -378,18 +375,17 @@ export class FlappingServer extends TcpServer {
     if (target) checkProxyOptions(options);
     const schedule = scheduleOf(options);
     const kind = MODE_FAULT[schedule.downMode];
-    super("flapping", {
+    super({
       ...options,
       // The start state's fault is in force before the first accept.
       ...(schedule.startState === "down"
         ? { faults: { ...options.faults, [kind]: {} } }
         : {}),
       ...(target ? { halfOpen: true, codec: RAW_CODEC } : {}),
-    });
+    }, "flapping");
     this.target = target;
     this.#schedule = schedule;
     this.#kind = kind;
-    this.#ackPackets = options.ackPackets ?? true;
     this.#paused = options.paused ?? false;
   }
 
@@ -508,7 +504,7 @@ export class FlappingServer extends TcpServer {
    *
    * @ignore
    */
-  adminApp(): OpenAPIHono {
+  override adminApp(): OpenAPIHono {
     const app = createAdminApp(this);
     const status = (description: string) => ({
       200: jsonResponse(FlapStatusSchema, description),
@@ -585,16 +581,6 @@ export class FlappingServer extends TcpServer {
       nextMs: status.periodMs,
       nextAt: status.paused ? null : Date.now() + status.periodMs,
       paused: status.paused,
-    });
-  }
-
-  /** Standalone: answers a frame as the primary does. */
-  protected override handleFrame(
-    frame: Frame,
-    connection: Connection,
-  ): Frame | undefined {
-    return answerTelematicsFrame(frame, connection, {
-      ackPackets: this.#ackPackets,
     });
   }
 

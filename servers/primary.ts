@@ -16,7 +16,7 @@ import { z } from "zod";
 import { createAdminApp } from "../core/admin/admin_app.ts";
 import type { Connection } from "../core/server/connection.ts";
 import type { Frame } from "../core/codecs/frame.ts";
-import { type OptionsAgree, withFlag } from "../core/cli/option_flags.ts";
+import { type OptionsSchema, withFlag } from "../core/cli/option_flags.ts";
 import { type CliMain, serverMain } from "../core/cli/server_cli.ts";
 import { TcpServer, type TcpServerOptions } from "../core/server/tcp_server.ts";
 import { answerTelematicsFrame } from "./_telematics.ts";
@@ -27,13 +27,13 @@ export const PRIMARY_PORT = 7000;
 export const PRIMARY_ADMIN_PORT = 7001;
 
 /**
- * The primary's own options, described once: the TypeScript type below, the
- * command-line flags (`--no-packet-ack`) and the lab's `primary` entry are
- * derived from it.
+ * The primary's own options, described once: the command-line flag
+ * (`--no-packet-ack`) and the lab's `primary` entry are derived from it, and
+ * the TypeScript options below are checked against it.
  */
-export const PrimaryOptionsSchema: z.ZodObject<{
-  ackPackets: z.ZodOptional<z.ZodBoolean>;
-}> = z.object({
+export const PrimaryOptionsSchema: OptionsSchema<
+  Pick<PrimaryServerOptions, "ackPackets">
+> = z.object({
   ackPackets: withFlag(
     z.boolean().optional().describe(
       "ACK packets of other kinds too, not only records (default true)",
@@ -52,19 +52,17 @@ export interface PrimaryServerOptions extends TcpServerOptions {
   ackPackets?: boolean;
 }
 
-// The options above and the schema agree (`deno check` fails otherwise).
-const _primaryOptionsAgree: OptionsAgree<
-  z.infer<typeof PrimaryOptionsSchema>,
-  Pick<PrimaryServerOptions, "ackPackets">
-> = true;
-
 /** A primary server: ACKs every record (`{"type":"ack","id":...}`). */
 export class PrimaryServer extends TcpServer {
   #ackPackets: boolean;
 
-  /** Makes a primary; call `start()`, or use {@linkcode startPrimaryServer}. */
-  constructor(options: PrimaryServerOptions = {}) {
-    super("primary", options);
+  /**
+   * Makes a primary; call `start()`, or use {@linkcode startPrimaryServer}.
+   * A server that answers as a primary does (the flapping server, while up)
+   * extends it and names its own kind.
+   */
+  constructor(options: PrimaryServerOptions = {}, kind = "primary") {
+    super(kind, options);
     this.#ackPackets = options.ackPackets ?? true;
   }
 

@@ -47,8 +47,8 @@ import {
 import { type Faults, FaultsSchema } from "../core/faults/mod.ts";
 import {
   optionFlags,
-  type OptionsAgree,
   optionsFromFlags,
+  type OptionsSchema,
   withFlag,
 } from "../core/cli/option_flags.ts";
 import { faultDefinition, type FaultKind } from "../core/faults/registry.ts";
@@ -107,12 +107,9 @@ export interface ProxyConfig {
  * `proxy` entry are derived from it, and {@linkcode ProxyConfig} is checked
  * against it.
  */
-export const ProxyOptionsSchema: z.ZodObject<{
-  name: z.ZodString;
-  listen: z.ZodOptional<z.ZodString>;
-  upstream: z.ZodString;
-  faults: z.ZodOptional<typeof FaultsSchema>;
-}> = z.object({
+export const ProxyOptionsSchema: OptionsSchema<
+  Pick<ProxyConfig, "name" | "listen" | "upstream" | "faults">
+> = z.object({
   name: withFlag(z.string().min(1).describe("The proxy's name"), {
     name: "name",
     value: "NAME",
@@ -147,24 +144,15 @@ export const ProxyOptionsSchema: z.ZodObject<{
   ),
 });
 
-// The config above and the schema agree (`deno check` fails otherwise).
-const _proxyOptionsAgree: OptionsAgree<
-  z.infer<typeof ProxyOptionsSchema>,
-  Pick<ProxyConfig, "name" | "listen" | "upstream" | "faults">
-> = true;
-
 /**
  * The proxy server's own options besides its proxies, described once: the
  * command line's `--host --port --seed --journal-file` are derived from it
  * (the lab's `proxy` entry takes `journalFile`), and
  * {@linkcode ProxyServerOptions} is checked against it.
  */
-export const ProxyServerOptionsSchema: z.ZodObject<{
-  hostname: z.ZodOptional<z.ZodString>;
-  port: z.ZodOptional<z.ZodNumber>;
-  seed: z.ZodOptional<z.ZodNumber>;
-  journalFile: z.ZodOptional<z.ZodString>;
-}> = z.object({
+export const ProxyServerOptionsSchema: OptionsSchema<
+  Pick<ProxyServerOptions, "hostname" | "port" | "seed" | "journalFile">
+> = z.object({
   hostname: withFlag(
     z.string().min(1).optional().describe(
       "Host of the HTTP API (default 127.0.0.1)",
@@ -225,14 +213,6 @@ export interface ProxyServerOptions {
   /** Closes the server when aborted. */
   signal?: AbortSignal;
 }
-
-// The options above and the schema agree (`deno check` fails otherwise).
-const _proxyServerOptionsAgree: OptionsAgree<
-  z.infer<typeof ProxyServerOptionsSchema>,
-  Pick<ProxyServerOptions, "hostname" | "seed" | "journalFile"> & {
-    port?: number;
-  }
-> = true;
 
 /** Per-proxy counters in Prometheus text format. */
 function metricsText(proxies: NamedProxy[]): string {
@@ -428,7 +408,7 @@ export class ProxyServer implements AsyncDisposable, ToolkitServer {
           }
           done.push(await this.#create(config));
         } catch (error) {
-          return { proxies: done, error: apiError(error) };
+          return { proxies: done, error: ProxyApiError.from(error) };
         }
       }
       return { proxies: done };
@@ -707,12 +687,6 @@ function configOf(body: Record<string, unknown>): ProxyConfig {
     upstream: "",
     enabled: true,
   });
-}
-
-function apiError(error: unknown): ProxyApiError {
-  return error instanceof ProxyApiError
-    ? error
-    : new ProxyApiError(String((error as Error)?.message ?? error), 500);
 }
 
 /**

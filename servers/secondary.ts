@@ -20,13 +20,14 @@
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import {
+  addClearRoute,
   createAdminApp,
   ErrorSchema,
   jsonResponse,
 } from "../core/admin/admin_app.ts";
 import type { Connection } from "../core/server/connection.ts";
 import type { Frame } from "../core/codecs/frame.ts";
-import { type OptionsAgree, withFlag } from "../core/cli/option_flags.ts";
+import { type OptionsSchema, withFlag } from "../core/cli/option_flags.ts";
 import { type CliMain, serverMain, tcpField } from "../core/cli/server_cli.ts";
 import {
   type ServerState,
@@ -45,9 +46,9 @@ export const SECONDARY_ADMIN_PORT = 7011;
  * (`--ack`) and the lab's `secondary` entry are derived from it, and the
  * TypeScript options below are checked against it.
  */
-export const SecondaryOptionsSchema: z.ZodObject<{
-  ack: z.ZodOptional<z.ZodBoolean>;
-}> = z.object({
+export const SecondaryOptionsSchema: OptionsSchema<
+  Pick<SecondaryServerOptions, "ack">
+> = z.object({
   ack: withFlag(
     z.boolean().optional().describe(
       "ACK like the primary, to be a failover target (default false)",
@@ -70,12 +71,6 @@ export interface SecondaryServerOptions extends TcpServerOptions {
   /** How many entries the record log keeps, oldest dropped first (default 100000). Counts are never dropped. */
   logCapacity?: number;
 }
-
-// The options above and the schema agree (`deno check` fails otherwise).
-const _secondaryOptionsAgree: OptionsAgree<
-  z.infer<typeof SecondaryOptionsSchema>,
-  Pick<SecondaryServerOptions, "ack">
-> = true;
 
 /** One record or packet the secondary received. */
 export interface ReceivedRecord {
@@ -356,18 +351,11 @@ function secondaryAdminApp(server: SecondaryServer): OpenAPIHono {
     }),
     (c) => c.json(server.recordCounts(), 200),
   );
-  app.openapi(
-    createRoute({
-      method: "delete",
-      path: "/records",
-      responses: {
-        200: jsonResponse(
-          z.object({ cleared: z.number() }),
-          "The record log and counts are empty",
-        ),
-      },
-    }),
-    (c) => c.json({ cleared: server.clearReceived() }, 200),
+  addClearRoute(
+    app,
+    "/records",
+    "The record log and counts are empty",
+    () => server.clearReceived(),
   );
   return app;
 }

@@ -35,9 +35,13 @@
  * @module
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { createAdminApp, jsonResponse } from "../core/admin/admin_app.ts";
+import {
+  addClearRoute,
+  createAdminApp,
+  jsonResponse,
+} from "../core/admin/admin_app.ts";
 import { parseInteger } from "../core/cli/cli.ts";
-import { type OptionsAgree, withFlag } from "../core/cli/option_flags.ts";
+import { type OptionsSchema, withFlag } from "../core/cli/option_flags.ts";
 import { oneOfSchema } from "../core/cli/option_values.ts";
 import type { Connection } from "../core/server/connection.ts";
 import type { Faults } from "../core/faults/mod.ts";
@@ -80,12 +84,9 @@ const TRICKLE_RANGE = "expected 1 ms to 1 h";
  * (`--mode no-accept --backlog 2`) and the lab's `silent` entry are derived
  * from it, and the TypeScript options below are checked against it.
  */
-export const SilentOptionsSchema: z.ZodObject<{
-  mode: z.ZodOptional<z.ZodType<SilentMode>>;
-  trickleEveryMs: z.ZodOptional<z.ZodNumber>;
-  backlog: z.ZodOptional<z.ZodNumber>;
-  fillQueue: z.ZodOptional<z.ZodBoolean>;
-}> = z.object({
+export const SilentOptionsSchema: OptionsSchema<
+  Pick<SilentServerOptions, "mode" | "trickleEveryMs" | "backlog" | "fillQueue">
+> = z.object({
   mode: withFlag(
     oneOfSchema(SILENT_MODES).optional().describe(
       "read (read, never answer), no-read (never read: the peer's window fills), no-accept (never accept: connects hang), trickle (one byte every --trickle-every)",
@@ -160,12 +161,6 @@ export interface SilentServerOptions extends TcpServerOptions {
   /** How many waits are kept, oldest dropped first (default 10000). */
   waitCapacity?: number;
 }
-
-// The options above and the schema agree (`deno check` fails otherwise).
-const _silentOptionsAgree: OptionsAgree<
-  z.infer<typeof SilentOptionsSchema>,
-  Pick<SilentServerOptions, "mode" | "trickleEveryMs" | "backlog" | "fillQueue">
-> = true;
 
 /** How a connection ended: who closed it, and how. */
 export type SilentWaitEnd =
@@ -522,18 +517,11 @@ function silentAdminApp(server: SilentServer): OpenAPIHono {
     }),
     (c) => c.json({ mode: server.mode, waits: server.waits() }, 200),
   );
-  app.openapi(
-    createRoute({
-      method: "delete",
-      path: "/waits",
-      responses: {
-        200: jsonResponse(
-          z.object({ cleared: z.number() }),
-          "The waits are forgotten",
-        ),
-      },
-    }),
-    (c) => c.json({ cleared: server.clearWaits() }, 200),
+  addClearRoute(
+    app,
+    "/waits",
+    "The waits are forgotten",
+    () => server.clearWaits(),
   );
   return app;
 }

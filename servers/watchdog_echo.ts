@@ -32,7 +32,7 @@ import {
   jsonResponse,
 } from "../core/admin/admin_app.ts";
 import { parsePort } from "../core/cli/cli.ts";
-import { type OptionsAgree, withFlag } from "../core/cli/option_flags.ts";
+import { type OptionsSchema, withFlag } from "../core/cli/option_flags.ts";
 import { PortSchema } from "../core/cli/option_values.ts";
 import type { Codec } from "../core/codecs/codec.ts";
 import type { Connection } from "../core/server/connection.ts";
@@ -125,23 +125,15 @@ function channelSchema(channel: Channel) {
   }).strict();
 }
 
-/** The schema of one channel's options. */
-export type ChannelOptionsSchema = ReturnType<typeof channelSchema>;
-
 /**
  * The watchdog-echo server's own options, described once: the command-line
  * flags (`--host-a`, `--port-b`, `--faults-b`) and the lab's `watchdog-echo`
  * entry are derived from it, and the TypeScript options below are checked
  * against it.
  */
-export const WatchdogEchoOptionsSchema: z.ZodObject<{
-  channels: z.ZodOptional<
-    z.ZodObject<{
-      A: z.ZodOptional<ChannelOptionsSchema>;
-      B: z.ZodOptional<ChannelOptionsSchema>;
-    }>
-  >;
-}> = z.object({
+export const WatchdogEchoOptionsSchema: OptionsSchema<
+  Pick<WatchdogEchoServerOptions, "channels">
+> = z.object({
   channels: z.object({
     A: channelSchema("A").optional(),
     B: channelSchema("B").optional(),
@@ -161,12 +153,6 @@ export interface WatchdogEchoServerOptions extends
   /** A codec's name (default `line-json`); each channel makes its own. */
   codec?: string;
 }
-
-// The options above and the schema agree (`deno check` fails otherwise).
-const _watchdogEchoOptionsAgree: OptionsAgree<
-  z.infer<typeof WatchdogEchoOptionsSchema>,
-  Pick<WatchdogEchoServerOptions, "channels">
-> = true;
 
 /**
  * One channel of a {@linkcode WatchdogEchoServer}: a TCP server with faults

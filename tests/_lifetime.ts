@@ -1,6 +1,7 @@
 /**
  * Test helpers for resources made in steps: dispose of one when the check
- * after making it fails, or hand several on as one.
+ * after making it fails, or hand several on as one; a temporary directory
+ * removed on dispose.
  *
  * @module
  */
@@ -32,4 +33,24 @@ export function owning<T extends object>(
 ): T & AsyncDisposable {
   const all = stack.move();
   return { ...value, [Symbol.asyncDispose]: () => all.disposeAsync() };
+}
+
+/** A temporary directory: disposing of it removes it and all it holds. */
+export interface TempDir extends AsyncDisposable {
+  /** Its path. */
+  readonly path: string;
+}
+
+/**
+ * Makes a temporary directory (as `Deno.makeTempDir`), for
+ * `await using dir = await tempDir();`.
+ */
+export async function tempDir(
+  options?: Deno.MakeTempOptions,
+): Promise<TempDir> {
+  const path = await Deno.makeTempDir(options);
+  return {
+    path,
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+  };
 }

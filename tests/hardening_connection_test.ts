@@ -12,6 +12,7 @@ import {
 } from "../servers/primary.ts";
 import { announcedTcp, spawnServer } from "./_cli.ts";
 import { connectPeer } from "./_net.ts";
+import { tempDir } from "./_lifetime.ts";
 
 const RECORDS = '{"type":"record","id":"r"}\n'.repeat(10_000);
 
@@ -75,6 +76,26 @@ function within<T>(
       );
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Waits (bounded by `signal`) until `server` stops reading with a full
+ * handler backlog, and asserts that only part of the `total` frames sent
+ * had been read by then.
+ */
+async function assertReadingHeld(
+  server: { journal: Journal },
+  total: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const held = await server.journal.waitFor(
+    (e) => e.type === "reading_held",
+    { signal },
+  );
+  assert.equal(held.waiting, HANDLER_BACKLOG);
+  // Reading stopped: only what earlier reads brought in was decoded.
+  const read = server.journal.query({ type: "frame_in" }).length;
+  assert.ok(read < total / 2, `${read} of ${total} frames read while held`);
 }
 
 /** Sends `method path` to a primary's admin app within `ms`; asserts 200. */
@@ -191,47 +212,43 @@ Deno.test("idleTimeoutMs closes a connection with no traffic", async () => {
 });
 
 Deno.test("primary CLI under a flood of bad input with a journal file exits 0 on SIGTERM, every event in the file or counted (#3)", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const file = `${dir}/journal.jsonl`;
-    await using server = await spawnServer(
-      "servers/primary.ts",
-      "--max-bad-rate 0 --max-bad-frames 0",
-      { more: ["--journal-file", file] },
-    );
-    const tcp = announcedTcp(server);
-    const flood = await deafPeer(tcp);
-    // 2 MB of bad lines with a good one now and then.
-    const chunk = `${"x\n".repeat(999)}{"type":"record","id":"k"}\n`.repeat(
-      100,
-    );
-    for (let i = 0; i < 10; i++) flood.write(chunk);
-    await new Promise((resolve) => flood.write("", resolve));
-    // Its shutdown bound is 5 s; a liveness bound well above it, so that a
-    // loaded machine does not fail what only a hang should.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const { code } = await Promise.race([
-      server.stop(),
-      new Promise<never>((_, reject) =>
-        timer = setTimeout(
-          () => reject(new Error("still running 30 s after SIGTERM")),
-          30_000,
-        )
-      ),
-    ]).finally(() => clearTimeout(timer));
-    flood.destroy();
-    assert.equal(code, 0);
-    const lines = (await Deno.readTextFile(file)).trim().split("\n").map((
-      line,
-    ) => JSON.parse(line));
-    const dropped = lines.filter((e) => e.type === "journal_file_dropped")
-      .reduce((sum, e) => sum + e.dropped, 0);
-    const last = Math.max(...lines.map((e) => e.seq));
-    assert.equal(lines.length + dropped, last);
-    assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using dir = await tempDir();
+  const file = `${dir.path}/journal.jsonl`;
+  await using server = await spawnServer(
+    "servers/primary.ts",
+    "--max-bad-rate 0 --max-bad-frames 0",
+    { more: ["--journal-file", file] },
+  );
+  const tcp = announcedTcp(server);
+  const flood = await deafPeer(tcp);
+  // 2 MB of bad lines with a good one now and then.
+  const chunk = `${"x\n".repeat(999)}{"type":"record","id":"k"}\n`.repeat(
+    100,
+  );
+  for (let i = 0; i < 10; i++) flood.write(chunk);
+  await new Promise((resolve) => flood.write("", resolve));
+  // Its shutdown bound is 5 s; a liveness bound well above it, so that a
+  // loaded machine does not fail what only a hang should.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const { code } = await Promise.race([
+    server.stop(),
+    new Promise<never>((_, reject) =>
+      timer = setTimeout(
+        () => reject(new Error("still running 30 s after SIGTERM")),
+        30_000,
+      )
+    ),
+  ]).finally(() => clearTimeout(timer));
+  flood.destroy();
+  assert.equal(code, 0);
+  const lines = (await Deno.readTextFile(file)).trim().split("\n").map((
+    line,
+  ) => JSON.parse(line));
+  const dropped = lines.filter((e) => e.type === "journal_file_dropped")
+    .reduce((sum, e) => sum + e.dropped, 0);
+  const last = Math.max(...lines.map((e) => e.seq));
+  assert.equal(lines.length + dropped, last);
+  assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
 });
 
 Deno.test("servers with several listeners hand the limits on to each (message-store fronts)", async () => {
@@ -297,14 +314,7 @@ Deno.test("frames backed up behind a slow async handler stop reading, bounded; r
     ids.map((id) => `{"type":"record","id":"${id}"}\n`).join(""),
   );
   const signal = AbortSignal.timeout(10_000);
-  const held = await server.journal.waitFor(
-    (e) => e.type === "reading_held",
-    { signal },
-  );
-  assert.equal(held.waiting, HANDLER_BACKLOG);
-  // Reading stopped: only what earlier reads brought in was decoded.
-  const read = server.journal.query({ type: "frame_in" }).length;
-  assert.ok(read < total / 2, `${read} of ${total} frames read while held`);
+  await assertReadingHeld(server, total, signal);
   open();
   await server.journal.waitFor((e) => e.type === "reading_resumed", {
     signal,
@@ -341,14 +351,7 @@ Deno.test("replies held back by a delay-ACK fault stop reading, bounded; each re
       .join(""),
   );
   const signal = AbortSignal.timeout(20_000);
-  const held = await primary.journal.waitFor(
-    (e) => e.type === "reading_held",
-    { signal },
-  );
-  assert.equal(held.waiting, HANDLER_BACKLOG);
-  // Reading stopped: only what earlier reads brought in was decoded.
-  const read = primary.journal.query({ type: "frame_in" }).length;
-  assert.ok(read < total / 2, `${read} of ${total} frames read while held`);
+  await assertReadingHeld(primary, total, signal);
   await primary.journal.waitFor((e) => e.type === "reading_resumed", {
     signal,
   });

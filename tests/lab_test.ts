@@ -6,6 +6,7 @@ import { loadTopology, parseTopology } from "../lab/topology.ts";
 import { runScript, spawnCli } from "./_cli.ts";
 import { TextLineStream } from "../core/codecs/text_line_stream.ts";
 import { connectPeer } from "./_net.ts";
+import { tempDir } from "./_lifetime.ts";
 
 const json = (body: unknown): RequestInit => ({
   method: "PATCH",
@@ -358,24 +359,20 @@ Deno.test("lab CLI prints its line, serves the file's topology and stops on SIGT
 });
 
 Deno.test("lab CLI exits 2 naming the path in the file and what is wrong", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ft-lab-cli-" });
-  try {
-    const file = `${dir}/lab.json`;
-    await Deno.writeTextFile(
-      file,
-      JSON.stringify({
-        servers: { primary: { kind: "primary", faults: { dropAck: 30 } } },
-      }),
-    );
-    const { code, stderr } = await runScript("lab/lab.ts", [file]);
-    assert.equal(code, 2);
-    assert.match(
-      stderr,
-      new RegExp(
-        `error: Invalid topology file ${file}: servers\\.primary\\.faults\\.dropAck: `,
-      ),
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using dir = await tempDir({ prefix: "ft-lab-cli-" });
+  const file = `${dir.path}/lab.json`;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      servers: { primary: { kind: "primary", faults: { dropAck: 30 } } },
+    }),
+  );
+  const { code, stderr } = await runScript("lab/lab.ts", [file]);
+  assert.equal(code, 2);
+  assert.match(
+    stderr,
+    new RegExp(
+      `error: Invalid topology file ${file}: servers\\.primary\\.faults\\.dropAck: `,
+    ),
+  );
 });

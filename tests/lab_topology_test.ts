@@ -7,6 +7,7 @@ import {
   type Topology,
   TopologyError,
 } from "../lab/topology.ts";
+import { tempDir } from "./_lifetime.ts";
 
 const LAB = new URL("../lab/", import.meta.url);
 
@@ -207,34 +208,30 @@ Deno.test("parseTopology checks the servers a client names", () => {
 });
 
 Deno.test("loadTopology says which file cannot be read or parsed", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ft-topology-" });
+  await using dir = await tempDir({ prefix: "ft-topology-" });
   /** Asserts loading `name` fails with a TopologyError saying `says`. */
   const rejects = (name: string, says: (file: string) => string) =>
     assert.rejects(
-      loadTopology(`${dir}/${name}`),
+      loadTopology(`${dir.path}/${name}`),
       (error: Error) =>
         error instanceof TopologyError &&
-        error.message.startsWith(says(`${dir}/${name}`)),
+        error.message.startsWith(says(`${dir.path}/${name}`)),
     );
-  try {
-    await rejects(
-      "missing.json",
-      (file) => `Cannot read topology file ${file}: `,
-    );
-    await Deno.writeTextFile(`${dir}/broken.json`, '{"servers": {');
-    await rejects(
-      "broken.json",
-      (file) => `Cannot parse topology file ${file}: `,
-    );
-    await Deno.writeTextFile(
-      `${dir}/bad.json`,
-      JSON.stringify({ servers: { p: { kind: "primary", port: -1 } } }),
-    );
-    await rejects(
-      "bad.json",
-      (file) => `Invalid topology file ${file}: servers.p.port: `,
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await rejects(
+    "missing.json",
+    (file) => `Cannot read topology file ${file}: `,
+  );
+  await Deno.writeTextFile(`${dir.path}/broken.json`, '{"servers": {');
+  await rejects(
+    "broken.json",
+    (file) => `Cannot parse topology file ${file}: `,
+  );
+  await Deno.writeTextFile(
+    `${dir.path}/bad.json`,
+    JSON.stringify({ servers: { p: { kind: "primary", port: -1 } } }),
+  );
+  await rejects(
+    "bad.json",
+    (file) => `Invalid topology file ${file}: servers.p.port: `,
+  );
 });

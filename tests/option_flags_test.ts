@@ -4,6 +4,7 @@ import { CliError, type FlagValues } from "../core/cli/cli.ts";
 import {
   optionFlags,
   optionsFromFlags,
+  type OptionsSchema,
   withFlag,
 } from "../core/cli/option_flags.ts";
 import { PrimaryOptionsSchema } from "../servers/primary.ts";
@@ -230,4 +231,33 @@ Deno.test("optionsFromFlags: nested, JSON, multiple and alias flags", () => {
     ),
     ["b", "a", "c"],
   );
+});
+
+Deno.test("OptionsSchema types a schema by the options it gives, and refuses one that disagrees", () => {
+  interface Options {
+    name: string;
+    count?: number;
+    loud?: boolean;
+  }
+  const schema: OptionsSchema<Pick<Options, "name" | "count">> = z.object({
+    name: z.string(),
+    count: z.number().int().optional(),
+  });
+  // @ts-expect-error: a schema that leaves an option out does not type-check
+  const missing: OptionsSchema<Pick<Options, "name" | "count">> = z.object({
+    name: z.string(),
+  });
+  // @ts-expect-error: a schema giving a value the option does not take neither
+  const wrong: OptionsSchema<Pick<Options, "loud">> = z.object({
+    loud: z.string().optional(),
+  });
+  // @ts-expect-error: nor one that makes a required option optional
+  const optional: OptionsSchema<Pick<Options, "name">> = z.object({
+    name: z.string().optional(),
+  });
+  assert.deepEqual(schema.parse({ name: "a", count: 2 }), {
+    name: "a",
+    count: 2,
+  });
+  assert.ok(missing && wrong && optional);
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startProxyServer } from "../servers/proxy.ts";
+import { ProxyApiError, startProxyServer } from "../servers/proxy.ts";
 import { connectClient, startUpstream } from "./_proxy_net.ts";
 import { owning } from "./_lifetime.ts";
 
@@ -442,4 +442,14 @@ Deno.test("proxy API: the engine's faults are toxic types too (resetAfter throug
   );
   assert.equal(removed.status, 204);
   assert.deepEqual(t.server.proxy("p")!.faults.get(), {});
+});
+
+Deno.test("ProxyApiError.from keeps an API error and makes any other a 500 with its message", () => {
+  const notFound = new ProxyApiError("proxy not found", 404);
+  assert.equal(ProxyApiError.from(notFound), notFound);
+  const other = ProxyApiError.from(new Error("listen failed"));
+  assert.ok(other instanceof ProxyApiError);
+  assert.equal(other.status, 500);
+  assert.equal(other.message, "listen failed");
+  assert.equal(ProxyApiError.from("text").message, "text");
 });

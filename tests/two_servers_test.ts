@@ -12,7 +12,7 @@ import type { PrimaryServerOptions } from "../servers/primary.ts";
 import { spawnContractClient } from "./_contract.ts";
 import { portFlags, startServers } from "./_two_servers.ts";
 import { journalled } from "./_journal.ts";
-import { checked, owning } from "./_lifetime.ts";
+import { checked, owning, tempDir } from "./_lifetime.ts";
 import { assertFlagsRefused } from "./_cli.ts";
 
 const ACK_TIMEOUT_MS = 200;
@@ -529,36 +529,32 @@ Deno.test("two_servers client starts again from IP1 after a restart, keeping una
 
 Deno.test("two_servers client keeps device memory in a file across a process restart (FO-5)", async () => {
   const signal = limit();
-  const dir = await Deno.makeTempDir();
-  const memoryFile = `${dir}/memory.jsonl`;
-  try {
-    await using servers = await startServers({ faults: { down: {} } }, {
-      faults: { down: {} },
-    });
-    const { ip1, ip2 } = servers;
-    {
-      await using first = await client(ip1, ip2, { memoryFile });
-      first.send({ id: "r1", data: { n: 1 } });
-      first.send({ id: "g1", kind: "garmin" });
-      first.send({ id: "r2" });
-      await first.journal.waitFor(
-        (e) => e.type === "connect_failed" && e.link === "ip2",
-        { signal },
-      );
-    }
-    ip1.up();
-    await using second = await client(ip1, ip2, { memoryFile });
-    assert.deepEqual(second.memory.map((e) => e.id), ["r1", "g1", "r2"]);
-    await deleted(second, "r2", signal);
-    assert.deepEqual(received(ip1), ["r1", "g1", "r2"]);
-    assert.deepEqual(
-      (ip1.journal.query({ type: "frame_in" })[0].frame as Frame).data,
-      { n: 1 },
+  await using dir = await tempDir();
+  const memoryFile = `${dir.path}/memory.jsonl`;
+  await using servers = await startServers({ faults: { down: {} } }, {
+    faults: { down: {} },
+  });
+  const { ip1, ip2 } = servers;
+  {
+    await using first = await client(ip1, ip2, { memoryFile });
+    first.send({ id: "r1", data: { n: 1 } });
+    first.send({ id: "g1", kind: "garmin" });
+    first.send({ id: "r2" });
+    await first.journal.waitFor(
+      (e) => e.type === "connect_failed" && e.link === "ip2",
+      { signal },
     );
-    assert.deepEqual(second.memory, []);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
+  ip1.up();
+  await using second = await client(ip1, ip2, { memoryFile });
+  assert.deepEqual(second.memory.map((e) => e.id), ["r1", "g1", "r2"]);
+  await deleted(second, "r2", signal);
+  assert.deepEqual(received(ip1), ["r1", "g1", "r2"]);
+  assert.deepEqual(
+    (ip1.journal.query({ type: "frame_in" })[0].frame as Frame).data,
+    { n: 1 },
+  );
+  assert.deepEqual(second.memory, []);
 });
 
 Deno.test("two_servers client deletes a record on an ACK from the server in use, losing none (FO-6)", async () => {
@@ -714,71 +710,63 @@ Deno.test("two_servers CLI delivers records through the contract and prints dele
 
 Deno.test("two_servers CLI keeps device memory in a file across a process restart (FO-5)", async () => {
   const signal = limit(30_000);
-  const dir = await Deno.makeTempDir();
-  const memoryFile = `${dir}/memory.jsonl`;
-  try {
-    await using servers = await startServers({ faults: { down: {} } });
-    const { ip1, ip2 } = servers;
-    const args = [
-      ...portFlags(ip1, ip2),
-      "--ack-timeout",
-      "5s",
-      "--reconnect-delay",
-      "20ms",
-      "--memory-file",
-      memoryFile,
-    ];
-    {
-      // IP1 is down: the device switches to IP2, which never ACKs.
-      await using first = spawnContractClient("clients/two_servers.ts", args);
-      await first.command({ cmd: "send", id: "r1", kind: "record", data: {} });
-      await first.command({ cmd: "send", id: "r2", kind: "record", data: {} });
-      await first.waitEvent(
-        (e) => e.event === "connected" && e.server === "ip2",
-        signal,
-      );
-      await ip2.journal.waitFor((e) => e.type === "frame_in", { signal });
-      assert.equal((await first.stop(signal)).code, 0);
-      assert.equal(first.events.filter((e) => e.event === "deleted").length, 0);
-    }
-    ip1.up();
-    await ip1.settled();
-    await using second = spawnContractClient("clients/two_servers.ts", args);
-    await second.waitEvent(
-      (e) => e.event === "deleted" && e.id === "r2",
+  await using dir = await tempDir();
+  const memoryFile = `${dir.path}/memory.jsonl`;
+  await using servers = await startServers({ faults: { down: {} } });
+  const { ip1, ip2 } = servers;
+  const args = [
+    ...portFlags(ip1, ip2),
+    "--ack-timeout",
+    "5s",
+    "--reconnect-delay",
+    "20ms",
+    "--memory-file",
+    memoryFile,
+  ];
+  {
+    // IP1 is down: the device switches to IP2, which never ACKs.
+    await using first = spawnContractClient("clients/two_servers.ts", args);
+    await first.command({ cmd: "send", id: "r1", kind: "record", data: {} });
+    await first.command({ cmd: "send", id: "r2", kind: "record", data: {} });
+    await first.waitEvent(
+      (e) => e.event === "connected" && e.server === "ip2",
       signal,
     );
-    assert.equal((await second.stop(signal)).code, 0);
-    assert.deepEqual(
-      second.events.map((e) => e.event === "deleted" ? e.id : e.server),
-      ["ip1", "r1", "r2"],
-    );
-    using memory = new DurableQueue({ file: memoryFile });
-    assert.equal(memory.size, 0);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+    await ip2.journal.waitFor((e) => e.type === "frame_in", { signal });
+    assert.equal((await first.stop(signal)).code, 0);
+    assert.equal(first.events.filter((e) => e.event === "deleted").length, 0);
   }
+  ip1.up();
+  await ip1.settled();
+  await using second = spawnContractClient("clients/two_servers.ts", args);
+  await second.waitEvent(
+    (e) => e.event === "deleted" && e.id === "r2",
+    signal,
+  );
+  assert.equal((await second.stop(signal)).code, 0);
+  assert.deepEqual(
+    second.events.map((e) => e.event === "deleted" ? e.id : e.server),
+    ["ip1", "r1", "r2"],
+  );
+  using memory = new DurableQueue({ file: memoryFile });
+  assert.equal(memory.size, 0);
 });
 
 Deno.test("device memory's file is rewritten before puts and deletes pile up in it", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const file = `${dir}/memory.jsonl`;
-    {
-      using memory = new DurableQueue<{ id: string }>({ file });
-      memory.push({ id: "kept" });
-      for (let i = 0; i < 5000; i++) {
-        memory.push({ id: `r${i}` });
-        memory.delete(`r${i}`);
-      }
-      const lines = (await Deno.readTextFile(file)).split("\n").length - 1;
-      assert.ok(lines <= 2 * memory.size + 1025, `${lines} lines`);
+  await using dir = await tempDir();
+  const file = `${dir.path}/memory.jsonl`;
+  {
+    using memory = new DurableQueue<{ id: string }>({ file });
+    memory.push({ id: "kept" });
+    for (let i = 0; i < 5000; i++) {
+      memory.push({ id: `r${i}` });
+      memory.delete(`r${i}`);
     }
-    using reopened = new DurableQueue<{ id: string }>({ file });
-    assert.deepEqual(reopened.values(), [{ id: "kept" }]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+    const lines = (await Deno.readTextFile(file)).split("\n").length - 1;
+    assert.ok(lines <= 2 * memory.size + 1025, `${lines} lines`);
   }
+  using reopened = new DurableQueue<{ id: string }>({ file });
+  assert.deepEqual(reopened.values(), [{ id: "kept" }]);
 });
 
 Deno.test("two_servers CLI names a missing or bad flag", async () => {

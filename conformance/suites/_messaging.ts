@@ -19,6 +19,7 @@ import type { JournalEvent } from "../../core/journal/journal.ts";
 import { startMessageStoreServer } from "../../servers/message_store.ts";
 import type { MessageStore } from "../../servers/message_store_interface.ts";
 import type { Evidence, ScenarioContext, Timing } from "../scenario.ts";
+import type { Check } from "./_checks.ts";
 import { joinHostPort } from "../../core/net/host_port.ts";
 import { inProcessFronts, type MessageFronts } from "../message_fronts.ts";
 
@@ -404,6 +405,22 @@ export async function untilWelcome(
       } in time; going on`,
   );
   return welcome;
+}
+
+/**
+ * The check, for `verdictOf`, that the agent connected to `front`:
+ * `welcome` is what {@linkcode untilWelcome} found there.
+ */
+export function welcomedAt(
+  welcome: JournalEvent | undefined,
+  front: string,
+  expected: string,
+): Check {
+  return {
+    failed: !welcome,
+    expected,
+    observed: `it never connected to ${front}`,
+  };
 }
 
 /** `ml1 x3 -> ml2 x1`: the fronts of these events, in runs. */

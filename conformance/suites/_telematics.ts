@@ -262,6 +262,23 @@ export function everyAcked(
 }
 
 /**
+ * The check, for `verdictOf`, that none of `frames` (`frame_in` events a
+ * server should not have had) exists; `observed` gets their ids as text
+ * ({@linkcode idsText}).
+ */
+export function noneOf(
+  ctx: ScenarioContext,
+  frames: JournalEvent[],
+  check: { expected: string; observed(ids: string): string },
+): Check {
+  return {
+    failed: frames.length > 0,
+    expected: check.expected,
+    observed: () => check.observed(idsText(ctx, frames)),
+  };
+}
+
+/**
  * Waits (bounded by `ms`, by default {@linkcode soon}) until the server
  * `label` has ACKed every id of `ids`; whether it has.
  */
@@ -355,6 +372,50 @@ export function firstAck(
       acked(ctx, label, id).map((event) => ({ label, event }))
     )
     .sort((a, b) => a.event.time - b.event.time)[0];
+}
+
+/** How {@linkcode failUnlessDeletedAfterAck} names the ACK a deletion must follow. */
+export interface DeletionWords {
+  /** What the deletion must come after: `IP1's ACK`, `an ACK`. */
+  after: string;
+  /** What an early deletion came before: `IP1 sent the ACK`, `the first ACK`. */
+  before: string;
+}
+
+/**
+ * The fail of the first of `ids` that the client did not print as deleted
+ * once `ackOf(id)` ACKed it, or printed as deleted before that ACK;
+ * `undefined` when each was deleted after its ACK.
+ */
+export function failUnlessDeletedAfterAck(
+  ctx: ScenarioContext,
+  ids: readonly string[],
+  ackOf: (id: string) => TrailEntry,
+  words: DeletionWords,
+  evidence: Evidence[],
+): Verdict | undefined {
+  const deleted = ctx.clientEvents((e) => e.event === "deleted");
+  for (const id of ids) {
+    const del = deleted.find((e) => e.id === id);
+    const ack = ackOf(id);
+    if (!del) {
+      return ctx.fail(
+        `${id} deleted once ${ack.label.toUpperCase()} ACKed it`,
+        `no deleted event for ${id}`,
+        evidence,
+      );
+    }
+    if (del.time < ack.event.time) {
+      return ctx.fail(
+        `${id} deleted only after ${words.after}`,
+        `it was deleted ${
+          (ack.event.time - del.time).toFixed(0)
+        } ms before ${words.before}`,
+        evidence,
+      );
+    }
+  }
+  return undefined;
 }
 
 /** Evidence of both servers' record frames, ACKs and dropped ACKs. */

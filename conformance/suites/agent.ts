@@ -16,6 +16,7 @@ import type { JournalEvent } from "../../core/journal/journal.ts";
 import type { MessageFronts } from "../message_fronts.ts";
 import type { Scenario, ScenarioContext, Verdict } from "../scenario.ts";
 import { numberedScenarios } from "../scenario.ts";
+import { verdictOf } from "./_checks.ts";
 import {
   AGENT,
   agentAcks,
@@ -39,6 +40,7 @@ import {
   untilDeleted,
   untilEach,
   untilWelcome,
+  welcomedAt,
   welcomes,
 } from "./_messaging.ts";
 
@@ -332,43 +334,45 @@ async function qa5(ctx: ScenarioContext): Promise<Verdict> {
     ...trafficEvidence(ctx),
     ...ctx.clientEvidence(clientEventsOf(ctx, "received")),
   ];
-  if (!welcome) {
-    return ctx.fail(
-      "the agent on the alternate ml2 while the primary ml1 refuses connections",
-      "it never connected to ml2",
-      evidence,
-    );
-  }
   const missing = ids.filter((id) =>
     agentAcks(ctx, id).length === 0 &&
     clientEventsOf(ctx, "received", id).length === 0
   );
-  if (missing.length > 0) {
-    const delivered = storeEvents(
-      ctx,
-      "message_delivered",
-      (e) => e.agent === AGENT && missing.includes(String(e.id)),
-    );
-    return ctx.fail(
-      "every message waiting for the agent (m1, m2, m3) taken by it through the alternate ml2",
-      `${missing.join(", ")} ${
-        delivered.length
-          ? `went out to it ${delivered.length} time(s) but ${
-            missing.length > 1 ? "were" : "was"
-          }`
-          : missing.length > 1
-          ? "were"
-          : "was"
-      } never ACKed or printed as received`,
-      evidence,
-    );
-  }
   const printed = clientEventsOf(ctx, "received").length > 0;
-  return ctx.pass(
+  return verdictOf(
+    ctx,
+    evidence,
+    [
+      welcomedAt(
+        welcome,
+        "ml2",
+        "the agent on the alternate ml2 while the primary ml1 refuses connections",
+      ),
+      {
+        failed: missing.length > 0,
+        expected:
+          "every message waiting for the agent (m1, m2, m3) taken by it through the alternate ml2",
+        observed: () => {
+          const delivered = storeEvents(
+            ctx,
+            "message_delivered",
+            (e) => e.agent === AGENT && missing.includes(String(e.id)),
+          );
+          return `${missing.join(", ")} ${
+            delivered.length
+              ? `went out to it ${delivered.length} time(s) but ${
+                missing.length > 1 ? "were" : "was"
+              }`
+              : missing.length > 1
+              ? "were"
+              : "was"
+          } never ACKed or printed as received`;
+        },
+      },
+    ],
     `m1, m2 and m3 reached the agent through the alternate ml2 (ACKed${
       printed ? " and printed as received" : ""
     })`,
-    evidence,
   );
 }
 
@@ -423,59 +427,58 @@ async function qa6(ctx: ScenarioContext): Promise<Verdict> {
   const atPrimary = pushes.filter((e) =>
     e.type === "push_sent" && e.front === "ml1"
   );
-  if (atPrimary.length === 0) {
-    const withheld = pushes.find((e) => e.front === "ml1");
-    return ctx.fail(
-      "a push through its primary ml1 when m1 arrived",
-      `ml1 withheld it${
-        withheld
-          ? `: the agent's hello there named ${
-            withheld.primary === null ? "no primary" : `"${withheld.primary}"`
-          } as its primary`
-          : ""
-      }`,
-      evidence,
-    );
-  }
-  if (!onAlternate) {
-    return ctx.fail(
-      "the agent on the alternate ml2 once ml1 went down and it sent a1",
-      "it never connected to ml2",
-      evidence,
-    );
-  }
   const elsewhere = pushes.filter((e) =>
     e.type === "push_sent" && e.front !== "ml1"
   );
-  if (elsewhere.length > 0) {
-    return ctx.fail(
-      "no push while the agent is on the alternate ml2",
-      `${elsewhere[0].front} pushed to it: its hello there named ${
-        elsewhere[0].front
-      } as its primary`,
-      evidence,
-    );
-  }
-  const printed = clientEventsOf(ctx, "push").filter((e) =>
-    e.time > onAlternate.time
-  );
-  if (printed.length > 0) {
-    return ctx.fail(
-      "no push reaching the agent while it is on the alternate ml2",
-      `it printed ${printed.length} push event(s) while on ml2`,
-      evidence,
-    );
-  }
-  if (agentAcks(ctx, "m1").length === 0) {
-    return ctx.fail(
-      "the agent to fetch m1 after ml1's push",
-      "it never ACKed m1",
-      evidence,
-    );
-  }
-  return ctx.pass(
-    "ml1 pushed when m1 arrived and the agent fetched it; on ml2 the push for m2 was withheld",
+  const printed = onAlternate
+    ? clientEventsOf(ctx, "push").filter((e) => e.time > onAlternate.time)
+    : [];
+  return verdictOf(
+    ctx,
     evidence,
+    [
+      {
+        failed: atPrimary.length === 0,
+        expected: "a push through its primary ml1 when m1 arrived",
+        observed: () => {
+          const withheld = pushes.find((e) => e.front === "ml1");
+          return `ml1 withheld it${
+            withheld
+              ? `: the agent's hello there named ${
+                withheld.primary === null
+                  ? "no primary"
+                  : `"${withheld.primary}"`
+              } as its primary`
+              : ""
+          }`;
+        },
+      },
+      welcomedAt(
+        onAlternate,
+        "ml2",
+        "the agent on the alternate ml2 once ml1 went down and it sent a1",
+      ),
+      {
+        failed: elsewhere.length > 0,
+        expected: "no push while the agent is on the alternate ml2",
+        observed: () =>
+          `${elsewhere[0].front} pushed to it: its hello there named ${
+            elsewhere[0].front
+          } as its primary`,
+      },
+      {
+        failed: printed.length > 0,
+        expected: "no push reaching the agent while it is on the alternate ml2",
+        observed: () =>
+          `it printed ${printed.length} push event(s) while on ml2`,
+      },
+      {
+        failed: agentAcks(ctx, "m1").length === 0,
+        expected: "the agent to fetch m1 after ml1's push",
+        observed: "it never ACKed m1",
+      },
+    ],
+    "ml1 pushed when m1 arrived and the agent fetched it; on ml2 the push for m2 was withheld",
   );
 }
 

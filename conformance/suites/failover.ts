@@ -13,8 +13,9 @@ import { verdictOf } from "./_checks.ts";
 import {
   acked,
   everyAcked,
+  failUnlessDeletedAfterAck,
   firstAck,
-  idsText,
+  noneOf,
   received,
   recordTrail,
   runsOf,
@@ -99,12 +100,10 @@ async function fo1(ctx: ScenarioContext): Promise<Verdict> {
       : ""
   }`;
   return verdictOf(ctx, evidence, [
-    {
-      failed: atIp2.length > 0,
+    noneOf(ctx, atIp2, {
       expected: "no record at IP2 while IP1 ACKs every one",
-      observed: () =>
-        `IP2 received ${atIp2.length} frame(s) (${idsText(ctx, atIp2)})`,
-    },
+      observed: (ids) => `IP2 received ${atIp2.length} frame(s) (${ids})`,
+    }),
     everyAcked(ctx, "ip1", ids, {
       expected: "every record delivered to IP1, which ACKs",
       observed: (missing) => `IP1 never received ${missing}`,
@@ -158,11 +157,10 @@ async function fo2(ctx: ScenarioContext): Promise<Verdict> {
     waited.toFixed(0)
   } ms after the last, to IP2; r2 and r3 went to IP2 only`;
   return verdictOf(ctx, evidence, [
-    {
-      failed: backAtIp1.length > 0,
+    noneOf(ctx, backAtIp1, {
       expected: "every record after the switch at IP2 only",
-      observed: () => `IP1 still received ${idsText(ctx, backAtIp1)}`,
-    },
+      observed: (ids) => `IP1 still received ${ids}`,
+    }),
     everyAcked(ctx, "ip2", further, {
       expected: "every record after the switch delivered to IP2",
       observed: (missing) => `IP2 never received ${missing}`,
@@ -199,14 +197,11 @@ async function fo3(ctx: ScenarioContext): Promise<Verdict> {
       : ""
   }`;
   return verdictOf(ctx, evidence, [
-    {
-      failed: backAtIp1.length > 0,
+    noneOf(ctx, backAtIp1, {
       expected: "the client to stay on IP2, which ACKs, after IP1 recovered",
-      observed: () =>
-        `IP1 received ${
-          idsText(ctx, backAtIp1)
-        } after the client had switched to IP2`,
-    },
+      observed: (ids) =>
+        `IP1 received ${ids} after the client had switched to IP2`,
+    }),
     everyAcked(ctx, "ip2", further, {
       expected: "r2, r3 and r4 delivered to IP2 after IP1 recovered",
       observed: (missing) => `IP2 never ACKed ${missing}`,
@@ -302,35 +297,41 @@ async function fo5(ctx: ScenarioContext): Promise<Verdict> {
   return verdictOf(
     ctx,
     evidence,
-    [{
-      failed: earlyAck !== undefined,
-      expected: "r2 still unacknowledged when the restart was sent",
-      observed:
-        "IP2's delayed ACK of r2 came first, so the scenario could not check that it survives",
-    }, {
-      failed: ip2First !== undefined,
-      expected: "the first connection after the restart to IP1",
-      observed: "the client connected to IP2 first",
-    }, {
-      failed: toIp2.length > 0,
-      expected: "records after the restart to go to IP1, which ACKs",
-      observed: () => `IP2 received ${idsText(ctx, toIp2)} after the restart`,
-    }, {
-      failed: acked(ctx, "ip1", "r2").length === 0,
-      expected: "r2, unacknowledged at the restart, delivered to IP1 after it",
-      observed: () =>
-        `IP1 never received r2: it did not survive the restart${
-          lateAck
-            ? ` (IP2's delayed ACK of r2 went out ${
-              (lateAck.time - restartedAt).toFixed(0)
-            } ms after the restart command)`
-            : ""
-        }`,
-    }, {
-      failed: acked(ctx, "ip1", "r3").length === 0,
-      expected: "r3, sent after the restart, delivered to IP1",
-      observed: "IP1 never received it",
-    }],
+    [
+      {
+        failed: earlyAck !== undefined,
+        expected: "r2 still unacknowledged when the restart was sent",
+        observed:
+          "IP2's delayed ACK of r2 came first, so the scenario could not check that it survives",
+      },
+      {
+        failed: ip2First !== undefined,
+        expected: "the first connection after the restart to IP1",
+        observed: "the client connected to IP2 first",
+      },
+      noneOf(ctx, toIp2, {
+        expected: "records after the restart to go to IP1, which ACKs",
+        observed: (ids) => `IP2 received ${ids} after the restart`,
+      }),
+      {
+        failed: acked(ctx, "ip1", "r2").length === 0,
+        expected:
+          "r2, unacknowledged at the restart, delivered to IP1 after it",
+        observed: () =>
+          `IP1 never received r2: it did not survive the restart${
+            lateAck
+              ? ` (IP2's delayed ACK of r2 went out ${
+                (lateAck.time - restartedAt).toFixed(0)
+              } ms after the restart command)`
+              : ""
+          }`,
+      },
+      {
+        failed: acked(ctx, "ip1", "r3").length === 0,
+        expected: "r3, sent after the restart, delivered to IP1",
+        observed: "IP1 never received it",
+      },
+    ],
     "after the restart the client went back to IP1, which got r2 (unacknowledged at the restart) and r3",
   );
 }
@@ -394,27 +395,14 @@ async function fo6(ctx: ScenarioContext): Promise<Verdict> {
       evidence,
     );
   }
-  for (const id of ids) {
-    const del = deleted.find((e) => e.id === id);
-    const ack = firstAck(ctx, id)!;
-    if (!del) {
-      return ctx.fail(
-        `${id} deleted once ${ack.label.toUpperCase()} ACKed it`,
-        `no deleted event for ${id}`,
-        evidence,
-      );
-    }
-    if (del.time < ack.event.time) {
-      return ctx.fail(
-        `${id} deleted only after an ACK`,
-        `it was deleted ${
-          (ack.event.time - del.time).toFixed(0)
-        } ms before the first ACK`,
-        evidence,
-      );
-    }
-  }
-  return ctx.pass(summary, evidence);
+  const early = failUnlessDeletedAfterAck(
+    ctx,
+    ids,
+    (id) => firstAck(ctx, id)!,
+    { after: "an ACK", before: "the first ACK" },
+    evidence,
+  );
+  return early ?? ctx.pass(summary, evidence);
 }
 
 /** The scenarios of the failover suite. */

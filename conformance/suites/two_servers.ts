@@ -14,6 +14,7 @@ import {
   codecExpressesPacket,
   everyAcked,
   failUnlessAcked,
+  failUnlessDeletedAfterAck,
   isDeviceCodec,
   received,
   sendRecords,
@@ -100,27 +101,14 @@ async function ts2(ctx: ScenarioContext): Promise<Verdict> {
       evidence,
     );
   }
-  for (const id of IDS) {
-    const del = deleted.find((e) => e.id === id);
-    const ack = acked(ctx, "ip1", id)[0];
-    if (!del) {
-      return ctx.fail(
-        `${id} deleted once IP1 ACKed it`,
-        `no deleted event for ${id}`,
-        evidence,
-      );
-    }
-    if (del.time < ack.time) {
-      return ctx.fail(
-        `${id} deleted only after IP1's ACK`,
-        `it was deleted ${
-          (ack.time - del.time).toFixed(0)
-        } ms before IP1 sent the ACK`,
-        evidence,
-      );
-    }
-  }
-  return ctx.pass(
+  const early = failUnlessDeletedAfterAck(
+    ctx,
+    IDS,
+    (id) => ({ label: "ip1", event: acked(ctx, "ip1", id)[0] }),
+    { after: "IP1's ACK", before: "IP1 sent the ACK" },
+    evidence,
+  );
+  return early ?? ctx.pass(
     "each record was deleted after IP1's ACK and never sent again",
     evidence,
   );

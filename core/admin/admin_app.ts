@@ -298,24 +298,15 @@ export function addJournalRoutes(
       }
     },
   );
-  app.openapi(
-    createRoute({
-      method: "delete",
-      path: "/journal",
-      responses: {
-        200: jsonResponse(z.object({ cleared: z.number() }), "Cleared"),
-      },
-    }),
-    (c) => {
-      const { journals } = pick({});
-      let cleared = 0;
-      for (const journal of journals) {
-        cleared += journal.size;
-        journal.clear();
-      }
-      return c.json({ cleared }, 200);
-    },
-  );
+  addClearRoute(app, "/journal", "Cleared", () => {
+    const { journals } = pick({});
+    let cleared = 0;
+    for (const journal of journals) {
+      cleared += journal.size;
+      journal.clear();
+    }
+    return cleared;
+  });
   app.openapi(
     createRoute({
       method: "get",
@@ -370,6 +361,35 @@ export function addConnectionsRoute(
         },
         200,
       ),
+  );
+}
+
+/**
+ * Adds `DELETE <path>`: empties what the server keeps there and answers
+ * `{cleared: n}`, n being what `clear` returns (how many entries it held).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { addClearRoute, createAdminApp } from "./admin_app.ts";
+ * const app = createAdminApp(secondary);
+ * addClearRoute(app, "/records", "The record log is empty", () => secondary.clearReceived());
+ * ```
+ */
+export function addClearRoute(
+  app: OpenAPIHono,
+  path: string,
+  description: string,
+  clear: () => number,
+): void {
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path,
+      responses: {
+        200: jsonResponse(z.object({ cleared: z.number() }), description),
+      },
+    }),
+    (c) => c.json({ cleared: clear() }, 200),
   );
 }
 

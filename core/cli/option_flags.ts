@@ -225,10 +225,28 @@ export function optionsFromFlags<S extends z.ZodObject>(
 }
 
 /**
+ * The type of the options schema of options `T`: a zod object with a field
+ * for each option, optional where the option is, giving values the option
+ * takes. A server declares its schema with it
+ * (`const Schema: OptionsSchema<Pick<ServerOptions, "a" | "b">> =
+ * z.object(...)`): its options are stated once, in its options type, and
+ * `deno check` fails when the schema leaves one out or gives a value the
+ * option does not take.
+ */
+export type OptionsSchema<T> = z.ZodObject<
+  {
+    [K in keyof T]-?: undefined extends T[K]
+      ? z.ZodOptional<z.ZodType<Exclude<T[K], undefined>>>
+      : z.ZodType<T[K]>;
+  }
+>;
+
+/**
  * `true` when two option types are the same, `never` otherwise: a server
- * states `const _agree: OptionsAgree<z.infer<typeof Schema>, Pick<...>> =
- * true` so that its TypeScript options and its schema cannot drift apart
- * (`deno check` fails when they do).
+ * whose schema gives some options in other forms than its TypeScript options
+ * (so that {@linkcode OptionsSchema} cannot type it) states `const _agree:
+ * OptionsAgree<z.infer<typeof Schema>["a"], Options["a"]> = true` for the
+ * others, so that they cannot drift apart (`deno check` fails when they do).
  */
 export type OptionsAgree<A, B> = [A] extends [B]
   ? ([B] extends [A] ? true : never)
