@@ -112,28 +112,25 @@ function address(host: string | undefined, port: number | undefined): string {
 }
 
 /**
- * The event of a frame in or out, fields as `{ conn, id, frame }` always
- * gave them, with the journal's own fields last as placeholders (see
- * `Journal.add`): every such event has one shape, and none grows a field
- * later (without them the primary took a fifth to a quarter longer per
- * record, docs/performance.md).
+ * A hot event of a connection, fields as `{ conn, id, frame }` always gave
+ * them: a frame in or out (`frame`), a reply sent (`id`, `frame`), dropped
+ * (`id`) or delayed (`id`, `ms`). The journal's own fields come last as
+ * placeholders (see `Journal.add`): each kind of event has one shape, and
+ * none grows a field later (without them the primary took a fifth to a
+ * quarter longer per record, docs/performance.md).
  */
-function frameEvent(
+function hotEvent(
   conn: number,
-  frame: Frame,
-  id?: string,
-): Record<string, unknown> {
-  return id === undefined
-    ? { conn, frame, seq: 0, time: 0, wall: 0, server: "", type: "" }
-    : { conn, id, frame, seq: 0, time: 0, wall: 0, server: "", type: "" };
-}
-
-/** The event of a reply dropped or delayed (`ms`), as {@linkcode frameEvent}. */
-function replyEvent(
-  conn: number,
-  id: string,
+  id: string | undefined,
+  frame: Frame | undefined,
   ms?: number,
 ): Record<string, unknown> {
+  if (id === undefined) {
+    return { conn, frame, seq: 0, time: 0, wall: 0, server: "", type: "" };
+  }
+  if (frame !== undefined) {
+    return { conn, id, frame, seq: 0, time: 0, wall: 0, server: "", type: "" };
+  }
   return ms === undefined
     ? { conn, id, seq: 0, time: 0, wall: 0, server: "", type: "" }
     : { conn, id, ms, seq: 0, time: 0, wall: 0, server: "", type: "" };
@@ -370,7 +367,7 @@ export class Connection implements FaultConnection {
    * or the connection is gone. Returns whether it was written.
    */
   send(frame: Frame): boolean {
-    return this.#write(frame, "frame_out", frameEvent(this.id, frame));
+    return this.#write(frame, "frame_out", hotEvent(this.id, undefined, frame));
   }
 
   /**
@@ -407,7 +404,7 @@ export class Connection implements FaultConnection {
       journal.add(
         "ack_dropped",
         hasNone(fields)
-          ? replyEvent(this.id, id)
+          ? hotEvent(this.id, id, undefined)
           : { conn: this.id, id, ...fields },
       );
       return;
@@ -419,7 +416,7 @@ export class Connection implements FaultConnection {
       journal.add(
         "ack_delayed",
         hasNone(fields)
-          ? replyEvent(this.id, id, ms)
+          ? hotEvent(this.id, id, undefined, ms)
           : { conn: this.id, id, ms, ...fields },
       );
       let delays = delaysByHost.get(this.#host);
@@ -612,7 +609,7 @@ export class Connection implements FaultConnection {
       frame,
       type,
       hasNone(fields)
-        ? frameEvent(this.id, frame, id)
+        ? hotEvent(this.id, id, frame)
         : { conn: this.id, id, frame, ...fields },
     );
   }
@@ -741,7 +738,7 @@ export class Connection implements FaultConnection {
   #frame(frame: Frame, reply?: Frame, handled = false): void {
     this.#badInRow = 0;
     this.#framesIn++;
-    this.#host.journal.add("frame_in", frameEvent(this.id, frame));
+    this.#host.journal.add("frame_in", hotEvent(this.id, undefined, frame));
     const call = this.#frameCall ??= { conn: this, frame };
     call.frame = frame;
     call.owed = reply;
