@@ -8,13 +8,16 @@
  * - `pipelined`: each connection writes records back to back (TCP's flow
  *   control is the only limit); the run ends once the server has decoded
  *   every record sent (ACKs may be dropped, so they are not waited for);
- * - `trickle`: each connection sends a record every `--period-ms`,
- *   staggered (connection c of n at c/n of a period, on a fixed schedule, so
- *   the connections keep their places instead of drifting into step);
- *   prints `ready` once every connection is open;
- * - `latency`: the same, and each connection times its ACK: from just
- *   before the record is written to when the read that completes the ACK
- *   returns (in ms; the record is made before the clock starts).
+ * - `trickle`: each connection sends a record every `--period-ms`, their
+ *   phases spread evenly over the period (a fleet of devices is not in step:
+ *   connection c sends at c/N of a period, then every period), on a fixed
+ *   schedule kept by one timer for all connections; prints `ready` once every
+ *   connection is open;
+ * - `latency`: each connection sends a record every `--period-ms` on the same
+ *   fixed schedule (a late send does not move the next ones) and times its
+ *   ACK: from just before the record is written to when the read that
+ *   completes the ACK returns (in ms; the record is made before the clock
+ *   starts).
  *
  * ```sh
  * deno run -A bench/load.ts --port 7000 --admin http://127.0.0.1:7001 --pid 1234 \
@@ -71,6 +74,7 @@ async function connectAll(
   port: number,
   count: number,
   wire: DeviceWire,
+  readBytes: number,
 ): Promise<Link[]> {
   const links: Link[] = [];
   // Open in batches: ten thousand at once would overflow the accept queue.
@@ -88,7 +92,7 @@ async function connectAll(
       let helloed!: () => void;
       const ready = new Promise<void>((resolve) => helloed = resolve);
       void (async () => {
-        const buffer = new Uint8Array(64 * 1024);
+        const buffer = new Uint8Array(readBytes);
         let skip = wire.hello ? wire.helloReplyBytes : 0;
         try {
           while (true) {
@@ -142,6 +146,44 @@ function waitAck(link: Link, target: number): Promise<void> {
   });
 }
 
+/**
+ * The `trickle` load: connection c sends its n-th record at `began + (c /
+ * N + n) * period`, until `deadline`. The phases are spread evenly and the
+ * schedule is fixed: one timer walks it in order for every connection (ten
+ * thousand timers of their own cost this process more than the server's
+ * work, and each drifts by its own lateness), and records that fall due
+ * while this process is late go at once, in order. A connection's writes
+ * never overlap. Returns the records sent.
+ */
+async function trickle(
+  links: Link[],
+  wire: DeviceWire,
+  period: number,
+  began: number,
+  deadline: number,
+): Promise<number> {
+  const count = links.length;
+  const writing: Promise<void>[] = links.map(() => Promise.resolve());
+  let sent = 0;
+  let next = 0; // The next send, counted over all connections in order.
+  const due = (k: number) => began + (k / count) * period;
+  while (due(next) < deadline) {
+    const now = performance.now();
+    for (; due(next) <= now && due(next) < deadline; next++) {
+      const c = next % count;
+      const bytes = wire.record(c, Math.floor(next / count));
+      const conn = links[c].conn;
+      writing[c] = writing[c].then(() => write(conn, bytes)).then(() => {
+        sent++;
+      });
+    }
+    const wait = Math.min(due(next), deadline) - performance.now();
+    await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+  }
+  await Promise.all(writing);
+  return sent;
+}
+
 /** Waits until the server has decoded `frames` more than at `start`. */
 async function drained(
   target: { admin: string; pid: number },
@@ -188,18 +230,21 @@ export async function runLoad(args: string[]): Promise<LoadResult> {
   const count = Number(values.connections);
   const seconds = Number(values.seconds);
   const period = Number(values["period-ms"]);
+  const mode = values.mode!;
   const links = await connectAll(
     values.host!,
     Number(values.port),
     count,
     wire,
+    // A record a second brings an ACK or two: ten thousand 64 KiB buffers
+    // would be 640 MB of this process's memory for nothing.
+    mode === "trickle" || mode === "latency" ? 4096 : 64 * 1024,
   );
   const start = await probe(target);
   const began = performance.now();
   const deadline = began + seconds * 1000;
   let sent = 0;
   const rtts: number[] = [];
-  const mode = values.mode!;
   if (mode === "closed") {
     await Promise.all(links.map(async (link, c) => {
       for (let n = 0; performance.now() < deadline; n++) {
@@ -219,8 +264,10 @@ export async function runLoad(args: string[]): Promise<LoadResult> {
         sent += BATCH;
       }
     }));
-  } else if (mode === "trickle" || mode === "latency") {
-    if (mode === "trickle") console.log("ready");
+  } else if (mode === "trickle") {
+    console.log("ready");
+    sent = await trickle(links, wire, period, began, deadline);
+  } else if (mode === "latency") {
     await Promise.all(links.map(async (link, c) => {
       // Connection c sends at c/count of a period in, then every period, on
       // a fixed schedule (a late send does not move the next ones).
@@ -238,10 +285,8 @@ export async function runLoad(args: string[]): Promise<LoadResult> {
         const at = performance.now();
         await write(link.conn, record);
         sent++;
-        if (mode === "latency") {
-          await waitAck(link, target);
-          rtts.push(link.ackedAt - at);
-        }
+        await waitAck(link, target);
+        rtts.push(link.ackedAt - at);
       }
     }));
   } else {

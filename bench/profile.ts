@@ -12,8 +12,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { runLoadProcess, startListeningProcess } from "./_process.ts";
+import { parseToolArgs, startInspected } from "./_inspector.ts";
+import { runLoadProcess } from "./_process.ts";
 
 interface ProfileNode {
   id: number;
@@ -66,75 +66,20 @@ export function selfTimes(
   return { byFunction: sorted(fn), byFile: sorted(file), total };
 }
 
-/** Talks to a V8 inspector over its WebSocket, one call at a time. */
-class Inspector {
-  #socket: WebSocket;
-  #id = 0;
-  #waiting = new Map<number, (result: unknown) => void>();
-
-  private constructor(socket: WebSocket) {
-    this.#socket = socket;
-    socket.onmessage = (message) => {
-      const data = JSON.parse(message.data as string);
-      if (data.id !== undefined) this.#waiting.get(data.id)?.(data.result);
-    };
-  }
-
-  static async open(url: string): Promise<Inspector> {
-    const socket = new WebSocket(url);
-    await new Promise((resolve, reject) => {
-      socket.onopen = resolve;
-      socket.onerror = () => reject(new Error(`Cannot open ${url}`));
-    });
-    return new Inspector(socket);
-  }
-
-  call(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
-    const id = ++this.#id;
-    this.#socket.send(JSON.stringify({ id, method, params }));
-    return new Promise((resolve) => this.#waiting.set(id, resolve));
-  }
-
-  async close(): Promise<void> {
-    const closed = new Promise((resolve) => this.#socket.onclose = resolve);
-    this.#socket.close();
-    await closed;
-  }
-}
-
 if (import.meta.main) {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    options: {
-      root: {
-        type: "string",
-        default: new URL("..", import.meta.url).pathname,
-      },
-      codec: { type: "string", default: "line-json" },
-      seconds: { type: "string", default: "4" },
-      mode: { type: "string", default: "pipelined" },
-      top: { type: "string", default: "25" },
-    },
-    allowPositionals: true,
+  const { values, positionals } = parseToolArgs({
+    codec: { type: "string", default: "line-json" },
+    seconds: { type: "string", default: "4" },
+    mode: { type: "string", default: "pipelined" },
   });
-  const inspectorUrl = Promise.withResolvers<string>();
   const freePortsSeed1 = ["--port", "0", "--admin-port", "0", "--seed", "1"];
-  const server = await startListeningProcess(
+  const { server, inspector } = await startInspected(
     "servers/primary.ts",
     [...freePortsSeed1, "--codec", values.codec!, ...positionals],
-    {
-      cwd: values.root,
-      denoFlags: ["--inspect=127.0.0.1:0"],
-      onStderrLine: (line) => {
-        const ws = line.match(/(ws:\/\/\S+)/)?.[1];
-        if (ws) inspectorUrl.resolve(ws);
-      },
-    },
+    values.root!,
   );
   const { port, admin } = server;
   if (!admin) throw new Error(`Cannot profile: it printed "${server.line}"`);
-  const ws = await inspectorUrl.promise;
-  const inspector = await Inspector.open(ws);
   await inspector.call("Profiler.enable");
   await inspector.call("Profiler.setSamplingInterval", { interval: 200 });
   await inspector.call("Profiler.start");

@@ -324,6 +324,7 @@ export class NamedProxy {
   };
   #host: ProxyHost;
   #random: SeededRandom;
+  /** The address asked for (port 0: any); once bound, `#addr` is the real one. */
   #listen: string;
   #upstream: string;
   #enabled = false;
@@ -365,7 +366,8 @@ export class NamedProxy {
 
   /** Where it listens, as the API shows it. */
   get listen(): string {
-    return this.#listen;
+    const addr = this.#addr;
+    return addr ? formatAddr(addr.hostname, addr.port) : this.#listen;
   }
 
   /** Where it connects. */
@@ -399,7 +401,7 @@ export class NamedProxy {
   json(): ProxyJson {
     return {
       name: this.name,
-      listen: this.#listen,
+      listen: this.listen,
       upstream: this.#upstream,
       enabled: this.#enabled,
       toxics: this.toxics(),
@@ -462,7 +464,7 @@ export class NamedProxy {
     } catch (error) {
       throw new ProxyApiError((error as Error).message, 500);
     }
-    return resolved !== this.#listen || upstream !== this.#upstream;
+    return resolved !== this.listen || upstream !== this.#upstream;
   }
 
   /** Changes listen, upstream and enabled as Toxiproxy's update does. */
@@ -790,12 +792,12 @@ export class NamedProxy {
     let host: string;
     let port: number;
     try {
-      const parts = splitHostPort(this.#listen || "127.0.0.1:0");
+      const parts = splitHostPort(this.listen || "127.0.0.1:0");
       host = await resolveHost(parts.host);
       port = parts.port;
     } catch (error) {
       throw new ProxyApiError(
-        `listen tcp ${this.#listen}: ${(error as Error).message}`,
+        `listen tcp ${this.listen}: ${(error as Error).message}`,
         500,
       );
     }
@@ -827,7 +829,6 @@ export class NamedProxy {
     const bound = server.address();
     const boundPort = bound && typeof bound === "object" ? bound.port : port;
     this.#addr = { hostname: host, port: boundPort };
-    this.#listen = formatAddr(host, boundPort);
     this.#server = server;
     if (!this.#shouldListen()) {
       // Bound to learn and own the port; a refuse or down fault holds it shut.
@@ -838,7 +839,7 @@ export class NamedProxy {
     }
     this.journal.append("listening", {
       proxy: this.name,
-      addr: this.#listen,
+      addr: this.listen,
       upstream: this.#upstream,
     });
   }

@@ -82,6 +82,38 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * The fixed-size whole numbers of the binary protocols, by the name a
+ * reader and a writer take: their size in bytes and whether they are signed
+ * (two's complement). 64-bit numbers have their own methods (`u64`).
+ */
+const INTS = {
+  u8: { size: 1, signed: false },
+  u16: { size: 2, signed: false },
+  i16: { size: 2, signed: true },
+  u32: { size: 4, signed: false },
+  i32: { size: 4, signed: true },
+} as const;
+
+/** The name of a fixed-size whole number: `u8`, `u16`, `i16`, `u32`, `i32`. */
+export type IntType = keyof typeof INTS;
+
+/** The unsigned type of each size up to 4 bytes. */
+const UNSIGNED: Readonly<Record<number, IntType>> = {
+  1: "u8",
+  2: "u16",
+  4: "u32",
+};
+
+/** The least and greatest value of a type. */
+function range(type: IntType): { min: number; max: number } {
+  const { size, signed } = INTS[type];
+  const span = 2 ** (8 * size);
+  return signed
+    ? { min: -span / 2, max: span / 2 - 1 }
+    : { min: 0, max: span - 1 };
+}
+
 /** A big-endian reader that throws a `RangeError` past the end. */
 export class Reader {
   #view: DataView;
@@ -98,29 +130,14 @@ export class Reader {
     return this.#bytes.length - this.#offset;
   }
 
-  /** Reads an unsigned 8-bit number. */
-  u8(): number {
-    return this.#view.getUint8(this.#take(1));
-  }
-
-  /** Reads an unsigned 16-bit number. */
-  u16(): number {
-    return this.#view.getUint16(this.#take(2));
-  }
-
-  /** Reads a signed 16-bit number. */
-  i16(): number {
-    return this.#view.getInt16(this.#take(2));
-  }
-
-  /** Reads an unsigned 32-bit number. */
-  u32(): number {
-    return this.#view.getUint32(this.#take(4));
-  }
-
-  /** Reads a signed 32-bit number. */
-  i32(): number {
-    return this.#view.getInt32(this.#take(4));
+  /** Reads a whole number of a fixed size (`u8`, `u16`, `i16`, `u32`, `i32`). */
+  int(type: IntType): number {
+    const { size, signed } = INTS[type];
+    const at = this.#take(size);
+    let value = 0;
+    for (let i = 0; i < size; i++) value = value * 256 + this.#bytes[at + i];
+    const span = 2 ** (8 * size);
+    return signed && value >= span / 2 ? value - span : value;
   }
 
   /** Reads an unsigned 64-bit number. */
@@ -128,22 +145,14 @@ export class Reader {
     return this.#view.getBigUint64(this.#take(8));
   }
 
-  /** Reads an unsigned number of 1, 2, 4 or 8 bytes (8: a number when safe, else a decimal string). */
+  /** Reads an unsigned number of 1, 2, 4 or (any other size) 8 bytes (8: a number when safe, else a decimal string). */
   unsigned(size: number): number | string {
-    switch (size) {
-      case 1:
-        return this.u8();
-      case 2:
-        return this.u16();
-      case 4:
-        return this.u32();
-      default: {
-        const value = this.u64();
-        return value <= BigInt(Number.MAX_SAFE_INTEGER)
-          ? Number(value)
-          : value.toString();
-      }
-    }
+    const type = UNSIGNED[size];
+    if (type !== undefined) return this.int(type);
+    const value = this.u64();
+    return value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
   }
 
   /** Reads `length` bytes (a view, not a copy). */
@@ -173,29 +182,28 @@ export class Writer {
     return this.#out.length;
   }
 
-  /** Writes an unsigned 8-bit number. */
-  u8(value: number, name = "value"): this {
-    return this.#int(value, 1, 0, 0xff, name);
-  }
-
-  /** Writes an unsigned 16-bit number. */
-  u16(value: number, name = "value"): this {
-    return this.#int(value, 2, 0, 0xffff, name);
-  }
-
-  /** Writes a signed 16-bit number. */
-  i16(value: number, name = "value"): this {
-    return this.#int(value, 2, -0x8000, 0x7fff, name);
-  }
-
-  /** Writes an unsigned 32-bit number. */
-  u32(value: number, name = "value"): this {
-    return this.#int(value, 4, 0, 0xffffffff, name);
-  }
-
-  /** Writes a signed 32-bit number. */
-  i32(value: number, name = "value"): this {
-    return this.#int(value, 4, -0x80000000, 0x7fffffff, name);
+  /**
+   * Writes a whole number of a fixed size (`u8`, `u16`, `i16`, `u32`,
+   * `i32`); `name` says what it is in the error of a value out of range.
+   */
+  int(type: IntType, value: unknown, name = "value"): this {
+    const { size } = INTS[type];
+    const { min, max } = range(type);
+    if (
+      typeof value !== "number" || !Number.isInteger(value) || value < min ||
+      value > max
+    ) {
+      throw new RangeError(
+        `${name} ${
+          JSON.stringify(value)
+        } is not a whole number from ${min} to ${max}`,
+      );
+    }
+    const unsigned = value < 0 ? value + 2 ** (8 * size) : value;
+    for (let i = size - 1; i >= 0; i--) {
+      this.#out.push(Math.floor(unsigned / 2 ** (8 * i)) & 0xff);
+    }
+    return this;
   }
 
   /** Writes an unsigned 64-bit number (a number, a bigint or a decimal string). */
@@ -220,11 +228,11 @@ export class Writer {
   /** Writes an unsigned number of 1, 2, 4 or 8 bytes. */
   unsigned(size: number, value: unknown, name = "value"): this {
     if (size === 8) return this.u64(value, name);
-    const max = size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
-    if (size !== 1 && size !== 2 && size !== 4) {
+    const type = UNSIGNED[size];
+    if (type === undefined) {
       throw new RangeError(`${name}: size ${size} is not 1, 2, 4 or 8`);
     }
-    return this.#int(value, size, 0, max, name);
+    return this.int(type, value, name);
   }
 
   /** Writes bytes as they are. */
@@ -236,30 +244,6 @@ export class Writer {
   /** The bytes written. */
   finish(): Uint8Array {
     return Uint8Array.from(this.#out);
-  }
-
-  #int(
-    value: unknown,
-    size: number,
-    min: number,
-    max: number,
-    name: string,
-  ): this {
-    if (
-      typeof value !== "number" || !Number.isInteger(value) || value < min ||
-      value > max
-    ) {
-      throw new RangeError(
-        `${name} ${
-          JSON.stringify(value)
-        } is not a whole number from ${min} to ${max}`,
-      );
-    }
-    const unsigned = value < 0 ? value + 2 ** (8 * size) : value;
-    for (let i = size - 1; i >= 0; i--) {
-      this.#out.push(Math.floor(unsigned / 2 ** (8 * i)) & 0xff);
-    }
-    return this;
   }
 }
 

@@ -146,6 +146,25 @@ export function jsonTooDeep(text: string, max: number): boolean {
   return false;
 }
 
+/** The `invalid_utf8` error of a unit of JSON text (`line`, `frame`). */
+export function invalidUtf8(unit: string): Decoded {
+  return {
+    error: {
+      code: "invalid_utf8",
+      message: `Cannot decode ${unit}: it is not valid UTF-8`,
+    },
+  };
+}
+
+/**
+ * The JSON text of a frame, for the codecs that carry frames as JSON (line
+ * JSON, length-prefixed), or `undefined` for a NACK: wire protocol v1 has
+ * none, so nothing is sent (the `nackAck` fault journals `unencodable`).
+ */
+export function frameJson(frame: Frame): string | undefined {
+  return frame.type === "nack" ? undefined : JSON.stringify(frame);
+}
+
 const RAW_PREVIEW = 200;
 
 /** Options for {@linkcode parseJsonFrame}. */

@@ -11,18 +11,19 @@ import {
   codecLimits,
   type CodecOptions,
   type Decoded,
+  frameJson,
+  invalidUtf8,
   parseJsonFrame,
 } from "./codec.ts";
 import type { Frame } from "./frame.ts";
+import { decodeUtf8, encodeUtf8 } from "./utf8.ts";
 
 /** The length prefix: a big-endian u32 that counts the JSON bytes after it. */
 const HEADER = 4;
-const encoder = new TextEncoder();
 
 class LengthPrefixedDecoder extends FramedDecoder {
   #max: number;
   #maxDepth: number;
-  #text = new TextDecoder("utf-8", { fatal: true });
 
   constructor(max: number, maxDepth: number) {
     super("frame");
@@ -66,17 +67,8 @@ class LengthPrefixedDecoder extends FramedDecoder {
   }
 
   #decode(bytes: Uint8Array): Decoded {
-    let text: string;
-    try {
-      text = this.#text.decode(bytes);
-    } catch {
-      return {
-        error: {
-          code: "invalid_utf8",
-          message: "Cannot decode frame: it is not valid UTF-8",
-        },
-      };
-    }
+    const text = decodeUtf8(bytes);
+    if (text === undefined) return invalidUtf8("frame");
     return parseJsonFrame(text, {
       unit: "frame",
       maxDepth: this.#maxDepth,
@@ -101,8 +93,9 @@ export function lengthPrefixedCodec(options: CodecOptions = {}): Codec {
     name: "length-prefixed",
     decoder: () => new LengthPrefixedDecoder(max, maxDepth),
     encode(frame: Frame): Uint8Array | undefined {
-      if (frame.type === "nack") return undefined;
-      const body = encoder.encode(JSON.stringify(frame));
+      const json = frameJson(frame);
+      if (json === undefined) return undefined;
+      const body = encodeUtf8(json);
       const out = new Uint8Array(HEADER + body.length);
       new DataView(out.buffer).setUint32(0, body.length);
       out.set(body, HEADER);

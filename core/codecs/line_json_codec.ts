@@ -11,19 +11,15 @@ import {
   type CodecOptions,
   type Decoded,
   type Decoder,
+  frameJson,
+  invalidUtf8,
   parseJsonFrame,
 } from "./codec.ts";
 import type { Frame } from "./frame.ts";
 import { decodeUtf8, encodeUtf8 } from "./utf8.ts";
 
 const NEWLINE = 0x0a;
-
-const INVALID_UTF8: Decoded = {
-  error: {
-    code: "invalid_utf8",
-    message: "Cannot decode line: it is not valid UTF-8",
-  },
-};
+const INVALID_UTF8: Decoded = invalidUtf8("line");
 
 class LineJsonDecoder implements Decoder {
   #max: number;
@@ -171,6 +167,24 @@ function ackText(frame: Frame): string | undefined {
 }
 
 /**
+ * A frame's line: the same text as `JSON.stringify(frame) + "\n"` (an ACK
+ * through {@linkcode ackText}), or `undefined` for a NACK (see
+ * {@linkcode frameJson}).
+ */
+function lineText(frame: Frame): string | undefined {
+  const ack = ackText(frame);
+  if (ack !== undefined) return ack;
+  const json = frameJson(frame);
+  return json === undefined ? undefined : json + "\n";
+}
+
+/** A frame's line as bytes, or `undefined` for a NACK. */
+function lineBytes(frame: Frame): Uint8Array | undefined {
+  const text = lineText(frame);
+  return text === undefined ? undefined : encodeUtf8(text);
+}
+
+/**
  * Makes the line-JSON codec (`--codec line-json`, the default). Wire
  * protocol v1 has no NACK: a `{"type":"nack"}` frame (the `nackAck` fault)
  * encodes to `undefined`, so nothing is sent and `unencodable` is journalled.
@@ -189,13 +203,7 @@ export function lineJsonCodec(options: CodecOptions = {}): Codec {
   return {
     name: "line-json",
     decoder: () => new LineJsonDecoder(max, maxDepth),
-    encode: (frame: Frame) =>
-      frame.type === "nack"
-        ? undefined
-        : encodeUtf8(JSON.stringify(frame) + "\n"),
-    encodeText: (frame: Frame) =>
-      frame.type === "nack"
-        ? undefined
-        : ackText(frame) ?? JSON.stringify(frame) + "\n",
+    encode: lineBytes,
+    encodeText: lineText,
   };
 }

@@ -10,7 +10,23 @@ import type { Frame, FrameError } from "./frame.ts";
 /** The version of the wire protocol these schemas describe. */
 export const PROTOCOL_VERSION = 1;
 
-const id = z.string().min(1).max(256);
+/** A string of 1 to 256 characters: a name (device, client, agent) or an id. */
+const text = z.string().min(1).max(256);
+/** The id of a record, a data frame, a message: text. */
+const id = text;
+/** What a frame carries for the application, passed on untouched. */
+const payload = z.unknown().optional();
+
+/**
+ * The schema of one frame: its `type`, then its own fields; unknown extra
+ * fields are kept.
+ */
+function frameSchema<T extends string, S extends z.ZodRawShape>(
+  type: T,
+  shape: S,
+): z.ZodObject<{ type: z.ZodLiteral<T> } & S, z.core.$loose> {
+  return z.looseObject({ type: z.literal(type), ...shape });
+}
 
 /** The packet kinds other than records (telematics). */
 export const PACKET_KINDS = [
@@ -20,85 +36,42 @@ export const PACKET_KINDS = [
   "garmin",
 ] as const;
 
-/** Telematics: a device's optional first line. */
-export const DeviceHelloSchema = z.looseObject({
-  type: z.literal("hello"),
-  device: z.string().min(1).max(256).optional(),
-});
-/** Telematics: one record. */
-export const RecordSchema = z.looseObject({
-  type: z.literal("record"),
-  id,
-  data: z.unknown().optional(),
-});
-/** Telematics: a packet of another kind. */
-export const PacketSchema = z.looseObject({
-  type: z.literal("packet"),
-  kind: z.enum(PACKET_KINDS),
-  id,
-  data: z.unknown().optional(),
-});
-/** Any frame a telematics device sends. */
+/**
+ * Any frame a telematics device sends: an optional first `hello` naming the
+ * device, then records and packets of the other kinds.
+ */
 export const TelematicsFrameSchema = z.discriminatedUnion("type", [
-  DeviceHelloSchema,
-  RecordSchema,
-  PacketSchema,
+  frameSchema("hello", { device: text.optional() }),
+  frameSchema("record", { id, data: payload }),
+  frameSchema("packet", { kind: z.enum(PACKET_KINDS), id, data: payload }),
 ]);
 /** A frame a telematics device sends. */
 export type TelematicsFrame = z.infer<typeof TelematicsFrameSchema>;
 
-/** Dual channel: a client's optional first line on a channel. */
-export const ChannelHelloSchema = z.looseObject({
-  type: z.literal("hello"),
-  client: z.string().min(1).max(256).optional(),
-  channel: z.enum(["A", "B"]).optional(),
-});
-/** Dual channel: a watchdog, echoed back unchanged. */
-export const WatchdogSchema = z.looseObject({
-  type: z.literal("watchdog"),
-  seq: z.number().int().min(0),
-});
-/** Dual channel: application data, ACKed. */
-export const DataSchema = z.looseObject({
-  type: z.literal("data"),
-  id,
-  data: z.unknown().optional(),
-});
-/** Any frame a dual-channel client sends. */
+/**
+ * Any frame a dual-channel client sends: an optional first `hello` on a
+ * channel, watchdogs (echoed back unchanged) and application data (ACKed).
+ */
 export const DualChannelFrameSchema = z.discriminatedUnion("type", [
-  ChannelHelloSchema,
-  WatchdogSchema,
-  DataSchema,
+  frameSchema("hello", {
+    client: text.optional(),
+    channel: z.enum(["A", "B"]).optional(),
+  }),
+  frameSchema("watchdog", { seq: z.number().int().min(0) }),
+  frameSchema("data", { id, data: payload }),
 ]);
 /** A frame a dual-channel client sends. */
 export type DualChannelFrame = z.infer<typeof DualChannelFrameSchema>;
 
-/** Messaging: an agent's first line. */
-export const AgentHelloSchema = z.looseObject({
-  type: z.literal("hello"),
-  agent: z.string().min(1).max(256),
-  primary: z.string().min(1).max(256).optional(),
-});
-/** Messaging: a message the agent sends. */
-export const SendSchema = z.looseObject({
-  type: z.literal("send"),
-  id,
-  to: z.string().min(1).max(256),
-  body: z.unknown().optional(),
-});
-/** Messaging: the agent's ACK of a delivered message. */
-export const AgentAckSchema = z.looseObject({
-  type: z.literal("ack"),
-  id,
-});
-/** Messaging: deliver whatever waits. */
-export const SyncSchema = z.looseObject({ type: z.literal("sync") });
-/** Any frame a messaging agent sends. */
+/**
+ * Any frame a messaging agent sends: its first line (`hello`), messages it
+ * sends, its ACKs of delivered messages, and `sync` (deliver whatever waits).
+ */
 export const AgentFrameSchema = z.discriminatedUnion("type", [
-  AgentHelloSchema,
-  SendSchema,
-  AgentAckSchema,
-  SyncSchema,
+  frameSchema("hello", { agent: text, primary: text.optional() }),
+  frameSchema("send", { id, to: text, body: payload }),
+  frameSchema("ack", { id }),
+  frameSchema("sync", {}),
 ]);
 /** A frame a messaging agent sends. */
 export type AgentFrame = z.infer<typeof AgentFrameSchema>;

@@ -175,32 +175,32 @@ function packetStep(
 }
 
 function coordinate(reader: Reader): number {
-  return reader.i32() / 1e7;
+  return reader.int("i32") / 1e7;
 }
 
 function readRecord(reader: Reader, extended: boolean): RuptelaRecord {
-  const timestamp = reader.u32();
-  const timestampExtension = reader.u8();
-  const recordExtension = extended ? reader.u8() : undefined;
+  const timestamp = reader.int("u32");
+  const timestampExtension = reader.int("u8");
+  const recordExtension = extended ? reader.int("u8") : undefined;
   const record: RuptelaRecord = {
     timestamp,
     timestampExtension,
     ...(recordExtension !== undefined ? { recordExtension } : {}),
-    priority: reader.u8(),
+    priority: reader.int("u8"),
     longitude: coordinate(reader),
     latitude: coordinate(reader),
-    altitude: reader.u16() / 10,
-    angle: reader.u16() / 100,
-    satellites: reader.u8(),
-    speed: reader.u16(),
-    hdop: reader.u8() / 10,
-    event: extended ? reader.u16() : reader.u8(),
+    altitude: reader.int("u16") / 10,
+    angle: reader.int("u16") / 100,
+    satellites: reader.int("u8"),
+    speed: reader.int("u16"),
+    hdop: reader.int("u8") / 10,
+    event: extended ? reader.int("u16") : reader.int("u8"),
     io: [],
   };
   for (const size of SIZES) {
-    const count = reader.u8();
+    const count = reader.int("u8");
     for (let i = 0; i < count; i++) {
-      const id = extended ? reader.u16() : reader.u8();
+      const id = extended ? reader.int("u16") : reader.int("u8");
       record.io.push({ id, size, value: reader.unsigned(size) });
     }
   }
@@ -209,11 +209,11 @@ function readRecord(reader: Reader, extended: boolean): RuptelaRecord {
 
 function readDtc(reader: Reader): RuptelaDtc {
   return {
-    reserved: reader.u8(),
-    timestamp: reader.u32(),
+    reserved: reader.int("u8"),
+    timestamp: reader.int("u32"),
     longitude: coordinate(reader),
     latitude: coordinate(reader),
-    status: reader.u8(),
+    status: reader.int("u8"),
     code: String.fromCharCode(...reader.bytes(5)),
   };
 }
@@ -237,13 +237,13 @@ function noTrailing(reader: Reader, what: string): void {
 function decodeDevicePacket(body: Uint8Array): Decoded {
   const reader = new Reader(body);
   const imei = imeiText(reader.u64());
-  const command = reader.u8();
+  const command = reader.int("u8");
   try {
     switch (command) {
       case RUPTELA_COMMANDS.records:
       case RUPTELA_COMMANDS.extendedRecords: {
-        const recordsLeft = reader.u8();
-        const count = reader.u8();
+        const recordsLeft = reader.int("u8");
+        const count = reader.int("u8");
         const records: RuptelaRecord[] = [];
         for (let i = 0; i < count; i++) {
           records.push(
@@ -289,7 +289,7 @@ function decodeDevicePacket(body: Uint8Array): Decoded {
         };
       }
       case RUPTELA_COMMANDS.dtcs: {
-        const count = reader.u8();
+        const count = reader.int("u8");
         const dtcs: RuptelaDtc[] = [];
         for (let i = 0; i < count; i++) dtcs.push(readDtc(reader));
         noTrailing(reader, `${count} DTCs`);
@@ -360,7 +360,10 @@ class RuptelaDecoder extends FramedDecoder {
 /** Frames a body: length, body, CRC (flipped when `corrupt`). */
 function packet(body: Uint8Array, corrupt = false): Uint8Array {
   const crc = crc16Kermit(body) ^ (corrupt ? 0xffff : 0);
-  return new Writer().u16(body.length, "length").bytes(body).u16(crc)
+  return new Writer().int("u16", body.length, "length").bytes(body).int(
+    "u16",
+    crc,
+  )
     .finish();
 }
 
@@ -369,13 +372,13 @@ function encodeReply(frame: Frame): Uint8Array | undefined {
   const command = frame.command ?? RUPTELA_RECORDS_REPLY;
   const corrupt = typeof frame.id === "string" &&
     frame.id.startsWith(CORRUPT_ID_PREFIX);
-  const body = new Writer().u8(command as number, "command")
-    .u8(frame.type === "ack" ? 1 : 0).finish();
+  const body = new Writer().int("u8", command as number, "command")
+    .int("u8", frame.type === "ack" ? 1 : 0).finish();
   return packet(body, corrupt);
 }
 
 function writeCoordinate(writer: Writer, value: number, name: string): void {
-  writer.i32(Math.round(value * 1e7), name);
+  writer.int("i32", Math.round(value * 1e7), name);
 }
 
 function writeRecord(
@@ -383,21 +386,21 @@ function writeRecord(
   record: Record<string, unknown>,
   extended: boolean,
 ): void {
-  writer.u32(field(record, "timestamp"), "timestamp")
-    .u8(field(record, "timestampExtension"), "timestampExtension");
+  writer.int("u32", field(record, "timestamp"), "timestamp")
+    .int("u8", field(record, "timestampExtension"), "timestampExtension");
   if (extended) {
-    writer.u8(field(record, "recordExtension"), "recordExtension");
+    writer.int("u8", field(record, "recordExtension"), "recordExtension");
   }
-  writer.u8(field(record, "priority"), "priority");
+  writer.int("u8", field(record, "priority"), "priority");
   writeCoordinate(writer, field(record, "longitude"), "longitude");
   writeCoordinate(writer, field(record, "latitude"), "latitude");
-  writer.u16(Math.round(field(record, "altitude") * 10), "altitude")
-    .u16(Math.round(field(record, "angle") * 100), "angle")
-    .u8(field(record, "satellites"), "satellites")
-    .u16(Math.round(field(record, "speed")), "speed")
-    .u8(Math.round(field(record, "hdop") * 10), "hdop");
-  if (extended) writer.u16(field(record, "event"), "event");
-  else writer.u8(field(record, "event"), "event");
+  writer.int("u16", Math.round(field(record, "altitude") * 10), "altitude")
+    .int("u16", Math.round(field(record, "angle") * 100), "angle")
+    .int("u8", field(record, "satellites"), "satellites")
+    .int("u16", Math.round(field(record, "speed")), "speed")
+    .int("u8", Math.round(field(record, "hdop") * 10), "hdop");
+  if (extended) writer.int("u16", field(record, "event"), "event");
+  else writer.int("u8", field(record, "event"), "event");
   const io = record.io ?? [];
   if (
     !Array.isArray(io) ||
@@ -409,21 +412,21 @@ function writeRecord(
   }
   for (const size of SIZES) {
     const group = io.filter((element) => element.size === size);
-    writer.u8(group.length, `count of ${size}-byte IO values`);
+    writer.int("u8", group.length, `count of ${size}-byte IO values`);
     for (const element of group) {
-      if (extended) writer.u16(field(element, "id"), "io id");
-      else writer.u8(field(element, "id"), "io id");
+      if (extended) writer.int("u16", field(element, "id"), "io id");
+      else writer.int("u8", field(element, "id"), "io id");
       writer.unsigned(size, element.value ?? 0, `io ${element.id}`);
     }
   }
 }
 
 function writeDtc(writer: Writer, dtc: Record<string, unknown>): void {
-  writer.u8(field(dtc, "reserved"), "reserved")
-    .u32(field(dtc, "timestamp"), "timestamp");
+  writer.int("u8", field(dtc, "reserved"), "reserved")
+    .int("u32", field(dtc, "timestamp"), "timestamp");
   writeCoordinate(writer, field(dtc, "longitude"), "longitude");
   writeCoordinate(writer, field(dtc, "latitude"), "latitude");
-  writer.u8(field(dtc, "status"), "status");
+  writer.int("u8", field(dtc, "status"), "status");
   const code = String(dtc.code ?? "");
   if (!/^[\x20-\x7e]{5}$/.test(code)) {
     throw new RangeError(`code "${code}" is not 5 ASCII characters`);
@@ -456,9 +459,9 @@ function encodeDevicePacket(frame: Frame): Uint8Array | undefined {
         throw new RangeError(`command ${command} is not 1 or 68`);
       }
       const records = Array.isArray(data.records) ? data.records : [data];
-      writer.u64(imeiValue(frame, data)).u8(command)
-        .u8(field(data, "recordsLeft"), "recordsLeft")
-        .u8(records.length, "record count");
+      writer.u64(imeiValue(frame, data)).int("u8", command)
+        .int("u8", field(data, "recordsLeft"), "recordsLeft")
+        .int("u8", records.length, "record count");
       for (const record of records) {
         if (!isObject(record)) {
           throw new RangeError("a record is not an object");
@@ -469,8 +472,8 @@ function encodeDevicePacket(frame: Frame): Uint8Array | undefined {
     }
     case "dtc": {
       const dtcs = Array.isArray(data.dtcs) ? data.dtcs : [];
-      writer.u64(imeiValue(frame, data)).u8(RUPTELA_COMMANDS.dtcs)
-        .u8(dtcs.length, "DTC count");
+      writer.u64(imeiValue(frame, data)).int("u8", RUPTELA_COMMANDS.dtcs)
+        .int("u8", dtcs.length, "DTC count");
       for (const dtc of dtcs) {
         if (!isObject(dtc)) throw new RangeError("a DTC is not an object");
         writeDtc(writer, dtc);
@@ -485,7 +488,7 @@ function encodeDevicePacket(frame: Frame): Uint8Array | undefined {
         : frame.type === "heartbeat"
         ? RUPTELA_COMMANDS.heartbeat
         : field(data, "command", -1);
-      writer.u64(imeiValue(frame, data)).u8(command, "command")
+      writer.u64(imeiValue(frame, data)).int("u8", command, "command")
         .bytes(payloadOf(data));
       break;
     }

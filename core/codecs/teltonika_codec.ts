@@ -92,16 +92,16 @@ function hex(value: number, digits: number): string {
 }
 
 function readRecord(reader: Reader, extended: boolean): TeltonikaRecord {
-  const count = () => extended ? reader.u16() : reader.u8();
+  const count = () => extended ? reader.int("u16") : reader.int("u8");
   const record: TeltonikaRecord = {
     timestamp: Number(reader.u64()),
-    priority: reader.u8(),
-    longitude: reader.i32() / 1e7,
-    latitude: reader.i32() / 1e7,
-    altitude: reader.i16(),
-    angle: reader.u16(),
-    satellites: reader.u8(),
-    speed: reader.u16(),
+    priority: reader.int("u8"),
+    longitude: reader.int("i32") / 1e7,
+    latitude: reader.int("i32") / 1e7,
+    altitude: reader.int("i16"),
+    angle: reader.int("u16"),
+    satellites: reader.int("u8"),
+    speed: reader.int("u16"),
     event: count(),
     io: [],
   };
@@ -114,10 +114,10 @@ function readRecord(reader: Reader, extended: boolean): TeltonikaRecord {
     }
   }
   if (extended) {
-    const n = reader.u16();
+    const n = reader.int("u16");
     for (let i = 0; i < n; i++) {
-      const id = reader.u16();
-      record.io.push({ id, bytes: toHex(reader.bytes(reader.u16())) });
+      const id = reader.int("u16");
+      record.io.push({ id, bytes: toHex(reader.bytes(reader.int("u16"))) });
     }
   }
   return record;
@@ -126,7 +126,7 @@ function readRecord(reader: Reader, extended: boolean): TeltonikaRecord {
 /** Decodes the data of an AVL packet (codec id .. second count). */
 function decodeAvl(imei: string, data: Uint8Array): Decoded {
   const reader = new Reader(data);
-  const codec = reader.u8();
+  const codec = reader.int("u8");
   if (codec !== TELTONIKA_CODEC_8 && codec !== TELTONIKA_CODEC_8E) {
     return {
       error: {
@@ -140,10 +140,10 @@ function decodeAvl(imei: string, data: Uint8Array): Decoded {
   }
   const extended = codec === TELTONIKA_CODEC_8E;
   try {
-    const count = reader.u8();
+    const count = reader.int("u8");
     const records: TeltonikaRecord[] = [];
     for (let i = 0; i < count; i++) records.push(readRecord(reader, extended));
-    const again = reader.u8();
+    const again = reader.int("u8");
     if (again !== count) {
       throw new RangeError(
         `its record counts differ: ${count} at the start, ${again} at the end`,
@@ -310,7 +310,7 @@ class TeltonikaClientDecoder extends FramedDecoder {
 }
 
 function u32(value: number): Uint8Array {
-  return new Writer().u32(value >>> 0).finish();
+  return new Writer().int("u32", value >>> 0).finish();
 }
 
 function countFromId(id: unknown): number | undefined {
@@ -350,7 +350,7 @@ function writeRecord(
   extended: boolean,
 ): void {
   const count = (value: number, name: string) =>
-    extended ? writer.u16(value, name) : writer.u8(value, name);
+    extended ? writer.int("u16", value, name) : writer.int("u8", value, name);
   const io = record.io ?? [];
   if (
     !Array.isArray(io) || !io.every((element) => isIoElement(element, extended))
@@ -360,13 +360,13 @@ function writeRecord(
     );
   }
   writer.u64(field(record, "timestamp"), "timestamp")
-    .u8(field(record, "priority"), "priority")
-    .i32(Math.round(field(record, "longitude") * 1e7), "longitude")
-    .i32(Math.round(field(record, "latitude") * 1e7), "latitude")
-    .i16(Math.round(field(record, "altitude")), "altitude")
-    .u16(Math.round(field(record, "angle")), "angle")
-    .u8(field(record, "satellites"), "satellites")
-    .u16(Math.round(field(record, "speed")), "speed");
+    .int("u8", field(record, "priority"), "priority")
+    .int("i32", Math.round(field(record, "longitude") * 1e7), "longitude")
+    .int("i32", Math.round(field(record, "latitude") * 1e7), "latitude")
+    .int("i16", Math.round(field(record, "altitude")), "altitude")
+    .int("u16", Math.round(field(record, "angle")), "angle")
+    .int("u8", field(record, "satellites"), "satellites")
+    .int("u16", Math.round(field(record, "speed")), "speed");
   count(field(record, "event"), "event");
   count(io.length, "IO count");
   for (const size of SIZES) {
@@ -379,10 +379,14 @@ function writeRecord(
   }
   if (extended) {
     const group = io.filter((element) => typeof element.bytes === "string");
-    writer.u16(group.length, "count of variable IO values");
+    writer.int("u16", group.length, "count of variable IO values");
     for (const element of group) {
       const bytes = fromHex(element.bytes);
-      writer.u16(field(element, "id"), "io id").u16(bytes.length, "io length")
+      writer.int("u16", field(element, "id"), "io id").int(
+        "u16",
+        bytes.length,
+        "io length",
+      )
         .bytes(bytes);
     }
   }
@@ -407,23 +411,27 @@ function encodeDevicePacket(frame: Frame): Uint8Array | undefined {
       if (!/^\d+$/.test(imei) || imei.length > MAX_IMEI) {
         throw new RangeError(`IMEI "${imei}" is not 1 to 32 digits`);
       }
-      return new Writer().u16(imei.length)
+      return new Writer().int("u16", imei.length)
         .bytes(Uint8Array.from(imei, (c) => c.charCodeAt(0))).finish();
     }
     case "record": {
       const data = isObject(frame.data) ? frame.data : {};
       const codec = codecId(data.codec);
       const records = Array.isArray(data.records) ? data.records : [data];
-      const body = new Writer().u8(codec).u8(records.length, "record count");
+      const body = new Writer().int("u8", codec).int(
+        "u8",
+        records.length,
+        "record count",
+      );
       for (const record of records) {
         if (!isObject(record)) {
           throw new RangeError("a record is not an object");
         }
         writeRecord(body, record, codec === TELTONIKA_CODEC_8E);
       }
-      const data8 = body.u8(records.length).finish();
-      return new Writer().u32(0).u32(data8.length).bytes(data8)
-        .u32(crc16Arc(data8)).finish();
+      const data8 = body.int("u8", records.length).finish();
+      return new Writer().int("u32", 0).int("u32", data8.length).bytes(data8)
+        .int("u32", crc16Arc(data8)).finish();
     }
     default:
       return undefined;

@@ -4,7 +4,7 @@
  * @module
  */
 import { CORRUPT_ID_PREFIX } from "../codecs/frame.ts";
-import { defineFault, type FaultDefinition, rateRule } from "./fault.ts";
+import { decidedReply, defineFault, rateRule } from "./fault.ts";
 import type { FaultRule } from "./rule.ts";
 
 /**
@@ -12,10 +12,7 @@ import type { FaultRule } from "./rule.ts";
  * into a wrong CRC (Ruptela) or a wrong record count (Teltonika). A corrupt
  * ACK is an ACK: it replaces a NACK decided before it.
  */
-export const corruptAck: FaultDefinition<"corruptAck", FaultRule> = defineFault<
-  "corruptAck",
-  FaultRule
->({
+export const corruptAck = defineFault<"corruptAck", FaultRule>({
   kind: "corruptAck",
   stage: "reply",
   order: 2,
@@ -25,11 +22,7 @@ export const corruptAck: FaultDefinition<"corruptAck", FaultRule> = defineFault<
     "corrupt-ack",
     "Send this share of ACKs with a wrong id (ruptela: wrong CRC; teltonika: wrong count)",
   ),
-  hooks: {
-    reply(_rule, tools, call) {
-      if (tools.decide(call.conn, call.id)) {
-        call.frame = { ...call.given, id: `${CORRUPT_ID_PREFIX}${call.id}` };
-      }
-    },
-  },
+  hooks: decidedReply((call) => {
+    call.frame = { ...call.given, id: `${CORRUPT_ID_PREFIX}${call.id}` };
+  }),
 });

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { defineFault, type FaultDefinition } from "./fault.ts";
+import { defineFault, switchFlag } from "./fault.ts";
 import {
   CloseHowSchema,
   type FaultCloseHow,
@@ -22,10 +22,7 @@ export interface DownRule {
 }
 
 /** Go down: stop listening and close every connection. */
-export const down: FaultDefinition<"down", DownRule> = defineFault<
-  "down",
-  DownRule
->({
+export const down = defineFault<"down", DownRule>({
   kind: "down",
   stage: "listen",
   order: 0,
@@ -37,12 +34,7 @@ export const down: FaultDefinition<"down", DownRule> = defineFault<
   }).strict().describe(
     "Go down: stop listening and close every connection; removing it brings the server back up on the same port",
   ),
-  flags: [{
-    name: "down",
-    type: "boolean",
-    description: "Start down; bring it up over the admin API",
-  }],
-  fromFlags: (flags) => flags.on("down") ? {} : undefined,
+  ...switchFlag("down", "Start down; bring it up over the admin API"),
   hooks: {
     listen(rule, plan) {
       plan.mode = "closed";

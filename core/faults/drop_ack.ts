@@ -3,14 +3,11 @@
  *
  * @module
  */
-import { defineFault, type FaultDefinition, rateRule } from "./fault.ts";
+import { decidedReply, defineFault, rateRule } from "./fault.ts";
 import type { FaultRule } from "./rule.ts";
 
 /** Do not send the ACK; the connection journals `ack_dropped`. */
-export const dropAck: FaultDefinition<"dropAck", FaultRule> = defineFault<
-  "dropAck",
-  FaultRule
->({
+export const dropAck = defineFault<"dropAck", FaultRule>({
   kind: "dropAck",
   stage: "reply",
   order: 0,
@@ -20,9 +17,7 @@ export const dropAck: FaultDefinition<"dropAck", FaultRule> = defineFault<
     "drop-ack",
     "Drop this share of ACKs (30% or 0.3), seeded",
   ),
-  hooks: {
-    reply(_rule, tools, call) {
-      if (tools.decide(call.conn, call.id)) call.drop = true;
-    },
-  },
+  hooks: decidedReply((call) => {
+    call.drop = true;
+  }),
 });

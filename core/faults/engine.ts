@@ -149,6 +149,10 @@ interface Schedule {
 }
 
 const NO_STEP: ByteSink[] = [];
+/** A pipe's slots while it has none (shared, never written to). */
+const NO_SLOT: Slot[] = [];
+/** A pipe's instances before its first sync. */
+const NO_INSTANCE: readonly HeldInstance[] = [];
 
 /**
  * Holds the faults in force and calls their hooks, stage by stage; decides,
@@ -899,11 +903,12 @@ export class FaultPipe implements ByteSink {
   #head: ByteSink;
   #steps: ByteSink[] = NO_STEP;
   #version = -1;
-  #slots: Slot[] = [];
-  #instances: readonly HeldInstance[] = [];
+  #slots: Slot[] = NO_SLOT;
+  #instances: readonly HeldInstance[] = NO_INSTANCE;
   /** The first instance step, or the sink. */
   #entry: ByteSink;
-  #toEntry: ByteSink;
+  /** What the steps of faults set by kind write to: made at the first of them. */
+  #toEntry?: ByteSink;
   #gone = false;
 
   /** Use {@linkcode FaultEngine.pipe}. */
@@ -919,10 +924,6 @@ export class FaultPipe implements ByteSink {
     this.#sink = sink;
     this.#head = sink;
     this.#entry = sink;
-    this.#toEntry = {
-      write: (chunk) => this.#entry.write(chunk),
-      end: () => this.#entry.end(),
-    };
     engine.track(this, true);
     this.sync();
   }
@@ -971,7 +972,7 @@ export class FaultPipe implements ByteSink {
       if (step?.dispose) step.dispose();
       else step?.stop?.();
     }
-    this.#slots = [];
+    this.#slots = NO_SLOT;
     this.#entry = this.#sink;
     this.#head = this.#sink;
   }
@@ -987,6 +988,8 @@ export class FaultPipe implements ByteSink {
     const list = this.#engine.heldInstances;
     if (this.#gone || list === this.#instances) return;
     this.#instances = list;
+    // None held and none to hold: nothing to make (most connections).
+    if (list.length === 0 && this.#slots.length === 0) return;
     const old = new Map(this.#slots.map((slot) => [slot.held, slot]));
     const slots: Slot[] = [];
     for (const held of list) {
@@ -1077,13 +1080,18 @@ export class FaultPipe implements ByteSink {
     this.#stopKinds();
     this.#version = this.#engine.version;
     const steps: ByteSink[] = [];
+    const toEntry = this.#toEntry ?? {
+      write: (chunk) => this.#entry.write(chunk),
+      end: () => this.#entry.end(),
+    };
     const head = this.#engine.steps(
       this.#conn,
       this.#direction,
-      this.#toEntry,
+      toEntry,
       steps,
     );
     if (steps.length === 0) return;
+    this.#toEntry = toEntry;
     this.#steps = steps;
     this.#head = head;
   }

@@ -42,6 +42,10 @@ import {
   type FaultRule,
   type FaultSubject,
   RULE_SHAPE,
+  STATE_RULE_SHAPE,
+  type StateRule,
+  TARGETED_STATE_RULE_SHAPE,
+  type TargetedStateRule,
 } from "./rule.ts";
 
 /** The stages a fault can act at; see the module doc for who calls each. */
@@ -359,5 +363,54 @@ export function rateRule(
   return {
     schema: z.object(RULE_SHAPE).strict().describe(description),
     ...rateFlag(flag, flagDescription),
+  };
+}
+
+/**
+ * The reply-stage hooks of a fault decided by a seeded rate: each ACK-like
+ * reply is decided once ({@linkcode FaultTools.decide}: counted against the
+ * window, drawn from the seeded stream, journalled), and `fire` edits the
+ * replies the fault fires for (drop, NACK, corrupt, duplicate).
+ */
+export function decidedReply(
+  fire: (call: ReplyCall) => void,
+): FaultHooks<FaultRule> {
+  return {
+    reply(_rule, tools, call) {
+      if (tools.decide(call.conn, call.id)) fire(call);
+    },
+  };
+}
+
+/**
+ * The schema of a state fault whose rule is only a window (for how long, or
+ * on a schedule): `description` says what it does.
+ */
+export function stateRule(description: string): RuleSchema<StateRule> {
+  return z.object(STATE_RULE_SHAPE).strict().describe(description);
+}
+
+/**
+ * The schema of a state fault whose rule is a window and a target
+ * ({@linkcode TargetedStateRule}): `description` says what it does.
+ */
+export function targetedStateRule(
+  description: string,
+): RuleSchema<TargetedStateRule> {
+  return z.object(TARGETED_STATE_RULE_SHAPE).strict().describe(description);
+}
+
+/**
+ * The command line of a state fault started by a switch (`--black-hole`):
+ * one boolean flag, read into an empty rule (in force, no window). Spread it
+ * into a fault's definition.
+ */
+export function switchFlag(name: string, description: string): {
+  flags: FaultFlag[];
+  fromFlags(flags: FlagReader): Record<never, never> | undefined;
+} {
+  return {
+    flags: [{ name, type: "boolean", description }],
+    fromFlags: (flags) => flags.on(name) ? {} : undefined,
   };
 }

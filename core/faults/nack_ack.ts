@@ -3,14 +3,11 @@
  *
  * @module
  */
-import { defineFault, type FaultDefinition, rateRule } from "./fault.ts";
+import { decidedReply, defineFault, rateRule } from "./fault.ts";
 import type { FaultRule } from "./rule.ts";
 
 /** Send a NACK (`{ type: "nack" }`) instead of the ACK. */
-export const nackAck: FaultDefinition<"nackAck", FaultRule> = defineFault<
-  "nackAck",
-  FaultRule
->({
+export const nackAck = defineFault<"nackAck", FaultRule>({
   kind: "nackAck",
   stage: "reply",
   order: 1,
@@ -21,11 +18,7 @@ export const nackAck: FaultDefinition<"nackAck", FaultRule> = defineFault<
     "nack-ack",
     "Send a NACK instead of this share of ACKs (ruptela, teltonika only)",
   ),
-  hooks: {
-    reply(_rule, tools, call) {
-      if (tools.decide(call.conn, call.id)) {
-        call.frame = { ...call.frame, type: "nack" };
-      }
-    },
-  },
+  hooks: decidedReply((call) => {
+    call.frame = { ...call.frame, type: "nack" };
+  }),
 });

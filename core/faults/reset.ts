@@ -3,14 +3,11 @@
  *
  * @module
  */
-import { defineFault, type FaultDefinition, rateRule } from "./fault.ts";
+import { defineFault, rateRule } from "./fault.ts";
 import type { FaultRule } from "./rule.ts";
 
 /** Accept new connections, then reset them. */
-export const reset: FaultDefinition<"reset", FaultRule> = defineFault<
-  "reset",
-  FaultRule
->({
+export const reset = defineFault<"reset", FaultRule>({
   kind: "reset",
   stage: "accept",
   summary: "new connections are accepted, then reset (RST)",

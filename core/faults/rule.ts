@@ -214,15 +214,19 @@ export const RULE_SHAPE = {
   target: TargetSchema.optional(),
 };
 
-/** The shape of a state fault's rule: a duration or schedule window. */
+/** The rule of a state fault: a duration or schedule window. */
+export interface StateRule {
+  /** For how long, or on a schedule. */
+  window?: StateWindow;
+}
+
+/** The shape of {@linkcode StateRule}, to spread into a fault's own schema. */
 export const STATE_RULE_SHAPE = {
   window: StateWindowSchema.optional(),
 };
 
 /** The fields of a state fault that acts on some connections only. */
-export interface TargetedStateRule {
-  /** For how long, or on a schedule. */
-  window?: StateWindow;
+export interface TargetedStateRule extends StateRule {
   /** Which connections (and, for byte faults, which direction). */
   target?: FaultTarget;
 }

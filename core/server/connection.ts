@@ -112,28 +112,25 @@ function address(host: string | undefined, port: number | undefined): string {
 }
 
 /**
- * The event of a frame in or out, fields as `{ conn, id, frame }` always
- * gave them, with the journal's own fields last as placeholders (see
- * `Journal.add`): every such event has one shape, and none grows a field
- * later (without them the primary took a fifth to a quarter longer per
- * record, docs/performance.md).
+ * A hot event of a connection, fields as `{ conn, id, frame }` always gave
+ * them: a frame in or out (`frame`), a reply sent (`id`, `frame`), dropped
+ * (`id`) or delayed (`id`, `ms`). The journal's own fields come last as
+ * placeholders (see `Journal.add`): each kind of event has one shape, and
+ * none grows a field later (without them the primary took a fifth to a
+ * quarter longer per record, docs/performance.md).
  */
-function frameEvent(
+function hotEvent(
   conn: number,
-  frame: Frame,
-  id?: string,
-): Record<string, unknown> {
-  return id === undefined
-    ? { conn, frame, seq: 0, time: 0, wall: 0, server: "", type: "" }
-    : { conn, id, frame, seq: 0, time: 0, wall: 0, server: "", type: "" };
-}
-
-/** The event of a reply dropped or delayed (`ms`), as {@linkcode frameEvent}. */
-function replyEvent(
-  conn: number,
-  id: string,
+  id: string | undefined,
+  frame: Frame | undefined,
   ms?: number,
 ): Record<string, unknown> {
+  if (id === undefined) {
+    return { conn, frame, seq: 0, time: 0, wall: 0, server: "", type: "" };
+  }
+  if (frame !== undefined) {
+    return { conn, id, frame, seq: 0, time: 0, wall: 0, server: "", type: "" };
+  }
   return ms === undefined
     ? { conn, id, seq: 0, time: 0, wall: 0, server: "", type: "" }
     : { conn, id, ms, seq: 0, time: 0, wall: 0, server: "", type: "" };
@@ -165,6 +162,18 @@ const delaysByHost = new WeakMap<ConnectionHost, DelayQueue<DelayedReply>>();
 /** What `sendReply` adds to events when given no fields (never written to). */
 const NO_FIELDS: Record<string, unknown> = Object.freeze({});
 
+/** The end of a connection's pipes: the FIN does not pass through them. */
+function noEnd(): void {}
+
+/**
+ * The connection a socket carries, for the listeners every socket shares
+ * (four closures per connection cost more than the connection's own state).
+ */
+const OWNER = Symbol("connection");
+
+/** An accepted socket with its connection. */
+type OwnedSocket = Socket & { [OWNER]: Connection };
+
 /** One accepted TCP connection. Servers get these in their frame handler. */
 export class Connection implements FaultConnection {
   /** The connection id, from 1 per server. */
@@ -183,7 +192,8 @@ export class Connection implements FaultConnection {
   readonly tags: Record<string, string> = {};
   #socket: Socket;
   #host: ConnectionHost;
-  #decoder: Decoder;
+  /** Made at the first chunk read: an idle connection holds none. */
+  #decoder?: Decoder;
   #bytesIn = 0;
   #bytesOut = 0;
   #framesIn = 0;
@@ -209,9 +219,12 @@ export class Connection implements FaultConnection {
   #heldForHandler = false;
   #in: FaultPipe;
   #out: FaultPipe;
-  /** Reused for every reply (reply stage) and frame (frame-in stage). */
-  #replyCall: ReplyCall;
-  #frameCall: FrameInCall;
+  /**
+   * Reused for every reply (reply stage) and frame (frame-in stage); made
+   * at the first of each.
+   */
+  #replyCall?: ReplyCall;
+  #frameCall?: FrameInCall;
 
   /** Wraps an accepted socket; the server does this, not you. */
   constructor(
@@ -223,22 +236,10 @@ export class Connection implements FaultConnection {
     this.id = id;
     this.#socket = socket;
     this.#host = host;
-    this.#decoder = host.codec.decoder();
     this.peerHost = socket.remoteAddress ?? "?";
     this.peer = address(socket.remoteAddress, socket.remotePort);
     this.local = address(socket.localAddress, socket.localPort);
     this.listener = listener;
-    const empty: Frame = { type: "ack" };
-    this.#replyCall = {
-      conn: this,
-      id: "",
-      given: empty,
-      frame: empty,
-      drop: false,
-      copies: 1,
-      delayMs: -1,
-    };
-    this.#frameCall = { conn: this, frame: empty };
     const input: ByteSink = {
       write: host.onBytes
         ? (chunk) => {
@@ -246,30 +247,46 @@ export class Connection implements FaultConnection {
         }
         : (chunk) => this.#decode(chunk),
       // The FIN is the socket's own `end` event; it does not pass through.
-      end() {},
+      end: noEnd,
     };
     this.#in = host.faults.pipe(this, "in", input);
     this.#out = host.faults.pipe(this, "out", {
       write: (chunk) => this.#socketWrite(chunk),
-      end() {},
+      end: noEnd,
     });
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Uint8Array) => this.#read(chunk));
-    socket.on("end", () => this.#ended());
-    socket.on("error", (error: Error & { code?: string }) => {
-      if (this.#closing) return;
-      this.#closing = {
-        how: error.code === "ECONNRESET" ? "rst" : "fin",
-        by: "peer",
-        reason: error.code ?? error.message,
-      };
-    });
-    socket.on("close", () => this.#gone());
+    (socket as OwnedSocket)[OWNER] = this;
+    socket.on("data", Connection.#onData);
+    socket.on("end", Connection.#onEnd);
+    socket.on("error", Connection.#onError);
+    socket.on("close", Connection.#onClose);
     if (host.idleTimeoutMs) {
       socket.setTimeout(host.idleTimeoutMs, () => {
         this.close("fin", `idle: no traffic for ${host.idleTimeoutMs} ms`);
       });
     }
+  }
+
+  static #onData(this: OwnedSocket, chunk: Uint8Array): void {
+    this[OWNER].#read(chunk);
+  }
+
+  static #onEnd(this: OwnedSocket): void {
+    this[OWNER].#ended();
+  }
+
+  static #onError(this: OwnedSocket, error: Error & { code?: string }): void {
+    const connection = this[OWNER];
+    if (connection.#closing) return;
+    connection.#closing = {
+      how: error.code === "ECONNRESET" ? "rst" : "fin",
+      by: "peer",
+      reason: error.code ?? error.message,
+    };
+  }
+
+  static #onClose(this: OwnedSocket): void {
+    this[OWNER].#gone();
   }
 
   /**
@@ -350,7 +367,7 @@ export class Connection implements FaultConnection {
    * or the connection is gone. Returns whether it was written.
    */
   send(frame: Frame): boolean {
-    return this.#write(frame, "frame_out", frameEvent(this.id, frame));
+    return this.#write(frame, "frame_out", hotEvent(this.id, undefined, frame));
   }
 
   /**
@@ -366,7 +383,15 @@ export class Connection implements FaultConnection {
     id: string,
     fields: Record<string, unknown> = NO_FIELDS,
   ): void {
-    const call = this.#replyCall;
+    const call = this.#replyCall ??= {
+      conn: this,
+      id,
+      given: frame,
+      frame,
+      drop: false,
+      copies: 1,
+      delayMs: -1,
+    };
     call.id = id;
     call.given = frame;
     call.frame = frame;
@@ -379,7 +404,7 @@ export class Connection implements FaultConnection {
       journal.add(
         "ack_dropped",
         hasNone(fields)
-          ? replyEvent(this.id, id)
+          ? hotEvent(this.id, id, undefined)
           : { conn: this.id, id, ...fields },
       );
       return;
@@ -391,7 +416,7 @@ export class Connection implements FaultConnection {
       journal.add(
         "ack_delayed",
         hasNone(fields)
-          ? replyEvent(this.id, id, ms)
+          ? hotEvent(this.id, id, undefined, ms)
           : { conn: this.id, id, ms, ...fields },
       );
       let delays = delaysByHost.get(this.#host);
@@ -584,7 +609,7 @@ export class Connection implements FaultConnection {
       frame,
       type,
       hasNone(fields)
-        ? frameEvent(this.id, frame, id)
+        ? hotEvent(this.id, id, frame)
         : { conn: this.id, id, frame, ...fields },
     );
   }
@@ -664,7 +689,8 @@ export class Connection implements FaultConnection {
     // Replies to one chunk's frames leave in one write.
     this.#batch = [];
     try {
-      for (const decoded of this.#decoder.push(chunk)) {
+      const decoder = this.#decoder ??= this.#host.codec.decoder();
+      for (const decoded of decoder.push(chunk)) {
         if (this.#closing || this.#closed) return;
         if (decoded.error) this.#bad(decoded.error, decoded.raw);
         else this.#frame(decoded.frame, decoded.reply, decoded.handled);
@@ -712,8 +738,8 @@ export class Connection implements FaultConnection {
   #frame(frame: Frame, reply?: Frame, handled = false): void {
     this.#badInRow = 0;
     this.#framesIn++;
-    this.#host.journal.add("frame_in", frameEvent(this.id, frame));
-    const call = this.#frameCall;
+    this.#host.journal.add("frame_in", hotEvent(this.id, undefined, frame));
+    const call = this.#frameCall ??= { conn: this, frame };
     call.frame = frame;
     call.owed = reply;
     call.close = undefined;
@@ -805,7 +831,8 @@ export class Connection implements FaultConnection {
   #endInput(): void {
     if (this.#inputEnded || this.#host.onBytes) return;
     this.#inputEnded = true;
-    for (const decoded of this.#decoder.end()) {
+    const decoder = this.#decoder ??= this.#host.codec.decoder();
+    for (const decoded of decoder.end()) {
       if (decoded.error) {
         this.#host.journal.append("bad_input", {
           conn: this.id,
