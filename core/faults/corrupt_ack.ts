@@ -4,7 +4,12 @@
  * @module
  */
 import { CORRUPT_ID_PREFIX } from "../codecs/frame.ts";
-import { decidedReply, defineFault, rateRule } from "./fault.ts";
+import {
+  decidedReply,
+  defineFault,
+  type FaultDefinition,
+  rateRule,
+} from "./fault.ts";
 import type { FaultRule } from "./rule.ts";
 
 /**
@@ -12,17 +17,19 @@ import type { FaultRule } from "./rule.ts";
  * into a wrong CRC (Ruptela) or a wrong record count (Teltonika). A corrupt
  * ACK is an ACK: it replaces a NACK decided before it.
  */
-export const corruptAck = defineFault<"corruptAck", FaultRule>({
-  kind: "corruptAck",
-  stage: "reply",
-  order: 2,
-  summary: "an ACK with a wrong id (`corrupt-<id>`) is sent instead",
-  ...rateRule(
-    "Send an ACK with a wrong id instead of the right one (device protocols: a wrong CRC, Ruptela; a wrong record count, Teltonika)",
-    "corrupt-ack",
-    "Send this share of ACKs with a wrong id (ruptela: wrong CRC; teltonika: wrong count)",
-  ),
-  hooks: decidedReply((call) => {
-    call.frame = { ...call.given, id: `${CORRUPT_ID_PREFIX}${call.id}` };
-  }),
-});
+export const corruptAck: FaultDefinition<"corruptAck", FaultRule> = defineFault(
+  {
+    kind: "corruptAck",
+    stage: "reply",
+    order: 2,
+    summary: "an ACK with a wrong id (`corrupt-<id>`) is sent instead",
+    ...rateRule(
+      "Send an ACK with a wrong id instead of the right one (device protocols: a wrong CRC, Ruptela; a wrong record count, Teltonika)",
+      "corrupt-ack",
+      "Send this share of ACKs with a wrong id (ruptela: wrong CRC; teltonika: wrong count)",
+    ),
+    hooks: decidedReply((call) => {
+      call.frame = { ...call.given, id: `${CORRUPT_ID_PREFIX}${call.id}` };
+    }),
+  },
+);

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { parseDuration } from "../units/units.ts";
-import { defineFault } from "./fault.ts";
+import { defineFault, type FaultDefinition } from "./fault.ts";
 import { type FaultRule, RULE_SHAPE } from "./rule.ts";
 
 /** The rule of {@linkcode delayAck}. */
@@ -18,7 +18,7 @@ export interface DelayAckRule extends FaultRule {
 }
 
 /** Send the ACK late; the connection journals `ack_delayed`, then `ack_sent`. */
-export const delayAck = defineFault<"delayAck", DelayAckRule>(
+export const delayAck: FaultDefinition<"delayAck", DelayAckRule> = defineFault(
   {
     kind: "delayAck",
     stage: "reply",

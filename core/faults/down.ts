@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { defineFault, switchFlag } from "./fault.ts";
+import { defineFault, type FaultDefinition, switchFlag } from "./fault.ts";
 import {
   CloseHowSchema,
   type FaultCloseHow,
@@ -22,7 +22,10 @@ export interface DownRule {
 }
 
 /** Go down: stop listening and close every connection. */
-export const down = defineFault<"down", DownRule>({
+export const down: FaultDefinition<"down", DownRule> = defineFault<
+  "down",
+  DownRule
+>({
   kind: "down",
   stage: "listen",
   order: 0,

@@ -3,11 +3,16 @@
  *
  * @module
  */
-import { decidedReply, defineFault, rateRule } from "./fault.ts";
+import {
+  decidedReply,
+  defineFault,
+  type FaultDefinition,
+  rateRule,
+} from "./fault.ts";
 import type { FaultRule } from "./rule.ts";
 
 /** Do not send the ACK; the connection journals `ack_dropped`. */
-export const dropAck = defineFault<"dropAck", FaultRule>({
+export const dropAck: FaultDefinition<"dropAck", FaultRule> = defineFault({
   kind: "dropAck",
   stage: "reply",
   order: 0,

@@ -3,11 +3,16 @@
  *
  * @module
  */
-import { decidedReply, defineFault, rateRule } from "./fault.ts";
+import {
+  decidedReply,
+  defineFault,
+  type FaultDefinition,
+  rateRule,
+} from "./fault.ts";
 import type { FaultRule } from "./rule.ts";
 
 /** Send a NACK (`{ type: "nack" }`) instead of the ACK. */
-export const nackAck = defineFault<"nackAck", FaultRule>({
+export const nackAck: FaultDefinition<"nackAck", FaultRule> = defineFault({
   kind: "nackAck",
   stage: "reply",
   order: 1,

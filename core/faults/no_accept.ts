@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { defineFault } from "./fault.ts";
+import { defineFault, type FaultDefinition } from "./fault.ts";
 import { STATE_RULE_SHAPE, type StateWindow } from "./rule.ts";
 
 /** The rule of {@linkcode noAccept}. */
@@ -23,7 +23,7 @@ export interface NoAcceptRule {
 }
 
 /** Listen, never accept. */
-export const noAccept = defineFault<"noAccept", NoAcceptRule>(
+export const noAccept: FaultDefinition<"noAccept", NoAcceptRule> = defineFault(
   {
     kind: "noAccept",
     stage: "listen",

@@ -4,7 +4,11 @@
  *
  * @module
  */
-import { defineFault, targetedStateRule } from "./fault.ts";
+import {
+  defineFault,
+  type FaultDefinition,
+  targetedStateRule,
+} from "./fault.ts";
 import type { TargetedStateRule } from "./rule.ts";
 
 /**
@@ -12,17 +16,19 @@ import type { TargetedStateRule } from "./rule.ts";
  * long (new connections while it is in force) or on a schedule, and which
  * connections.
  */
-export const noRead = defineFault<"noRead", TargetedStateRule>({
-  kind: "noRead",
-  stage: "accept",
-  summary:
-    "new connections are accepted and never read: the peer's writes fill the TCP window",
-  schema: targetedStateRule(
-    "Never read new connections: the peer's writes fill the TCP window",
-  ),
-  hooks: {
-    accept(_rule, _tools, conn) {
-      conn.pauseReading();
+export const noRead: FaultDefinition<"noRead", TargetedStateRule> = defineFault(
+  {
+    kind: "noRead",
+    stage: "accept",
+    summary:
+      "new connections are accepted and never read: the peer's writes fill the TCP window",
+    schema: targetedStateRule(
+      "Never read new connections: the peer's writes fill the TCP window",
+    ),
+    hooks: {
+      accept(_rule, _tools, conn) {
+        conn.pauseReading();
+      },
     },
   },
-});
+);

@@ -3,14 +3,19 @@
  *
  * @module
  */
-import { defineFault, stateRule, switchFlag } from "./fault.ts";
+import {
+  defineFault,
+  type FaultDefinition,
+  stateRule,
+  switchFlag,
+} from "./fault.ts";
 import type { StateRule } from "./rule.ts";
 
 /**
  * Stop listening: new connections are refused (ECONNREFUSED). Its rule: for
  * how long, or on a schedule.
  */
-export const refuse = defineFault<"refuse", StateRule>({
+export const refuse: FaultDefinition<"refuse", StateRule> = defineFault({
   kind: "refuse",
   stage: "listen",
   order: 1,

@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { defineFault, rateRule } from "./fault.ts";
+import { defineFault, type FaultDefinition, rateRule } from "./fault.ts";
 import type { FaultRule } from "./rule.ts";
 
 /** Accept new connections, then reset them. */
-export const reset = defineFault<"reset", FaultRule>({
+export const reset: FaultDefinition<"reset", FaultRule> = defineFault({
   kind: "reset",
   stage: "accept",
   summary: "new connections are accepted, then reset (RST)",

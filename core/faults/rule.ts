@@ -208,7 +208,11 @@ export const CloseHowSchema: z.ZodType<FaultCloseHow> = z.enum(["fin", "rst"])
   .describe("Close with FIN (orderly) or RST (reset)");
 
 /** The shape of {@linkcode FaultRule}, to spread into a fault's own schema. */
-export const RULE_SHAPE = {
+export const RULE_SHAPE: {
+  probability: z.ZodOptional<typeof RateSchema>;
+  window: z.ZodOptional<typeof WindowSchema>;
+  target: z.ZodOptional<typeof TargetSchema>;
+} = {
   probability: RateSchema.optional(),
   window: WindowSchema.optional(),
   target: TargetSchema.optional(),
@@ -221,7 +225,9 @@ export interface StateRule {
 }
 
 /** The shape of {@linkcode StateRule}, to spread into a fault's own schema. */
-export const STATE_RULE_SHAPE = {
+export const STATE_RULE_SHAPE: {
+  window: z.ZodOptional<typeof StateWindowSchema>;
+} = {
   window: StateWindowSchema.optional(),
 };
 
@@ -232,7 +238,9 @@ export interface TargetedStateRule extends StateRule {
 }
 
 /** The shape of {@linkcode TargetedStateRule}, to spread into a fault's own schema. */
-export const TARGETED_STATE_RULE_SHAPE = {
+export const TARGETED_STATE_RULE_SHAPE: typeof STATE_RULE_SHAPE & {
+  target: z.ZodOptional<typeof TargetSchema>;
+} = {
   ...STATE_RULE_SHAPE,
   target: TargetSchema.optional(),
 };

@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { defineFault } from "./fault.ts";
+import { defineFault, type FaultDefinition } from "./fault.ts";
 import {
   MAX_TIMER_MS,
   TARGETED_STATE_RULE_SHAPE,
@@ -22,7 +22,7 @@ export interface TrickleRule extends TargetedStateRule {
 }
 
 /** Send one byte at a time, forever, to each new connection. */
-export const trickle = defineFault<"trickle", TrickleRule>({
+export const trickle: FaultDefinition<"trickle", TrickleRule> = defineFault({
   kind: "trickle",
   stage: "accept",
   summary:
