@@ -81,10 +81,14 @@ Deno.test("the minimal device answerers answer every packet the project's codecs
   assert.ok(result.serverCpuSeconds > 0);
 });
 
-/** Runs the load in process against a minimal server: 4 connections, 0.2 s. */
+/**
+ * Runs the load in process against a minimal server (by default 4
+ * connections for 0.2 s); `extra` adds or overrides flags.
+ */
 function loadMinimal(
   server: MinimalServer,
   mode: string,
+  extra: string[] = [],
 ): ReturnType<typeof runLoad> {
   return runLoad([
     "--port",
@@ -97,6 +101,7 @@ function loadMinimal(
     "4",
     "--seconds",
     "0.2",
+    ...extra,
   ]);
 }
 
@@ -111,22 +116,21 @@ Deno.test("the load generator reads the minimal server's own /metrics, pipelined
   assert.ok(reading.framesIn >= result.sent);
 });
 
+/** The flags of a scheduled load: connections, seconds, period in ms. */
+function schedule(connections: number, seconds: number, periodMs: number) {
+  return [
+    "--connections",
+    String(connections),
+    "--seconds",
+    String(seconds),
+    "--period-ms",
+    String(periodMs),
+  ];
+}
+
 Deno.test("the load generator's latency mode keeps its schedule and times every ACK", async () => {
   await using server = await startMinimalServer({ codec: "line-json" });
-  const result = await runLoad([
-    "--port",
-    String(server.port),
-    "--admin",
-    `http://127.0.0.1:${server.adminPort}`,
-    "--mode",
-    "latency",
-    "--connections",
-    "3",
-    "--seconds",
-    "1",
-    "--period-ms",
-    "25",
-  ]);
+  const result = await loadMinimal(server, "latency", schedule(3, 1, 25));
   // Connection c of 3 sends at c/3 of a period in, then every 25 ms, for
   // 1 s: 40 records each, however late the timers (a schedule that drifts
   // by a timer's lateness each period loses the last ones).
@@ -152,20 +156,7 @@ Deno.test("the minimal server over node:net answers each record and counts it in
 
 Deno.test("the trickle load sends every record of its fixed schedule, however late it runs", async () => {
   await using server = await startMinimalServer({ codec: "line-json" });
-  const result = await runLoad([
-    "--port",
-    String(server.port),
-    "--admin",
-    `http://127.0.0.1:${server.adminPort}`,
-    "--mode",
-    "trickle",
-    "--connections",
-    "20",
-    "--seconds",
-    "0.5",
-    "--period-ms",
-    "100",
-  ]);
+  const result = await loadMinimal(server, "trickle", schedule(20, 0.5, 100));
   // Each of 20 connections once every 100 ms for 500 ms: what falls due
   // while the process is late goes at once, so none is skipped.
   assert.equal(result.sent, 100);
