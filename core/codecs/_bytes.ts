@@ -84,15 +84,26 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
 
 /**
  * The fixed-size whole numbers of the binary protocols, by the name a
- * reader and a writer take: their size in bytes and whether they are signed
- * (two's complement). 64-bit numbers have their own methods (`u64`).
+ * reader and a writer take: their size in bytes, their range, and the
+ * `DataView` reader of each (big-endian; two's complement when signed).
+ * 64-bit numbers have their own methods (`u64`).
  */
 const INTS = {
-  u8: { size: 1, signed: false },
-  u16: { size: 2, signed: false },
-  i16: { size: 2, signed: true },
-  u32: { size: 4, signed: false },
-  i32: { size: 4, signed: true },
+  u8: { size: 1, min: 0, max: 0xff, get: DataView.prototype.getUint8 },
+  u16: { size: 2, min: 0, max: 0xffff, get: DataView.prototype.getUint16 },
+  i16: { size: 2, min: -0x8000, max: 0x7fff, get: DataView.prototype.getInt16 },
+  u32: {
+    size: 4,
+    min: 0,
+    max: 0xffffffff,
+    get: DataView.prototype.getUint32,
+  },
+  i32: {
+    size: 4,
+    min: -0x80000000,
+    max: 0x7fffffff,
+    get: DataView.prototype.getInt32,
+  },
 } as const;
 
 /** The name of a fixed-size whole number: `u8`, `u16`, `i16`, `u32`, `i32`. */
@@ -104,15 +115,6 @@ const UNSIGNED: Readonly<Record<number, IntType>> = {
   2: "u16",
   4: "u32",
 };
-
-/** The least and greatest value of a type. */
-function range(type: IntType): { min: number; max: number } {
-  const { size, signed } = INTS[type];
-  const span = 2 ** (8 * size);
-  return signed
-    ? { min: -span / 2, max: span / 2 - 1 }
-    : { min: 0, max: span - 1 };
-}
 
 /** A big-endian reader that throws a `RangeError` past the end. */
 export class Reader {
@@ -132,12 +134,8 @@ export class Reader {
 
   /** Reads a whole number of a fixed size (`u8`, `u16`, `i16`, `u32`, `i32`). */
   int(type: IntType): number {
-    const { size, signed } = INTS[type];
-    const at = this.#take(size);
-    let value = 0;
-    for (let i = 0; i < size; i++) value = value * 256 + this.#bytes[at + i];
-    const span = 2 ** (8 * size);
-    return signed && value >= span / 2 ? value - span : value;
+    const { size, get } = INTS[type];
+    return get.call(this.#view, this.#take(size));
   }
 
   /** Reads an unsigned 64-bit number. */
@@ -187,8 +185,7 @@ export class Writer {
    * `i32`); `name` says what it is in the error of a value out of range.
    */
   int(type: IntType, value: unknown, name = "value"): this {
-    const { size } = INTS[type];
-    const { min, max } = range(type);
+    const { size, min, max } = INTS[type];
     if (
       typeof value !== "number" || !Number.isInteger(value) || value < min ||
       value > max
