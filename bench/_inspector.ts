@@ -9,7 +9,7 @@ import { parseArgs, type ParseArgsOptionDescriptor } from "node:util";
 import { type ListeningProcess, startListeningProcess } from "./_process.ts";
 
 /** The tools' `--root` option: the checkout whose server runs (default this one). */
-export const ROOT_OPTION = {
+const ROOT_OPTION = {
   type: "string",
   default: new URL("..", import.meta.url).pathname,
 } as const;

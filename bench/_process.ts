@@ -72,8 +72,8 @@ export async function startListeningProcess(
     }
   })();
   const { line } = server;
-  const port = line.match(/tcp=[^ ]*:(\d+)/)?.[1];
-  const admin = line.match(/admin=(\S+)/)?.[1];
+  const port = server.fields.tcp?.match(/:(\d+)$/)?.[1];
+  const { admin } = server.fields;
   const stop = async () => {
     await server.stop();
     await rest;

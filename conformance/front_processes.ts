@@ -26,7 +26,7 @@ import type { MessageFronts } from "./message_fronts.ts";
 import { MergedJournal } from "./merged_journal.ts";
 
 /** How long a front process may take to start (it may compile on a busy machine). */
-export const FRONT_PROCESS_START_MS = 60_000;
+const FRONT_PROCESS_START_MS = 60_000;
 /** How long one admin request to a front process may take. */
 const ADMIN_REQUEST_MS = 30_000;
 

@@ -16,7 +16,7 @@ import type { JournalEvent, JournalListener } from "../core/journal/journal.ts";
 import type { ObservedJournal } from "./scenario.ts";
 
 /** The most events a {@linkcode MergedJournal} keeps by default. */
-export const MERGED_JOURNAL_CAPACITY = 20_000;
+const MERGED_JOURNAL_CAPACITY = 20_000;
 
 /** One process's journal, as it enters a {@linkcode MergedJournal}. */
 export interface MergedSource {

@@ -21,7 +21,6 @@ import type { ToolkitServer } from "../core/server/toolkit_server.ts";
 import type { MultiListenerServer } from "../core/server/multi_listener_server.ts";
 
 export type { LabAddress, LabFaultTarget, LabServer, LabSwitch };
-export { DurationRangeSchema, PortSchema } from "../core/cli/option_values.ts";
 
 /** A number on a server's card, counted from its journal events. */
 export interface CounterDef {

@@ -62,12 +62,12 @@ import {
   type LabSwitch,
   LISTENER_FIELDS,
   multiListenerLabServer,
-  PortSchema,
   RECORDS_IN,
   type ServerKind,
   serverOptions,
   tcpLabServer,
 } from "./_kind.ts";
+import { PortSchema } from "../core/cli/option_values.ts";
 import type { TcpServer } from "../core/server/tcp_server.ts";
 import type { ToolkitServer } from "../core/server/toolkit_server.ts";
 import { joinHostPort } from "../core/net/host_port.ts";

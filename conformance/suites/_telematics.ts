@@ -31,9 +31,9 @@ export interface TelematicsSetup {
 }
 
 /** Where IP1 listens in a telematics scenario (the first network). */
-export const IP1_HOST = "127.0.1.1";
+const IP1_HOST = "127.0.1.1";
 /** Where IP2 listens in a telematics scenario (the second network). */
-export const IP2_HOST = "127.0.2.1";
+const IP2_HOST = "127.0.2.1";
 
 /** Starts IP1 and IP2 for a scenario and returns them with the placeholders. */
 export async function startTelematics(
