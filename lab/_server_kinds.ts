@@ -16,9 +16,8 @@ import {
 import {
   frontList,
   MessageStoreOptionsSchema,
-  startMessageStoreServer,
+  startMessageStoreServerAt,
 } from "../servers/message_store.ts";
-import { openMessageStore } from "../servers/message_store_open.ts";
 import {
   PRIMARY_PORT,
   PrimaryOptionsSchema,
@@ -361,20 +360,11 @@ const messageStore: ServerKind = {
     const { store, storeDown } = config as z.output<
       typeof MessageStoreOptionsSchema
     >;
-    const opened = await openMessageStore(store ?? "memory");
-    let server;
-    try {
-      server = await startMessageStoreServer({
-        ...common,
-        store: opened,
-        closeStore: true,
-        storeDown,
-        fronts: frontsOf(config),
-      });
-    } catch (error) {
-      await opened.close?.();
-      throw error;
-    }
+    const server = await startMessageStoreServerAt(store, {
+      ...common,
+      storeDown,
+      fronts: frontsOf(config),
+    });
     const lab = multiListenerLabServer(server, {
       switches: () => [{
         key: "storeDown",

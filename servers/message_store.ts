@@ -791,6 +791,37 @@ export function startMessageStoreServer(
   return new MessageStoreServer(options).start();
 }
 
+/**
+ * Opens the message store at `store` (`memory`, the default, or a
+ * `postgres://` URL, as {@linkcode openMessageStore}) and starts a
+ * message-store server over it that closes it when it closes; a server that
+ * fails to start closes the store it opened.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { startMessageStoreServerAt } from "./message_store.ts";
+ * await using server = await startMessageStoreServerAt("memory", {
+ *   fronts: [{ name: "ml1", port: 0 }],
+ * });
+ * ```
+ */
+export async function startMessageStoreServerAt(
+  store: string | undefined,
+  options: Omit<MessageStoreServerOptions, "store" | "closeStore"> = {},
+): Promise<MessageStoreServer> {
+  const opened = await openMessageStore(store ?? "memory");
+  try {
+    return await startMessageStoreServer({
+      ...options,
+      store: opened,
+      closeStore: true,
+    });
+  } catch (error) {
+    await opened.close?.();
+    throw error;
+  }
+}
+
 /** Runs the message-store server's command line. */
 export const main: CliMain = serverMain(import.meta, {
   summary:
@@ -805,18 +836,10 @@ export const main: CliMain = serverMain(import.meta, {
   faultsTitle: "Fault flags (every front)",
   start: async (options) => {
     const { fronts, store, hostname, port: _, ...common } = options;
-    const opened = await openMessageStore(store ?? "memory");
-    try {
-      return await startMessageStoreServer({
-        ...common,
-        fronts: frontList(fronts, hostname),
-        store: opened,
-        closeStore: true,
-      });
-    } catch (error) {
-      await opened.close?.();
-      throw error;
-    }
+    return startMessageStoreServerAt(store, {
+      ...common,
+      fronts: frontList(fronts, hostname),
+    });
   },
   describe: (server) =>
     `tcp=${

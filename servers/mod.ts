@@ -47,6 +47,7 @@ export {
   type MessageStoreServerOptions,
   type MessageStoreState,
   startMessageStoreServer,
+  startMessageStoreServerAt,
   type StoredMessage,
   StoreUnavailableError,
 } from "./message_store.ts";
