@@ -834,7 +834,7 @@ export const main: CliMain = serverMain(import.meta, {
     host: { ...flags.host, description: "Host of the default fronts" },
   }),
   faultsTitle: "Fault flags (every front)",
-  start: async (options) => {
+  start: (options) => {
     const { fronts, store, hostname, port: _, ...common } = options;
     return startMessageStoreServerAt(store, {
       ...common,
