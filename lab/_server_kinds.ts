@@ -44,7 +44,6 @@ import {
   type Channel,
   CHANNELS,
   startWatchdogEchoServer,
-  WATCHDOG_ECHO_HOSTS,
   WATCHDOG_ECHO_PORT,
   WatchdogEchoOptionsSchema,
 } from "../servers/watchdog_echo.ts";
@@ -277,19 +276,14 @@ const watchdogEcho: ServerKind = {
   },
   async start(config, context) {
     // Each channel has its own host; the entry's port is both channels' default.
-    const { hostname: _, port, ...common } = serverOptions(
+    const { hostname: _, ...common } = serverOptions(
       config,
       context,
       WATCHDOG_ECHO_PORT,
     );
-    const { channels } = config as z.output<typeof WatchdogEchoOptionsSchema>;
     const server = await startWatchdogEchoServer({
       ...common,
-      channels: Object.fromEntries(CHANNELS.map((ch) => [ch, {
-        hostname: channels?.[ch]?.hostname ?? WATCHDOG_ECHO_HOSTS[ch],
-        port: channels?.[ch]?.port ?? port,
-        ...(channels?.[ch]?.faults ? { faults: channels[ch].faults } : {}),
-      }])),
+      channels: (config as z.output<typeof WatchdogEchoOptionsSchema>).channels,
     });
     let dataOn: Channel | undefined;
     server.journal.subscribe((event: JournalEvent) => {

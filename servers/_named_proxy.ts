@@ -34,6 +34,9 @@ import type { SeededRandom } from "../core/faults/random.ts";
 import { acceptSubject, engineSteps, linkInfo } from "./_link_subject.ts";
 import type { Addr, ServerState } from "../core/server/tcp_server.ts";
 
+/** Where a proxy listens when its listen address is empty or not given. */
+const DEFAULT_LISTEN = "127.0.0.1:0";
+
 /** An error of the Toxiproxy API: a message and the HTTP status it answers. */
 export class ProxyApiError extends Error {
   /** The HTTP status (400, 404, 409, 500). */
@@ -294,8 +297,11 @@ export function proxyFields(
 export interface NamedProxyOptions {
   /** The proxy's name. */
   name: string;
-  /** Where to listen (`host:port`; port 0 picks one; empty host: 127.0.0.1). */
-  listen: string;
+  /**
+   * Where to listen (`host:port`; port 0 picks one; empty host: 127.0.0.1;
+   * empty or none: `127.0.0.1:0`).
+   */
+  listen?: string;
   /** Where to connect (`host:port`). */
   upstream: string;
 }
@@ -342,7 +348,7 @@ export class NamedProxy {
   constructor(host: ProxyHost, options: NamedProxyOptions) {
     this.name = options.name;
     this.#host = host;
-    this.#listen = options.listen;
+    this.#listen = options.listen || DEFAULT_LISTEN;
     this.#upstream = options.upstream;
     this.#random = host.random.derive(`proxy/${options.name}`);
     this.faults = new FaultEngine({
@@ -454,12 +460,16 @@ export class NamedProxy {
   /**
    * Whether a listen or upstream address differs from this proxy's
    * (Toxiproxy resolves the listen address to compare). Throws a 500
-   * {@linkcode ProxyApiError} when the listen address cannot be resolved.
+   * {@linkcode ProxyApiError} when the listen address cannot be resolved; an
+   * empty or no listen address is `127.0.0.1:0`.
    */
-  async differs(listen: string, upstream: string): Promise<boolean> {
+  async differs(
+    listen: string | undefined,
+    upstream: string,
+  ): Promise<boolean> {
     let resolved: string;
     try {
-      const { host, port } = splitHostPort(listen);
+      const { host, port } = splitHostPort(listen || DEFAULT_LISTEN);
       resolved = formatAddr(await resolveHost(host), port);
     } catch (error) {
       throw new ProxyApiError((error as Error).message, 500);
@@ -473,7 +483,7 @@ export class NamedProxy {
   ): Promise<void> {
     if (await this.differs(input.listen, input.upstream)) {
       await this.stop("fin", "proxy:updated");
-      this.#listen = input.listen;
+      this.#listen = input.listen || DEFAULT_LISTEN;
       this.#upstream = input.upstream;
       this.#addr = undefined;
     }
@@ -792,7 +802,7 @@ export class NamedProxy {
     let host: string;
     let port: number;
     try {
-      const parts = splitHostPort(this.listen || "127.0.0.1:0");
+      const parts = splitHostPort(this.listen);
       host = await resolveHost(parts.host);
       port = parts.port;
     } catch (error) {

@@ -397,8 +397,7 @@ export class ProxyServer implements AsyncDisposable, ToolkitServer {
         try {
           const existing = this.#proxies.get(config.name);
           if (existing) {
-            const listen = config.listen || "127.0.0.1:0";
-            if (!(await existing.differs(listen, config.upstream))) {
+            if (!(await existing.differs(config.listen, config.upstream))) {
               done.push(existing);
               continue;
             }
@@ -606,7 +605,7 @@ export class ProxyServer implements AsyncDisposable, ToolkitServer {
       nextConnectionId: () => ++this.#lastId,
     }, {
       name: config.name,
-      listen: config.listen || "127.0.0.1:0",
+      listen: config.listen,
       upstream: config.upstream,
     });
     try {
@@ -798,7 +797,7 @@ export function main(args: string[]): Promise<void> {
       } else {
         configs.push({
           name: own.name,
-          listen: own.listen ?? "127.0.0.1:0",
+          listen: own.listen,
           upstream: own.upstream!,
           faults,
         });

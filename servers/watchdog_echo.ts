@@ -76,7 +76,7 @@ export type ReplyKind = "echo" | "ack";
 export interface ChannelOptions {
   /** Host to bind (default 127.0.1.1 for A, 127.0.2.1 for B). */
   hostname?: string;
-  /** Port to bind; 0 picks a free one (default 0). */
+  /** Port to bind; 0 picks a free one (default: the server's `port`). */
   port?: number;
   /** This channel's faults; when given, the server-wide `faults` do not apply to it. */
   faults?: Faults;
@@ -148,6 +148,11 @@ export interface WatchdogEchoServerOptions extends
     TcpServerOptions,
     "hostname" | "port" | "label" | "nextConnectionId" | "random" | "codec"
   > {
+  /**
+   * TCP port of both channels, unless a channel names its own; 0 picks a
+   * free one (default 0).
+   */
+  port?: number;
   /** Where each channel listens, and its own faults. */
   channels?: Partial<Record<Channel, ChannelOptions>>;
   /** A codec's name (default `line-json`); each channel makes its own. */
@@ -254,7 +259,7 @@ export class WatchdogEchoServer extends MultiListenerHost<EchoChannel>
           name: `${this.name}/${channel}`,
           label: channel,
           hostname: own?.hostname ?? WATCHDOG_ECHO_HOSTS[channel],
-          port: own?.port ?? 0,
+          port: own?.port ?? options.port ?? 0,
           codec: options.codec,
           maxFrameBytes: options.maxFrameBytes,
           maxBadFrames: options.maxBadFrames,
@@ -511,16 +516,6 @@ export const main: CliMain = serverMain(import.meta, {
     },
   }),
   faultsTitle: "Fault flags (both channels, unless --faults-a/--faults-b)",
-  start: (options) => {
-    const { hostname: _, port, faults, channels, ...common } = options;
-    return startWatchdogEchoServer({
-      ...common,
-      channels: Object.fromEntries(CHANNELS.map((ch) => [ch, {
-        hostname: channels?.[ch]?.hostname ?? WATCHDOG_ECHO_HOSTS[ch],
-        port: channels?.[ch]?.port ?? port,
-        faults: channels?.[ch]?.faults ?? faults,
-      }])),
-    });
-  },
+  start: ({ hostname: _, ...options }) => startWatchdogEchoServer(options),
   describe: (server) => `tcp=${describeChannels(server)}`,
 });

@@ -169,6 +169,18 @@ Deno.test("toxiproxy API: GET, update and DELETE a proxy", async () => {
   assert.equal((await call(t.app, "DELETE", "/proxies/a")).status, 404);
 });
 
+Deno.test("toxiproxy API: an empty listen on update means 127.0.0.1 on a free port, as none on create does", async () => {
+  await using t = await setUp("a");
+  assert.match(t.server.proxy("a")!.listen, /^127\.0\.0\.1:[1-9]\d*$/);
+  const updated = await call(t.app, "POST", "/proxies/a", { listen: "" });
+  assert.equal(updated.status, 200, updated.text);
+  assert.match(
+    (updated.json as { listen: string }).listen,
+    /^127\.0\.0\.1:[1-9]\d*$/,
+  );
+  assert.equal(t.server.proxy("a")!.listening, true);
+});
+
 Deno.test("toxiproxy API: toxics take Toxiproxy's defaults, order, statuses and merge on update", async () => {
   await using t = await setUp("p");
   const created = await call(t.app, "POST", "/proxies/p/toxics", {

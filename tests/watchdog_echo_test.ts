@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import {
   type Channel,
   startWatchdogEchoServer,
-  type WatchdogEchoServer,
+  WatchdogEchoServer,
 } from "../servers/watchdog_echo.ts";
 import { assertFlagsRefused, spawnServer } from "./_cli.ts";
 import { connectPeer, type TestPeer } from "./_net.ts";
@@ -325,4 +325,16 @@ Deno.test("watchdog-echo CLI rejects bad flags naming them", async () => {
     ],
     ["--host x", /host/],
   ]);
+});
+
+Deno.test("the server's port is both channels' port unless a channel names its own", async () => {
+  // Not started: where each channel will listen is already decided.
+  await using server = new WatchdogEchoServer({
+    port: 7040,
+    channels: { B: { port: 7050 } },
+  });
+  assert.deepEqual(server.addr, {
+    A: { hostname: "127.0.1.1", port: 7040 },
+    B: { hostname: "127.0.2.1", port: 7050 },
+  });
 });
