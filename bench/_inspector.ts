@@ -99,7 +99,6 @@ interface Pending {
  */
 export class Inspector {
   #socket: WebSocket;
-  #url: string;
   #id = 0;
   #waiting = new Map<number, Pending>();
   #events = new Map<string, (params: unknown) => void>();
@@ -109,7 +108,6 @@ export class Inspector {
 
   private constructor(socket: WebSocket, url: string) {
     this.#socket = socket;
-    this.#url = url;
     socket.addEventListener("message", (message) => {
       const data = JSON.parse(message.data as string);
       if (data.id === undefined) {
