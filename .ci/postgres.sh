@@ -17,7 +17,12 @@
 #                            and pg_ctl refuse root), empty otherwise
 #
 # and the function ft_postgres_stop, which stops both clusters and removes the
-# directory. It returns non-zero (and says why) when something fails.
+# directory. It returns non-zero (and says why) when something fails: 1 when
+# the shared cluster did not start (nothing is exported but FT_POSTGRES_BIN,
+# _RUN_AS, _DATA, _OUTAGE_DATA and _DIR, for ft_postgres_stop), 2 when only the
+# outage cluster did not (FT_POSTGRES_URL is exported as soon as the shared
+# cluster is up, so the tests that need no outage still run; FT_POSTGRES_OUTAGE_URL
+# is not set).
 # Run by hand:  source .ci/postgres.sh && npx -y deno@2.9.6 test -A tests/message_store_postgres_test.ts; ft_postgres_stop
 
 ft_postgres_as() {
@@ -74,9 +79,16 @@ ft_postgres_start() {
   export FT_POSTGRES_BIN="$bin" FT_POSTGRES_RUN_AS="$run_as" FT_POSTGRES_DIR="$dir"
   export FT_POSTGRES_DATA="$dir/data" FT_POSTGRES_OUTAGE_DATA="$dir/outage"
   url=$(ft_postgres_cluster "$FT_POSTGRES_DATA") || return 1
-  outage_url=$(ft_postgres_cluster "$FT_POSTGRES_OUTAGE_DATA") || return 1
-  export FT_POSTGRES_URL="$url" FT_POSTGRES_OUTAGE_URL="$outage_url"
-  echo "== postgresql $("$bin/postgres" --version | awk '{print $3}') at $FT_POSTGRES_URL (data $FT_POSTGRES_DATA); for outages at $FT_POSTGRES_OUTAGE_URL"
+  # The shared cluster is up: its URL is exported now, so that a failure of the outage cluster
+  # below costs only the outage tests.
+  export FT_POSTGRES_URL="$url"
+  echo "== postgresql $("$bin/postgres" --version | awk '{print $3}') at $FT_POSTGRES_URL (data $FT_POSTGRES_DATA)"
+  if ! outage_url=$(ft_postgres_cluster "$FT_POSTGRES_OUTAGE_DATA"); then
+    echo "!! the outage cluster did not start (why above), so FT_POSTGRES_OUTAGE_URL is not set: the tests that stop PostgreSQL (the outage tests of tests/message_store_postgres_test.ts) cannot run, and with CI=true each PostgreSQL test file's requirePostgres check fails; FT_POSTGRES_URL is set and the other PostgreSQL tests run on it"
+    return 2
+  fi
+  export FT_POSTGRES_OUTAGE_URL="$outage_url"
+  echo "== postgresql for outages at $FT_POSTGRES_OUTAGE_URL (data $FT_POSTGRES_OUTAGE_DATA)"
 }
 
 ft_postgres_stop() {

@@ -275,6 +275,16 @@ async function manyConnections(rows: Rows, options: Options): Promise<void> {
       },
       percentile(latencies, 0.99),
     );
+    // Above 0, the server got less than the load the figure says.
+    rows.add(
+      {
+        figure: 4,
+        name: `primary, ${connections} connections: records the load skipped`,
+        root: root.label,
+        unit: "records",
+      },
+      result.skipped ?? 0,
+    );
   }
 }
 

@@ -332,7 +332,8 @@ export async function benchProxy(
         name: "100 ms latency toxic: round trip minus 100 ms, p99",
         unit: "ms",
         value: p99(errors),
-        target: { on: "value", op: "<=", limit: 3 },
+        // Issue 14: ACK delay and proxy latency within 2 ms of the asked value at p99.
+        target: { on: "value", op: "<=", limit: 2 },
       },
       {
         name: "100 ms latency toxic: round trip minus 100 ms, least",

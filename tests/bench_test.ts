@@ -5,10 +5,11 @@
  * table says which targets are met.
  */
 import assert from "node:assert/strict";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { createCodec } from "../core/codecs/create_codec.ts";
 import { startPrimaryServer } from "../servers/primary.ts";
 import { table } from "../bench/bench.ts";
-import { runLoad } from "../bench/load.ts";
+import { runLoad, trickle } from "../bench/load.ts";
 import {
   type MinimalServer,
   startMinimalServer,
@@ -17,6 +18,7 @@ import { parseMetrics, probe } from "../bench/_probe.ts";
 import { percentile, rangeText } from "../bench/_stats.ts";
 import { answerer, BENCH_CODECS, deviceWire } from "../bench/_wire.ts";
 import { serveAdmin } from "../core/admin/admin_server.ts";
+import { within } from "./_raw_peer.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -160,7 +162,81 @@ Deno.test("the trickle load sends every record of its fixed schedule, however la
   // Each of 20 connections once every 100 ms for 500 ms: what falls due
   // while the process is late goes at once, so none is skipped.
   assert.equal(result.sent, 100);
+  assert.equal(result.skipped, 0);
   assert.equal(result.serverFrames, 100);
+});
+
+Deno.test("the trickle load holds one write per connection against a server that never reads, and counts the records it skipped", async () => {
+  // A server that accepts and never reads.
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    socket.pause();
+    sockets.push(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  // 2 connections, a record every 50 ms each for 1.5 s: 60 records of 1 MiB,
+  // far more than the socket buffers take.
+  const CONNECTIONS = 2;
+  const PERIOD = 50;
+  const SIZE = 2 ** 20;
+  const conns = await Promise.all(
+    Array.from(
+      { length: CONNECTIONS },
+      () => Deno.connect({ hostname: "127.0.0.1", port }),
+    ),
+  );
+  const written = conns.map(() => 0); // Bytes, per connection.
+  const made = conns.map(() => 0); // Records, per connection.
+  const writing = conns.map(() => 0); // Writes in flight, per connection.
+  let mostHeld = 0; // The most records a connection had made and not written.
+  let mostWriting = 0;
+  const inFlight = new Set<Promise<unknown>>();
+  const writers = conns.map((conn, c) => ({
+    write(bytes: Uint8Array): Promise<number> {
+      mostWriting = Math.max(mostWriting, ++writing[c]);
+      const write = conn.write(bytes);
+      // Counted before the caller sees the write finish.
+      const done: Promise<unknown> = write.then((n) => {
+        writing[c]--;
+        written[c] += n;
+      }, () => writing[c]--).then(() => inFlight.delete(done));
+      inFlight.add(done);
+      return write;
+    },
+  }));
+  const wire = {
+    record(c: number): Uint8Array {
+      made[c]++;
+      const held = made[c] - Math.floor(written[c] / SIZE);
+      mostHeld = Math.max(mostHeld, held);
+      return new Uint8Array(SIZE);
+    },
+  };
+  const began = performance.now();
+  try {
+    const run = trickle(writers, wire, PERIOD, began, began + 1500, {
+      drainMs: 200,
+    });
+    const result = await within(run, AbortSignal.timeout(10_000))
+      .catch((error: Error) => error);
+    // What the load held is checked first: a load that never returns held
+    // every record it made.
+    assert.ok(
+      mostHeld <= 4,
+      `a connection held ${mostHeld} records made and not written`,
+    );
+    assert.equal(mostWriting, 1);
+    assert.ok(!(result instanceof Error), `trickle: ${result}`);
+    assert.ok(result.skipped > 0, `skipped ${result.skipped}`);
+    assert.ok(result.sent > 0, `sent ${result.sent}`);
+    assert.equal(result.sent + result.skipped, 60);
+  } finally {
+    for (const conn of conns) conn.close();
+    await Promise.allSettled(inFlight);
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 Deno.test("parseMetrics, percentile and rangeText", () => {
