@@ -41,6 +41,11 @@ export interface FrontProcessesOptions {
   fronts: { name: string; faults?: Faults }[];
   /** Every process's `--seed`. */
   seed: number;
+  /**
+   * The message-store CLI each front's process runs (default this
+   * repository's `servers/message_store.ts`); a test's stand-in.
+   */
+  script?: URL;
 }
 
 /** One front's process. */
@@ -52,6 +57,8 @@ interface FrontProcess {
 }
 
 const SCRIPT = new URL("../servers/message_store.ts", import.meta.url);
+/** The repository's folder: its deno.json maps the imports. */
+const ROOT = new URL("..", import.meta.url);
 
 /** Sends an admin request; the parsed answer, or an error saying what failed. */
 async function request(
@@ -81,11 +88,11 @@ async function request(
 async function startFront(
   name: string,
   url: string,
-  seed: number,
+  options: FrontProcessesOptions,
 ): Promise<FrontProcess> {
-  const local = SCRIPT.protocol === "file:";
+  const script = options.script ?? SCRIPT;
   const process = await startServerProcess(
-    local ? fileURLToPath(SCRIPT) : SCRIPT.href,
+    script.protocol === "file:" ? fileURLToPath(script) : script.href,
     [
       "--store",
       url,
@@ -94,12 +101,11 @@ async function startFront(
       "--admin-port",
       "0",
       "--seed",
-      String(seed),
+      String(options.seed),
     ],
     {
       timeoutMs: FRONT_PROCESS_START_MS,
-      // The repository's deno.json maps the imports.
-      cwd: local ? fileURLToPath(new URL("..", SCRIPT)) : undefined,
+      cwd: ROOT.protocol === "file:" ? fileURLToPath(ROOT) : undefined,
     },
   );
   // `tcp=ml1@127.0.0.1:40001`
@@ -146,9 +152,7 @@ export async function startFrontProcesses(
     })();
   try {
     const results = await Promise.allSettled(
-      options.fronts.map((front) =>
-        startFront(front.name, db.url, options.seed)
-      ),
+      options.fronts.map((front) => startFront(front.name, db.url, options)),
     );
     for (const result of results) {
       if (result.status === "fulfilled") started.push(result.value);
