@@ -46,6 +46,13 @@ export interface FrontProcessesOptions {
    * repository's `servers/message_store.ts`); a test's stand-in.
    */
   script?: URL;
+  /**
+   * The scenario's signal. Aborted while the fronts start, it ends the
+   * wait: the processes started and starting are stopped, the database is
+   * dropped, and the start rejects. Aborted later, it stops the processes
+   * as `close()` does.
+   */
+  signal?: AbortSignal;
 }
 
 /** One front's process. */
@@ -105,6 +112,7 @@ async function startFront(
     ],
     {
       timeoutMs: FRONT_PROCESS_START_MS,
+      signal: options.signal,
       cwd: ROOT.protocol === "file:" ? fileURLToPath(ROOT) : undefined,
     },
   );
@@ -129,12 +137,25 @@ async function startFront(
 /**
  * Makes a scratch database on `options.store`, starts one message-store
  * process per front over it, sets each front's faults, and taps every
- * process's events. Everything started is stopped again if a step fails;
+ * process's events. Everything started is stopped again if a step fails or
+ * `options.signal` is aborted (the start then rejects, saying why);
  * `close()` stops the processes and drops the database.
  */
 export async function startFrontProcesses(
   options: FrontProcessesOptions,
 ): Promise<MessageFronts> {
+  const { signal } = options;
+  /** Why the start gave up, once `signal` is aborted. */
+  const aborted = () => {
+    const reason = signal?.reason;
+    return new Error(
+      `Cannot start the front processes ${
+        options.fronts.map((front) => front.name).join(", ")
+      }: ${reason instanceof Error ? reason.message : String(reason)}`,
+      { cause: reason },
+    );
+  };
+  if (signal?.aborted) throw aborted();
   const { createScratchDatabase } = await import(
     "../servers/postgres_scratch_database.ts"
   );
@@ -145,12 +166,16 @@ export async function startFrontProcesses(
   let closing: Promise<void> | undefined;
   const close = () =>
     closing ??= (async () => {
+      signal?.removeEventListener("abort", onAbort);
       // The processes first: their event streams end with them.
       await Promise.all(started.map((front) => front.process.stop()));
       await Promise.all(taps.map((tap) => tap.close()));
       await db.drop();
     })();
+  // Not awaited: whoever awaits `close()` gets its error.
+  const onAbort = () => void close().catch(() => {});
   try {
+    // Each start gets the signal: an abort kills the processes starting.
     const results = await Promise.allSettled(
       options.fronts.map((front) => startFront(front.name, db.url, options)),
     );
@@ -159,6 +184,9 @@ export async function startFrontProcesses(
     }
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw (failed as PromiseRejectedResult).reason;
+    signal?.throwIfAborted();
+    // From here an abort stops the processes, and what waits on them fails.
+    signal?.addEventListener("abort", onAbort, { once: true });
     for (const front of started) {
       const source = journal.source();
       taps.push(new EventTap(front.admin, { onEvent: source.add }));
@@ -171,7 +199,7 @@ export async function startFrontProcesses(
     }
   } catch (error) {
     await close();
-    throw error;
+    throw signal?.aborted ? aborted() : error;
   }
 
   function of(name: string): FrontProcess {

@@ -3,19 +3,25 @@
  * with processes that are slow to start. Each process of it connects to the
  * test and says its name (the `NAME` of its `--fronts NAME=...`, or `-`), so
  * the test knows it runs; its connection ends when the process does, so the
- * test sees it gone. Only the names in `announce` print an announced line
- * (`message-store tcp=NAME@127.0.0.1:1 admin=http://127.0.0.1:1`); the others
- * never do. Each waits until it is stopped, or until the test lets go of it.
+ * test sees it gone. Only the names in `announce` serve an admin API and
+ * print an announced line
+ * (`message-store tcp=NAME@127.0.0.1:1 admin=http://127.0.0.1:PORT`); the
+ * others never do. The admin API answers `GET /events` with a stream that
+ * never begins, and tells the test (the line `events`). Each waits until it
+ * is stopped, or until the test lets go of it.
  *
  * @module
  */
 import { pathToFileURL } from "node:url";
+import { TextLineStream } from "../core/codecs/text_line_stream.ts";
 import { within } from "./_raw_peer.ts";
 
 /** A stand-in process, as the test sees it. */
 export interface StandInProcess {
   /** Its name. */
   name: string;
+  /** Resolves with the next line it says after its name (bounded by `signal`). */
+  line(signal: AbortSignal): Promise<string>;
   /** Resolves once it has exited (its connection ended). */
   ended: Promise<void>;
 }
@@ -28,18 +34,25 @@ export interface StandIn extends AsyncDisposable {
   next(signal: AbortSignal): Promise<StandInProcess>;
 }
 
-const decoder = new TextDecoder();
-
-/** Reads the connection until it ends. */
-async function drain(conn: Deno.Conn): Promise<void> {
-  const buffer = new Uint8Array(64);
-  try {
-    while (await conn.read(buffer) !== null) { /* until the end */ }
-  } catch {
-    // Reset: ended too.
-  } finally {
-    conn.close();
-  }
+/** The script, reporting to the test at `port`. */
+function scriptText(port: number, announce: readonly string[]): string {
+  return `const at = Deno.args.indexOf("--fronts");
+const name = at >= 0 ? Deno.args[at + 1].split("=")[0] : "-";
+const test = await Deno.connect({ hostname: "127.0.0.1", port: ${port} });
+const say = (line) => test.write(new TextEncoder().encode(line + "\\n"));
+await say(name);
+if (${JSON.stringify(announce)}.includes(name)) {
+  const admin = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
+    await say("events");
+    return new Response(new ReadableStream(), {
+      headers: { "content-type": "text/event-stream" },
+    });
+  });
+  console.log(\`message-store tcp=\${name}@127.0.0.1:1 admin=http://127.0.0.1:\${admin.addr.port}\`);
+}
+await test.read(new Uint8Array(1));
+Deno.exit(0);
+`;
 }
 
 /** Writes the stand-in script; disposing of it lets go of its processes and removes it. */
@@ -50,18 +63,10 @@ export async function standIn(
   const path = await Deno.makeTempFile({ suffix: ".ts" });
   await Deno.writeTextFile(
     path,
-    `const at = Deno.args.indexOf("--fronts");
-const name = at >= 0 ? Deno.args[at + 1].split("=")[0] : "-";
-if (${JSON.stringify(options.announce)}.includes(name)) {
-  console.log(\`message-store tcp=\${name}@127.0.0.1:1 admin=http://127.0.0.1:1\`);
-}
-const conn = await Deno.connect({ hostname: "127.0.0.1", port: ${listener.addr.port} });
-await conn.write(new TextEncoder().encode(name + "\\n"));
-await conn.read(new Uint8Array(1));
-`,
+    scriptText(listener.addr.port, options.announce),
   );
   const conns: Deno.Conn[] = [];
-  const drained: Promise<void>[] = [];
+  const ends: Promise<void>[] = [];
   return {
     script: pathToFileURL(path),
     next(signal) {
@@ -69,16 +74,43 @@ await conn.read(new Uint8Array(1));
         (async () => {
           const conn = await listener.accept();
           conns.push(conn);
-          let line = "";
-          const buffer = new Uint8Array(64);
-          while (!line.includes("\n")) {
-            const n = await conn.read(buffer);
-            if (n === null) break;
-            line += decoder.decode(buffer.subarray(0, n));
-          }
-          const ended = drain(conn);
-          drained.push(ended);
-          return { name: line.trim(), ended };
+          const said: string[] = [];
+          let wake = () => {};
+          let over = false;
+          const ended = (async () => {
+            try {
+              const lines = conn.readable
+                .pipeThrough(new TextDecoderStream())
+                .pipeThrough(new TextLineStream());
+              for await (const line of lines) {
+                said.push(line);
+                wake();
+              }
+            } catch {
+              // Reset: ended too.
+            }
+            try {
+              conn.close();
+            } catch {
+              // Closed with its stream.
+            }
+            over = true;
+            wake();
+          })();
+          ends.push(ended);
+          const line = async () => {
+            while (said.length === 0) {
+              if (over) throw new Error("The stand-in process has ended");
+              await new Promise<void>((resolve) => wake = resolve);
+            }
+            return said.shift()!;
+          };
+          const name = await line();
+          return {
+            name,
+            line: (signal: AbortSignal) => within(line(), signal),
+            ended,
+          };
         })(),
         signal,
       );
@@ -92,7 +124,7 @@ await conn.read(new Uint8Array(1));
           // Already ended.
         }
       }
-      await Promise.all(drained);
+      await Promise.all(ends);
       await Deno.remove(path);
     },
   };
