@@ -41,6 +41,18 @@ export interface FrontProcessesOptions {
   fronts: { name: string; faults?: Faults }[];
   /** Every process's `--seed`. */
   seed: number;
+  /**
+   * The message-store CLI each front's process runs (default this
+   * repository's `servers/message_store.ts`); a test's stand-in.
+   */
+  script?: URL;
+  /**
+   * The scenario's signal. Aborted while the fronts start, it ends the
+   * wait: the processes started and starting are stopped, the database is
+   * dropped, and the start rejects. Aborted later, it stops the processes
+   * as `close()` does.
+   */
+  signal?: AbortSignal;
 }
 
 /** One front's process. */
@@ -52,6 +64,8 @@ interface FrontProcess {
 }
 
 const SCRIPT = new URL("../servers/message_store.ts", import.meta.url);
+/** The repository's folder: its deno.json maps the imports. */
+const ROOT = new URL("..", import.meta.url);
 
 /** Sends an admin request; the parsed answer, or an error saying what failed. */
 async function request(
@@ -81,11 +95,11 @@ async function request(
 async function startFront(
   name: string,
   url: string,
-  seed: number,
+  options: FrontProcessesOptions,
 ): Promise<FrontProcess> {
-  const local = SCRIPT.protocol === "file:";
+  const script = options.script ?? SCRIPT;
   const process = await startServerProcess(
-    local ? fileURLToPath(SCRIPT) : SCRIPT.href,
+    script.protocol === "file:" ? fileURLToPath(script) : script.href,
     [
       "--store",
       url,
@@ -94,12 +108,12 @@ async function startFront(
       "--admin-port",
       "0",
       "--seed",
-      String(seed),
+      String(options.seed),
     ],
     {
       timeoutMs: FRONT_PROCESS_START_MS,
-      // The repository's deno.json maps the imports.
-      cwd: local ? fileURLToPath(new URL("..", SCRIPT)) : undefined,
+      signal: options.signal,
+      cwd: ROOT.protocol === "file:" ? fileURLToPath(ROOT) : undefined,
     },
   );
   // `tcp=ml1@127.0.0.1:40001`
@@ -123,12 +137,25 @@ async function startFront(
 /**
  * Makes a scratch database on `options.store`, starts one message-store
  * process per front over it, sets each front's faults, and taps every
- * process's events. Everything started is stopped again if a step fails;
+ * process's events. Everything started is stopped again if a step fails or
+ * `options.signal` is aborted (the start then rejects, saying why);
  * `close()` stops the processes and drops the database.
  */
 export async function startFrontProcesses(
   options: FrontProcessesOptions,
 ): Promise<MessageFronts> {
+  const { signal } = options;
+  /** Why the start gave up, once `signal` is aborted. */
+  const aborted = () => {
+    const reason = signal?.reason;
+    return new Error(
+      `Cannot start the front processes ${
+        options.fronts.map((front) => front.name).join(", ")
+      }: ${reason instanceof Error ? reason.message : String(reason)}`,
+      { cause: reason },
+    );
+  };
+  if (signal?.aborted) throw aborted();
   const { createScratchDatabase } = await import(
     "../servers/postgres_scratch_database.ts"
   );
@@ -139,22 +166,27 @@ export async function startFrontProcesses(
   let closing: Promise<void> | undefined;
   const close = () =>
     closing ??= (async () => {
+      signal?.removeEventListener("abort", onAbort);
       // The processes first: their event streams end with them.
       await Promise.all(started.map((front) => front.process.stop()));
       await Promise.all(taps.map((tap) => tap.close()));
       await db.drop();
     })();
+  // Not awaited: whoever awaits `close()` gets its error.
+  const onAbort = () => void close().catch(() => {});
   try {
+    // Each start gets the signal: an abort kills the processes starting.
     const results = await Promise.allSettled(
-      options.fronts.map((front) =>
-        startFront(front.name, db.url, options.seed)
-      ),
+      options.fronts.map((front) => startFront(front.name, db.url, options)),
     );
     for (const result of results) {
       if (result.status === "fulfilled") started.push(result.value);
     }
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw (failed as PromiseRejectedResult).reason;
+    signal?.throwIfAborted();
+    // From here an abort stops the processes, and what waits on them fails.
+    signal?.addEventListener("abort", onAbort, { once: true });
     for (const front of started) {
       const source = journal.source();
       taps.push(new EventTap(front.admin, { onEvent: source.add }));
@@ -167,7 +199,7 @@ export async function startFrontProcesses(
     }
   } catch (error) {
     await close();
-    throw error;
+    throw signal?.aborted ? aborted() : error;
   }
 
   function of(name: string): FrontProcess {

@@ -3,7 +3,9 @@
  * process's events, as its `/events` stream brings them, put in one time
  * order on this process's clock, with connection ids made unique across the
  * processes. Bounded: past `capacity` the oldest events go, as in a
- * server's `Journal`.
+ * server's `Journal`; kept in a ring, so an event costs the same however
+ * many are kept (plus a step for each kept event it arrived after, later
+ * in time).
  *
  * A process's `time` is its own `performance.now()`; its `wall` says when
  * that was on the shared clock (to the millisecond). Each process's offset is
@@ -28,7 +30,10 @@ export interface MergedSource {
 export class MergedJournal implements ObservedJournal {
   /** How many events it keeps. */
   readonly capacity: number;
-  #events: JournalEvent[] = [];
+  /** The ring: `#count` events in time order from `#head`, wrapping at `capacity`. */
+  #ring: (JournalEvent | undefined)[] = [];
+  #head = 0;
+  #count = 0;
   #listeners = new Set<JournalListener>();
   #seq = 0;
   #conns = 0;
@@ -36,6 +41,11 @@ export class MergedJournal implements ObservedJournal {
   /** Makes an empty one. */
   constructor(options: { capacity?: number } = {}) {
     this.capacity = options.capacity ?? MERGED_JOURNAL_CAPACITY;
+    if (!Number.isInteger(this.capacity) || this.capacity < 0) {
+      throw new RangeError(
+        `Cannot make merged journal of capacity ${this.capacity}: expected an integer of at least 0`,
+      );
+    }
   }
 
   /** A source for one process's events. */
@@ -59,12 +69,34 @@ export class MergedJournal implements ObservedJournal {
     };
   }
 
+  /** The ring's slot of the `i`th kept event, oldest first. */
+  #slot(i: number): number {
+    return (this.#head + i) % this.capacity;
+  }
+
+  /**
+   * Keeps `event` in time order (after those of the same time), the oldest
+   * going once past capacity, and hands it to every subscriber.
+   */
   #add(event: JournalEvent): void {
     // Mostly at the end: look back from there.
-    let at = this.#events.length;
-    while (at > 0 && this.#events[at - 1].time > event.time) at--;
-    this.#events.splice(at, 0, event);
-    if (this.#events.length > this.capacity) this.#events.shift();
+    let at = this.#count;
+    while (at > 0 && this.#ring[this.#slot(at - 1)]!.time > event.time) at--;
+    if (this.#count === this.capacity && at > 0) {
+      // Full: the oldest goes, and the place moves down with the rest.
+      this.#ring[this.#head] = undefined;
+      this.#head = this.#slot(1);
+      this.#count--;
+      at--;
+    }
+    // Full with `at` 0, the event is older than all kept: it goes at once.
+    if (this.#count < this.capacity) {
+      for (let i = this.#count; i > at; i--) {
+        this.#ring[this.#slot(i)] = this.#ring[this.#slot(i - 1)];
+      }
+      this.#ring[this.#slot(at)] = event;
+      this.#count++;
+    }
     for (const listener of this.#listeners) {
       try {
         listener(event);
@@ -76,7 +108,9 @@ export class MergedJournal implements ObservedJournal {
 
   /** Every event kept, oldest first. */
   events(): JournalEvent[] {
-    return this.#events.slice();
+    const out: JournalEvent[] = new Array(this.#count);
+    for (let i = 0; i < this.#count; i++) out[i] = this.#ring[this.#slot(i)]!;
+    return out;
   }
 
   /** Calls `listener` with every new event; returns the unsubscribe function. */

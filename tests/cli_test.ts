@@ -9,6 +9,8 @@ import {
   parseFlags,
 } from "../core/cli/cli.ts";
 import { assertFlagsRefused, runScript } from "./_cli.ts";
+import { within } from "./_raw_peer.ts";
+import { standIn } from "./_stand_in.ts";
 
 const FLAGS = { ...COMMON_FLAGS, ...FAULT_FLAGS };
 
@@ -125,4 +127,42 @@ setInterval(() => {}, 1000);
   } finally {
     await Deno.remove(script);
   }
+});
+
+Deno.test("startServerProcess: an abort before the process announces kills it and rejects at once with the abort's reason", async () => {
+  const { startServerProcess } = await import("../core/cli/server_process.ts");
+  const { fileURLToPath } = await import("node:url");
+  const never = await standIn({ announce: [] });
+  const controller = new AbortController();
+  const starting = startServerProcess(fileURLToPath(never.script), [], {
+    timeoutMs: 60_000,
+    signal: controller.signal,
+  });
+  try {
+    const process = await never.next(AbortSignal.timeout(30_000));
+    controller.abort(new Error("Scenario ran out of time (5 ms)"));
+    const settled = AbortSignal.timeout(5_000);
+    await assert.rejects(
+      within(starting, settled),
+      /printed no line: Error: Scenario ran out of time \(5 ms\)/,
+    );
+    await within(process.ended, settled);
+  } finally {
+    await never[Symbol.asyncDispose]();
+    await starting.catch(() => {});
+  }
+});
+
+Deno.test("startServerProcess: with its signal already aborted, it starts nothing and rejects with the abort's reason", async () => {
+  const { startServerProcess } = await import("../core/cli/server_process.ts");
+  const { fileURLToPath } = await import("node:url");
+  await using never = await standIn({ announce: [] });
+  const reason = new Error("Scenario ran out of time (5 ms)");
+  await assert.rejects(
+    startServerProcess(fileURLToPath(never.script), [], {
+      timeoutMs: 5_000,
+      signal: AbortSignal.abort(reason),
+    }),
+    (error) => error === reason,
+  );
 });

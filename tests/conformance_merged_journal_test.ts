@@ -9,6 +9,7 @@ import { EventTap } from "../core/admin/event_tap.ts";
 import { serveAdmin } from "../core/admin/admin_server.ts";
 import type { JournalEvent } from "../core/journal/journal.ts";
 import { MergedJournal } from "../conformance/merged_journal.ts";
+import { SeededRandom } from "../core/faults/random.ts";
 import { startMessageStoreServer } from "../servers/message_store.ts";
 
 /** An event as another process wrote it: its clock starts `origin` ms after ours. */
@@ -54,6 +55,58 @@ Deno.test("MergedJournal keeps at most its capacity, the oldest going first", ()
   const source = merged.source();
   for (let i = 1; i <= 5; i++) source.add(remote(0, i, `e${i}`));
   assert.deepEqual(merged.events().map((e) => e.type), ["e3", "e4", "e5"]);
+});
+
+Deno.test("MergedJournal gives every event to its subscribers, also one older than all it keeps when full, which it does not keep", () => {
+  const merged = new MergedJournal({ capacity: 3 });
+  const seen: string[] = [];
+  merged.subscribe((e) => seen.push(e.type));
+  const source = merged.source();
+  for (const [time, type] of [[10, "a"], [20, "b"], [30, "c"]] as const) {
+    source.add(remote(0, time, type));
+  }
+  source.add(remote(0, 5, "older")); // older than all three: goes at once
+  source.add(remote(0, 25, "late")); // between b and c: a goes
+  source.add(remote(0, 30, "tie")); // the same time as c: after it
+  assert.deepEqual(merged.events().map((e) => e.type), ["late", "c", "tie"]);
+  assert.deepEqual(seen, ["a", "b", "c", "older", "late", "tie"]);
+});
+
+Deno.test("MergedJournal keeps, across many wrap-arounds, the newest capacity events in time order, ties in arrival order", () => {
+  const random = new SeededRandom(7, "merged-journal");
+  for (const capacity of [1, 2, 3, 5, 8]) {
+    const merged = new MergedJournal({ capacity });
+    const source = merged.source();
+    const all: { type: string; time: number }[] = [];
+    for (let i = 0; i < 40 * capacity; i++) {
+      // Mostly in order; often late by up to twice the capacity, with ties.
+      const late = random.chance(0.4)
+        ? Math.floor(random.between(0, 2 * capacity + 1))
+        : 0;
+      const event = { type: `e${i}`, time: 1000 + i - late };
+      all.push(event);
+      source.add(remote(0, event.time, event.type));
+      // Array.prototype.sort is stable: equal times keep arrival order.
+      const expected = all.toSorted((a, b) => a.time - b.time)
+        .slice(-capacity).map((e) => e.type);
+      assert.deepEqual(
+        merged.events().map((e) => e.type),
+        expected,
+        `capacity ${capacity}, after ${event.type} at ${event.time}`,
+      );
+    }
+  }
+});
+
+Deno.test("MergedJournal of capacity 0 keeps nothing, and refuses a capacity that is not a whole number", () => {
+  const merged = new MergedJournal({ capacity: 0 });
+  const seen: string[] = [];
+  merged.subscribe((e) => seen.push(e.type));
+  merged.source().add(remote(0, 1, "a"));
+  assert.deepEqual(merged.events(), []);
+  assert.deepEqual(seen, ["a"]);
+  assert.throws(() => new MergedJournal({ capacity: 2.5 }), RangeError);
+  assert.throws(() => new MergedJournal({ capacity: -1 }), RangeError);
 });
 
 Deno.test("EventTap reads a server's kept and new events over /events, of the types asked for", async () => {

@@ -27,8 +27,16 @@ export function verdictOf(
   passed: string,
 ): Verdict {
   const failed = checks.find((check) => check.failed);
-  if (!failed) return ctx.pass(passed, evidence);
-  const { expected, observed } = failed;
+  return failed ? failOf(ctx, failed, evidence) : ctx.pass(passed, evidence);
+}
+
+/** The fail that a failed `check` says, with `evidence`. */
+export function failOf(
+  ctx: ScenarioContext,
+  check: Check,
+  evidence: Evidence[],
+): Verdict {
+  const { expected, observed } = check;
   return ctx.fail(
     expected,
     typeof observed === "string" ? observed : observed(),

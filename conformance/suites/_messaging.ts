@@ -152,6 +152,7 @@ async function startProcesses(
     store: ctx.store,
     seed: ctx.seed,
     fronts: names.map((name) => ({ name, faults: setup.faults?.[name] })),
+    signal: ctx.signal,
   });
 }
 

@@ -18,7 +18,7 @@ import type { Faults } from "../../core/faults/mod.ts";
 import { startPrimaryServer } from "../../servers/primary.ts";
 import { startSecondaryServer } from "../../servers/secondary.ts";
 import type { Evidence, ScenarioContext, Verdict } from "../scenario.ts";
-import type { Check } from "./_checks.ts";
+import { type Check, failOf } from "./_checks.ts";
 
 /** Options for {@linkcode startTelematics}. */
 export interface TelematicsSetup {
@@ -226,7 +226,7 @@ export interface AckCheck {
 
 /**
  * A fail verdict unless the server `label` has ACKed every id of `ids`, or
- * undefined when it has.
+ * undefined when it has: the fail of {@linkcode everyAcked}.
  */
 export function failUnlessAcked(
   ctx: ScenarioContext,
@@ -234,13 +234,8 @@ export function failUnlessAcked(
   ids: readonly string[],
   check: AckCheck,
 ): Verdict | undefined {
-  const missing = notAcked(ctx, label, ids);
-  if (missing.length === 0) return undefined;
-  return ctx.fail(
-    check.expected,
-    check.observed(missing.join(", ")),
-    check.evidence,
-  );
+  const acks = everyAcked(ctx, label, ids, check);
+  return acks.failed ? failOf(ctx, acks, check.evidence) : undefined;
 }
 
 /**

@@ -42,6 +42,12 @@ export interface ServerProcessOptions {
   denoFlags?: readonly string[];
   /** Called with each line it writes to standard error. */
   onStderrLine?: (line: string) => void;
+  /**
+   * Gives up the start: aborted before the process announces itself, it is
+   * killed and the start rejects (with the reason, if aborted before the
+   * process was spawned).
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -103,6 +109,7 @@ export async function startServerProcess(
   args: string[],
   options: ServerProcessOptions = {},
 ): Promise<ServerProcess> {
+  options.signal?.throwIfAborted();
   const child = new Deno.Command(options.deno ?? Deno.execPath(), {
     args: ["run", "-A", ...options.denoFlags ?? [], script, ...args],
     cwd: options.cwd,
@@ -118,7 +125,10 @@ export async function startServerProcess(
   const lines = child.stdout
     .pipeThrough(new TextDecoderStream())
     .pipeThrough(new TextLineStream())[Symbol.asyncIterator]();
-  const timeout = AbortSignal.timeout(options.timeoutMs ?? 20_000);
+  const timeout = AbortSignal.any([
+    AbortSignal.timeout(options.timeoutMs ?? 20_000),
+    ...options.signal ? [options.signal] : [],
+  ]);
   const first = await Promise.race([
     lines.next(),
     new Promise<never>((_, reject) =>
