@@ -257,13 +257,16 @@ async function fo5(ctx: ScenarioContext): Promise<Verdict> {
   const notOnIp2 = await failUnlessOnIp2(ctx, "r1");
   if (notOnIp2) return notOnIp2;
   // IP2 still ACKs, but late (within the ACK timeout): a client that stays
-  // on IP2 has every reason to; only the restart sends it back to IP1.
+  // on IP2 has every reason to; only the restart sends it back to IP1. Half
+  // the timeout leaves the same slack both ways: for a right client to act on
+  // the restart before IP2's ACK of r2 arrives, and for IP2's ACK to reach a
+  // client that ignores the restart before its own ACK timeout would move it.
   ctx.note(
     "runner",
     "the client is on IP2; IP1 recovers, IP2 delays its ACKs, r2 is sent",
   );
   ip1.faults.clear();
-  ip2.faults.set({ delayAck: { ms: Math.round(ackTimeoutMs * 0.8) } });
+  ip2.faults.set({ delayAck: { ms: Math.round(ackTimeoutMs * 0.5) } });
   await sendRecords(ctx, ["r2"]);
   if (
     !await ctx.until(
