@@ -53,7 +53,8 @@ import {
   parseInteger,
 } from "../core/cli/cli.ts";
 import type { Frame } from "../core/codecs/frame.ts";
-import { Journal } from "../core/journal/journal.ts";
+import type { Journal } from "../core/journal/journal.ts";
+import { ServerEnd } from "../core/server/server_end.ts";
 import {
   type NamedAddress,
   parseDuration,
@@ -69,6 +70,9 @@ import { codecFlag, flagOrEnv, runContractCli } from "./_contract.ts";
 import { type ContractEventMapper, contractEvents } from "./contract.ts";
 import { DurableQueue } from "./_durable_queue.ts";
 import { countOption, msOption } from "./_options.ts";
+
+/** How many received messages the client store keeps, by default. */
+const DEFAULT_MAX_RECEIVED = 10_000;
 
 /** Options for {@linkcode FailoverAgent}. */
 export interface FailoverAgentOptions {
@@ -93,7 +97,17 @@ export interface FailoverAgentOptions {
   codec?: Codec | string;
   /** A file that keeps the outgoing messages across process restarts. */
   outboxFile?: string;
-  /** A journal to write to (default: a new one named after the agent). */
+  /**
+   * How many received messages the client store keeps (default 10000): past
+   * it, the oldest goes (journalled `received_dropped`). A kept message is
+   * never journalled as `received` twice; one dropped may be, if a server
+   * delivers it again. 0 keeps none.
+   */
+  maxReceived?: number;
+  /**
+   * A journal to write to (default: a new one named after the agent, closed
+   * with it; a given one is only flushed).
+   */
   journal?: Journal;
   /** Closes the agent when aborted. */
   signal?: AbortSignal;
@@ -153,6 +167,8 @@ export interface FailoverAgentState {
   outbox: OutgoingMessage[];
   /** How many messages it has received. */
   received: number;
+  /** How many of those the client store dropped, oldest first (see `maxReceived`). */
+  receivedDropped: number;
 }
 
 interface Session {
@@ -200,8 +216,13 @@ export class FailoverAgent implements AsyncDisposable {
   #connectTimeoutMs: number;
   #ackTimeoutMs: number;
   #codec: Codec;
+  #end: ServerEnd;
   #outbox: DurableQueue<OutgoingMessage>;
+  /** The client store's incoming side, oldest first, at most `#maxReceived`. */
   #received = new Map<string, ReceivedMessage>();
+  #maxReceived: number;
+  #receivedTotal = 0;
+  #receivedDropped = 0;
   #waiters = new Map<string, PromiseWithResolvers<string>>();
   #session?: Session;
   #transmission?: Promise<Session>;
@@ -210,7 +231,6 @@ export class FailoverAgent implements AsyncDisposable {
   #nextId = 0;
   #closed = false;
   #closing?: Promise<void>;
-  #resolveFinished!: () => void;
 
   /** Makes an agent; it connects on the first `connect()`, `send()` or `sync()`. */
   constructor(options: FailoverAgentOptions) {
@@ -229,10 +249,16 @@ export class FailoverAgent implements AsyncDisposable {
     this.#connectTimeoutMs = msOption(options, "connectTimeoutMs", 2000, 1);
     this.#ackTimeoutMs = msOption(options, "ackTimeoutMs", 5000, 1);
     const syncIntervalMs = msOption(options, "syncIntervalMs", 0, 0);
+    this.#maxReceived = countOption(
+      options,
+      "maxReceived",
+      DEFAULT_MAX_RECEIVED,
+    );
     this.#codec = resolveCodec(options.codec);
-    this.journal = options.journal ?? new Journal({ server: this.agent });
+    this.#end = new ServerEnd(this.agent, { journal: options.journal });
+    this.journal = this.#end.journal;
+    this.finished = this.#end.finished;
     this.#outbox = new DurableQueue({ file: options.outboxFile });
-    this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
     if (syncIntervalMs > 0) {
       this.#syncTimer = setInterval(
         () => void this.sync().catch(() => {}),
@@ -259,7 +285,10 @@ export class FailoverAgent implements AsyncDisposable {
     return this.#outbox.values();
   }
 
-  /** The client store's incoming side: every message received, in order. */
+  /**
+   * The client store's incoming side: the messages received, in order (the
+   * last `maxReceived` of them).
+   */
   get received(): ReceivedMessage[] {
     return [...this.#received.values()];
   }
@@ -271,7 +300,8 @@ export class FailoverAgent implements AsyncDisposable {
       servers: [...this.servers],
       ...(this.connected ? { connected: this.connected } : {}),
       outbox: this.outbox,
-      received: this.#received.size,
+      received: this.#receivedTotal,
+      receivedDropped: this.#receivedDropped,
     };
   }
 
@@ -341,7 +371,11 @@ export class FailoverAgent implements AsyncDisposable {
     return await this.connect();
   }
 
-  /** Closes the connection and stops; unacknowledged sends reject. */
+  /**
+   * Closes the connection and stops; unacknowledged sends reject. Closes the
+   * journal the agent made (flushes one it was given), then `finished`
+   * resolves.
+   */
   close(): Promise<void> {
     return this.#closing ??= (async () => {
       this.#closed = true;
@@ -360,7 +394,7 @@ export class FailoverAgent implements AsyncDisposable {
         outbox: this.#outbox.size,
         deprecated: true,
       });
-      this.#resolveFinished();
+      await this.#end.end();
     })();
   }
 
@@ -507,15 +541,15 @@ export class FailoverAgent implements AsyncDisposable {
       case "message": {
         if (typeof frame.id !== "string") return;
         if (!this.#received.has(frame.id)) {
-          this.#received.set(frame.id, {
-            id: frame.id,
-            from: String(frame.from ?? ""),
-            ...(frame.body !== undefined ? { body: frame.body } : {}),
-            front,
-          });
           this.journal.append("received", {
             id: frame.id,
             from: frame.from,
+            front,
+          });
+          this.#keepReceived({
+            id: frame.id,
+            from: String(frame.from ?? ""),
+            ...(frame.body !== undefined ? { body: frame.body } : {}),
             front,
           });
         }
@@ -563,6 +597,21 @@ export class FailoverAgent implements AsyncDisposable {
         void connection.close("fin");
         return;
       }
+    }
+  }
+
+  /** Keeps a received message, dropping the oldest past `maxReceived`. */
+  #keepReceived(message: ReceivedMessage): void {
+    this.#received.set(message.id, message);
+    this.#receivedTotal++;
+    while (this.#received.size > this.#maxReceived) {
+      const oldest = this.#received.keys().next().value!;
+      this.#received.delete(oldest);
+      this.#receivedDropped++;
+      this.journal.append("received_dropped", {
+        id: oldest,
+        dropped: this.#receivedDropped,
+      });
     }
   }
 

@@ -109,6 +109,50 @@ Deno.test("--help shows the command as it works here (npx -y deno@..., not a bar
   );
 });
 
+Deno.test("startServerProcess: stop() reads a grandchild's hold on the pipes only for drainMs after the process exited, and says it cut them", async () => {
+  const { startServerProcess } = await import("../core/cli/server_process.ts");
+  const script = await Deno.makeTempFile({ suffix: ".ts" });
+  let grandchild: number | undefined;
+  try {
+    // The grandchild inherits the process's standard output and error, and
+    // outlives it: they stay open after the process exits.
+    await Deno.writeTextFile(
+      script,
+      `const sleeper = new Deno.Command("sleep", {
+  args: ["30"], stdin: "null", stdout: "inherit", stderr: "inherit",
+}).spawn();
+sleeper.unref();
+console.log(\`parent tcp=127.0.0.1:1 grandchild=\${sleeper.pid}\`);
+setInterval(() => {}, 1000);
+`,
+    );
+    const server = await startServerProcess(script, [], { drainMs: 50 });
+    grandchild = Number(server.fields.grandchild);
+    assert.ok(grandchild > 0, server.line);
+    const stopped = await Promise.race([
+      server.stop(),
+      new Promise<never>((_, reject) => {
+        const deadline = AbortSignal.timeout(10_000);
+        deadline.addEventListener("abort", () => reject(deadline.reason));
+      }),
+    ]);
+    assert.deepEqual(stopped.cut, ["stdout", "stderr"]);
+    assert.match(
+      stopped.stderr,
+      /standard output and standard error still open 50 ms after .* exited/,
+    );
+  } finally {
+    if (grandchild) {
+      try {
+        Deno.kill(grandchild, "SIGKILL");
+      } catch {
+        // Gone already.
+      }
+    }
+    await Deno.remove(script);
+  }
+});
+
 Deno.test("startServerProcess: stop() kills a process that ignores SIGTERM (after 10 s), so it never waits forever", async () => {
   const { startServerProcess } = await import("../core/cli/server_process.ts");
   const script = await Deno.makeTempFile({ suffix: ".ts" });

@@ -4,6 +4,7 @@ import {
   FailoverAgent,
   type FailoverAgentOptions,
 } from "../clients/failover_agent.ts";
+import { Journal } from "../core/journal/journal.ts";
 import {
   type MessageStoreServer,
   startMessageStoreServer,
@@ -407,6 +408,66 @@ Deno.test("failover_agent starts every new connection attempt from the primary (
   );
 });
 
+Deno.test("failover_agent keeps the last maxReceived messages it received, dropping the oldest with a received_dropped event", async () => {
+  await using server = await start();
+  for (const id of ["m1", "m2", "m3"]) {
+    await server.inject({ to: "bob", id, from: "alice", body: id });
+  }
+  await using bob = agentOn(server, "bob", { maxReceived: 2 });
+  const signal = AbortSignal.timeout(5000);
+  assert.equal(await bob.connect(), "ml1");
+  await server.journal.waitFor(
+    (e) => e.type === "message_acked" && e.id === "m3",
+    { signal },
+  );
+  assert.deepEqual(bob.received.map((message) => message.id), ["m2", "m3"]);
+  assert.deepEqual(
+    bob.journal.query({ type: ["received", "received_dropped"] }).map((e) =>
+      `${e.type} ${e.id}${e.dropped ? ` ${e.dropped}` : ""}`
+    ),
+    [
+      "received m1",
+      "received m2",
+      "received m3",
+      "received_dropped m1 1",
+    ],
+  );
+  const state = bob.state();
+  assert.equal(state.received, 3);
+  assert.equal(state.receivedDropped, 1);
+});
+
+Deno.test("failover_agent closes the journal it made when it closes, and only flushes one it was given", async () => {
+  /** Counts the calls of a journal's close(). */
+  const spy = (journal: Journal) => {
+    const calls = { close: 0 };
+    const close = journal.close.bind(journal);
+    journal.close = () => {
+      calls.close++;
+      return close();
+    };
+    return calls;
+  };
+  const own = new FailoverAgent({ agent: "alice", servers: "ml1=127.0.0.1:1" });
+  const ownCalls = spy(own.journal);
+  await own.close();
+  await own.finished;
+  assert.equal(ownCalls.close, 1);
+  const given = new Journal({ server: "shared" });
+  const givenCalls = spy(given);
+  const agent = new FailoverAgent({
+    agent: "bob",
+    servers: "ml1=127.0.0.1:1",
+    journal: given,
+  });
+  assert.equal(agent.journal, given);
+  await agent.close();
+  await agent.finished;
+  assert.equal(givenCalls.close, 0);
+  assert.equal(given.query({ type: "closed_client" }).length, 1);
+  await given.close();
+});
+
 Deno.test("failover_agent rejects bad options", () => {
   assert.throws(
     () => new FailoverAgent({ agent: "a", servers: "ml1=nowhere" }),
@@ -420,6 +481,15 @@ Deno.test("failover_agent rejects bad options", () => {
         failoverRetries: -1,
       }),
     /failoverRetries -1/,
+  );
+  assert.throws(
+    () =>
+      new FailoverAgent({
+        agent: "a",
+        servers: "ml1=127.0.0.1:1",
+        maxReceived: 1.5,
+      }),
+    /maxReceived 1.5/,
   );
   assert.throws(
     () => new FailoverAgent({ agent: "", servers: "ml1=127.0.0.1:1" }),
