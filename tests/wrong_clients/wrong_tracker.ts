@@ -59,6 +59,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "TS-8": "pads each copy sent to IP2 to about three times its size",
   "FO-1": "mirrors records to IP2 in failover mode",
   "FO-2": "never leaves IP1: resends to it forever",
+  "FO-2/early-switch":
+    "switches to IP2 after a quarter of its ACK timeout, not the whole",
   "FO-3": "goes back to IP1 after each record IP2 ACKs",
   "FO-4": "once it has left IP1, never connects to it again",
   "FO-5": "ignores the restart command: stays on the server in use",
@@ -122,6 +124,7 @@ export async function startWrongTracker(
   const extra: Socket[] = [];
   let twoServers = options.twoServers;
   let resends = options.resends;
+  let ackTimeoutMs = options.ackTimeoutMs;
   switch (broken) {
     case "TS-1":
       twoServers = false;
@@ -131,6 +134,9 @@ export async function startWrongTracker(
       break;
     case "FO-2":
       resends = 1_000_000;
+      break;
+    case "FO-2/early-switch":
+      ackTimeoutMs = (ackTimeoutMs ?? 5000) / 4;
       break;
     case "TS-2/resend-after-ack":
       await resendAfterAck("ip1");
@@ -199,6 +205,7 @@ export async function startWrongTracker(
       port2: at("ip2").port,
       twoServers,
       resends,
+      ackTimeoutMs,
     });
   const earlyDelete = broken === "TS-2" || broken === "FO-6/early-delete";
   const firstSent = new Set<unknown>();
