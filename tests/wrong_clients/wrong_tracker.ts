@@ -61,6 +61,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "FO-2": "never leaves IP1: resends to it forever",
   "FO-2/early-switch":
     "switches to IP2 after a quarter of its ACK timeout, not the whole",
+  "FO-2/extra-resend":
+    "resends to IP1 once more than --resends says before switching to IP2",
   "FO-3": "goes back to IP1 after each record IP2 ACKs",
   "FO-4": "once it has left IP1, never connects to it again",
   "FO-5": "ignores the restart command: stays on the server in use",
@@ -137,6 +139,9 @@ export async function startWrongTracker(
       break;
     case "FO-2/early-switch":
       ackTimeoutMs = (ackTimeoutMs ?? 5000) / 4;
+      break;
+    case "FO-2/extra-resend":
+      resends = (resends ?? 0) + 1;
       break;
     case "TS-2/resend-after-ack":
       await resendAfterAck("ip1");
