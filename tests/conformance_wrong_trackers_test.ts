@@ -34,6 +34,8 @@ const EXPECTED: Record<string, RegExp> = {
   "FO-4": /try IP1 again.*r1 went ip1 x1 -> ip2 x\d+$/,
   "FO-5": /IP2 received (r\d, )*r3 after the restart/,
   "FO-5/forget": /IP1 never received r2: it did not survive the restart/,
+  "FO-5/in-use":
+    /the first connection after the restart to IP1, but the client connected to IP2 first/,
   "FO-6": /r\d never sent again after IP\d ACKed it, but it was sent 1 more/,
   "FO-6/early-delete": /deleted \d+ ms before the first ACK/,
 };

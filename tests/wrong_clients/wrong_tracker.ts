@@ -67,6 +67,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "FO-4": "once it has left IP1, never connects to it again",
   "FO-5": "ignores the restart command: stays on the server in use",
   "FO-5/forget": "forgets unacknowledged records on restart",
+  "FO-5/in-use":
+    "restarts on the server it was last on: once it has used IP2, its IP1 address leads there",
   "FO-6": "sends each record once more to the server that ACKed it",
   "FO-6/early-delete":
     'prints {"event":"deleted"} as soon as a record is first sent, before any ACK',
@@ -124,6 +126,7 @@ export async function startWrongTracker(
     return again;
   };
   const extra: Socket[] = [];
+  let lastOn: ServerName = "ip1";
   let twoServers = options.twoServers;
   let resends = options.resends;
   let ackTimeoutMs = options.ackTimeoutMs;
@@ -187,6 +190,12 @@ export async function startWrongTracker(
     case "FO-4":
       await proxy("ip1", {});
       break;
+    case "FO-5/in-use":
+      proxies.ip1 = await FrameProxy.start({
+        upstream: () => addrs[lastOn],
+        codec,
+      });
+      break;
     case "TS-6": {
       const socket = createConnection({
         host: addrs.ip2.hostname,
@@ -242,6 +251,7 @@ export async function startWrongTracker(
       ) {
         proxies.ip1?.refuse();
       }
+      if (event.type === "switched") lastOn = event.to as ServerName;
     });
   };
   client = make();
