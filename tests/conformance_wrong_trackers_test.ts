@@ -22,6 +22,7 @@ const EXPECTED: Record<string, RegExp> = {
   "TS-4": /IP2 received r1 x[2-9]/,
   "TS-5": /IP2 received \d+ packet\(s\)/,
   "TS-6": /connected to IP2 \d+ time\(s\) before its first connection to IP1/,
+  "TS-6/no-retry": /a connection to IP1 once it came up, but none came/,
   "TS-7": /delivery was blocked/,
   "TS-8": /but it was \d+\.\d+x/,
   "FO-1": /IP2 received \d+ frame\(s\)/,

@@ -37,7 +37,12 @@ import type { JournalEvent } from "../../core/journal/journal.ts";
 import { parseDuration } from "../../core/units/units.ts";
 import { FrameProxy, type ProxyHooks } from "./_proxy.ts";
 import type { ContractEvent } from "../../clients/contract.ts";
-import { runWrongClient, type WithBreak, type WrongClient } from "./_wrong.ts";
+import {
+  NEVER_MS,
+  runWrongClient,
+  type WithBreak,
+  type WrongClient,
+} from "./_wrong.ts";
 
 /** Each break, by name: what the wrong client does instead. */
 export const BREAKS: Readonly<Record<string, string>> = {
@@ -63,9 +68,6 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "DC-10":
     "never fails a channel that stays open: waits for echoes and ACKs forever",
 };
-
-/** Long enough never to happen within a scenario. */
-const NEVER_MS = 3_600_000;
 
 /** A port on `hostname` that refuses connections (bound, then closed). */
 async function closedPort(hostname: string): Promise<number> {

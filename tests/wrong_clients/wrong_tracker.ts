@@ -42,7 +42,12 @@ import type { JournalEvent } from "../../core/journal/journal.ts";
 import { parseDuration } from "../../core/units/units.ts";
 import { FrameProxy, type ProxyHooks } from "./_proxy.ts";
 import type { ContractEvent } from "../../clients/contract.ts";
-import { runWrongClient, type WithBreak, type WrongClient } from "./_wrong.ts";
+import {
+  NEVER_MS,
+  runWrongClient,
+  type WithBreak,
+  type WrongClient,
+} from "./_wrong.ts";
 
 /** Each break, by name: what the wrong client does instead. */
 export const BREAKS: Readonly<Record<string, string>> = {
@@ -55,6 +60,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "TS-4": "copies every resend to IP1 to IP2 as well",
   "TS-5": "copies packets of every kind to IP2 as well",
   "TS-6": "connects to IP2 at start, before any connection to IP1",
+  "TS-6/no-retry":
+    "never tries IP1 again once a connection to it failed (and, in mirror mode, so never connects to IP2)",
   "TS-7": "holds every record until IP2 is connected",
   "TS-8": "pads each copy sent to IP2 to about three times its size",
   "FO-1": "mirrors records to IP2 in failover mode",
@@ -130,6 +137,7 @@ export async function startWrongTracker(
   let twoServers = options.twoServers;
   let resends = options.resends;
   let ackTimeoutMs = options.ackTimeoutMs;
+  let reconnectDelayMs = options.reconnectDelayMs;
   switch (broken) {
     case "TS-1":
       twoServers = false;
@@ -145,6 +153,9 @@ export async function startWrongTracker(
       break;
     case "FO-2/extra-resend":
       resends = (resends ?? 0) + 1;
+      break;
+    case "TS-6/no-retry":
+      reconnectDelayMs = NEVER_MS;
       break;
     case "TS-2/resend-after-ack":
       await resendAfterAck("ip1");
@@ -220,6 +231,7 @@ export async function startWrongTracker(
       twoServers,
       resends,
       ackTimeoutMs,
+      reconnectDelayMs,
     });
   const earlyDelete = broken === "TS-2" || broken === "FO-6/early-delete";
   const firstSent = new Set<unknown>();
