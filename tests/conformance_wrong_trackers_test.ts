@@ -21,6 +21,8 @@ const EXPECTED: Record<string, RegExp> = {
   "TS-3": /IP1 received r1 1 time\(s\)/,
   "TS-4": /IP2 received r1 x[2-9]/,
   "TS-5": /IP2 received \d+ packet\(s\)/,
+  "TS-5/drop-packets":
+    /every record and packet at IP1, but IP1 never got p-transparent, p-tachograph, p-sdcard, p-garmin$/,
   "TS-6": /connected to IP2 \d+ time\(s\) before its first connection to IP1/,
   "TS-6/no-retry": /a connection to IP1 once it came up, but none came/,
   "TS-7": /delivery was blocked/,

@@ -59,6 +59,7 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "TS-3": "never resends to IP1: each record goes over the IP1 link once",
   "TS-4": "copies every resend to IP1 to IP2 as well",
   "TS-5": "copies packets of every kind to IP2 as well",
+  "TS-5/drop-packets": "drops packets of every kind: sends records only",
   "TS-6": "connects to IP2 at start, before any connection to IP1",
   "TS-6/no-retry":
     "never tries IP1 again once a connection to it failed (and, in mirror mode, so never connects to IP2)",
@@ -289,6 +290,10 @@ export async function startWrongTracker(
           kind: (command.kind ?? "record") as ItemKind,
           data: command.data,
         });
+      if (
+        broken === "TS-5/drop-packets" &&
+        (command.kind ?? "record") !== "record"
+      ) return;
       if (broken === "TS-7" && !ip2Connected) return void held.push(send);
       send();
     },
