@@ -69,6 +69,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "FO-2": "never leaves IP1: resends to it forever",
   "FO-2/early-switch":
     "switches to IP2 after a quarter of its ACK timeout, not the whole",
+  "FO-2/back-to-ip1":
+    "after each record IP2 ACKs, sends the next one to IP1 first (as FO-3 breaks it)",
   "FO-2/extra-resend":
     "resends to IP1 once more than --resends says before switching to IP2",
   "FO-3": "goes back to IP1 after each record IP2 ACKs",
@@ -251,7 +253,10 @@ export async function startWrongTracker(
       }
       if (event.type === "deleted") {
         if (!earlyDelete) emit({ event: "deleted", id: event.id });
-        if (broken === "FO-3" && event.link === "ip2") {
+        if (
+          (broken === "FO-3" || broken === "FO-2/back-to-ip1") &&
+          event.link === "ip2"
+        ) {
           queueMicrotask(() => void client.restart());
         }
       }
