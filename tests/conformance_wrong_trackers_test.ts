@@ -37,6 +37,8 @@ const EXPECTED: Record<string, RegExp> = {
     /r1 sent to IP1 1 time\(s\) .* before switching to IP2, but IP1 received it 2 time\(s\) first/,
   "FO-3": /IP1 received (r\d, )*r2.* after the client had switched to IP2/,
   "FO-4": /try IP1 again.*r1 went ip1 x1 -> ip2 x\d+$/,
+  "FO-4/never-switch":
+    /r1 sent to IP2 once IP1 did not ACK it, but it went ip1 x\d+$/,
   "FO-5": /IP2 received (r\d, )*r3 after the restart/,
   "FO-5/forget": /IP1 never received r2: it did not survive the restart/,
   "FO-5/in-use":

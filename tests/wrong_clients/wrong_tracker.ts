@@ -75,6 +75,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
     "resends to IP1 once more than --resends says before switching to IP2",
   "FO-3": "goes back to IP1 after each record IP2 ACKs",
   "FO-4": "once it has left IP1, never connects to it again",
+  "FO-4/never-switch":
+    "never leaves IP1 when it does not ACK: resends to it forever (as FO-2 breaks it)",
   "FO-5": "ignores the restart command: stays on the server in use",
   "FO-5/forget": "forgets unacknowledged records on restart",
   "FO-5/in-use":
@@ -149,6 +151,7 @@ export async function startWrongTracker(
       twoServers = true;
       break;
     case "FO-2":
+    case "FO-4/never-switch":
       resends = 1_000_000;
       break;
     case "FO-2/early-switch":
