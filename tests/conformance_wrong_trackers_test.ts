@@ -39,6 +39,7 @@ const EXPECTED: Record<string, RegExp> = {
   "FO-4": /try IP1 again.*r1 went ip1 x1 -> ip2 x\d+$/,
   "FO-4/never-switch":
     /r1 sent to IP2 once IP1 did not ACK it, but it went ip1 x\d+$/,
+  "FO-4/ip2-first": /r1 sent to IP1 first, but it went ip2 x1 -> ip1/,
   "FO-5": /IP2 received (r\d, )*r3 after the restart/,
   "FO-5/forget": /IP1 never received r2: it did not survive the restart/,
   "FO-5/in-use":

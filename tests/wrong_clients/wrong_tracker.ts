@@ -77,6 +77,7 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "FO-4": "once it has left IP1, never connects to it again",
   "FO-4/never-switch":
     "never leaves IP1 when it does not ACK: resends to it forever (as FO-2 breaks it)",
+  "FO-4/ip2-first": "starts on IP2: takes the second server for its first",
   "FO-5": "ignores the restart command: stays on the server in use",
   "FO-5/forget": "forgets unacknowledged records on restart",
   "FO-5/in-use":
@@ -227,13 +228,17 @@ export async function startWrongTracker(
     proxies[name]
       ? { hostname: "127.0.0.1", port: proxies[name]!.port }
       : addrs[name];
+  // FO-4/ip2-first: the servers swapped, so its first server is IP2.
+  const [first, second]: ServerName[] = broken === "FO-4/ip2-first"
+    ? ["ip2", "ip1"]
+    : ["ip1", "ip2"];
   const make = () =>
     new TwoServersClient({
       ...options,
-      ip1: at("ip1").hostname,
-      port1: at("ip1").port,
-      ip2: at("ip2").hostname,
-      port2: at("ip2").port,
+      ip1: at(first).hostname,
+      port1: at(first).port,
+      ip2: at(second).hostname,
+      port2: at(second).port,
       twoServers,
       resends,
       ackTimeoutMs,
