@@ -50,6 +50,8 @@ const EXPECTED: Record<string, RegExp> = {
   "QA-6": /no push while the agent is on the alternate ml2.*ml2 pushed to it/,
   "QA-7": /printed deleted a1 while it was down/,
   "QA-8": /ml1 dropped a1's ACK and the agent never sent a1 again/,
+  "QA-8/early-delete":
+    /a\d to leave the client store only once a server ACKed it, but it was deleted \d+ ms before the first ACK/,
   "QA-8/ack-unstored": /it ACKed m2 .* never printed it as received/,
   "QA-8/ack-then-lose":
     /it ACKed m1, m2 .* never printed them as received, though it printed m3/,

@@ -59,6 +59,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
     "takes a store_unavailable answer to a send as its ACK: counts the message delivered and forgets it",
   "QA-8":
     "fire and forget: a message leaves the client store as soon as it is written, without waiting for the ACK",
+  "QA-8/early-delete":
+    'prints {"event":"deleted"} for a message as soon as it is handed one, before any ACK (it still resends it)',
   "QA-8/ack-unstored":
     "ACKs every second message delivered to it without storing it",
   "QA-8/ack-then-lose":
@@ -270,6 +272,7 @@ export async function startWrongAgent(
   });
   const unsubscribe = agent.journal.subscribe((event) => {
     if (event.type === "connected") onConnected(String(event.front));
+    if (broken === "QA-8/early-delete" && event.type === "stored") return;
     const printed = failoverAgentContractEvent(event);
     if (printed) emit(printed);
   });
@@ -286,6 +289,9 @@ export async function startWrongAgent(
         );
       }
       agent.send(command.to, command.body, command.id);
+      if (broken === "QA-8/early-delete") {
+        emit({ event: "deleted", id: command.id });
+      }
     },
     async close() {
       await agent.close();
