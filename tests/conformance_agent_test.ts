@@ -49,6 +49,8 @@ const EXPECTED: Record<string, RegExp> = {
   "QA-5": /m1, m2, m3 went out to it \d+ time\(s\) but were never ACKed/,
   "QA-6": /no push while the agent is on the alternate ml2.*ml2 pushed to it/,
   "QA-7": /printed deleted a1 while it was down/,
+  "QA-7/forget":
+    /a1 kept by the agent while the store was down and delivered once it was back, but a1 never reached the shared store/,
   "QA-8": /ml1 dropped a1's ACK and the agent never sent a1 again/,
   "QA-8/early-delete":
     /a\d to leave the client store only once a server ACKed it, but it was deleted \d+ ms before the first ACK/,

@@ -57,6 +57,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
     "names the server it connects to as its primary in hello, so an alternate pushes to it",
   "QA-7":
     "takes a store_unavailable answer to a send as its ACK: counts the message delivered and forgets it",
+  "QA-7/forget":
+    "takes a store_unavailable answer to a send as final: drops the message, reporting an error",
   "QA-8":
     "fire and forget: a message leaves the client store as soon as it is written, without waiting for the ACK",
   "QA-8/early-delete":
@@ -123,6 +125,8 @@ export async function startWrongAgent(
   let retries = options.failoverRetries ?? 0;
   let delayMs = options.failoverDelayMs;
   let onConnected = (_front: string) => {};
+  /** QA-7/forget: the messages dropped on a store_unavailable answer. */
+  const dropped = new Set<string>();
   switch (broken) {
     case "QA-1":
       list = servers.toSorted((a, b) => a.name.localeCompare(b.name));
@@ -170,6 +174,7 @@ export async function startWrongAgent(
       }));
       break;
     case "QA-7":
+    case "QA-7/forget":
       list = await Promise.all(servers.map((s) => {
         const pending = new Set<string>();
         return via(s, {
@@ -184,6 +189,7 @@ export async function startWrongAgent(
               pending.size > 0
             ) {
               const acks = [...pending].map((id) => ({ type: "ack", id }));
+              for (const id of pending) dropped.add(id);
               pending.clear();
               return acks;
             }
@@ -273,6 +279,16 @@ export async function startWrongAgent(
   const unsubscribe = agent.journal.subscribe((event) => {
     if (event.type === "connected") onConnected(String(event.front));
     if (broken === "QA-8/early-delete" && event.type === "stored") return;
+    if (
+      broken === "QA-7/forget" && event.type === "stored" &&
+      dropped.has(String(event.id))
+    ) {
+      emit({
+        event: "error",
+        message: `dropped ${event.id}: the store is unavailable`,
+      });
+      return;
+    }
     const printed = failoverAgentContractEvent(event);
     if (printed) emit(printed);
   });
