@@ -48,6 +48,8 @@ const EXPECTED: Record<string, RegExp> = {
   "QA-4": /in list order \(ml2, ml3\).*ml1 x1 -> ml3 x1 -> ml2 x1/,
   "QA-5": /m1, m2, m3 went out to it \d+ time\(s\) but were never ACKed/,
   "QA-6": /no push while the agent is on the alternate ml2.*ml2 pushed to it/,
+  "QA-6/no-primary":
+    /a push through its primary ml1 when m1 arrived, but ml1 withheld it: the agent's hello there named no primary/,
   "QA-7": /printed deleted a1 while it was down/,
   "QA-7/forget":
     /a1 kept by the agent while the store was down and delivered once it was back, but a1 never reached the shared store/,

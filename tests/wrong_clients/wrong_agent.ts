@@ -55,6 +55,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
     "drops the messages an alternate delivers: takes messages from its primary only",
   "QA-6":
     "names the server it connects to as its primary in hello, so an alternate pushes to it",
+  "QA-6/no-primary":
+    "leaves its primary out of its hello, so no server pushes to it",
   "QA-7":
     "takes a store_unavailable answer to a send as its ACK: counts the message delivered and forgets it",
   "QA-7/forget":
@@ -172,6 +174,17 @@ export async function startWrongAgent(
         toServer: (frame) =>
           frame.type === "hello" ? [{ ...frame, primary: a.name }] : [frame],
       }));
+      break;
+    case "QA-6/no-primary":
+      list = await Promise.all(servers.map((s) =>
+        via(s, {
+          toServer(frame) {
+            if (frame.type !== "hello") return [frame];
+            const { primary: _primary, ...hello } = frame;
+            return [hello];
+          },
+        })
+      ));
       break;
     case "QA-7":
     case "QA-7/forget":
