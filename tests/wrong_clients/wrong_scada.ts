@@ -65,6 +65,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "DC-9": "PreferredNetNr wins over PreferredNetAddr when both are set",
   "DC-9/both":
     "when PreferredNetAddr matches both channels, prefers the first (A) instead of asking PreferredNetNr",
+  "DC-10/late":
+    "fails a silent channel only after four times its watchdog timeout",
   "DC-10":
     "never fails a channel that stays open: waits for echoes and ACKs forever",
 };
@@ -188,7 +190,10 @@ export async function startWrongScada(
       }
       break;
     case "DC-10":
-      settings.watchdogTimeoutMs = NEVER_MS;
+    case "DC-10/late":
+      settings.watchdogTimeoutMs = broken === "DC-10"
+        ? NEVER_MS
+        : (options.watchdogTimeoutMs ?? 3000) * 4;
       settings.connectTimeoutMs = options.connectTimeoutMs ??
         options.watchdogTimeoutMs;
       break;
