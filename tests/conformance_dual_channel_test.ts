@@ -45,6 +45,8 @@ const EXPECTED: Record<string, RegExp> = {
   "DC-4": /WATCHDOG messages on the alternate . .* received 0 in that time/,
   "DC-5": /in flight on it\), but d2, d3, d4(, d5)? never got an ACK .*: lost/,
   "DC-5/duplicate": /handed to the application once, .*"id":"d2"} 2 times/,
+  "DC-5/unreported":
+    /reported delivered once the server ACKed it, but the server ACKed d\d but the client never printed it deleted/,
   "DC-6": /tried again every 100 ms .* made 0 connection attempt/,
   "DC-6/switch-back": /data to stay on B when A came back .* went over A$/,
   "DC-7": /traffic to move to B, the preferred channel \(PreferredNetNr 2\)/,

@@ -56,6 +56,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
     "takes data as delivered once it is sent (fire and forget): what is in flight on a failed channel is lost",
   "DC-5/duplicate":
     "tells the application the in-flight data of a failed channel was delivered, then again when it is",
+  "DC-5/unreported":
+    "never reports as delivered what it sent again after a channel failed",
   "DC-6": "never connects a broken channel again",
   "DC-6/switch-back":
     "moves traffic back to channel A when it comes back (a preference nobody set)",
@@ -200,10 +202,19 @@ export async function startWrongScada(
   }
   const { break: _break, ...reference } = options;
   const client = new DualChannelClient({ ...reference, ...settings, channels });
+  /** DC-5/unreported: the ids sent again after a channel failed. */
+  const requeued = new Set<string>();
   const unsubscribe = client.journal.subscribe((event: JournalEvent) => {
     if (broken === "DC-5/duplicate" && event.type === "requeued") {
       for (const id of event.ids as string[]) emit({ event: "deleted", id });
     }
+    if (event.type === "requeued") {
+      for (const id of event.ids as string[]) requeued.add(id);
+    }
+    if (
+      broken === "DC-5/unreported" && event.type === "delivered" &&
+      requeued.has(String(event.id))
+    ) return;
     const printed = dualChannelContractEvent(event);
     if (printed) emit(printed);
   });
