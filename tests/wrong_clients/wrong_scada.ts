@@ -49,6 +49,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "DC-1": "connects channel A only: channel B dials a closed port",
   "DC-2":
     "makes channel A the active one whenever it works (a preference nobody set)",
+  "DC-2/no-retry":
+    "never tries again a channel that refused at start (as DC-6 breaks it)",
   "DC-3": "sends every data frame over both channels",
   "DC-4":
     "sends no watchdogs: each one is answered inside the client instead of going out",
@@ -164,6 +166,7 @@ export async function startWrongScada(
       }));
       break;
     case "DC-6":
+    case "DC-2/no-retry":
       settings.retryMs = NEVER_MS;
       break;
     case "DC-7":
