@@ -60,6 +60,8 @@ const EXPECTED: Record<string, RegExp> = {
   "QA-8/ack-then-lose":
     /it ACKed m1, m2 .* never printed them as received, though it printed m3/,
   "QA-9": /after a lost connection to start at the primary ml1.*went to ml2/,
+  "QA-9/restart":
+    /the first attempt after a restart to go to the primary ml1, but it went to ml2/,
 };
 
 Deno.test("each wrong agent is marked fail on the behaviour it breaks (QA-1..QA-9)", async () => {

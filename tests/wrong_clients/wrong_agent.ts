@@ -71,6 +71,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
     "ACKs each message as it arrives and stores what came in only once the server ACKs its next upload: a connection lost before that loses messages it already ACKed",
   "QA-9":
     "reconnects to the server it was last on: once it has used an alternate, its primary's address leads there",
+  "QA-9/restart":
+    "restarts on the server it was on: after a restart, its primary's address leads to the alternate it was using",
 };
 
 /** A server that accepts connections and never answers. */
@@ -127,6 +129,7 @@ export async function startWrongAgent(
   let retries = options.failoverRetries ?? 0;
   let delayMs = options.failoverDelayMs;
   let onConnected = (_front: string) => {};
+  let onRestart = () => {};
   /** QA-7/forget: the messages dropped on a store_unavailable answer. */
   const dropped = new Set<string>();
   switch (broken) {
@@ -282,6 +285,19 @@ export async function startWrongAgent(
       };
       break;
     }
+    case "QA-9/restart": {
+      let current: NamedAddress | undefined;
+      let resume: NamedAddress | undefined;
+      list = [await via(primary, {}, () => resume ?? primary), ...alternates];
+      onConnected = (front) => {
+        current = servers.find((s) => s.name === front);
+        resume = undefined;
+      };
+      onRestart = () => {
+        resume = current?.name === primary.name ? undefined : current;
+      };
+      break;
+    }
   }
   const agent = new FailoverAgent({
     ...options,
@@ -309,6 +325,7 @@ export async function startWrongAgent(
   return {
     async command(command) {
       if (command.cmd === "restart") {
+        onRestart();
         await agent.restart().catch(() => {});
         return;
       }
