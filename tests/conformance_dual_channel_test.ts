@@ -43,6 +43,8 @@ const EXPECTED: Record<string, RegExp> = {
   "DC-2": /data to stay on B, the channel that connected first .* went over A/,
   "DC-2/no-retry":
     /the client to connect on A once A came up, as the alternate, but nothing came on A/,
+  "DC-2/active-on-connect":
+    /B, the first channel connected, to be the only active channel, but the client printed {"event":"active","channel":"A"}/,
   "DC-3": /data over the active channel only .* carried d\d.* too/,
   "DC-4": /WATCHDOG messages on the alternate . .* received 0 in that time/,
   "DC-5": /in flight on it\), but d2, d3, d4(, d5)? never got an ACK .*: lost/,

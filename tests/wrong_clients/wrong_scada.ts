@@ -51,6 +51,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
     "makes channel A the active one whenever it works (a preference nobody set)",
   "DC-2/no-retry":
     "never tries again a channel that refused at start (as DC-6 breaks it)",
+  "DC-2/active-on-connect":
+    'prints {"event":"active"} for each channel as it connects, the alternate too',
   "DC-3": "sends every data frame over both channels",
   "DC-4":
     "sends no watchdogs: each one is answered inside the client instead of going out",
@@ -220,6 +222,9 @@ export async function startWrongScada(
     ) return;
     const printed = dualChannelContractEvent(event);
     if (printed) emit(printed);
+    if (broken === "DC-2/active-on-connect" && event.type === "connected") {
+      emit({ event: "active", channel: event.channel });
+    }
   });
   await client.start();
   return {
