@@ -45,6 +45,8 @@ const EXPECTED: Record<string, RegExp> = {
   "FO-5/in-use":
     /the first connection after the restart to IP1, but the client connected to IP2 first/,
   "FO-6": /r\d never sent again after IP\d ACKed it, but it was sent 1 more/,
+  "FO-6/unreported":
+    /r1 deleted once IP2 ACKed it, but no deleted event for r1$/,
   "FO-6/early-delete": /deleted \d+ ms before the first ACK/,
 };
 

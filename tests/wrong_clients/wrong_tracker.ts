@@ -83,6 +83,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "FO-5/in-use":
     "restarts on the server it was last on: once it has used IP2, its IP1 address leads there",
   "FO-6": "sends each record once more to the server that ACKed it",
+  "FO-6/unreported":
+    'never prints {"event":"deleted"} for a record it had to send more than once',
   "FO-6/early-delete":
     'prints {"event":"deleted"} as soon as a record is first sent, before any ACK',
 };
@@ -246,6 +248,8 @@ export async function startWrongTracker(
     });
   const earlyDelete = broken === "TS-2" || broken === "FO-6/early-delete";
   const firstSent = new Set<unknown>();
+  /** The records sent more than once (FO-6/unreported). */
+  const resent = new Set<string>();
   let ip2Connected = false;
   const held: (() => void)[] = [];
   let client: TwoServersClient;
@@ -259,8 +263,15 @@ export async function startWrongTracker(
           for (const release of held.splice(0)) release();
         }
       }
+      if (event.type === "sent" && Number(event.attempt) > 1) {
+        resent.add(String(event.id));
+      }
       if (event.type === "deleted") {
-        if (!earlyDelete) emit({ event: "deleted", id: event.id });
+        const unreported = broken === "FO-6/unreported" &&
+          resent.has(String(event.id));
+        if (!earlyDelete && !unreported) {
+          emit({ event: "deleted", id: event.id });
+        }
         if (
           (broken === "FO-3" || broken === "FO-2/back-to-ip1") &&
           event.link === "ip2"
