@@ -28,6 +28,8 @@ const EXPECTED: Record<string, RegExp> = {
   "TS-7": /delivery was blocked/,
   "TS-8": /but it was \d+\.\d+x/,
   "FO-1": /IP2 received \d+ frame\(s\)/,
+  "FO-1/hold":
+    /every record delivered to IP1, which ACKs, but IP1 never received r1, r2, r3, r4$/,
   "FO-2": /IP2 never received it \(r1 went ip1 x\d+\)/,
   "FO-2/early-switch":
     /no sooner than the ACK timeout .* r1 reached IP2 \d+ ms after it/,

@@ -66,6 +66,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "TS-7": "holds every record until IP2 is connected",
   "TS-8": "pads each copy sent to IP2 to about three times its size",
   "FO-1": "mirrors records to IP2 in failover mode",
+  "FO-1/hold":
+    "holds every record until IP2 is connected, in failover mode too (as TS-7 breaks it)",
   "FO-2": "never leaves IP1: resends to it forever",
   "FO-2/early-switch":
     "switches to IP2 after a quarter of its ACK timeout, not the whole",
@@ -318,7 +320,9 @@ export async function startWrongTracker(
         broken === "TS-5/drop-packets" &&
         (command.kind ?? "record") !== "record"
       ) return;
-      if (broken === "TS-7" && !ip2Connected) return void held.push(send);
+      if ((broken === "TS-7" || broken === "FO-1/hold") && !ip2Connected) {
+        return void held.push(send);
+      }
       send();
     },
     async close() {
