@@ -43,6 +43,8 @@ import { runWrongClient, type WithBreak, type WrongClient } from "./_wrong.ts";
 export const BREAKS: Readonly<Record<string, string>> = {
   "QA-1":
     "sorts its servers by name: the alphabetically first one is its primary",
+  "QA-1/agent-name":
+    'names itself "agent" in its hello, a default, not the {agent} it was given',
   "QA-2": "retries the primary once even with -fr 0 (the default)",
   "QA-2/wait":
     "waits about the connect timeout before the first alternate (a hidden try of a silent server in between)",
@@ -135,6 +137,14 @@ export async function startWrongAgent(
   switch (broken) {
     case "QA-1":
       list = servers.toSorted((a, b) => a.name.localeCompare(b.name));
+      break;
+    case "QA-1/agent-name":
+      list = await Promise.all(servers.map((s) =>
+        via(s, {
+          toServer: (frame) =>
+            frame.type === "hello" ? [{ ...frame, agent: "agent" }] : [frame],
+        })
+      ));
       break;
     case "QA-2":
       retries += 1;
