@@ -45,6 +45,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
     "sorts its servers by name: the alphabetically first one is its primary",
   "QA-1/agent-name":
     'names itself "agent" in its hello, a default, not the {agent} it was given',
+  "QA-1/no-primary":
+    "leaves its primary out of its hello (as QA-6/no-primary breaks it)",
   "QA-2": "retries the primary once even with -fr 0 (the default)",
   "QA-2/wait":
     "waits about the connect timeout before the first alternate (a hidden try of a silent server in between)",
@@ -188,6 +190,7 @@ export async function startWrongAgent(
           frame.type === "hello" ? [{ ...frame, primary: a.name }] : [frame],
       }));
       break;
+    case "QA-1/no-primary":
     case "QA-6/no-primary":
       list = await Promise.all(servers.map((s) =>
         via(s, {
