@@ -35,6 +35,8 @@ const EXPECTED: Record<string, RegExp> = {
     /no sooner than the ACK timeout .* r1 reached IP2 \d+ ms after it/,
   "FO-2/back-to-ip1":
     /every record after the switch at IP2 only, but IP1 still received r[23]/,
+  "FO-2/hold-new":
+    /every record after the switch delivered to IP2, but IP2 never received r2, r3$/,
   "FO-2/extra-resend":
     /r1 sent to IP1 1 time\(s\) .* before switching to IP2, but IP1 received it 2 time\(s\) first/,
   "FO-3": /IP1 received (r\d, )*r2.* after the client had switched to IP2/,

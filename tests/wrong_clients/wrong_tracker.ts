@@ -73,6 +73,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
     "switches to IP2 after a quarter of its ACK timeout, not the whole",
   "FO-2/back-to-ip1":
     "after each record IP2 ACKs, sends the next one to IP1 first (as FO-3 breaks it)",
+  "FO-2/hold-new":
+    "once on IP2, sends it only what IP1 left without ACK: new records wait for IP1",
   "FO-2/extra-resend":
     "resends to IP1 once more than --resends says before switching to IP2",
   "FO-3": "goes back to IP1 after each record IP2 ACKs",
@@ -254,6 +256,8 @@ export async function startWrongTracker(
   const resent = new Set<string>();
   let ip2Connected = false;
   const held: (() => void)[] = [];
+  /** FO-2/hold-new, FO-3/hold-new: records that wait for IP1. */
+  const heldForIp1: (() => void)[] = [];
   let client: TwoServersClient;
   let unsubscribe = () => {};
   const attach = () => {
@@ -291,6 +295,9 @@ export async function startWrongTracker(
         proxies.ip1?.refuse();
       }
       if (event.type === "switched") lastOn = event.to as ServerName;
+      if (lastOn === "ip1") {
+        for (const release of heldForIp1.splice(0)) release();
+      }
     });
   };
   client = make();
@@ -322,6 +329,9 @@ export async function startWrongTracker(
       ) return;
       if ((broken === "TS-7" || broken === "FO-1/hold") && !ip2Connected) {
         return void held.push(send);
+      }
+      if (broken.endsWith("/hold-new") && lastOn === "ip2") {
+        return void heldForIp1.push(send);
       }
       send();
     },
