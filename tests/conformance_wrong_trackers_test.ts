@@ -40,6 +40,8 @@ const EXPECTED: Record<string, RegExp> = {
   "FO-2/extra-resend":
     /r1 sent to IP1 1 time\(s\) .* before switching to IP2, but IP1 received it 2 time\(s\) first/,
   "FO-3": /IP1 received (r\d, )*r2.* after the client had switched to IP2/,
+  "FO-3/hold-new":
+    /r2, r3 and r4 delivered to IP2 after IP1 recovered, but IP2 never ACKed r2, r3, r4$/,
   "FO-4": /try IP1 again.*r1 went ip1 x1 -> ip2 x\d+$/,
   "FO-4/never-switch":
     /r1 sent to IP2 once IP1 did not ACK it, but it went ip1 x\d+$/,

@@ -79,6 +79,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
     "resends to IP1 once more than --resends says before switching to IP2",
   "FO-3": "goes back to IP1 after each record IP2 ACKs",
   "FO-4": "once it has left IP1, never connects to it again",
+  "FO-3/hold-new":
+    "once on IP2, sends it only what IP1 left without ACK: new records wait for IP1 (as FO-2/hold-new breaks it)",
   "FO-4/never-switch":
     "never leaves IP1 when it does not ACK: resends to it forever (as FO-2 breaks it)",
   "FO-4/ip2-first": "starts on IP2: takes the second server for its first",
