@@ -54,6 +54,8 @@ const EXPECTED: Record<string, RegExp> = {
   "QA-6": /no push while the agent is on the alternate ml2.*ml2 pushed to it/,
   "QA-6/no-primary":
     /a push through its primary ml1 when m1 arrived, but ml1 withheld it: the agent's hello there named no primary/,
+  "QA-6/push-on-welcome":
+    /no push reaching the agent while it is on the alternate ml2, but it printed 1 push event\(s\) while on ml2/,
   "QA-7": /printed deleted a1 while it was down/,
   "QA-7/forget":
     /a1 kept by the agent while the store was down and delivered once it was back, but a1 never reached the shared store/,

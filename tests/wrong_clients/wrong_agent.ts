@@ -61,6 +61,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
     "names the server it connects to as its primary in hello, so an alternate pushes to it",
   "QA-6/no-primary":
     "leaves its primary out of its hello, so no server pushes to it",
+  "QA-6/push-on-welcome":
+    "prints a push event each time it connects, taking the welcome for a push",
   "QA-7":
     "takes a store_unavailable answer to a send as its ACK: counts the message delivered and forgets it",
   "QA-7/forget":
@@ -321,6 +323,9 @@ export async function startWrongAgent(
   const unsubscribe = agent.journal.subscribe((event) => {
     if (event.type === "connected") onConnected(String(event.front));
     if (broken === "QA-8/early-delete" && event.type === "stored") return;
+    if (broken === "QA-6/push-on-welcome" && event.type === "connected") {
+      emit({ event: "push" });
+    }
     if (
       broken === "QA-7/forget" && event.type === "stored" &&
       dropped.has(String(event.id))
