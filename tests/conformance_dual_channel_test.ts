@@ -47,6 +47,8 @@ const EXPECTED: Record<string, RegExp> = {
     /B, the first channel connected, to be the only active channel, but the client printed {"event":"active","channel":"A"}/,
   "DC-3": /data over the active channel only .* carried d\d.* too/,
   "DC-4": /WATCHDOG messages on the alternate . .* received 0 in that time/,
+  "DC-4/recycle":
+    /the alternate . kept open and ready, but its connection closed/,
   "DC-5": /in flight on it\), but d2, d3, d4(, d5)? never got an ACK .*: lost/,
   "DC-5/duplicate": /handed to the application once, .*"id":"d2"} 2 times/,
   "DC-5/unreported":

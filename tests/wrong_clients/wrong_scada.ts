@@ -56,6 +56,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "DC-3": "sends every data frame over both channels",
   "DC-4":
     "sends no watchdogs: each one is answered inside the client instead of going out",
+  "DC-4/recycle":
+    "closes the alternate channel after every fifth watchdog and connects it again",
   "DC-5":
     "takes data as delivered once it is sent (fire and forget): what is in flight on a failed channel is lost",
   "DC-5/duplicate":
@@ -156,6 +158,20 @@ export async function startWrongScada(
         },
       }));
       break;
+    case "DC-4/recycle": {
+      const watchdogs = { A: 0, B: 0 };
+      await proxyBoth((channel) => ({
+        toServer(frame) {
+          if (frame.type === "watchdog" && client.active !== channel) {
+            if (++watchdogs[channel] % 5 === 0) {
+              queueMicrotask(() => proxies[channel]?.drop());
+            }
+          }
+          return [frame];
+        },
+      }));
+      break;
+    }
     case "DC-5":
       await proxyBoth(() => ({
         toServer(frame, link) {
