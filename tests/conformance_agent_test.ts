@@ -45,6 +45,8 @@ const EXPECTED: Record<string, RegExp> = {
   "QA-1/no-primary":
     /each hello to name ml2, the first of the list ml2,ml3,ml1, as the primary, but its hello to ml2 named no primary/,
   "QA-2": /-fr 0, the default\), but the agent tried ml1 2 times first/,
+  "QA-2/never-alternate":
+    /the alternate ml2 tried once the primary ml1 failed, but the agent never connected to ml2 \(ml1 x\d+\)/,
   "QA-2/wait": /tried at once \(within \d+ ms\).*came \d+ ms later/,
   "QA-3": /3 tries of the primary ml1 \(-fr 2\).*went ml1 x1 -> ml2 x1/,
   "QA-3/no-delay": /-fd 200 ms apart, but retry \d came \d+ ms after/,

@@ -48,6 +48,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "QA-1/no-primary":
     "leaves its primary out of its hello (as QA-6/no-primary breaks it)",
   "QA-2": "retries the primary once even with -fr 0 (the default)",
+  "QA-2/never-alternate":
+    "never goes to an alternate: retries its primary for ever, whatever -fr says",
   "QA-2/wait":
     "waits about the connect timeout before the first alternate (a hidden try of a silent server in between)",
   "QA-3": "ignores -fr: goes to an alternate after the primary's first failure",
@@ -152,6 +154,9 @@ export async function startWrongAgent(
       break;
     case "QA-2":
       retries += 1;
+      break;
+    case "QA-2/never-alternate":
+      retries = 1_000_000;
       break;
     case "QA-2/wait": {
       const server = await startSilentServer();
