@@ -73,6 +73,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "DC-9": "PreferredNetNr wins over PreferredNetAddr when both are set",
   "DC-9/both":
     "when PreferredNetAddr matches both channels, prefers the first (A) instead of asking PreferredNetNr",
+  "DC-10/fire-and-forget":
+    "takes data as delivered once it is sent (as DC-5 breaks it): what was in flight on a silent channel is lost",
   "DC-10/late":
     "fails a silent channel only after four times its watchdog timeout",
   "DC-10":
@@ -173,6 +175,7 @@ export async function startWrongScada(
       break;
     }
     case "DC-5":
+    case "DC-10/fire-and-forget":
       await proxyBoth(() => ({
         toServer(frame, link) {
           if (frame.type === "data") {
