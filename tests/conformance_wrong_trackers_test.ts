@@ -50,6 +50,8 @@ const EXPECTED: Record<string, RegExp> = {
   "FO-5/forget": /IP1 never received r2: it did not survive the restart/,
   "FO-5/in-use":
     /the first connection after the restart to IP1, but the client connected to IP2 first/,
+  "FO-5/drop-after-restart":
+    /r3, sent after the restart, delivered to IP1, but IP1 never received it/,
   "FO-6": /r\d never sent again after IP\d ACKed it, but it was sent 1 more/,
   "FO-6/unreported":
     /r1 deleted once IP2 ACKed it, but no deleted event for r1$/,

@@ -88,6 +88,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "FO-5/forget": "forgets unacknowledged records on restart",
   "FO-5/in-use":
     "restarts on the server it was last on: once it has used IP2, its IP1 address leads there",
+  "FO-5/drop-after-restart":
+    "drops the first record handed to it after a restart (it comes before the device is ready)",
   "FO-6": "sends each record once more to the server that ACKed it",
   "FO-6/unreported":
     'never prints {"event":"deleted"} for a record it had to send more than once',
@@ -257,6 +259,8 @@ export async function startWrongTracker(
   /** The records sent more than once (FO-6/unreported). */
   const resent = new Set<string>();
   let ip2Connected = false;
+  /** FO-5/drop-after-restart: restarted, no record handed since. */
+  let restarted = false;
   const held: (() => void)[] = [];
   /** FO-2/hold-new, FO-3/hold-new: records that wait for IP1. */
   const heldForIp1: (() => void)[] = [];
@@ -309,6 +313,7 @@ export async function startWrongTracker(
     async command(command) {
       if (command.cmd === "restart") {
         if (broken === "FO-5") return;
+        if (broken === "FO-5/drop-after-restart") restarted = true;
         if (broken === "FO-5/forget") {
           unsubscribe();
           await client.close();
@@ -325,6 +330,7 @@ export async function startWrongTracker(
           kind: (command.kind ?? "record") as ItemKind,
           data: command.data,
         });
+      if (restarted) return void (restarted = false);
       if (
         broken === "TS-5/drop-packets" &&
         (command.kind ?? "record") !== "record"
