@@ -65,6 +65,8 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "DC-5/unreported":
     "never reports as delivered what it sent again after a channel failed",
   "DC-6": "never connects a broken channel again",
+  "DC-6/give-up":
+    "gives a channel up after it failed three times: never connects it again",
   "DC-6/switch-back":
     "moves traffic back to channel A when it comes back (a preference nobody set)",
   "DC-7": "ignores the preferred channel",
@@ -190,6 +192,9 @@ export async function startWrongScada(
     case "DC-2/no-retry":
       settings.retryMs = NEVER_MS;
       break;
+    case "DC-6/give-up":
+      await proxyBoth(() => ({}));
+      break;
     case "DC-7":
       settings.preferredNetAddr = undefined;
       settings.preferredNetNr = undefined;
@@ -226,6 +231,8 @@ export async function startWrongScada(
   }
   const { break: _break, ...reference } = options;
   const client = new DualChannelClient({ ...reference, ...settings, channels });
+  /** DC-6/give-up: how many times each channel failed. */
+  const failures = { A: 0, B: 0 };
   /** DC-5/unreported: the ids sent again after a channel failed. */
   const requeued = new Set<string>();
   const unsubscribe = client.journal.subscribe((event: JournalEvent) => {
@@ -241,6 +248,13 @@ export async function startWrongScada(
     ) return;
     const printed = dualChannelContractEvent(event);
     if (printed) emit(printed);
+    if (
+      broken === "DC-6/give-up" &&
+      ["channel_failed", "connect_failed"].includes(event.type)
+    ) {
+      const channel = event.channel as Channel;
+      if (++failures[channel] === 3) proxies[channel]?.refuse();
+    }
     if (broken === "DC-2/active-on-connect" && event.type === "connected") {
       emit({ event: "active", channel: event.channel });
     }
