@@ -41,11 +41,23 @@ Deno.test("reference SCADA client passes every dual-channel check as a process",
 const EXPECTED: Record<string, RegExp> = {
   "DC-1": /a connection on both channels, A and B, but none came on B/,
   "DC-2": /data to stay on B, the channel that connected first .* went over A/,
+  "DC-2/no-retry":
+    /the client to connect on A once A came up, as the alternate, but nothing came on A/,
+  "DC-2/active-on-connect":
+    /B, the first channel connected, to be the only active channel, but the client printed {"event":"active","channel":"A"}/,
   "DC-3": /data over the active channel only .* carried d\d.* too/,
   "DC-4": /WATCHDOG messages on the alternate . .* received 0 in that time/,
+  "DC-4/recycle":
+    /the alternate . kept open and ready, but its connection closed/,
   "DC-5": /in flight on it\), but d2, d3, d4(, d5)? never got an ACK .*: lost/,
   "DC-5/duplicate": /handed to the application once, .*"id":"d2"} 2 times/,
+  "DC-5/unreported":
+    /reported delivered once the server ACKed it, but the server ACKed d\d but the client never printed it deleted/,
   "DC-6": /tried again every 100 ms .* made 0 connection attempt/,
+  "DC-6/give-up":
+    /the client to connect on . again once it worked, but nothing came on . in \d+ ms/,
+  "DC-6/sticky":
+    /traffic to move to . once . was cut, but d\d+.* did not go over it/,
   "DC-6/switch-back": /data to stay on B when A came back .* went over A$/,
   "DC-7": /traffic to move to B, the preferred channel \(PreferredNetNr 2\)/,
   "DC-8":
@@ -60,6 +72,10 @@ const EXPECTED: Record<string, RegExp> = {
     /traffic to move to B, the preferred channel \(PreferredNetAddr 127\.0\.0\.0 and PreferredNetNr 2\)/,
   "DC-10":
     /drop the alternate . once its watchdogs went unanswered .* stayed open/,
+  "DC-10/fire-and-forget":
+    /d\d+ delivered over . once . was dropped, but the server never ACKed it/,
+  "DC-10/late":
+    /drop the silent alternate . within its 400 ms timeout \(allowing \d+ ms\), but it dropped it only after \d+ ms/,
 };
 
 Deno.test("each wrong SCADA client is marked fail on the behaviour it breaks", async () => {

@@ -194,13 +194,18 @@ export class FrameProxy {
     this.#server.close();
   }
 
-  /** Closes the listener and every connection. */
-  async close(): Promise<void> {
+  /** Closes every open connection; new ones are still accepted. */
+  drop(): void {
     for (const { client, upstream } of this.#pairs) {
       client.destroy();
       upstream.destroy();
     }
     this.#pairs.clear();
+  }
+
+  /** Closes the listener and every connection. */
+  async close(): Promise<void> {
+    this.drop();
     if (this.#server.listening) {
       await new Promise<void>((resolve) => this.#server.close(() => resolve()));
     }

@@ -11,6 +11,9 @@ import type {
   SendCommand,
 } from "../../clients/contract.ts";
 
+/** Long enough never to happen within a scenario. */
+export const NEVER_MS = 3_600_000;
+
 /** A running wrong client, driven by the contract. */
 export interface WrongClient {
   /** Handles a `send` or `restart` command. */

@@ -43,7 +43,13 @@ import { runWrongClient, type WithBreak, type WrongClient } from "./_wrong.ts";
 export const BREAKS: Readonly<Record<string, string>> = {
   "QA-1":
     "sorts its servers by name: the alphabetically first one is its primary",
+  "QA-1/agent-name":
+    'names itself "agent" in its hello, a default, not the {agent} it was given',
+  "QA-1/no-primary":
+    "leaves its primary out of its hello (as QA-6/no-primary breaks it)",
   "QA-2": "retries the primary once even with -fr 0 (the default)",
+  "QA-2/never-alternate":
+    "never goes to an alternate: retries its primary for ever, whatever -fr says",
   "QA-2/wait":
     "waits about the connect timeout before the first alternate (a hidden try of a silent server in between)",
   "QA-3": "ignores -fr: goes to an alternate after the primary's first failure",
@@ -55,16 +61,26 @@ export const BREAKS: Readonly<Record<string, string>> = {
     "drops the messages an alternate delivers: takes messages from its primary only",
   "QA-6":
     "names the server it connects to as its primary in hello, so an alternate pushes to it",
+  "QA-6/no-primary":
+    "leaves its primary out of its hello, so no server pushes to it",
+  "QA-6/push-on-welcome":
+    "prints a push event each time it connects, taking the welcome for a push",
   "QA-7":
     "takes a store_unavailable answer to a send as its ACK: counts the message delivered and forgets it",
+  "QA-7/forget":
+    "takes a store_unavailable answer to a send as final: drops the message, reporting an error",
   "QA-8":
     "fire and forget: a message leaves the client store as soon as it is written, without waiting for the ACK",
+  "QA-8/early-delete":
+    'prints {"event":"deleted"} for a message as soon as it is handed one, before any ACK (it still resends it)',
   "QA-8/ack-unstored":
     "ACKs every second message delivered to it without storing it",
   "QA-8/ack-then-lose":
     "ACKs each message as it arrives and stores what came in only once the server ACKs its next upload: a connection lost before that loses messages it already ACKed",
   "QA-9":
     "reconnects to the server it was last on: once it has used an alternate, its primary's address leads there",
+  "QA-9/restart":
+    "restarts on the server it was on: after a restart, its primary's address leads to the alternate it was using",
 };
 
 /** A server that accepts connections and never answers. */
@@ -121,12 +137,26 @@ export async function startWrongAgent(
   let retries = options.failoverRetries ?? 0;
   let delayMs = options.failoverDelayMs;
   let onConnected = (_front: string) => {};
+  let onRestart = () => {};
+  /** QA-7/forget: the messages dropped on a store_unavailable answer. */
+  const dropped = new Set<string>();
   switch (broken) {
     case "QA-1":
       list = servers.toSorted((a, b) => a.name.localeCompare(b.name));
       break;
+    case "QA-1/agent-name":
+      list = await Promise.all(servers.map((s) =>
+        via(s, {
+          toServer: (frame) =>
+            frame.type === "hello" ? [{ ...frame, agent: "agent" }] : [frame],
+        })
+      ));
+      break;
     case "QA-2":
       retries += 1;
+      break;
+    case "QA-2/never-alternate":
+      retries = 1_000_000;
       break;
     case "QA-2/wait": {
       const server = await startSilentServer();
@@ -167,7 +197,20 @@ export async function startWrongAgent(
           frame.type === "hello" ? [{ ...frame, primary: a.name }] : [frame],
       }));
       break;
+    case "QA-1/no-primary":
+    case "QA-6/no-primary":
+      list = await Promise.all(servers.map((s) =>
+        via(s, {
+          toServer(frame) {
+            if (frame.type !== "hello") return [frame];
+            const { primary: _primary, ...hello } = frame;
+            return [hello];
+          },
+        })
+      ));
+      break;
     case "QA-7":
+    case "QA-7/forget":
       list = await Promise.all(servers.map((s) => {
         const pending = new Set<string>();
         return via(s, {
@@ -182,6 +225,7 @@ export async function startWrongAgent(
               pending.size > 0
             ) {
               const acks = [...pending].map((id) => ({ type: "ack", id }));
+              for (const id of pending) dropped.add(id);
               pending.clear();
               return acks;
             }
@@ -261,6 +305,19 @@ export async function startWrongAgent(
       };
       break;
     }
+    case "QA-9/restart": {
+      let current: NamedAddress | undefined;
+      let resume: NamedAddress | undefined;
+      list = [await via(primary, {}, () => resume ?? primary), ...alternates];
+      onConnected = (front) => {
+        current = servers.find((s) => s.name === front);
+        resume = undefined;
+      };
+      onRestart = () => {
+        resume = current?.name === primary.name ? undefined : current;
+      };
+      break;
+    }
   }
   const agent = new FailoverAgent({
     ...options,
@@ -270,6 +327,20 @@ export async function startWrongAgent(
   });
   const unsubscribe = agent.journal.subscribe((event) => {
     if (event.type === "connected") onConnected(String(event.front));
+    if (broken === "QA-8/early-delete" && event.type === "stored") return;
+    if (broken === "QA-6/push-on-welcome" && event.type === "connected") {
+      emit({ event: "push" });
+    }
+    if (
+      broken === "QA-7/forget" && event.type === "stored" &&
+      dropped.has(String(event.id))
+    ) {
+      emit({
+        event: "error",
+        message: `dropped ${event.id}: the store is unavailable`,
+      });
+      return;
+    }
     const printed = failoverAgentContractEvent(event);
     if (printed) emit(printed);
   });
@@ -277,6 +348,7 @@ export async function startWrongAgent(
   return {
     async command(command) {
       if (command.cmd === "restart") {
+        onRestart();
         await agent.restart().catch(() => {});
         return;
       }
@@ -286,6 +358,9 @@ export async function startWrongAgent(
         );
       }
       agent.send(command.to, command.body, command.id);
+      if (broken === "QA-8/early-delete") {
+        emit({ event: "deleted", id: command.id });
+      }
     },
     async close() {
       await agent.close();

@@ -37,21 +37,38 @@ import type { JournalEvent } from "../../core/journal/journal.ts";
 import { parseDuration } from "../../core/units/units.ts";
 import { FrameProxy, type ProxyHooks } from "./_proxy.ts";
 import type { ContractEvent } from "../../clients/contract.ts";
-import { runWrongClient, type WithBreak, type WrongClient } from "./_wrong.ts";
+import {
+  NEVER_MS,
+  runWrongClient,
+  type WithBreak,
+  type WrongClient,
+} from "./_wrong.ts";
 
 /** Each break, by name: what the wrong client does instead. */
 export const BREAKS: Readonly<Record<string, string>> = {
   "DC-1": "connects channel A only: channel B dials a closed port",
   "DC-2":
     "makes channel A the active one whenever it works (a preference nobody set)",
+  "DC-2/no-retry":
+    "never tries again a channel that refused at start (as DC-6 breaks it)",
+  "DC-2/active-on-connect":
+    'prints {"event":"active"} for each channel as it connects, the alternate too',
   "DC-3": "sends every data frame over both channels",
   "DC-4":
     "sends no watchdogs: each one is answered inside the client instead of going out",
+  "DC-4/recycle":
+    "closes the alternate channel after every fifth watchdog and connects it again",
   "DC-5":
     "takes data as delivered once it is sent (fire and forget): what is in flight on a failed channel is lost",
   "DC-5/duplicate":
     "tells the application the in-flight data of a failed channel was delivered, then again when it is",
+  "DC-5/unreported":
+    "never reports as delivered what it sent again after a channel failed",
   "DC-6": "never connects a broken channel again",
+  "DC-6/give-up":
+    "gives a channel up after it failed three times: never connects it again",
+  "DC-6/sticky":
+    "keeps new data for the active channel while it is down, instead of moving it to the alternate",
   "DC-6/switch-back":
     "moves traffic back to channel A when it comes back (a preference nobody set)",
   "DC-7": "ignores the preferred channel",
@@ -60,12 +77,13 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "DC-9": "PreferredNetNr wins over PreferredNetAddr when both are set",
   "DC-9/both":
     "when PreferredNetAddr matches both channels, prefers the first (A) instead of asking PreferredNetNr",
+  "DC-10/fire-and-forget":
+    "takes data as delivered once it is sent (as DC-5 breaks it): what was in flight on a silent channel is lost",
+  "DC-10/late":
+    "fails a silent channel only after four times its watchdog timeout",
   "DC-10":
     "never fails a channel that stays open: waits for echoes and ACKs forever",
 };
-
-/** Long enough never to happen within a scenario. */
-const NEVER_MS = 3_600_000;
 
 /** A port on `hostname` that refuses connections (bound, then closed). */
 async function closedPort(hostname: string): Promise<number> {
@@ -146,7 +164,22 @@ export async function startWrongScada(
         },
       }));
       break;
+    case "DC-4/recycle": {
+      const watchdogs = { A: 0, B: 0 };
+      await proxyBoth((channel) => ({
+        toServer(frame) {
+          if (frame.type === "watchdog" && client.active !== channel) {
+            if (++watchdogs[channel] % 5 === 0) {
+              queueMicrotask(() => proxies[channel]?.drop());
+            }
+          }
+          return [frame];
+        },
+      }));
+      break;
+    }
     case "DC-5":
+    case "DC-10/fire-and-forget":
       await proxyBoth(() => ({
         toServer(frame, link) {
           if (frame.type === "data") {
@@ -158,7 +191,11 @@ export async function startWrongScada(
       }));
       break;
     case "DC-6":
+    case "DC-2/no-retry":
       settings.retryMs = NEVER_MS;
+      break;
+    case "DC-6/give-up":
+      await proxyBoth(() => ({}));
       break;
     case "DC-7":
       settings.preferredNetAddr = undefined;
@@ -186,25 +223,63 @@ export async function startWrongScada(
       }
       break;
     case "DC-10":
-      settings.watchdogTimeoutMs = NEVER_MS;
+    case "DC-10/late":
+      settings.watchdogTimeoutMs = broken === "DC-10"
+        ? NEVER_MS
+        : (options.watchdogTimeoutMs ?? 3000) * 4;
       settings.connectTimeoutMs = options.connectTimeoutMs ??
         options.watchdogTimeoutMs;
       break;
   }
   const { break: _break, ...reference } = options;
   const client = new DualChannelClient({ ...reference, ...settings, channels });
+  /** DC-6/give-up: how many times each channel failed. */
+  const failures = { A: 0, B: 0 };
+  /** DC-6/sticky: the active channel that failed, and the data held for it. */
+  let downActive: Channel | undefined;
+  const heldData: (() => void)[] = [];
+  /** DC-5/unreported: the ids sent again after a channel failed. */
+  const requeued = new Set<string>();
   const unsubscribe = client.journal.subscribe((event: JournalEvent) => {
     if (broken === "DC-5/duplicate" && event.type === "requeued") {
       for (const id of event.ids as string[]) emit({ event: "deleted", id });
     }
+    if (event.type === "requeued") {
+      for (const id of event.ids as string[]) requeued.add(id);
+    }
+    if (
+      broken === "DC-5/unreported" && event.type === "delivered" &&
+      requeued.has(String(event.id))
+    ) return;
     const printed = dualChannelContractEvent(event);
     if (printed) emit(printed);
+    if (
+      broken === "DC-6/give-up" &&
+      ["channel_failed", "connect_failed"].includes(event.type)
+    ) {
+      const channel = event.channel as Channel;
+      if (++failures[channel] === 3) proxies[channel]?.refuse();
+    }
+    if (broken === "DC-6/sticky") {
+      if (event.type === "channel_failed" && event.channel === client.active) {
+        downActive = event.channel as Channel;
+      }
+      if (event.type === "connected" && event.channel === downActive) {
+        downActive = undefined;
+        for (const release of heldData.splice(0)) release();
+      }
+    }
+    if (broken === "DC-2/active-on-connect" && event.type === "connected") {
+      emit({ event: "active", channel: event.channel });
+    }
   });
   await client.start();
   return {
     async command(command) {
       if (command.cmd === "restart") return await client.restart();
-      void client.send(command.id, command.data);
+      const send = () => void client.send(command.id, command.data);
+      if (downActive) return void heldData.push(send);
+      send();
     },
     async close() {
       await client.close();

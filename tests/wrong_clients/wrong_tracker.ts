@@ -42,7 +42,12 @@ import type { JournalEvent } from "../../core/journal/journal.ts";
 import { parseDuration } from "../../core/units/units.ts";
 import { FrameProxy, type ProxyHooks } from "./_proxy.ts";
 import type { ContractEvent } from "../../clients/contract.ts";
-import { runWrongClient, type WithBreak, type WrongClient } from "./_wrong.ts";
+import {
+  NEVER_MS,
+  runWrongClient,
+  type WithBreak,
+  type WrongClient,
+} from "./_wrong.ts";
 
 /** Each break, by name: what the wrong client does instead. */
 export const BREAKS: Readonly<Record<string, string>> = {
@@ -54,18 +59,40 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "TS-3": "never resends to IP1: each record goes over the IP1 link once",
   "TS-4": "copies every resend to IP1 to IP2 as well",
   "TS-5": "copies packets of every kind to IP2 as well",
+  "TS-5/drop-packets": "drops packets of every kind: sends records only",
   "TS-6": "connects to IP2 at start, before any connection to IP1",
+  "TS-6/no-retry":
+    "never tries IP1 again once a connection to it failed (and, in mirror mode, so never connects to IP2)",
   "TS-7": "holds every record until IP2 is connected",
   "TS-8": "pads each copy sent to IP2 to about three times its size",
   "FO-1": "mirrors records to IP2 in failover mode",
+  "FO-1/hold":
+    "holds every record until IP2 is connected, in failover mode too (as TS-7 breaks it)",
   "FO-2": "never leaves IP1: resends to it forever",
   "FO-2/early-switch":
     "switches to IP2 after a quarter of its ACK timeout, not the whole",
+  "FO-2/back-to-ip1":
+    "after each record IP2 ACKs, sends the next one to IP1 first (as FO-3 breaks it)",
+  "FO-2/hold-new":
+    "once on IP2, sends it only what IP1 left without ACK: new records wait for IP1",
+  "FO-2/extra-resend":
+    "resends to IP1 once more than --resends says before switching to IP2",
   "FO-3": "goes back to IP1 after each record IP2 ACKs",
   "FO-4": "once it has left IP1, never connects to it again",
+  "FO-3/hold-new":
+    "once on IP2, sends it only what IP1 left without ACK: new records wait for IP1 (as FO-2/hold-new breaks it)",
+  "FO-4/never-switch":
+    "never leaves IP1 when it does not ACK: resends to it forever (as FO-2 breaks it)",
+  "FO-4/ip2-first": "starts on IP2: takes the second server for its first",
   "FO-5": "ignores the restart command: stays on the server in use",
   "FO-5/forget": "forgets unacknowledged records on restart",
+  "FO-5/in-use":
+    "restarts on the server it was last on: once it has used IP2, its IP1 address leads there",
+  "FO-5/drop-after-restart":
+    "drops the first record handed to it after a restart (it comes before the device is ready)",
   "FO-6": "sends each record once more to the server that ACKed it",
+  "FO-6/unreported":
+    'never prints {"event":"deleted"} for a record it had to send more than once',
   "FO-6/early-delete":
     'prints {"event":"deleted"} as soon as a record is first sent, before any ACK',
 };
@@ -122,9 +149,11 @@ export async function startWrongTracker(
     return again;
   };
   const extra: Socket[] = [];
+  let lastOn: ServerName = "ip1";
   let twoServers = options.twoServers;
   let resends = options.resends;
   let ackTimeoutMs = options.ackTimeoutMs;
+  let reconnectDelayMs = options.reconnectDelayMs;
   switch (broken) {
     case "TS-1":
       twoServers = false;
@@ -133,10 +162,17 @@ export async function startWrongTracker(
       twoServers = true;
       break;
     case "FO-2":
+    case "FO-4/never-switch":
       resends = 1_000_000;
       break;
     case "FO-2/early-switch":
       ackTimeoutMs = (ackTimeoutMs ?? 5000) / 4;
+      break;
+    case "FO-2/extra-resend":
+      resends = (resends ?? 0) + 1;
+      break;
+    case "TS-6/no-retry":
+      reconnectDelayMs = NEVER_MS;
       break;
     case "TS-2/resend-after-ack":
       await resendAfterAck("ip1");
@@ -182,6 +218,12 @@ export async function startWrongTracker(
     case "FO-4":
       await proxy("ip1", {});
       break;
+    case "FO-5/in-use":
+      proxies.ip1 = await FrameProxy.start({
+        upstream: () => addrs[lastOn],
+        codec,
+      });
+      break;
     case "TS-6": {
       const socket = createConnection({
         host: addrs.ip2.hostname,
@@ -196,21 +238,32 @@ export async function startWrongTracker(
     proxies[name]
       ? { hostname: "127.0.0.1", port: proxies[name]!.port }
       : addrs[name];
+  // FO-4/ip2-first: the servers swapped, so its first server is IP2.
+  const [first, second]: ServerName[] = broken === "FO-4/ip2-first"
+    ? ["ip2", "ip1"]
+    : ["ip1", "ip2"];
   const make = () =>
     new TwoServersClient({
       ...options,
-      ip1: at("ip1").hostname,
-      port1: at("ip1").port,
-      ip2: at("ip2").hostname,
-      port2: at("ip2").port,
+      ip1: at(first).hostname,
+      port1: at(first).port,
+      ip2: at(second).hostname,
+      port2: at(second).port,
       twoServers,
       resends,
       ackTimeoutMs,
+      reconnectDelayMs,
     });
   const earlyDelete = broken === "TS-2" || broken === "FO-6/early-delete";
   const firstSent = new Set<unknown>();
+  /** The records sent more than once (FO-6/unreported). */
+  const resent = new Set<string>();
   let ip2Connected = false;
+  /** FO-5/drop-after-restart: restarted, no record handed since. */
+  let restarted = false;
   const held: (() => void)[] = [];
+  /** FO-2/hold-new, FO-3/hold-new: records that wait for IP1. */
+  const heldForIp1: (() => void)[] = [];
   let client: TwoServersClient;
   let unsubscribe = () => {};
   const attach = () => {
@@ -222,9 +275,19 @@ export async function startWrongTracker(
           for (const release of held.splice(0)) release();
         }
       }
+      if (event.type === "sent" && Number(event.attempt) > 1) {
+        resent.add(String(event.id));
+      }
       if (event.type === "deleted") {
-        if (!earlyDelete) emit({ event: "deleted", id: event.id });
-        if (broken === "FO-3" && event.link === "ip2") {
+        const unreported = broken === "FO-6/unreported" &&
+          resent.has(String(event.id));
+        if (!earlyDelete && !unreported) {
+          emit({ event: "deleted", id: event.id });
+        }
+        if (
+          (broken === "FO-3" || broken === "FO-2/back-to-ip1") &&
+          event.link === "ip2"
+        ) {
           queueMicrotask(() => void client.restart());
         }
       }
@@ -237,6 +300,10 @@ export async function startWrongTracker(
       ) {
         proxies.ip1?.refuse();
       }
+      if (event.type === "switched") lastOn = event.to as ServerName;
+      if (lastOn === "ip1") {
+        for (const release of heldForIp1.splice(0)) release();
+      }
     });
   };
   client = make();
@@ -246,6 +313,7 @@ export async function startWrongTracker(
     async command(command) {
       if (command.cmd === "restart") {
         if (broken === "FO-5") return;
+        if (broken === "FO-5/drop-after-restart") restarted = true;
         if (broken === "FO-5/forget") {
           unsubscribe();
           await client.close();
@@ -262,7 +330,17 @@ export async function startWrongTracker(
           kind: (command.kind ?? "record") as ItemKind,
           data: command.data,
         });
-      if (broken === "TS-7" && !ip2Connected) return void held.push(send);
+      if (restarted) return void (restarted = false);
+      if (
+        broken === "TS-5/drop-packets" &&
+        (command.kind ?? "record") !== "record"
+      ) return;
+      if ((broken === "TS-7" || broken === "FO-1/hold") && !ip2Connected) {
+        return void held.push(send);
+      }
+      if (broken.endsWith("/hold-new") && lastOn === "ip2") {
+        return void heldForIp1.push(send);
+      }
       send();
     },
     async close() {
