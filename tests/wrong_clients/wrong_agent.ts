@@ -80,7 +80,7 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "QA-9":
     "reconnects to the server it was last on: once it has used an alternate, its primary's address leads there",
   "QA-9/restart":
-    "restarts on the server it was on: after a restart, its primary's address leads to the alternate it was using",
+    "starts again from its first alternate after a restart: its primary's address leads there from then on",
 };
 
 /** A server that accepts connections and never answers. */
@@ -306,15 +306,15 @@ export async function startWrongAgent(
       break;
     }
     case "QA-9/restart": {
-      let current: NamedAddress | undefined;
-      let resume: NamedAddress | undefined;
-      list = [await via(primary, {}, () => resume ?? primary), ...alternates];
-      onConnected = (front) => {
-        current = servers.find((s) => s.name === front);
-        resume = undefined;
-      };
+      // Decided when the restart command comes, not by what the agent saw
+      // last: the runner may send it before the agent has read the welcome.
+      let restarted = false;
+      list = [
+        await via(primary, {}, () => restarted ? alternates[0] : primary),
+        ...alternates,
+      ];
       onRestart = () => {
-        resume = current?.name === primary.name ? undefined : current;
+        restarted = true;
       };
       break;
     }
