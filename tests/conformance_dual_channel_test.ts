@@ -56,8 +56,6 @@ const EXPECTED: Record<string, RegExp> = {
   "DC-6": /tried again every 100 ms .* made 0 connection attempt/,
   "DC-6/give-up":
     /the client to connect on . again once it worked, but nothing came on . in \d+ ms/,
-  "DC-6/sticky":
-    /traffic to move to . once . was cut, but d\d+.* did not go over it/,
   "DC-6/switch-back": /data to stay on B when A came back .* went over A$/,
   "DC-7": /traffic to move to B, the preferred channel \(PreferredNetNr 2\)/,
   "DC-8":

@@ -67,8 +67,6 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "DC-6": "never connects a broken channel again",
   "DC-6/give-up":
     "gives a channel up after it failed three times: never connects it again",
-  "DC-6/sticky":
-    "keeps new data for the active channel while it is down, instead of moving it to the alternate",
   "DC-6/switch-back":
     "moves traffic back to channel A when it comes back (a preference nobody set)",
   "DC-7": "ignores the preferred channel",
@@ -235,9 +233,6 @@ export async function startWrongScada(
   const client = new DualChannelClient({ ...reference, ...settings, channels });
   /** DC-6/give-up: how many times each channel failed. */
   const failures = { A: 0, B: 0 };
-  /** DC-6/sticky: the active channel that failed, and the data held for it. */
-  let downActive: Channel | undefined;
-  const heldData: (() => void)[] = [];
   /** DC-5/unreported: the ids sent again after a channel failed. */
   const requeued = new Set<string>();
   const unsubscribe = client.journal.subscribe((event: JournalEvent) => {
@@ -260,15 +255,6 @@ export async function startWrongScada(
       const channel = event.channel as Channel;
       if (++failures[channel] === 3) proxies[channel]?.refuse();
     }
-    if (broken === "DC-6/sticky") {
-      if (event.type === "channel_failed" && event.channel === client.active) {
-        downActive = event.channel as Channel;
-      }
-      if (event.type === "connected" && event.channel === downActive) {
-        downActive = undefined;
-        for (const release of heldData.splice(0)) release();
-      }
-    }
     if (broken === "DC-2/active-on-connect" && event.type === "connected") {
       emit({ event: "active", channel: event.channel });
     }
@@ -277,9 +263,7 @@ export async function startWrongScada(
   return {
     async command(command) {
       if (command.cmd === "restart") return await client.restart();
-      const send = () => void client.send(command.id, command.data);
-      if (downActive) return void heldData.push(send);
-      send();
+      void client.send(command.id, command.data);
     },
     async close() {
       await client.close();
