@@ -81,6 +81,6 @@ Deno.test("each wrong agent is marked fail on the behaviour it breaks (QA-1..QA-
       `${DENO} run -A tests/wrong_clients/wrong_agent.ts --break ${name} ${FLAGS}`,
     timing: TIMING,
     seed: SEED,
-    parallel: 4,
+    parallel: 2,
   });
 });

@@ -85,6 +85,6 @@ Deno.test("each wrong SCADA client is marked fail on the behaviour it breaks", a
       `${DENO} run -A tests/wrong_clients/wrong_scada.ts --break ${name} ${FLAGS}`,
     timing: TIMING,
     seed: SEED,
-    parallel: 3,
+    parallel: 2,
   });
 });

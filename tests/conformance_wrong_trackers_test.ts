@@ -69,6 +69,6 @@ Deno.test("each wrong tracker is marked fail on the behaviour it breaks", async 
       } ${ENDPOINTS} ${TIMING_FLAGS}`,
     timing: TIMING,
     seed: SEED,
-    parallel: 3,
+    parallel: 2,
   });
 });
