@@ -97,6 +97,38 @@ export function connectClient(
   });
 }
 
+/**
+ * Asserts nothing listens at `addr`: a connect is refused. A connect that
+ * the kernel completes to itself (its local port chosen equal to the port
+ * it dials: TCP's self-connect, which a closed loopback port in the
+ * ephemeral range allows about once in tens of thousands of tries) is
+ * refused too; anything else accepting fails the assertion.
+ */
+export function assertNotListening(
+  addr: { hostname: string; port: number },
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: addr.hostname, port: addr.port });
+    socket.once("error", (error: Error & { code?: string }) => {
+      if (error.code === "ECONNREFUSED") resolve();
+      else reject(error);
+    });
+    socket.once("connect", () => {
+      const self = socket.localPort === addr.port &&
+        socket.localAddress === socket.remoteAddress;
+      socket.destroy();
+      if (self) resolve();
+      else {
+        reject(
+          new Error(
+            `Expected nothing to listen on ${addr.hostname}:${addr.port}, but a connect was accepted`,
+          ),
+        );
+      }
+    });
+  });
+}
+
 /** What an upstream test server does with each connection. */
 export type UpstreamHandler = (client: RawClient) => void;
 

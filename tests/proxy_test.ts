@@ -3,6 +3,7 @@ import { LINK_HIGH_WATER } from "../core/net/proxy_link.ts";
 import type { ToxicAttributes } from "../core/faults/toxic.ts";
 import { type ProxyServer, startProxyServer } from "../servers/proxy.ts";
 import {
+  assertNotListening,
   bytes,
   connectClient,
   type RawClient,
@@ -337,7 +338,7 @@ Deno.test("enabled false refuses connects and closes links; true comes back on t
   await roundTrip(client, "x");
   await server.updateProxy("p", { enabled: false });
   assert.equal(await within(client.readEnded, timeout()), "fin");
-  await assert.rejects(connectClient(proxy.addr), /ECONNREFUSED|refused/i);
+  await assertNotListening(proxy.addr);
   await server.updateProxy("p", { enabled: true });
   assert.equal(proxy.addr.port, port);
   await using again = await connectClient(proxy.addr);
@@ -431,4 +432,12 @@ Deno.test("a toxic with a window (ours) hits only the first N connections, and e
     { signal: timeout(), since },
   );
   assert.equal(proxy.toxic("brief"), undefined);
+});
+
+Deno.test("assertNotListening fails when something accepts the connect", async () => {
+  await using upstream = await startUpstream();
+  await assert.rejects(
+    assertNotListening(upstream.addr),
+    /a connect was accepted/,
+  );
 });
