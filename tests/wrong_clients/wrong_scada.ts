@@ -49,8 +49,6 @@ export const BREAKS: Readonly<Record<string, string>> = {
   "DC-1": "connects channel A only: channel B dials a closed port",
   "DC-2":
     "makes channel A the active one whenever it works (a preference nobody set)",
-  "DC-2/no-retry":
-    "never tries again a channel that refused at start (as DC-6 breaks it)",
   "DC-2/active-on-connect":
     'prints {"event":"active"} for each channel as it connects, the alternate too',
   "DC-3": "sends every data frame over both channels",
@@ -189,7 +187,6 @@ export async function startWrongScada(
       }));
       break;
     case "DC-6":
-    case "DC-2/no-retry":
       settings.retryMs = NEVER_MS;
       break;
     case "DC-6/give-up":
