@@ -84,26 +84,16 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
 
 /**
  * The fixed-size whole numbers of the binary protocols, by the name a
- * reader and a writer take: their size in bytes, their range, and the
- * `DataView` reader of each (big-endian; two's complement when signed).
- * 64-bit numbers have their own methods (`u64`).
+ * reader and a writer take: their size in bytes and their range (big-endian;
+ * two's complement when signed). 64-bit numbers have their own methods
+ * (`u64`).
  */
 const INTS = {
-  u8: { size: 1, min: 0, max: 0xff, get: DataView.prototype.getUint8 },
-  u16: { size: 2, min: 0, max: 0xffff, get: DataView.prototype.getUint16 },
-  i16: { size: 2, min: -0x8000, max: 0x7fff, get: DataView.prototype.getInt16 },
-  u32: {
-    size: 4,
-    min: 0,
-    max: 0xffffffff,
-    get: DataView.prototype.getUint32,
-  },
-  i32: {
-    size: 4,
-    min: -0x80000000,
-    max: 0x7fffffff,
-    get: DataView.prototype.getInt32,
-  },
+  u8: { size: 1, min: 0, max: 0xff },
+  u16: { size: 2, min: 0, max: 0xffff },
+  i16: { size: 2, min: -0x8000, max: 0x7fff },
+  u32: { size: 4, min: 0, max: 0xffffffff },
+  i32: { size: 4, min: -0x80000000, max: 0x7fffffff },
 } as const;
 
 /** The name of a fixed-size whole number: `u8`, `u16`, `i16`, `u32`, `i32`. */
@@ -134,8 +124,20 @@ export class Reader {
 
   /** Reads a whole number of a fixed size (`u8`, `u16`, `i16`, `u32`, `i32`). */
   int(type: IntType): number {
-    const { size, get } = INTS[type];
-    return get.call(this.#view, this.#take(size));
+    // A direct DataView call per type: on every field of every device record.
+    const view = this.#view;
+    switch (type) {
+      case "u8":
+        return view.getUint8(this.#take(1));
+      case "u16":
+        return view.getUint16(this.#take(2));
+      case "i16":
+        return view.getInt16(this.#take(2));
+      case "u32":
+        return view.getUint32(this.#take(4));
+      case "i32":
+        return view.getInt32(this.#take(4));
+    }
   }
 
   /** Reads an unsigned 64-bit number. */
