@@ -831,7 +831,9 @@ export class Connection implements FaultConnection {
   #endInput(): void {
     if (this.#inputEnded || this.#host.onBytes) return;
     this.#inputEnded = true;
-    const decoder = this.#decoder ??= this.#host.codec.decoder();
+    // No bytes came, so no decoder was made and nothing is pending.
+    const decoder = this.#decoder;
+    if (!decoder) return;
     for (const decoded of decoder.end()) {
       if (decoded.error) {
         this.#host.journal.append("bad_input", {
