@@ -207,7 +207,8 @@ export async function trickle(
   let skipped = 0;
   let next = 0; // The next send, counted over all connections in order.
   const due = (k: number) => began + (k / count) * period;
-  while (due(next) < deadline) {
+  // A failed write ends the run: it is thrown below.
+  while (due(next) < deadline && !failure) {
     const now = performance.now();
     const batch = new Map<number, Uint8Array[]>();
     for (; due(next) <= now && due(next) < deadline; next++) {

@@ -164,11 +164,18 @@ if (import.meta.main) {
       }
       // Accepted once the server counts them (up to 30 s).
       const deadline = Date.now() + 30_000;
+      let open: number | undefined;
       while (Date.now() < deadline) {
         const metrics = await (await fetch(`${server.admin}/metrics`)).text();
-        const open = parseMetrics(metrics).get("failover_open_connections");
+        open = parseMetrics(metrics).get("failover_open_connections");
         if (open === undefined || open >= step) break;
         await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      // A figure per connection over connections not open would be wrong.
+      if (open !== undefined && open < step) {
+        throw new Error(
+          `Cannot measure ${step} connections: the server counted ${open} open after 30 s`,
+        );
       }
       idle = await memoryOf(inspector, server.pid);
       print(`${step} idle`, idle, empty, step);
@@ -192,7 +199,9 @@ if (import.meta.main) {
     }
   } finally {
     for (const conn of conns) conn.close();
-    await inspector.close();
+    // The server first: its end closes the inspector's socket, so the close
+    // does not wait on a peer that never answers it.
     await server.stop();
+    await inspector.close();
   }
 }

@@ -78,32 +78,40 @@ if (import.meta.main) {
     [...freePortsSeed1, "--codec", values.codec!, ...positionals],
     values.root!,
   );
-  const { port, admin } = server;
-  if (!admin) throw new Error(`Cannot profile: it printed "${server.line}"`);
-  await inspector.call("Profiler.enable");
-  await inspector.call("Profiler.setSamplingInterval", { interval: 200 });
-  await inspector.call("Profiler.start");
-  const load = await runLoadProcess([
-    "--port",
-    String(port),
-    "--admin",
-    admin,
-    "--pid",
-    String(server.pid),
-    "--codec",
-    values.codec!,
-    "--mode",
-    values.mode!,
-    "--connections",
-    "50",
-    "--seconds",
-    values.seconds!,
-  ]);
-  const { profile } = await inspector.call("Profiler.stop") as {
-    profile: CpuProfile;
-  };
-  await inspector.close();
-  await server.stop();
+  // Stopped however the run ends: a failed inspector call or load too.
+  let profile: CpuProfile;
+  let load: Awaited<ReturnType<typeof runLoadProcess>>;
+  try {
+    const { port, admin } = server;
+    if (!admin) throw new Error(`Cannot profile: it printed "${server.line}"`);
+    await inspector.call("Profiler.enable");
+    await inspector.call("Profiler.setSamplingInterval", { interval: 200 });
+    await inspector.call("Profiler.start");
+    load = await runLoadProcess([
+      "--port",
+      String(port),
+      "--admin",
+      admin,
+      "--pid",
+      String(server.pid),
+      "--codec",
+      values.codec!,
+      "--mode",
+      values.mode!,
+      "--connections",
+      "50",
+      "--seconds",
+      values.seconds!,
+    ]);
+    ({ profile } = await inspector.call("Profiler.stop") as {
+      profile: CpuProfile;
+    });
+  } finally {
+    // The server first: its end closes the inspector's socket, so the close
+    // does not wait on a peer that never answers it.
+    await server.stop();
+    await inspector.close();
+  }
   const { byFunction, byFile, total } = selfTimes(profile);
   const top = Number(values.top);
   const pct = (us: number) => `${(100 * us / total).toFixed(1).padStart(5)}%`;
