@@ -221,7 +221,6 @@ export class FailoverAgent implements AsyncDisposable {
   /** The client store's incoming side, oldest first, at most `#maxReceived`. */
   #received = new Map<string, ReceivedMessage>();
   #maxReceived: number;
-  #receivedTotal = 0;
   #receivedDropped = 0;
   #waiters = new Map<string, PromiseWithResolvers<string>>();
   #session?: Session;
@@ -300,7 +299,8 @@ export class FailoverAgent implements AsyncDisposable {
       servers: [...this.servers],
       ...(this.connected ? { connected: this.connected } : {}),
       outbox: this.outbox,
-      received: this.#receivedTotal,
+      // Every message received: those kept and those dropped.
+      received: this.#received.size + this.#receivedDropped,
       receivedDropped: this.#receivedDropped,
     };
   }
@@ -603,7 +603,6 @@ export class FailoverAgent implements AsyncDisposable {
   /** Keeps a received message, dropping the oldest past `maxReceived`. */
   #keepReceived(message: ReceivedMessage): void {
     this.#received.set(message.id, message);
-    this.#receivedTotal++;
     while (this.#received.size > this.#maxReceived) {
       const oldest = this.#received.keys().next().value!;
       this.#received.delete(oldest);

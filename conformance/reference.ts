@@ -16,8 +16,8 @@ import {
   TwoServersClient,
   twoServersContractEvent,
 } from "../clients/two_servers.ts";
-import type { ContractEvent, SendCommand } from "../clients/contract.ts";
-import type { Journal, JournalEvent } from "../core/journal/journal.ts";
+import type { ContractEventMapper, SendCommand } from "../clients/contract.ts";
+import type { Journal } from "../core/journal/journal.ts";
 import type { SuiteName } from "./catalogue.ts";
 import {
   type ClientUnderTest,
@@ -28,7 +28,7 @@ import {
 /** What {@linkcode referenceClient} needs to drive one reference client. */
 interface ReferenceDriver<C> {
   /** The contract event a journal event becomes, if any. */
-  contractEvent(event: JournalEvent): ContractEvent | undefined;
+  contractEvent: ContractEventMapper;
   /** Starts it, once its events are emitted. */
   start(client: C): Promise<unknown> | void;
   /** Handles a `send` command (not awaited by the command). */
